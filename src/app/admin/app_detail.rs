@@ -1,0 +1,248 @@
+//! One app: its client id, secrets (shown once), settings, enable/disable and delete.
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use serde::{Deserialize, Serialize};
+
+use super::app_form::AppFields;
+use crate::app::components::{Csrf, ErrorPage, FieldError, FormError, Need, Page, format_duration, format_time};
+use crate::app::error::AppError;
+use crate::app::session::form_error;
+use crate::domain::AppKind;
+use crate::domain::app::AppInput;
+use crate::domain::views::AppDetail;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppPageData {
+    pub detail: AppDetail,
+    /// A secret created by the last action, shown this once.
+    pub new_secret: Option<String>,
+}
+
+#[server(prefix = "/api", endpoint = "get_app")]
+pub async fn get_app(client_id: String) -> Result<AppPageData, AppError> {
+    use crate::server::portal;
+    let result = async {
+        let (state, me) = portal::require_admin().await?;
+        let detail = crate::services::apps::get(&state.db, &me.org_id, &client_id).await.map_err(portal::service_error)?;
+        let new_secret = portal::take_new_secret(&state, &portal::session().await?, &client_id).await;
+        Ok(AppPageData { detail, new_secret })
+    }
+    .await;
+    portal::finish("get_app", result).await
+}
+
+#[server(prefix = "/api", endpoint = "update_app")]
+pub async fn update_app(csrf: String, client_id: String, app: AppInput, #[server(default)] public_keys: String) -> Result<(), AppError> {
+    use crate::server::portal;
+    let result = async {
+        let (state, me) = portal::admin_action(&csrf).await?;
+        crate::services::apps::update(&state.db, &me.caller, &me.org_id, &client_id, &app, &public_keys)
+            .await
+            .map(|_| ())
+            .map_err(portal::service_error)
+    }
+    .await;
+    portal::finish("update_app", result).await
+}
+
+#[server(prefix = "/api", endpoint = "set_app_enabled")]
+pub async fn set_app_enabled(csrf: String, client_id: String, enabled: bool) -> Result<(), AppError> {
+    use crate::server::portal;
+    let result = async {
+        let (state, me) = portal::admin_action(&csrf).await?;
+        crate::services::apps::set_enabled(&state.db, &me.caller, &me.org_id, &client_id, enabled).await.map_err(portal::service_error)
+    }
+    .await;
+    portal::finish("set_app_enabled", result).await
+}
+
+#[server(prefix = "/api", endpoint = "delete_app")]
+pub async fn delete_app(csrf: String, client_id: String, #[server(default)] confirm_name: String) -> Result<(), AppError> {
+    use crate::server::portal;
+    let result = async {
+        let (state, me) = portal::admin_action(&csrf).await?;
+        crate::services::apps::delete(&state.db, &me.caller, &me.org_id, &client_id, &confirm_name)
+            .await
+            .map_err(portal::service_error)?;
+        leptos_axum::redirect("/admin");
+        Ok(())
+    }
+    .await;
+    portal::finish("delete_app", result).await
+}
+
+#[server(prefix = "/api", endpoint = "add_secret")]
+pub async fn add_secret(csrf: String, client_id: String) -> Result<(), AppError> {
+    use crate::server::portal;
+    use secrecy::ExposeSecret;
+    let result = async {
+        let (state, me) = portal::admin_action(&csrf).await?;
+        let secret = crate::services::apps::add_secret(&state.db, &me.caller, &me.org_id, &client_id)
+            .await
+            .map_err(portal::service_error)?;
+        portal::keep_new_secret(&state, &client_id, secret.expose_secret()).await
+    }
+    .await;
+    portal::finish("add_secret", result).await
+}
+
+#[server(prefix = "/api", endpoint = "delete_secret")]
+pub async fn delete_secret(csrf: String, client_id: String, secret_id: String) -> Result<(), AppError> {
+    use crate::server::portal;
+    let result = async {
+        let (state, me) = portal::admin_action(&csrf).await?;
+        crate::services::apps::delete_secret(&state.db, &me.caller, &me.org_id, &client_id, &secret_id)
+            .await
+            .map_err(portal::service_error)
+    }
+    .await;
+    portal::finish("delete_secret", result).await
+}
+
+#[component]
+pub fn AppDetailPage() -> impl IntoView {
+    view! {
+        <Page title="Connected app" need=Need::Admin>
+            <AppDetailView/>
+        </Page>
+    }
+}
+
+#[component]
+fn AppDetailView() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let update = ServerAction::<UpdateApp>::new();
+    let enable = ServerAction::<SetAppEnabled>::new();
+    let delete = ServerAction::<DeleteApp>::new();
+    let add = ServerAction::<AddSecret>::new();
+    let remove = ServerAction::<DeleteSecret>::new();
+    let data = Resource::new(
+        move || (id(), update.version().get(), enable.version().get(), add.version().get(), remove.version().get()),
+        |(id, ..)| get_app(id),
+    );
+    let update_error = form_error(update.value(), "update_app");
+    let delete_error = form_error(delete.value(), "delete_app");
+    let secret_error = Signal::derive({
+        let add_err = form_error(add.value(), "add_secret");
+        let remove_err = form_error(remove.value(), "delete_secret");
+        let enable_err = form_error(enable.value(), "set_app_enabled");
+        move || add_err.get().or_else(|| remove_err.get()).or_else(|| enable_err.get())
+    });
+
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let d = match data.await {
+                    Ok(d) => d,
+                    Err(e) => return view! { <ErrorPage error=e/> }.into_any(),
+                };
+                let app = d.detail.app.clone();
+                let client_id = app.client_id.clone();
+                let kind = AppKind::parse(&app.kind).map(|k| k.label()).unwrap_or("");
+                let app_name = app.name.clone();
+                let (cid_add, cid_update, cid_enable, cid_delete) = (client_id.clone(), client_id.clone(), client_id.clone(), client_id.clone());
+                let app_for_form = app.clone();
+                let secrets = d.detail.secrets.clone();
+                let n_secrets = secrets.len();
+                let secret_rows = secrets.into_iter().map(|s| {
+                    let client_id = client_id.clone();
+                    view! {
+                        <tr>
+                            <td><code>{s.hint}</code></td>
+                            <td>{format_time(s.created_at)}</td>
+                            <td>{s.last_used_at.map(format_time).unwrap_or_else(|| "never".into())}</td>
+                            <td>
+                                {(n_secrets > 1).then(|| view! {
+                                    <ActionForm action=remove attr:class="inline">
+                                        <Csrf/>
+                                        <input type="hidden" name="client_id" value=client_id/>
+                                        <input type="hidden" name="secret_id" value=s.id/>
+                                        <button type="submit" class="danger small">"Delete"</button>
+                                    </ActionForm>
+                                })}
+                            </td>
+                        </tr>
+                    }
+                }).collect_view();
+                view! {
+                    <div class="heading">
+                        <h1>{app.name.clone()}</h1>
+                        {if app.enabled { view! { <span class="badge ok">"enabled"</span> } } else { view! { <span class="badge off">"disabled"</span> } }}
+                    </div>
+                    {d.new_secret.map(|s| view! {
+                        <div class="secret-once" role="status">
+                            <strong>"New client secret — copy it now, it will not be shown again:"</strong>
+                            <code class="secret" data-testid="new-secret">{s}</code>
+                        </div>
+                    })}
+                    <dl class="facts">
+                        <dt>"Client id"</dt><dd><code data-testid="client-id">{client_id}</code></dd>
+                        <dt>"Kind"</dt><dd>{kind}</dd>
+                        <dt>"Client type"</dt><dd>{if app.public_client { "public (no secret, PKCE)" } else { "confidential" }}</dd>
+                        <dt>"Grant types"</dt><dd>{app.grant_types.join(", ")}</dd>
+                        <dt>"Token lifetimes"</dt><dd>{format!("access {}, refresh {}", format_duration(app.access_token_ttl), format_duration(app.refresh_token_ttl))}</dd>
+                        <dt>"Created"</dt><dd>{format_time(app.created_at)}</dd>
+                    </dl>
+
+                    <FormError error=secret_error/>
+                    {(!app.public_client).then(|| view! {
+                        <section class="panel">
+                            <h2>"Client secrets"</h2>
+                            <p class="hint">"Up to two at once: add the new secret, move your app to it, then delete the old one."</p>
+                            <table class="list">
+                                <thead><tr><th>"Secret"</th><th>"Created"</th><th>"Last used"</th><th></th></tr></thead>
+                                <tbody>{secret_rows}</tbody>
+                            </table>
+                            {(n_secrets < 2).then(|| view! {
+                                <ActionForm action=add>
+                                    <Csrf/>
+                                    <input type="hidden" name="client_id" value=cid_add.clone()/>
+                                    <button type="submit">"Add a new secret"</button>
+                                </ActionForm>
+                            })}
+                        </section>
+                    })}
+
+                    <section class="panel">
+                        <h2>"Settings"</h2>
+                        <FormError error=update_error/>
+                        <ActionForm action=update attr:class="app-form">
+                            <Csrf/>
+                            <input type="hidden" name="client_id" value=cid_update/>
+                            <AppFields app=Some(app_for_form) error=update_error/>
+                            <button type="submit" class="primary">"Save changes"</button>
+                        </ActionForm>
+                    </section>
+
+                    <section class="panel">
+                        <h2>{if app.enabled { "Disable" } else { "Enable" }}</h2>
+                        <p class="hint">{if app.enabled { "A disabled app can get no tokens." } else { "The app can get tokens again once enabled." }}</p>
+                        <ActionForm action=enable>
+                            <Csrf/>
+                            <input type="hidden" name="client_id" value=cid_enable/>
+                            <input type="hidden" name="enabled" value=(!app.enabled).to_string()/>
+                            <button type="submit">{if app.enabled { "Disable app" } else { "Enable app" }}</button>
+                        </ActionForm>
+                    </section>
+
+                    <section class="panel danger-zone">
+                        <h2>"Delete"</h2>
+                        <FormError error=delete_error/>
+                        <ActionForm action=delete>
+                            <Csrf/>
+                            <input type="hidden" name="client_id" value=cid_delete/>
+                            <label>"Type the app's name, " <strong>{app_name}</strong> ", to confirm"
+                                <input type="text" name="confirm_name" required autocomplete="off"/>
+                                <FieldError error=delete_error field="confirm_name"/>
+                            </label>
+                            <button type="submit" class="danger">"Delete app"</button>
+                        </ActionForm>
+                    </section>
+                }.into_any()
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,125 @@
+//! The fields of the app form, shared by the create and edit pages. Which fields a kind
+//! uses is decided by CSS (`:has`) on the create page, so it works without JavaScript.
+
+use leptos::prelude::*;
+
+use crate::app::components::FieldError;
+use crate::app::error::AppError;
+use crate::domain::scope::CATALOGUE;
+use crate::domain::views::AppView;
+use crate::domain::{AppKind, GrantType, TokenLifetimes};
+
+#[component]
+pub fn AppFields(
+    /// The app being edited; None on the create page.
+    app: Option<AppView>,
+    error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let kind = app.as_ref().and_then(|a| AppKind::parse(&a.kind).ok());
+    let user_kind = kind != Some(AppKind::OwnBehalf);
+    let has = |list: Option<&Vec<String>>, v: &str| list.is_some_and(|l| l.iter().any(|x| x == v));
+    let grants = app.as_ref().map(|a| a.grant_types.clone());
+    let scopes = app.as_ref().map(|a| a.scopes.clone());
+    let name = app.as_ref().map(|a| a.name.clone()).unwrap_or_default();
+    let redirect_uris = app.as_ref().map(|a| a.redirect_uris.join("\n")).unwrap_or_default();
+    let website = app.as_ref().and_then(|a| a.website_url.clone()).unwrap_or_default();
+    let audience = app.as_ref().map(|a| a.audience.clone()).unwrap_or_else(|| "internal".into());
+    let access = app.as_ref().map(|a| a.access_token_ttl).unwrap_or(TokenLifetimes::DEFAULT_ACCESS);
+    let refresh = app.as_ref().map(|a| a.refresh_token_ttl).unwrap_or(TokenLifetimes::DEFAULT_REFRESH);
+    let keys = app.as_ref().and_then(|a| a.public_keys.clone()).unwrap_or_default();
+    let is_new = app.is_none();
+
+    let user_grants = AppKind::OnBehalfOfUser.allowed_grants().iter().map(|g| {
+        let checked = has(grants.as_ref(), g.as_str()) || (is_new && *g == GrantType::AuthorizationCode);
+        view! {
+            <label class="check">
+                <input type="checkbox" name="app[grant_types][]" value=g.as_str() checked=checked/>
+                {g.label()}
+            </label>
+        }
+    }).collect_view();
+
+    let scope_boxes = CATALOGUE.iter().map(|(s, desc)| {
+        let user_only = crate::domain::scope::USER_ONLY.contains(s);
+        let class = if user_only { "check only-user" } else { "check" };
+        let checked = has(scopes.as_ref(), s);
+        (user_kind || !user_only).then(|| view! {
+            <label class=class>
+                <input type="checkbox" name="app[scopes][]" value=*s checked=checked/>
+                <code>{*s}</code> " — " {*desc}
+            </label>
+        })
+    }).collect_view();
+
+    view! {
+        <label>"Name"
+            <input type="text" name="app[name]" value=name required maxlength="100"/>
+            <FieldError error field="name"/>
+        </label>
+        {is_new.then(|| view! {
+            <fieldset class="kind">
+                <legend>"Kind"</legend>
+                <label class="check">
+                    <input type="radio" name="app[kind]" value="on-behalf-of-user" checked/>
+                    <strong>"On behalf of a user"</strong> " — a user signs in and consents; the app acts as that user."
+                </label>
+                <label class="check">
+                    <input type="radio" name="app[kind]" value="own-behalf"/>
+                    <strong>"On its own behalf"</strong> " — automation (CI/CD) with client credentials, inside this organization only."
+                </label>
+                <FieldError error field="kind"/>
+            </fieldset>
+        })}
+        {user_kind.then(|| view! {
+            <fieldset class="only-user">
+                <legend>"Grant types"</legend>
+                {user_grants}
+                <FieldError error field="grant_types"/>
+            </fieldset>
+            <label class="only-user">"Redirect URIs (one per line)"
+                <textarea name="app[redirect_uris][]" rows="3" placeholder="https://app.example.com/callback">{redirect_uris}</textarea>
+                <FieldError error field="redirect_uris"/>
+            </label>
+            <label class="only-user">"Who may authorize it"
+                <select name="app[audience]">
+                    <option value="internal" selected=audience == "internal">"Users of this organization only"</option>
+                    <option value="everyone" selected=audience == "everyone">"Users of any organization"</option>
+                </select>
+                <FieldError error field="audience"/>
+            </label>
+        })}
+        {(!user_kind).then(|| view! { <p class="hint">"Grant type: client credentials."</p> })}
+        <label>"Website"
+            <input type="url" name="app[website_url]" value=website maxlength="2000" placeholder="https://app.example.com"/>
+            <FieldError error field="website_url"/>
+        </label>
+        <fieldset>
+            <legend>"Scopes it may be granted"</legend>
+            {scope_boxes}
+            <FieldError error field="scopes"/>
+        </fieldset>
+        <div class="row">
+            <label>"Access-token lifetime (seconds)"
+                <input type="number" name="app[access_token_ttl]" value=access.to_string()
+                    min=TokenLifetimes::ACCESS_BOUNDS.0.to_string() max=TokenLifetimes::ACCESS_BOUNDS.1.to_string()/>
+                <FieldError error field="access_token_ttl"/>
+            </label>
+            <label class="only-user">"Refresh-token lifetime (seconds)"
+                <input type="number" name="app[refresh_token_ttl]" value=refresh.to_string()
+                    min=TokenLifetimes::REFRESH_BOUNDS.0.to_string() max=TokenLifetimes::REFRESH_BOUNDS.1.to_string()/>
+                <FieldError error field="refresh_token_ttl"/>
+            </label>
+        </div>
+        {is_new.then(|| view! {
+            <label class="check only-user">
+                <input type="checkbox" name="app[public_client]" value="true"/>
+                "Public client (a browser or native app that cannot keep a secret; uses PKCE)"
+                <FieldError error field="public_client"/>
+            </label>
+        })}
+        <label>"Public keys for JWT bearer and private_key_jwt (PEM or JWKS, optional)"
+            <textarea name="public_keys" rows="4" placeholder="-----BEGIN PUBLIC KEY-----">{keys}</textarea>
+            <FieldError error field="public_keys"/>
+        </label>
+    }
+}

@@ -1,0 +1,8 @@
+//! The admin portal: connected apps, users, the organization and its audit log.
+
+pub mod app_detail;
+pub mod app_form;
+pub mod apps;
+pub mod audit;
+pub mod org;
+pub mod users;

@@ -1,0 +1,70 @@
+//! The organization's settings.
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+
+use crate::app::components::{Csrf, ErrorPage, FieldError, FormError, Need, Page, format_time};
+use crate::app::error::AppError;
+use crate::app::session::form_error;
+use crate::domain::views::OrgView;
+
+#[server(prefix = "/api", endpoint = "get_org")]
+pub async fn get_org() -> Result<OrgView, AppError> {
+    use crate::server::portal;
+    let result = async {
+        let (state, me) = portal::require_admin().await?;
+        crate::services::orgs::get(&state.db, &me.org_id).await.map_err(portal::service_error)
+    }
+    .await;
+    portal::finish("get_org", result).await
+}
+
+#[server(prefix = "/api", endpoint = "rename_org")]
+pub async fn rename_org(csrf: String, name: String) -> Result<(), AppError> {
+    use crate::server::portal;
+    let result = async {
+        let (state, me) = portal::admin_action(&csrf).await?;
+        crate::services::orgs::rename(&state.db, &me.caller, &me.org_id, &name).await.map(|_| ()).map_err(portal::service_error)
+    }
+    .await;
+    portal::finish("rename_org", result).await
+}
+
+#[component]
+pub fn OrgPage() -> impl IntoView {
+    view! {
+        <Page title="Organization" need=Need::Admin>
+            <Org/>
+        </Page>
+    }
+}
+
+#[component]
+fn Org() -> impl IntoView {
+    let rename = ServerAction::<RenameOrg>::new();
+    let org = Resource::new(move || rename.version().get(), |_| get_org());
+    let error = form_error(rename.value(), "rename_org");
+    view! {
+        <h1>"Organization"</h1>
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match org.await {
+                    Err(e) => view! { <ErrorPage error=e/> }.into_any(),
+                    Ok(o) => view! {
+                        <dl class="facts">
+                            <dt>"Id"</dt><dd><code>{o.id}</code></dd>
+                            <dt>"Created"</dt><dd>{format_time(o.created_at)}</dd>
+                        </dl>
+                        <FormError error/>
+                        <ActionForm action=rename>
+                            <Csrf/>
+                            <label>"Name" <input type="text" name="name" value=o.name required maxlength="100"/>
+                                <FieldError error field="name"/></label>
+                            <button type="submit" class="primary">"Save"</button>
+                        </ActionForm>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,155 @@
+//! The organization's users: create, change role, remove.
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+
+use crate::app::components::{Csrf, ErrorPage, FieldError, FormError, Need, Page, format_time};
+use crate::app::error::AppError;
+use crate::app::session::{PageCtx, form_error};
+use crate::domain::Role;
+use crate::domain::views::MemberView;
+
+#[server(prefix = "/api", endpoint = "list_users")]
+pub async fn list_users() -> Result<Vec<MemberView>, AppError> {
+    use crate::server::portal;
+    let result = async {
+        let (state, me) = portal::require_admin().await?;
+        crate::services::users::list(&state.db, &me.org_id).await.map_err(portal::service_error)
+    }
+    .await;
+    portal::finish("list_users", result).await
+}
+
+#[server(prefix = "/api", endpoint = "create_user")]
+pub async fn create_user(csrf: String, email: String, name: String, role: String, password: String) -> Result<(), AppError> {
+    use crate::server::portal;
+    let result = async {
+        let (state, me) = portal::admin_action(&csrf).await?;
+        crate::services::users::create(&state.db, &me.caller, &me.org_id, &email, &name, &role, password.into())
+            .await
+            .map(|_| ())
+            .map_err(portal::service_error)
+    }
+    .await;
+    portal::finish("create_user", result).await
+}
+
+#[server(prefix = "/api", endpoint = "change_role")]
+pub async fn change_role(csrf: String, user_id: String, role: String) -> Result<(), AppError> {
+    use crate::server::portal;
+    let result = async {
+        let (state, me) = portal::admin_action(&csrf).await?;
+        crate::services::users::change_role(&state.db, &me.caller, &me.org_id, &user_id, &role)
+            .await
+            .map(|_| ())
+            .map_err(portal::service_error)
+    }
+    .await;
+    portal::finish("change_role", result).await
+}
+
+#[server(prefix = "/api", endpoint = "remove_user")]
+pub async fn remove_user(csrf: String, user_id: String) -> Result<(), AppError> {
+    use crate::server::portal;
+    let result = async {
+        let (state, me) = portal::admin_action(&csrf).await?;
+        crate::services::users::remove(&state.db, &me.caller, &me.org_id, &user_id).await.map_err(portal::service_error)
+    }
+    .await;
+    portal::finish("remove_user", result).await
+}
+
+#[component]
+pub fn UsersPage() -> impl IntoView {
+    view! {
+        <Page title="Users" need=Need::Admin>
+            <Users/>
+        </Page>
+    }
+}
+
+#[component]
+fn Users() -> impl IntoView {
+    let create = ServerAction::<CreateUser>::new();
+    let change = ServerAction::<ChangeRole>::new();
+    let remove = ServerAction::<RemoveUser>::new();
+    let users = Resource::new(move || (create.version().get(), change.version().get(), remove.version().get()), |_| list_users());
+    let create_error = form_error(create.value(), "create_user");
+    let row_error = Signal::derive({
+        let a = form_error(change.value(), "change_role");
+        let b = form_error(remove.value(), "remove_user");
+        move || a.get().or_else(|| b.get())
+    });
+    let my_id = use_context::<PageCtx>().and_then(|c| c.me).map(|m| m.user_id).unwrap_or_default();
+    view! {
+        <h1>"Users"</h1>
+        <FormError error=row_error/>
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || {
+                let my_id = my_id.clone();
+                Suspend::new(async move {
+                    match users.await {
+                        Err(e) => view! { <ErrorPage error=e/> }.into_any(),
+                        Ok(list) => {
+                            let rows = list.into_iter().map(|u| {
+                                let me = u.user_id == my_id;
+                                let remove_id = u.user_id.clone();
+                                let options = Role::ALL.iter().map(|r| view! {
+                                    <option value=r.as_str() selected=u.role == r.as_str()>{r.as_str()}</option>
+                                }).collect_view();
+                                view! {
+                                    <tr>
+                                        <td>{u.name}</td>
+                                        <td>{u.email.clone()}</td>
+                                        <td>
+                                            <ActionForm action=change attr:class="inline">
+                                                <Csrf/>
+                                                <input type="hidden" name="user_id" value=u.user_id.clone()/>
+                                                <select name="role" aria-label=format!("Role of {}", u.email)>{options}</select>
+                                                <button type="submit" class="small">"Change"</button>
+                                            </ActionForm>
+                                        </td>
+                                        <td>{format_time(u.created_at)}</td>
+                                        <td>
+                                            {(!me).then(|| view! {
+                                                <ActionForm action=remove attr:class="inline">
+                                                    <Csrf/>
+                                                    <input type="hidden" name="user_id" value=remove_id.clone()/>
+                                                    <button type="submit" class="danger small">"Remove"</button>
+                                                </ActionForm>
+                                            })}
+                                        </td>
+                                    </tr>
+                                }
+                            }).collect_view();
+                            view! {
+                                <table class="list">
+                                    <thead><tr><th>"Name"</th><th>"E-mail"</th><th>"Role"</th><th>"Added"</th><th></th></tr></thead>
+                                    <tbody>{rows}</tbody>
+                                </table>
+                            }.into_any()
+                        }
+                    }
+                })
+            }}
+        </Suspense>
+        <section class="panel">
+            <h2>"Add a user"</h2>
+            <FormError error=create_error/>
+            <ActionForm action=create>
+                <Csrf/>
+                <label>"E-mail" <input type="email" name="email" required maxlength="254" autocomplete="off"/>
+                    <FieldError error=create_error field="email"/></label>
+                <label>"Name" <input type="text" name="name" required maxlength="100"/>
+                    <FieldError error=create_error field="name"/></label>
+                <label>"Role"
+                    <select name="role"><option value="member">"member"</option><option value="admin">"admin"</option></select>
+                    <FieldError error=create_error field="role"/></label>
+                <label>"Initial password (at least 12 characters)"
+                    <input type="password" name="password" required minlength="12" maxlength="256" autocomplete="new-password"/>
+                    <FieldError error=create_error field="password"/></label>
+                <button type="submit" class="primary">"Add user"</button>
+            </ActionForm>
+        </section>
+    }
+}

@@ -1,0 +1,137 @@
+//! Sign-in, sign-out and the start page.
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_router::components::Redirect;
+use leptos_router::hooks::use_query_map;
+
+use super::components::{Csrf, FormError, Need, Page};
+use super::error::AppError;
+use super::session::{PageCtx, form_error};
+
+/// Only local paths are followed after sign-in (no open redirect).
+pub fn safe_next(next: &str) -> String {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && next.len() <= 1000
+        && !next.chars().any(|c| c.is_control() || c == '\\');
+    if ok { next.to_string() } else { "/".to_string() }
+}
+
+#[server(prefix = "/api", endpoint = "login")]
+pub async fn login(csrf: String, email: String, password: String, #[server(default)] next: String) -> Result<(), AppError> {
+    use crate::server::portal;
+    use secrecy::SecretString;
+    let result = async {
+        let state = portal::state()?;
+        let session = portal::session().await?;
+        portal::check_csrf(&session, &csrf).await?;
+        if email.len() > 320 || password.len() > 1024 {
+            return Err(AppError::Refused("Wrong e-mail or password.".into()));
+        }
+        let meta = portal::request_meta(&state);
+        let signed = crate::services::auth::login(&state.db, &meta, &email, SecretString::from(password))
+            .await
+            .map_err(portal::service_error)?;
+        let org_id = signed.org_id.ok_or_else(|| AppError::Refused("Your account does not belong to any organization.".into()))?;
+        portal::start_session(&session, &signed.user_id, &org_id).await?;
+        leptos_axum::redirect(&safe_next(&next));
+        Ok(())
+    }
+    .await;
+    portal::finish("login", result).await
+}
+
+#[server(prefix = "/api", endpoint = "logout")]
+pub async fn logout(csrf: String) -> Result<(), AppError> {
+    use crate::server::portal;
+    let result = async {
+        let session = portal::session().await?;
+        portal::check_csrf(&session, &csrf).await?;
+        portal::end_session(&session).await?;
+        leptos_axum::redirect("/login");
+        Ok(())
+    }
+    .await;
+    portal::finish("logout", result).await
+}
+
+#[component]
+pub fn Logout() -> impl IntoView {
+    let action = ServerAction::<Logout>::new();
+    view! {
+        <ActionForm action attr:class="inline">
+            <Csrf/>
+            <button type="submit" class="link">"Sign out"</button>
+        </ActionForm>
+    }
+}
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    view! {
+        <Page title="Sign in" need=Need::Anyone>
+            <LoginForm/>
+        </Page>
+    }
+}
+
+#[component]
+fn LoginForm() -> impl IntoView {
+    let ctx = use_context::<PageCtx>();
+    let query = use_query_map();
+    let next = safe_next(&query.with_untracked(|q| q.get("next").unwrap_or_default()));
+    if ctx.as_ref().is_some_and(|c| c.me.is_some()) {
+        return view! { <Redirect path=next/> }.into_any();
+    }
+    let action = ServerAction::<Login>::new();
+    let error = form_error(action.value(), "login");
+    view! {
+        <div class="card narrow">
+            <h1>"Sign in to Latchkey"</h1>
+            <FormError error/>
+            <ActionForm action>
+                <Csrf/>
+                <input type="hidden" name="next" value=next/>
+                <label>"E-mail" <input type="email" name="email" required autocomplete="username" maxlength="254"/></label>
+                <label>"Password" <input type="password" name="password" required autocomplete="current-password" maxlength="1024"/></label>
+                <button type="submit" class="primary">"Sign in"</button>
+            </ActionForm>
+        </div>
+    }
+    .into_any()
+}
+
+/// The start page: admins go to the portal; members see who they are.
+#[component]
+pub fn HomePage() -> impl IntoView {
+    view! {
+        <Page title="Start" need=Need::SignedIn>
+            {move || {
+                let me = use_context::<PageCtx>().and_then(|c| c.me);
+                match me {
+                    Some(me) if me.is_admin => view! { <Redirect path="/admin"/> }.into_any(),
+                    Some(me) => view! {
+                        <h1>"Welcome, " {me.name}</h1>
+                        <p>"You are signed in as " {me.email} ", a member of " {me.org_name} "."</p>
+                    }.into_any(),
+                    None => ().into_any(),
+                }
+            }}
+        </Page>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_stays_local() {
+        assert_eq!(safe_next("/admin/apps/x?y=1"), "/admin/apps/x?y=1");
+        for bad in ["https://evil.example", "//evil.example", "/\\evil.example", "javascript:alert(1)", "", "/a\nb"] {
+            assert_eq!(safe_next(bad), "/", "{bad}");
+        }
+    }
+}

@@ -1,0 +1,56 @@
+//! The Leptos UI, compiled for the server (SSR) and the browser (hydration): the shell,
+//! the routes, the login page and the admin portal. Every form is an `<ActionForm>`, so it
+//! works before and without hydration.
+
+pub mod admin;
+pub mod components;
+pub mod error;
+pub mod login;
+pub mod session;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{SsrMode, path};
+
+use components::NotFound;
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Async: each page is sent complete, so it reads well without JavaScript.
+    let ssr = SsrMode::Async;
+    view! {
+        <Stylesheet id="leptos" href="/pkg/latchkey.css"/>
+        <Title text="Latchkey"/>
+        <Router>
+            <Routes fallback=NotFound>
+                <Route path=path!("/") view=login::HomePage ssr=ssr.clone()/>
+                <Route path=path!("/login") view=login::LoginPage ssr=ssr.clone()/>
+                <Route path=path!("/admin") view=admin::apps::AppsPage ssr=ssr.clone()/>
+                <Route path=path!("/admin/apps/new") view=admin::apps::NewAppPage ssr=ssr.clone()/>
+                <Route path=path!("/admin/apps/:id") view=admin::app_detail::AppDetailPage ssr=ssr.clone()/>
+                <Route path=path!("/admin/users") view=admin::users::UsersPage ssr=ssr.clone()/>
+                <Route path=path!("/admin/org") view=admin::org::OrgPage ssr=ssr.clone()/>
+                <Route path=path!("/admin/audit") view=admin::audit::AuditPage ssr=ssr/>
+            </Routes>
+        </Router>
+    }
+}

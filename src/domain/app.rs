@@ -1,0 +1,590 @@
+//! Connected apps: their kinds, grant types, redirect URIs, lifetimes and the
+//! rules that tie them together.
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use super::{FieldError, FieldErrors, ScopeSet, parse_name};
+
+/// Who the app acts for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AppKind {
+    /// A user logs in and consents; the app then acts as that user.
+    OnBehalfOfUser,
+    /// The app acts as itself, inside the organization that created it.
+    OwnBehalf,
+}
+
+impl AppKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppKind::OnBehalfOfUser => "on-behalf-of-user",
+            AppKind::OwnBehalf => "own-behalf",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        match raw.trim() {
+            "on-behalf-of-user" => Ok(AppKind::OnBehalfOfUser),
+            "own-behalf" => Ok(AppKind::OwnBehalf),
+            _ => Err(FieldError::new("kind", "must be on-behalf-of-user or own-behalf")),
+        }
+    }
+
+    /// The grant types an app of this kind may be given.
+    pub fn allowed_grants(self) -> &'static [GrantType] {
+        match self {
+            AppKind::OnBehalfOfUser => &[
+                GrantType::AuthorizationCode,
+                GrantType::RefreshToken,
+                GrantType::Password,
+                GrantType::JwtBearer,
+            ],
+            AppKind::OwnBehalf => &[GrantType::ClientCredentials],
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            AppKind::OnBehalfOfUser => "On behalf of a user",
+            AppKind::OwnBehalf => "On its own behalf",
+        }
+    }
+}
+
+/// The OAuth 2.0 grant types Latchkey implements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum GrantType {
+    AuthorizationCode,
+    RefreshToken,
+    Password,
+    JwtBearer,
+    ClientCredentials,
+}
+
+impl GrantType {
+    pub const ALL: [GrantType; 5] = [
+        GrantType::AuthorizationCode,
+        GrantType::RefreshToken,
+        GrantType::Password,
+        GrantType::JwtBearer,
+        GrantType::ClientCredentials,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantType::AuthorizationCode => "authorization_code",
+            GrantType::RefreshToken => "refresh_token",
+            GrantType::Password => "password",
+            GrantType::JwtBearer => "urn:ietf:params:oauth:grant-type:jwt-bearer",
+            GrantType::ClientCredentials => "client_credentials",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let raw = raw.trim();
+        GrantType::ALL
+            .into_iter()
+            .find(|g| g.as_str() == raw || (raw == "jwt-bearer" && *g == GrantType::JwtBearer))
+            .ok_or_else(|| {
+                let shown: String = raw.chars().take(60).collect();
+                FieldError::new("grant_types", format!("contains an unknown grant type: {shown}"))
+            })
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            GrantType::AuthorizationCode => "Authorization code (with PKCE)",
+            GrantType::RefreshToken => "Refresh token",
+            GrantType::Password => "Password",
+            GrantType::JwtBearer => "JWT bearer (RFC 7523)",
+            GrantType::ClientCredentials => "Client credentials",
+        }
+    }
+}
+
+/// Which users may authorize an on-behalf-of-user app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Audience {
+    /// Only users of the organization that owns the app.
+    Internal,
+    /// Users of any organization.
+    Everyone,
+}
+
+impl Audience {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Audience::Internal => "internal",
+            Audience::Everyone => "everyone",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        match raw.trim() {
+            "internal" => Ok(Audience::Internal),
+            "everyone" => Ok(Audience::Everyone),
+            _ => Err(FieldError::new("audience", "must be internal or everyone")),
+        }
+    }
+}
+
+/// A registered redirect URI: absolute, no fragment, no wildcard; https, or http on a
+/// loopback host, or a private-use scheme (`com.example.app:/cb`) for native apps.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RedirectUri(String);
+
+pub const MAX_URI_LEN: usize = 2000;
+pub const MAX_REDIRECT_URIS: usize = 20;
+
+impl RedirectUri {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let raw = raw.trim();
+        let err = |m: &str| {
+            let shown: String = raw.chars().take(80).collect();
+            FieldError::new("redirect_uris", format!("{shown}: {m}"))
+        };
+        if raw.len() > MAX_URI_LEN {
+            return Err(err("is too long"));
+        }
+        if raw.contains('*') {
+            return Err(err("must not contain a wildcard"));
+        }
+        if raw.contains('#') {
+            return Err(err("must not contain a fragment"));
+        }
+        if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(err("must not contain spaces"));
+        }
+        let url = Url::parse(raw).map_err(|_| err("must be an absolute URI"))?;
+        match url.scheme() {
+            "https" => {
+                if url.host().is_none() {
+                    return Err(err("must name a host"));
+                }
+            }
+            "http" => {
+                if !is_loopback(&url) {
+                    return Err(err("http is only allowed for 127.0.0.1, [::1] or localhost; use https"));
+                }
+            }
+            scheme => {
+                // Private-use URI scheme (RFC 8252 §7.1): reverse domain name, with a dot.
+                let dangerous = ["javascript", "data", "file", "vbscript", "blob", "about", "ftp", "ws", "wss"];
+                if dangerous.contains(&scheme) || !scheme.contains('.') {
+                    return Err(err("must use https, loopback http, or a private-use scheme such as com.example.app"));
+                }
+            }
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(err("must not contain credentials"));
+        }
+        Ok(Self(raw.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip == std::net::Ipv4Addr::LOCALHOST,
+        Some(url::Host::Ipv6(ip)) => ip == std::net::Ipv6Addr::LOCALHOST,
+        None => false,
+    }
+}
+
+/// An app's home page, shown on consent pages: https, or http on loopback.
+pub fn parse_website_url(raw: &str) -> Result<Option<String>, FieldError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let err = || FieldError::new("website_url", "must be an https URL (or http on 127.0.0.1/localhost)");
+    if raw.len() > MAX_URI_LEN {
+        return Err(FieldError::new("website_url", "is too long"));
+    }
+    let url = Url::parse(raw).map_err(|_| err())?;
+    match url.scheme() {
+        "https" if url.host().is_some() => Ok(Some(url.to_string())),
+        "http" if is_loopback(&url) => Ok(Some(url.to_string())),
+        _ => Err(err()),
+    }
+}
+
+/// Token lifetimes in seconds, within the bounds a serious deployment accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenLifetimes {
+    pub access_secs: i64,
+    pub refresh_secs: i64,
+}
+
+impl TokenLifetimes {
+    pub const DEFAULT_ACCESS: i64 = 15 * 60;
+    pub const DEFAULT_REFRESH: i64 = 90 * 24 * 3600;
+    pub const ACCESS_BOUNDS: (i64, i64) = (60, 24 * 3600);
+    pub const REFRESH_BOUNDS: (i64, i64) = (5 * 60, 365 * 24 * 3600);
+
+    /// Parses lifetimes given in seconds; an empty string means the default.
+    pub fn parse(access: &str, refresh: &str) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let access = errors.check(parse_secs("access_token_ttl", access, Self::DEFAULT_ACCESS, Self::ACCESS_BOUNDS));
+        let refresh = errors.check(parse_secs("refresh_token_ttl", refresh, Self::DEFAULT_REFRESH, Self::REFRESH_BOUNDS));
+        match (access, refresh) {
+            (Some(access_secs), Some(refresh_secs)) if errors.is_empty() => Ok(Self { access_secs, refresh_secs }),
+            _ => Err(errors),
+        }
+    }
+}
+
+impl Default for TokenLifetimes {
+    fn default() -> Self {
+        Self { access_secs: Self::DEFAULT_ACCESS, refresh_secs: Self::DEFAULT_REFRESH }
+    }
+}
+
+fn parse_secs(field: &'static str, raw: &str, default: i64, (min, max): (i64, i64)) -> Result<i64, FieldError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(default);
+    }
+    let n: i64 = raw.parse().map_err(|_| FieldError::new(field, "must be a whole number of seconds"))?;
+    if !(min..=max).contains(&n) {
+        return Err(FieldError::new(field, format!("must be between {min} and {max} seconds")));
+    }
+    Ok(n)
+}
+
+/// What a form or the CLI submits to create or edit an app, as untrusted text.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AppInput {
+    pub name: String,
+    pub kind: String,
+    pub grant_types: Vec<String>,
+    pub redirect_uris: Vec<String>,
+    pub website_url: String,
+    pub audience: String,
+    pub scopes: Vec<String>,
+    pub access_token_ttl: String,
+    pub refresh_token_ttl: String,
+    pub public_client: bool,
+}
+
+/// A connected app's settings, valid by construction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppSpec {
+    pub name: String,
+    pub kind: AppKind,
+    pub grant_types: Vec<GrantType>,
+    pub redirect_uris: Vec<RedirectUri>,
+    pub website_url: Option<String>,
+    pub audience: Audience,
+    pub scopes: ScopeSet,
+    pub lifetimes: TokenLifetimes,
+    pub public_client: bool,
+}
+
+impl AppSpec {
+    /// Checks every field and every rule that ties fields together. `has_public_keys`
+    /// tells whether the app has (or will have) a registered key for JWT bearer.
+    pub fn validate(input: &AppInput, has_public_keys: bool) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let name = errors.check(parse_name("name", &input.name));
+        let kind = errors.check(AppKind::parse(&input.kind));
+        let audience = if input.audience.trim().is_empty() {
+            Some(Audience::Internal)
+        } else {
+            errors.check(Audience::parse(&input.audience))
+        };
+        let website_url = errors.check(parse_website_url(&input.website_url)).flatten();
+        let scopes = errors.check(ScopeSet::parse(input.scopes.iter().map(String::as_str)));
+        let lifetimes = match TokenLifetimes::parse(&input.access_token_ttl, &input.refresh_token_ttl) {
+            Ok(l) => Some(l),
+            Err(e) => {
+                errors.0.extend(e.0);
+                None
+            }
+        };
+
+        let mut grant_types = Vec::new();
+        for raw in input.grant_types.iter().flat_map(|g| g.split([',', ' '])).filter(|g| !g.trim().is_empty()) {
+            if let Some(g) = errors.check(GrantType::parse(raw))
+                && !grant_types.contains(&g)
+            {
+                grant_types.push(g);
+            }
+        }
+        grant_types.sort();
+
+        let raw_uris: Vec<&str> = input
+            .redirect_uris
+            .iter()
+            .flat_map(|u| u.split(['\n', '\r']))
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .collect();
+        let mut redirect_uris: Vec<RedirectUri> = Vec::new();
+        if raw_uris.len() > MAX_REDIRECT_URIS {
+            errors.push("redirect_uris", format!("at most {MAX_REDIRECT_URIS} redirect URIs"));
+        } else {
+            for raw in raw_uris {
+                if let Some(uri) = errors.check(RedirectUri::parse(raw))
+                    && !redirect_uris.contains(&uri)
+                {
+                    redirect_uris.push(uri);
+                }
+            }
+        }
+
+        if let Some(kind) = kind {
+            check_kind_rules(kind, &grant_types, &redirect_uris, input.public_client, scopes.as_ref(), has_public_keys, &mut errors);
+        }
+
+        match (name, kind, audience, scopes, lifetimes) {
+            (Some(name), Some(kind), Some(audience), Some(scopes), Some(lifetimes)) if errors.is_empty() => Ok(Self {
+                name,
+                kind,
+                // An own-behalf app acts only inside its own organization.
+                audience: if kind == AppKind::OwnBehalf { Audience::Internal } else { audience },
+                grant_types,
+                redirect_uris,
+                website_url,
+                scopes,
+                lifetimes,
+                public_client: input.public_client,
+            }),
+            _ => Err(errors),
+        }
+    }
+
+    pub fn uses(&self, grant: GrantType) -> bool {
+        self.grant_types.contains(&grant)
+    }
+}
+
+impl AppInput {
+    /// Keeps only what the app form shows for the chosen kind: an own-behalf app has
+    /// client credentials only, no redirect URIs, no user scopes and no public client.
+    pub fn only_fields_of_kind(mut self) -> Self {
+        if AppKind::parse(&self.kind) == Ok(AppKind::OwnBehalf) {
+            self.grant_types = vec![GrantType::ClientCredentials.as_str().to_string()];
+            self.redirect_uris.clear();
+            self.public_client = false;
+            self.audience = Audience::Internal.as_str().to_string();
+            self.scopes.retain(|s| !super::scope::USER_ONLY.contains(&s.as_str()));
+        } else {
+            self.grant_types.retain(|g| g != GrantType::ClientCredentials.as_str());
+        }
+        self
+    }
+}
+
+/// The rules that tie the kind to the other settings.
+fn check_kind_rules(
+    kind: AppKind,
+    grants: &[GrantType],
+    redirect_uris: &[RedirectUri],
+    public_client: bool,
+    scopes: Option<&ScopeSet>,
+    has_public_keys: bool,
+    errors: &mut FieldErrors,
+) {
+    if grants.is_empty() {
+        errors.push("grant_types", "choose at least one grant type");
+    }
+    if let Some(bad) = grants.iter().find(|g| !kind.allowed_grants().contains(g)) {
+        errors.push("grant_types", format!("{} is not allowed for an app acting {}", bad.as_str(), kind_phrase(kind)));
+    }
+    if grants.contains(&GrantType::AuthorizationCode) && redirect_uris.is_empty() {
+        errors.push("redirect_uris", "authorization_code needs at least one redirect URI");
+    }
+    if kind == AppKind::OwnBehalf {
+        if public_client {
+            errors.push("public_client", "an own-behalf app must be confidential (it authenticates with a secret)");
+        }
+        if let Some(user_only) = scopes.and_then(|s| s.iter().find(|s| s.is_user_only())) {
+            errors.push("scopes", format!("{} needs a signed-in user; an own-behalf app cannot have it", user_only.as_str()));
+        }
+    }
+    if public_client && grants.contains(&GrantType::Password) {
+        errors.push("grant_types", "a public client cannot use the password grant");
+    }
+    if grants.contains(&GrantType::JwtBearer) && !has_public_keys {
+        errors.push("public_keys", "the JWT bearer grant needs a registered public key");
+    }
+}
+
+fn kind_phrase(kind: AppKind) -> &'static str {
+    match kind {
+        AppKind::OnBehalfOfUser => "on behalf of a user",
+        AppKind::OwnBehalf => "on its own behalf",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(kind: &str, grants: &[&str]) -> AppInput {
+        AppInput {
+            name: "CI bot".into(),
+            kind: kind.into(),
+            grant_types: grants.iter().map(|g| g.to_string()).collect(),
+            redirect_uris: vec!["https://app.example.com/cb".into()],
+            ..Default::default()
+        }
+    }
+
+    fn errs(i: &AppInput, keys: bool) -> FieldErrors {
+        AppSpec::validate(i, keys).expect_err("should be refused")
+    }
+
+    #[test]
+    fn own_behalf_only_client_credentials() {
+        assert!(AppSpec::validate(&input("own-behalf", &["client_credentials"]), false).is_ok());
+        for g in ["authorization_code", "refresh_token", "password", "urn:ietf:params:oauth:grant-type:jwt-bearer"] {
+            let e = errs(&input("own-behalf", &[g]), true);
+            assert!(e.for_field("grant_types").is_some(), "{g}");
+        }
+    }
+
+    #[test]
+    fn on_behalf_of_user_grants() {
+        let ok = AppSpec::validate(&input("on-behalf-of-user", &["authorization_code", "refresh_token", "password"]), false).unwrap();
+        assert_eq!(ok.grant_types, vec![GrantType::AuthorizationCode, GrantType::RefreshToken, GrantType::Password]);
+        assert!(errs(&input("on-behalf-of-user", &["client_credentials"]), false).for_field("grant_types").is_some());
+        assert!(errs(&input("on-behalf-of-user", &[]), false).for_field("grant_types").is_some());
+        assert!(errs(&input("on-behalf-of-user", &["implicit"]), false).for_field("grant_types").is_some());
+    }
+
+    #[test]
+    fn authorization_code_needs_a_redirect_uri() {
+        let mut i = input("on-behalf-of-user", &["authorization_code"]);
+        i.redirect_uris = vec!["  ".into()];
+        assert!(errs(&i, false).for_field("redirect_uris").is_some());
+        i.grant_types = vec!["password".into()];
+        assert!(AppSpec::validate(&i, false).is_ok());
+    }
+
+    #[test]
+    fn jwt_bearer_needs_a_key() {
+        let i = input("on-behalf-of-user", &["jwt-bearer"]);
+        assert!(errs(&i, false).for_field("public_keys").is_some());
+        assert_eq!(AppSpec::validate(&i, true).unwrap().grant_types, vec![GrantType::JwtBearer]);
+    }
+
+    #[test]
+    fn public_clients() {
+        let mut i = input("on-behalf-of-user", &["authorization_code", "refresh_token"]);
+        i.public_client = true;
+        assert!(AppSpec::validate(&i, false).unwrap().public_client);
+        i.grant_types.push("password".into());
+        assert!(errs(&i, false).for_field("grant_types").is_some());
+        let mut own = input("own-behalf", &["client_credentials"]);
+        own.public_client = true;
+        assert!(errs(&own, false).for_field("public_client").is_some());
+    }
+
+    #[test]
+    fn own_behalf_has_no_user_scopes_and_is_internal() {
+        let mut i = input("own-behalf", &["client_credentials"]);
+        i.scopes = vec!["read:apps manage:apps".into()];
+        i.audience = "everyone".into();
+        let spec = AppSpec::validate(&i, false).unwrap();
+        assert_eq!(spec.audience, Audience::Internal);
+        i.scopes = vec!["openid".into()];
+        assert!(errs(&i, false).for_field("scopes").is_some());
+    }
+
+    #[test]
+    fn redirect_uris() {
+        for ok in [
+            "https://app.example.com/cb",
+            "https://app.example.com:8443/cb?x=1",
+            "http://127.0.0.1:8765/cb",
+            "http://localhost/cb",
+            "http://[::1]:9000/cb",
+            "com.example.app:/oauth2redirect",
+        ] {
+            assert!(RedirectUri::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "/relative",
+            "app.example.com/cb",
+            "http://app.example.com/cb",
+            "http://10.0.0.1/cb",
+            "https://*.example.com/cb",
+            "https://app.example.com/cb#frag",
+            "javascript:alert(1)",
+            "data:text/html,x",
+            "myapp:/cb",
+            "https://user:pw@app.example.com/cb",
+            "https://app.example.com/c b",
+            "",
+        ] {
+            assert!(RedirectUri::parse(bad).is_err(), "{bad}");
+        }
+        assert!(RedirectUri::parse(&format!("https://a.example.com/{}", "x".repeat(2100))).is_err());
+    }
+
+    #[test]
+    fn too_many_redirect_uris() {
+        let mut i = input("on-behalf-of-user", &["authorization_code"]);
+        i.redirect_uris = (0..21).map(|n| format!("https://a.example.com/{n}")).collect();
+        assert!(errs(&i, false).for_field("redirect_uris").is_some());
+    }
+
+    #[test]
+    fn lifetimes() {
+        assert_eq!(TokenLifetimes::parse("", "").unwrap(), TokenLifetimes::default());
+        assert_eq!(TokenLifetimes::default().access_secs, 900);
+        assert_eq!(TokenLifetimes::default().refresh_secs, 90 * 86400);
+        assert_eq!(TokenLifetimes::parse("60", "300").unwrap().access_secs, 60);
+        let e = TokenLifetimes::parse("59", "99999999999").unwrap_err();
+        assert!(e.for_field("access_token_ttl").is_some() && e.for_field("refresh_token_ttl").is_some());
+        assert!(TokenLifetimes::parse("abc", "").is_err());
+        assert!(TokenLifetimes::parse("86401", "").is_err());
+    }
+
+    #[test]
+    fn website_url() {
+        assert_eq!(parse_website_url("").unwrap(), None);
+        assert!(parse_website_url("https://example.com").unwrap().is_some());
+        assert!(parse_website_url("javascript:alert(1)").is_err());
+        assert!(parse_website_url("http://example.com").is_err());
+    }
+
+    #[test]
+    fn all_errors_reported_at_once() {
+        let i = AppInput { name: "".into(), kind: "robot".into(), audience: "world".into(), access_token_ttl: "1".into(), ..Default::default() };
+        let e = errs(&i, false);
+        for f in ["name", "kind", "audience", "access_token_ttl"] {
+            assert!(e.for_field(f).is_some(), "{f}: {e}");
+        }
+    }
+
+    #[test]
+    fn form_fields_follow_the_kind() {
+        let mut i = input("own-behalf", &["authorization_code"]);
+        i.scopes = vec!["openid".into(), "read:apps".into()];
+        i.public_client = true;
+        let spec = AppSpec::validate(&i.only_fields_of_kind(), false).unwrap();
+        assert_eq!(spec.grant_types, vec![GrantType::ClientCredentials]);
+        assert!(spec.redirect_uris.is_empty() && !spec.public_client);
+        assert_eq!(spec.scopes.to_space_separated(), "read:apps");
+        let user = input("on-behalf-of-user", &["client_credentials", "password"]).only_fields_of_kind();
+        assert_eq!(user.grant_types, vec!["password".to_string()]);
+    }
+
+    #[test]
+    fn grant_type_names() {
+        for g in GrantType::ALL {
+            assert_eq!(GrantType::parse(g.as_str()).unwrap(), g);
+        }
+        assert_eq!(AppKind::parse("own-behalf").unwrap(), AppKind::OwnBehalf);
+        assert!(AppKind::parse("robot").is_err());
+    }
+}

@@ -1,0 +1,82 @@
+//! Read models handed from the services to the pages, the CLI and (later) the REST API.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrgView {
+    pub id: String,
+    pub name: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberView {
+    pub user_id: String,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppView {
+    pub client_id: String,
+    pub org_id: String,
+    pub name: String,
+    pub kind: String,
+    pub grant_types: Vec<String>,
+    pub redirect_uris: Vec<String>,
+    pub website_url: Option<String>,
+    pub audience: String,
+    pub scopes: Vec<String>,
+    pub access_token_ttl: i64,
+    pub refresh_token_ttl: i64,
+    pub enabled: bool,
+    pub owner_id: Option<String>,
+    pub public_client: bool,
+    pub public_keys: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A client secret as shown after creation: never the value, only a hint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SecretView {
+    pub id: String,
+    pub hint: String,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppDetail {
+    pub app: AppView,
+    pub secrets: Vec<SecretView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppPage {
+    pub items: Vec<AppView>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl AppPage {
+    pub fn pages(&self) -> i64 {
+        ((self.total + self.per_page - 1) / self.per_page.max(1)).max(1)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditView {
+    pub id: i64,
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub object: String,
+    pub outcome: String,
+    pub ip: Option<String>,
+    pub detail: String,
+}

@@ -1,0 +1,211 @@
+//! Glue between the pages' server functions and the services: the session, CSRF,
+//! who is signed in, request metadata, and error responses that work with and
+//! without JavaScript.
+
+use std::net::SocketAddr;
+
+use axum::extract::ConnectInfo;
+use http::StatusCode;
+use http::request::Parts;
+use leptos::prelude::*;
+use leptos_axum::ResponseOptions;
+use subtle::ConstantTimeEq;
+use tower_sessions::Session;
+
+use super::AppState;
+use crate::app::error::AppError;
+use crate::app::session::Flash;
+use crate::domain::Role;
+use crate::services::{self, Actor, Caller, RequestMeta};
+use crate::store;
+
+pub const USER_ID: &str = "user_id";
+pub const ORG_ID: &str = "org_id";
+const CSRF: &str = "csrf";
+const FLASH: &str = "flash";
+const NEW_SECRET: &str = "new_secret";
+
+
+pub fn state() -> Result<AppState, AppError> {
+    use_context::<AppState>().ok_or(AppError::Internal)
+}
+
+pub async fn session() -> Result<Session, AppError> {
+    leptos_axum::extract::<Session>().await.map_err(|_| AppError::Internal)
+}
+
+fn internal<E: std::fmt::Display>(e: E) -> AppError {
+    tracing::error!(error = %e, "internal error");
+    AppError::Internal
+}
+
+/// Client IP and user agent of the current request.
+pub fn request_meta(state: &AppState) -> RequestMeta {
+    let Some(parts) = use_context::<Parts>() else { return RequestMeta::default() };
+    client_meta(&parts.headers, parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0), state.settings.trust_forwarded_for)
+}
+
+/// Client IP (from the socket, or X-Forwarded-For behind a trusted proxy) and user agent.
+pub fn client_meta(headers: &http::HeaderMap, peer: Option<SocketAddr>, trust_forwarded_for: bool) -> RequestMeta {
+    let forwarded = trust_forwarded_for
+        .then(|| headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()))
+        .flatten()
+        .and_then(|v| v.split(',').next())
+        .and_then(|ip| ip.trim().parse::<std::net::IpAddr>().ok());
+    RequestMeta {
+        ip: forwarded.or(peer.map(|p| p.ip())).map(|ip| ip.to_string()),
+        user_agent: headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string),
+    }
+}
+
+/// The session's CSRF token, created on first use.
+pub async fn csrf_token(session: &Session) -> Result<String, AppError> {
+    if let Some(t) = session.get::<String>(CSRF).await.map_err(internal)? {
+        return Ok(t);
+    }
+    let t = crate::crypto::random_token(32);
+    session.insert(CSRF, &t).await.map_err(internal)?;
+    Ok(t)
+}
+
+pub async fn check_csrf(session: &Session, presented: &str) -> Result<(), AppError> {
+    let expected = session.get::<String>(CSRF).await.map_err(internal)?.unwrap_or_default();
+    if expected.is_empty() || !bool::from(expected.as_bytes().ct_eq(presented.as_bytes())) {
+        return Err(AppError::Csrf);
+    }
+    Ok(())
+}
+
+/// The signed-in user as the portal sees them.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub caller: Caller,
+    pub user_id: String,
+    pub email: String,
+    pub name: String,
+    pub org_id: String,
+    pub role: Role,
+}
+
+/// Who is signed in, checked against the database on every request, so a removed user
+/// or a lowered role takes effect at once.
+pub async fn signed_in(state: &AppState, session: &Session) -> Result<Option<SignedIn>, AppError> {
+    let (Some(user_id), Some(org_id)) = (
+        session.get::<String>(USER_ID).await.map_err(internal)?,
+        session.get::<String>(ORG_ID).await.map_err(internal)?,
+    ) else {
+        return Ok(None);
+    };
+    let Some(member) = store::users::member(&state.db.pool, &org_id, &user_id).await.map_err(internal)? else {
+        return Ok(None);
+    };
+    let role = Role::parse(&member.role).map_err(|e| internal(e.message))?;
+    Ok(Some(SignedIn {
+        caller: Caller { actor: Actor::User { id: user_id.clone(), email: member.email.clone() }, meta: request_meta(state) },
+        user_id,
+        email: member.email,
+        name: member.name,
+        org_id,
+        role,
+    }))
+}
+
+/// An organization admin, for reads.
+pub async fn require_admin() -> Result<(AppState, SignedIn), AppError> {
+    let state = state()?;
+    let session = session().await?;
+    let me = signed_in(&state, &session).await?.ok_or(AppError::Unauthenticated)?;
+    if !me.role.is_admin() {
+        return Err(AppError::NotAllowed);
+    }
+    Ok((state, me))
+}
+
+/// An organization admin submitting a form: the CSRF token must match too.
+pub async fn admin_action(csrf: &str) -> Result<(AppState, SignedIn), AppError> {
+    check_csrf(&session().await?, csrf).await?;
+    require_admin().await
+}
+
+/// Maps a service error to what the page shows; internal details are logged, never shown.
+pub fn service_error(e: services::Error) -> AppError {
+    match e {
+        services::Error::Invalid(errors) => AppError::Invalid(errors),
+        services::Error::Conflict(error) => AppError::Invalid(error.into()),
+        services::Error::NotFound => AppError::NotFound,
+        services::Error::Forbidden(m) => AppError::Refused(m),
+        services::Error::BadCredentials => AppError::Refused("Wrong e-mail or password.".into()),
+        services::Error::Throttled(secs) => {
+            AppError::Throttled(format!("Too many failed sign-in attempts. Try again in {secs} seconds."))
+        }
+        services::Error::Internal(m) => internal(m),
+    }
+}
+
+fn status_of(e: &AppError) -> StatusCode {
+    match e {
+        AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+        AppError::NotAllowed | AppError::Csrf => StatusCode::FORBIDDEN,
+        AppError::NotFound => StatusCode::NOT_FOUND,
+        AppError::Refused(_) => StatusCode::CONFLICT,
+        AppError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
+        AppError::Request(_) => StatusCode::BAD_REQUEST,
+        AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+fn is_plain_form_post() -> bool {
+    use_context::<Parts>()
+        .and_then(|p| p.headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).map(|v| v.contains("text/html")))
+        .unwrap_or(false)
+}
+
+/// Finishes a server function. On error: a plain form post (no JavaScript) is sent back to
+/// its page with the error kept in the session for that form; a call from the browser app
+/// or an API client gets the error with its HTTP status.
+pub async fn finish<T>(form: &str, result: Result<T, AppError>) -> Result<T, AppError> {
+    if let Err(e) = &result {
+        if is_plain_form_post() {
+            if let Ok(session) = session().await {
+                let _ = session.insert(FLASH, Flash { form: form.to_string(), error: e.clone() }).await;
+            }
+        } else if let Some(res) = use_context::<ResponseOptions>() {
+            res.set_status(status_of(e));
+        }
+    }
+    result
+}
+
+/// Takes the error kept for a plain form post, if any.
+pub async fn take_flash(session: &Session) -> Option<Flash> {
+    session.remove::<Flash>(FLASH).await.ok().flatten()
+}
+
+/// Keeps a new client secret, sealed with the master key, until its app page shows it once.
+pub async fn keep_new_secret(state: &AppState, client_id: &str, secret: &str) -> Result<(), AppError> {
+    let sealed = state.settings.master_key.seal(secret.as_bytes());
+    session().await?.insert(NEW_SECRET, (client_id.to_string(), sealed)).await.map_err(internal)
+}
+
+/// The new secret of `client_id`, once.
+pub async fn take_new_secret(state: &AppState, session: &Session, client_id: &str) -> Option<String> {
+    let (id, sealed) = session.get::<(String, String)>(NEW_SECRET).await.ok().flatten()?;
+    if id != client_id {
+        return None;
+    }
+    let _ = session.remove::<(String, String)>(NEW_SECRET).await;
+    state.settings.master_key.open(&sealed).and_then(|b| String::from_utf8(b).ok())
+}
+
+/// Starts a signed-in session under a new id (no session fixation) with a new CSRF token.
+pub async fn start_session(session: &Session, user_id: &str, org_id: &str) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(internal)?;
+    session.remove::<String>(CSRF).await.map_err(internal)?;
+    session.insert(USER_ID, user_id).await.map_err(internal)?;
+    session.insert(ORG_ID, org_id).await.map_err(internal)
+}
+
+pub async fn end_session(session: &Session) -> Result<(), AppError> {
+    session.flush().await.map_err(internal)
+}

@@ -1,0 +1,272 @@
+//! Connected apps: create, edit, enable/disable, delete, and zero-downtime secret rotation.
+
+use secrecy::SecretString;
+use serde_json::json;
+
+use super::audit::{self, Event};
+use super::{Actor, Caller, Error, Result, conflict_on, new_id, now};
+use crate::crypto::{public_keys, random_token, secrets};
+use crate::domain::app::AppInput;
+use crate::domain::views::{AppDetail, AppPage, AppView, SecretView};
+use crate::domain::{AppSpec, FieldError, FieldErrors};
+use crate::store::{self, Db, apps::AppRow, apps::SecretRow};
+
+/// At most this many secrets at once: the current one and its replacement.
+pub const MAX_SECRETS: usize = 2;
+pub const PER_PAGE: i64 = 20;
+const MAX_SEARCH: usize = 100;
+
+fn split(s: &str) -> Vec<String> {
+    s.split_whitespace().map(str::to_string).collect()
+}
+
+pub(crate) fn view(r: AppRow) -> AppView {
+    AppView {
+        grant_types: split(&r.grant_types),
+        redirect_uris: split(&r.redirect_uris),
+        scopes: split(&r.scopes),
+        client_id: r.client_id,
+        org_id: r.org_id,
+        name: r.name,
+        kind: r.kind,
+        website_url: r.website_url,
+        audience: r.audience,
+        access_token_ttl: r.access_token_ttl,
+        refresh_token_ttl: r.refresh_token_ttl,
+        enabled: r.enabled,
+        owner_id: r.owner_id,
+        public_client: r.public_client,
+        public_keys: r.public_keys,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+    }
+}
+
+fn secret_view(s: SecretRow) -> SecretView {
+    SecretView { id: s.id, hint: s.hint, created_at: s.created_at, expires_at: s.expires_at, last_used_at: s.last_used_at }
+}
+
+/// Validates the settings and the optional public keys together, so every problem shows at once.
+fn validate(input: &AppInput, public_keys_text: &str) -> Result<(AppSpec, Option<String>)> {
+    let keys = public_keys_text.trim();
+    let mut key_error = None;
+    if !keys.is_empty()
+        && let Err(m) = public_keys::validate(keys)
+    {
+        key_error = Some(FieldError::new("public_keys", m));
+    }
+    let spec = AppSpec::validate(input, !keys.is_empty());
+    match (spec, key_error) {
+        (Ok(spec), None) => Ok((spec, (!keys.is_empty()).then(|| keys.to_string()))),
+        (Ok(_), Some(e)) => Err(FieldErrors::from(e).into()),
+        (Err(mut errors), key_error) => {
+            if let Some(e) = key_error {
+                errors.0.retain(|f| f.field != "public_keys");
+                errors.0.push(e);
+            }
+            Err(errors.into())
+        }
+    }
+}
+
+fn row_from_spec(spec: &AppSpec, keys: Option<String>, base: AppRow) -> AppRow {
+    AppRow {
+        name: spec.name.clone(),
+        kind: spec.kind.as_str().into(),
+        grant_types: spec.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>().join(" "),
+        redirect_uris: spec.redirect_uris.iter().map(|u| u.as_str()).collect::<Vec<_>>().join("\n"),
+        website_url: spec.website_url.clone(),
+        audience: spec.audience.as_str().into(),
+        scopes: spec.scopes.to_space_separated(),
+        access_token_ttl: spec.lifetimes.access_secs,
+        refresh_token_ttl: spec.lifetimes.refresh_secs,
+        public_client: spec.public_client,
+        public_keys: keys,
+        ..base
+    }
+}
+
+async fn insert_secret(tx: &mut store::Tx, client_id: &str) -> Result<SecretString> {
+    let new = secrets::generate();
+    let row = SecretRow {
+        id: new_id(),
+        client_id: client_id.into(),
+        digest: new.digest,
+        hint: new.hint,
+        created_at: now(),
+        expires_at: None,
+        last_used_at: None,
+    };
+    store::apps::insert_secret(&mut **tx, &row).await?;
+    Ok(new.plaintext)
+}
+
+/// Creates an app in `org_id`; returns it with its first secret (none for public clients).
+pub async fn create(db: &Db, caller: &Caller, org_id: &str, input: &AppInput, public_keys_text: &str) -> Result<(AppView, Option<SecretString>)> {
+    let (spec, keys) = validate(input, public_keys_text)?;
+    let t = now();
+    let owner_id = match &caller.actor {
+        Actor::User { id, .. } => Some(id.clone()),
+        _ => None,
+    };
+    let base = AppRow {
+        client_id: random_token(16),
+        org_id: org_id.into(),
+        enabled: true,
+        owner_id,
+        created_at: t,
+        updated_at: t,
+        name: String::new(),
+        kind: String::new(),
+        grant_types: String::new(),
+        redirect_uris: String::new(),
+        website_url: None,
+        audience: String::new(),
+        scopes: String::new(),
+        access_token_ttl: 0,
+        refresh_token_ttl: 0,
+        public_client: false,
+        public_keys: None,
+    };
+    let row = row_from_spec(&spec, keys, base);
+    let mut tx = db.begin().await?;
+    store::orgs::get(&mut *tx, org_id).await?.ok_or(Error::NotFound)?;
+    store::apps::insert(&mut *tx, &row).await.map_err(conflict_on("name", "is already used by another app of this organization"))?;
+    let secret = if spec.public_client { None } else { Some(insert_secret(&mut tx, &row.client_id).await?) };
+    audit::record(&mut *tx, caller, Event {
+        org_id: Some(org_id),
+        action: "app.create",
+        object: ("app", &row.client_id),
+        success: true,
+        detail: json!({ "name": row.name, "kind": row.kind, "grant_types": row.grant_types, "scopes": row.scopes }),
+    })
+    .await?;
+    tx.commit().await?;
+    Ok((view(row), secret))
+}
+
+/// One page of the apps of `org_id` whose name or client id contains `search`.
+pub async fn list(db: &Db, org_id: &str, search: &str, page: i64) -> Result<AppPage> {
+    let search: String = search.trim().chars().take(MAX_SEARCH).collect();
+    let total = store::apps::count(&db.pool, org_id, &search).await?;
+    let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
+    let page = page.clamp(1, pages);
+    let items = store::apps::list(&db.pool, org_id, &search, PER_PAGE, (page - 1) * PER_PAGE).await?;
+    Ok(AppPage { items: items.into_iter().map(view).collect(), total, page, per_page: PER_PAGE })
+}
+
+async fn get_row<'c>(e: impl sqlx::AnyExecutor<'c>, org_id: &str, client_id: &str) -> Result<AppRow> {
+    store::apps::get(e, org_id, client_id).await?.ok_or(Error::NotFound)
+}
+
+pub async fn get(db: &Db, org_id: &str, client_id: &str) -> Result<AppDetail> {
+    let app = get_row(&db.pool, org_id, client_id).await?;
+    let secrets = store::apps::secrets(&db.pool, client_id).await?;
+    Ok(AppDetail { app: view(app), secrets: secrets.into_iter().map(secret_view).collect() })
+}
+
+/// Replaces an app's settings. The kind and the public-client flag are fixed at creation.
+pub async fn update(db: &Db, caller: &Caller, org_id: &str, client_id: &str, input: &AppInput, public_keys_text: &str) -> Result<AppView> {
+    let mut tx = db.begin().await?;
+    let before = get_row(&mut *tx, org_id, client_id).await?;
+    let input = AppInput { kind: before.kind.clone(), public_client: before.public_client, ..input.clone() };
+    let (spec, keys) = validate(&input, public_keys_text)?;
+    let row = row_from_spec(&spec, keys, AppRow { updated_at: now(), ..before.clone() });
+    store::apps::update(&mut *tx, &row).await.map_err(conflict_on("name", "is already used by another app of this organization"))?;
+    audit::record(&mut *tx, caller, Event {
+        org_id: Some(org_id),
+        action: "app.update",
+        object: ("app", client_id),
+        success: true,
+        detail: json!({
+            "name": row.name, "grant_types": row.grant_types, "redirect_uris": row.redirect_uris,
+            "scopes": row.scopes, "access_token_ttl": row.access_token_ttl, "refresh_token_ttl": row.refresh_token_ttl,
+            "public_keys_changed": row.public_keys != before.public_keys,
+        }),
+    })
+    .await?;
+    tx.commit().await?;
+    Ok(view(row))
+}
+
+pub async fn set_enabled(db: &Db, caller: &Caller, org_id: &str, client_id: &str, enabled: bool) -> Result<()> {
+    let mut tx = db.begin().await?;
+    if !store::apps::set_enabled(&mut *tx, org_id, client_id, enabled, now()).await? {
+        return Err(Error::NotFound);
+    }
+    audit::record(&mut *tx, caller, Event {
+        org_id: Some(org_id),
+        action: if enabled { "app.enable" } else { "app.disable" },
+        object: ("app", client_id),
+        success: true,
+        detail: json!({}),
+    })
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Deletes an app; `confirm_name` must repeat its name.
+pub async fn delete(db: &Db, caller: &Caller, org_id: &str, client_id: &str, confirm_name: &str) -> Result<()> {
+    let mut tx = db.begin().await?;
+    let app = get_row(&mut *tx, org_id, client_id).await?;
+    if confirm_name.trim() != app.name {
+        return Err(FieldError::new("confirm_name", "must repeat the app's name exactly").into());
+    }
+    store::apps::delete(&mut *tx, org_id, client_id).await?;
+    audit::record(&mut *tx, caller, Event {
+        org_id: Some(org_id),
+        action: "app.delete",
+        object: ("app", client_id),
+        success: true,
+        detail: json!({ "name": app.name }),
+    })
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Adds a secret (at most two at once) and returns its value, shown once.
+pub async fn add_secret(db: &Db, caller: &Caller, org_id: &str, client_id: &str) -> Result<SecretString> {
+    let mut tx = db.begin().await?;
+    let app = get_row(&mut *tx, org_id, client_id).await?;
+    if app.public_client {
+        return Err(Error::Forbidden("a public client has no secret".into()));
+    }
+    if store::apps::secrets(&mut *tx, client_id).await?.len() >= MAX_SECRETS {
+        return Err(Error::Forbidden("an app has at most two secrets; delete the old one first".into()));
+    }
+    let secret = insert_secret(&mut tx, client_id).await?;
+    audit::record(&mut *tx, caller, Event {
+        org_id: Some(org_id),
+        action: "app.secret_add",
+        object: ("app", client_id),
+        success: true,
+        detail: json!({}),
+    })
+    .await?;
+    tx.commit().await?;
+    Ok(secret)
+}
+
+/// Deletes one secret; the last one stays (add its replacement first).
+pub async fn delete_secret(db: &Db, caller: &Caller, org_id: &str, client_id: &str, secret_id: &str) -> Result<()> {
+    let mut tx = db.begin().await?;
+    get_row(&mut *tx, org_id, client_id).await?;
+    let all = store::apps::secrets(&mut *tx, client_id).await?;
+    let Some(secret) = all.iter().find(|s| s.id == secret_id) else { return Err(Error::NotFound) };
+    if all.len() <= 1 {
+        return Err(Error::Forbidden("this is the app's only secret; add a new one before deleting it".into()));
+    }
+    store::apps::delete_secret(&mut *tx, client_id, secret_id).await?;
+    audit::record(&mut *tx, caller, Event {
+        org_id: Some(org_id),
+        action: "app.secret_delete",
+        object: ("app", client_id),
+        success: true,
+        detail: json!({ "secret_id": secret_id, "hint": secret.hint }),
+    })
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,70 @@
+//! Use cases: the only place that combines domain rules, storage, crypto and audit.
+//! A page's server function, the CLI and the REST API call the same function here.
+
+pub mod apps;
+pub mod audit;
+pub mod auth;
+pub mod bootstrap;
+pub mod orgs;
+pub mod users;
+
+use crate::domain::{FieldError, FieldErrors};
+
+pub use audit::{Actor, Caller, RequestMeta};
+
+/// What a use case can answer besides success.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Invalid(FieldErrors),
+    #[error("{0}")]
+    Conflict(FieldError),
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("wrong e-mail or password")]
+    BadCredentials,
+    #[error("too many failed attempts; try again in {0} seconds")]
+    Throttled(i64),
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        Error::Internal(format!("database: {e}"))
+    }
+}
+
+impl From<FieldErrors> for Error {
+    fn from(e: FieldErrors) -> Self {
+        Error::Invalid(e)
+    }
+}
+
+impl From<FieldError> for Error {
+    fn from(e: FieldError) -> Self {
+        Error::Invalid(e.into())
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Maps a unique-constraint violation to a field conflict; anything else stays internal.
+pub(crate) fn conflict_on(field: &str, message: &str) -> impl FnOnce(sqlx::Error) -> Error {
+    let (field, message) = (field.to_string(), message.to_string());
+    move |e| {
+        if crate::store::is_unique_violation(&e) { Error::Conflict(FieldError::new(&field, message)) } else { e.into() }
+    }
+}
+
+/// The current time in Unix seconds.
+pub fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+/// A new time-ordered identifier.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

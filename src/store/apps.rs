@@ -1,0 +1,208 @@
+use serde::Serialize;
+use sqlx::{AnyExecutor, Row};
+
+/// A connected app as stored. Lists are kept as space-separated text
+/// (redirect URIs newline-separated).
+#[derive(Debug, Clone, Serialize)]
+pub struct AppRow {
+    pub client_id: String,
+    pub org_id: String,
+    pub name: String,
+    pub kind: String,
+    pub grant_types: String,
+    pub redirect_uris: String,
+    pub website_url: Option<String>,
+    pub audience: String,
+    pub scopes: String,
+    pub access_token_ttl: i64,
+    pub refresh_token_ttl: i64,
+    pub enabled: bool,
+    pub owner_id: Option<String>,
+    pub public_client: bool,
+    pub public_keys: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SecretRow {
+    pub id: String,
+    pub client_id: String,
+    pub digest: String,
+    pub hint: String,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+}
+
+const APP_COLS: &str = "client_id, org_id, name, kind, grant_types, redirect_uris, website_url, audience, scopes, \
+    access_token_ttl, refresh_token_ttl, enabled, owner_id, public_client, public_keys, created_at, updated_at";
+
+fn app_from_row(r: &sqlx::any::AnyRow) -> Result<AppRow, sqlx::Error> {
+    Ok(AppRow {
+        client_id: r.try_get("client_id")?,
+        org_id: r.try_get("org_id")?,
+        name: r.try_get("name")?,
+        kind: r.try_get("kind")?,
+        grant_types: r.try_get("grant_types")?,
+        redirect_uris: r.try_get("redirect_uris")?,
+        website_url: r.try_get("website_url")?,
+        audience: r.try_get("audience")?,
+        scopes: r.try_get("scopes")?,
+        access_token_ttl: r.try_get("access_token_ttl")?,
+        refresh_token_ttl: r.try_get("refresh_token_ttl")?,
+        enabled: r.try_get::<i64, _>("enabled")? != 0,
+        owner_id: r.try_get("owner_id")?,
+        public_client: r.try_get::<i64, _>("public_client")? != 0,
+        public_keys: r.try_get("public_keys")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+fn secret_from_row(r: &sqlx::any::AnyRow) -> Result<SecretRow, sqlx::Error> {
+    Ok(SecretRow {
+        id: r.try_get("id")?,
+        client_id: r.try_get("client_id")?,
+        digest: r.try_get("digest")?,
+        hint: r.try_get("hint")?,
+        created_at: r.try_get("created_at")?,
+        expires_at: r.try_get("expires_at")?,
+        last_used_at: r.try_get("last_used_at")?,
+    })
+}
+
+pub async fn insert<'c>(e: impl AnyExecutor<'c>, a: &AppRow) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!(
+        "INSERT INTO apps ({APP_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+    ))
+    .bind(&a.client_id)
+    .bind(&a.org_id)
+    .bind(&a.name)
+    .bind(&a.kind)
+    .bind(&a.grant_types)
+    .bind(&a.redirect_uris)
+    .bind(&a.website_url)
+    .bind(&a.audience)
+    .bind(&a.scopes)
+    .bind(a.access_token_ttl)
+    .bind(a.refresh_token_ttl)
+    .bind(i64::from(a.enabled))
+    .bind(&a.owner_id)
+    .bind(i64::from(a.public_client))
+    .bind(&a.public_keys)
+    .bind(a.created_at)
+    .bind(a.updated_at)
+    .execute(e)
+    .await?;
+    Ok(())
+}
+
+/// Replaces the editable settings of an app of `org_id`.
+pub async fn update<'c>(e: impl AnyExecutor<'c>, a: &AppRow) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE apps SET name = $1, grant_types = $2, redirect_uris = $3, website_url = $4, audience = $5, scopes = $6, \
+         access_token_ttl = $7, refresh_token_ttl = $8, public_keys = $9, updated_at = $10 \
+         WHERE org_id = $11 AND client_id = $12",
+    )
+    .bind(&a.name)
+    .bind(&a.grant_types)
+    .bind(&a.redirect_uris)
+    .bind(&a.website_url)
+    .bind(&a.audience)
+    .bind(&a.scopes)
+    .bind(a.access_token_ttl)
+    .bind(a.refresh_token_ttl)
+    .bind(&a.public_keys)
+    .bind(a.updated_at)
+    .bind(&a.org_id)
+    .bind(&a.client_id)
+    .execute(e)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// An app of `org_id`; an app of another organization is not found.
+pub async fn get<'c>(e: impl AnyExecutor<'c>, org_id: &str, client_id: &str) -> Result<Option<AppRow>, sqlx::Error> {
+    let row = sqlx::query(&format!("SELECT {APP_COLS} FROM apps WHERE org_id = $1 AND client_id = $2"))
+        .bind(org_id)
+        .bind(client_id)
+        .fetch_optional(e)
+        .await?;
+    row.as_ref().map(app_from_row).transpose()
+}
+
+/// Apps of `org_id` whose name or client id contains `search`, by name.
+pub async fn list<'c>(e: impl AnyExecutor<'c>, org_id: &str, search: &str, limit: i64, offset: i64) -> Result<Vec<AppRow>, sqlx::Error> {
+    let rows = sqlx::query(&format!(
+        "SELECT {APP_COLS} FROM apps WHERE org_id = $1 AND (LOWER(name) LIKE $2 ESCAPE '\\' OR LOWER(client_id) LIKE $2 ESCAPE '\\') \
+         ORDER BY LOWER(name), client_id LIMIT $3 OFFSET $4"
+    ))
+    .bind(org_id)
+    .bind(super::like_pattern(search))
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(e)
+    .await?;
+    rows.iter().map(app_from_row).collect()
+}
+
+pub async fn count<'c>(e: impl AnyExecutor<'c>, org_id: &str, search: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query(
+        "SELECT COUNT(*) AS n FROM apps WHERE org_id = $1 AND (LOWER(name) LIKE $2 ESCAPE '\\' OR LOWER(client_id) LIKE $2 ESCAPE '\\')",
+    )
+    .bind(org_id)
+    .bind(super::like_pattern(search))
+    .fetch_one(e)
+    .await?
+    .try_get("n")
+}
+
+pub async fn set_enabled<'c>(e: impl AnyExecutor<'c>, org_id: &str, client_id: &str, enabled: bool, now: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE apps SET enabled = $1, updated_at = $2 WHERE org_id = $3 AND client_id = $4")
+        .bind(i64::from(enabled))
+        .bind(now)
+        .bind(org_id)
+        .bind(client_id)
+        .execute(e)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn delete<'c>(e: impl AnyExecutor<'c>, org_id: &str, client_id: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM apps WHERE org_id = $1 AND client_id = $2").bind(org_id).bind(client_id).execute(e).await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn insert_secret<'c>(e: impl AnyExecutor<'c>, s: &SecretRow) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO client_secrets (id, client_id, digest, hint, created_at, expires_at, last_used_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&s.id)
+    .bind(&s.client_id)
+    .bind(&s.digest)
+    .bind(&s.hint)
+    .bind(s.created_at)
+    .bind(s.expires_at)
+    .bind(s.last_used_at)
+    .execute(e)
+    .await?;
+    Ok(())
+}
+
+pub async fn secrets<'c>(e: impl AnyExecutor<'c>, client_id: &str) -> Result<Vec<SecretRow>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT id, client_id, digest, hint, created_at, expires_at, last_used_at FROM client_secrets \
+         WHERE client_id = $1 ORDER BY created_at, id",
+    )
+    .bind(client_id)
+    .fetch_all(e)
+    .await?;
+    rows.iter().map(secret_from_row).collect()
+}
+
+pub async fn delete_secret<'c>(e: impl AnyExecutor<'c>, client_id: &str, secret_id: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM client_secrets WHERE client_id = $1 AND id = $2").bind(client_id).bind(secret_id).execute(e).await?;
+    Ok(done.rows_affected() == 1)
+}

@@ -1,0 +1,38 @@
+use serde::Serialize;
+use sqlx::{AnyExecutor, Row};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OrgRow {
+    pub id: String,
+    pub name: String,
+    pub created_at: i64,
+}
+
+fn from_row(r: &sqlx::any::AnyRow) -> Result<OrgRow, sqlx::Error> {
+    Ok(OrgRow { id: r.try_get("id")?, name: r.try_get("name")?, created_at: r.try_get("created_at")? })
+}
+
+pub async fn insert<'c>(e: impl AnyExecutor<'c>, org: &OrgRow) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
+        .bind(&org.id)
+        .bind(&org.name)
+        .bind(org.created_at)
+        .execute(e)
+        .await?;
+    Ok(())
+}
+
+pub async fn get<'c>(e: impl AnyExecutor<'c>, id: &str) -> Result<Option<OrgRow>, sqlx::Error> {
+    let row = sqlx::query("SELECT id, name, created_at FROM organizations WHERE id = $1").bind(id).fetch_optional(e).await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+pub async fn list<'c>(e: impl AnyExecutor<'c>) -> Result<Vec<OrgRow>, sqlx::Error> {
+    let rows = sqlx::query("SELECT id, name, created_at FROM organizations ORDER BY created_at, id").fetch_all(e).await?;
+    rows.iter().map(from_row).collect()
+}
+
+pub async fn rename<'c>(e: impl AnyExecutor<'c>, id: &str, name: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE organizations SET name = $1 WHERE id = $2").bind(name).bind(id).execute(e).await?;
+    Ok(done.rows_affected() == 1)
+}

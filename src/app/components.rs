@@ -38,36 +38,37 @@ pub fn Page(#[prop(into)] title: String, need: Need, children: ChildrenFn) -> im
     view! {
         <Title text=format!("{title} · Latchkey")/>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match ctx.await {
-                    Err(e) => view! { <ErrorPage error=e/> }.into_any(),
-                    Ok(c) => match (&c.me, need) {
-                        (None, Need::SignedIn | Need::Admin) => {
-                            let next = format!("{}{}", here.pathname.get_untracked(), here.search.get_untracked().is_empty().then(String::new).unwrap_or_else(|| format!("?{}", here.search.get_untracked())));
-                            let path = format!("/login?next={}", url_encode(&next));
-                            view! { <Redirect path/> }.into_any()
-                        }
-                        (Some(me), Need::Admin) if !me.is_admin => {
-                            set_status(403);
-                            let me = me.clone();
-                            provide_context(c.clone());
-                            view! {
-                                <Nav/>
-                                <section class="content">
-                                    <h1>"Not allowed"</h1>
-                                    <p class="notice">
-                                        "You are signed in as " {me.email} ", a member of " {me.org_name}
-                                        ". Only the organization's admins can open the admin portal."
-                                    </p>
-                                </section>
-                            }.into_any()
-                        }
-                        _ => {
-                            provide_context(c.clone());
-                            view! { <Nav/> <section class="content">{children.with_value(|c| c())}</section> }.into_any()
-                        }
-                    },
-                }
+            // `get` (not an async block): the page's own components, and so their
+            // resources, are created once, when the context has loaded.
+            {move || ctx.get().map(|result| match result {
+                Err(e) => view! { <ErrorPage error=e/> }.into_any(),
+                Ok(c) => match (&c.me, need) {
+                    (None, Need::SignedIn | Need::Admin) => {
+                        let search = here.search.get_untracked();
+                        let next = if search.is_empty() { here.pathname.get_untracked() } else { format!("{}?{search}", here.pathname.get_untracked()) };
+                        let path = format!("/login?next={}", url_encode(&next));
+                        view! { <Redirect path/> }.into_any()
+                    }
+                    (Some(me), Need::Admin) if !me.is_admin => {
+                        set_status(403);
+                        let me = me.clone();
+                        provide_context(c.clone());
+                        view! {
+                            <Nav/>
+                            <section class="content">
+                                <h1>"Not allowed"</h1>
+                                <p class="notice">
+                                    "You are signed in as " {me.email} ", a member of " {me.org_name}
+                                    ". Only the organization's admins can open the admin portal."
+                                </p>
+                            </section>
+                        }.into_any()
+                    }
+                    _ => {
+                        provide_context(c.clone());
+                        view! { <Nav/> <section class="content">{children.with_value(|c| c())}</section> }.into_any()
+                    }
+                },
             })}
         </Suspense>
     }

@@ -40,7 +40,7 @@ pub async fn login(csrf: String, email: String, password: String, #[server(defau
         Ok(())
     }
     .await;
-    portal::finish("login", result).await
+    portal::finish(result)
 }
 
 #[server(prefix = "/api", endpoint = "logout")]
@@ -54,7 +54,7 @@ pub async fn logout(csrf: String) -> Result<(), AppError> {
         Ok(())
     }
     .await;
-    portal::finish("logout", result).await
+    portal::finish(result)
 }
 
 #[component]
@@ -86,7 +86,7 @@ fn LoginForm() -> impl IntoView {
         return view! { <Redirect path=next/> }.into_any();
     }
     let action = ServerAction::<Login>::new();
-    let error = form_error(action.value(), "login");
+    let error = form_error(action.value());
     view! {
         <div class="card narrow">
             <h1>"Sign in to Latchkey"</h1>

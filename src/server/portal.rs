@@ -14,7 +14,6 @@ use tower_sessions::Session;
 
 use super::AppState;
 use crate::app::error::AppError;
-use crate::app::session::Flash;
 use crate::domain::Role;
 use crate::services::{self, Actor, Caller, RequestMeta};
 use crate::store;
@@ -22,7 +21,6 @@ use crate::store;
 pub const USER_ID: &str = "user_id";
 pub const ORG_ID: &str = "org_id";
 const CSRF: &str = "csrf";
-const FLASH: &str = "flash";
 const NEW_SECRET: &str = "new_secret";
 
 
@@ -161,25 +159,17 @@ fn is_plain_form_post() -> bool {
         .unwrap_or(false)
 }
 
-/// Finishes a server function. On error: a plain form post (no JavaScript) is sent back to
-/// its page with the error kept in the session for that form; a call from the browser app
-/// or an API client gets the error with its HTTP status.
-pub async fn finish<T>(form: &str, result: Result<T, AppError>) -> Result<T, AppError> {
-    if let Err(e) = &result {
-        if is_plain_form_post() {
-            if let Ok(session) = session().await {
-                let _ = session.insert(FLASH, Flash { form: form.to_string(), error: e.clone() }).await;
-            }
-        } else if let Some(res) = use_context::<ResponseOptions>() {
-            res.set_status(status_of(e));
-        }
+/// Finishes a server function. A call from the hydrated page or an API client gets the
+/// error with its HTTP status; a plain form post (no JavaScript) is redirected back to its
+/// page by leptos_axum with the error in the URL, where its `ServerAction` picks it up.
+pub fn finish<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    if let Err(e) = &result
+        && !is_plain_form_post()
+        && let Some(res) = use_context::<ResponseOptions>()
+    {
+        res.set_status(status_of(e));
     }
     result
-}
-
-/// Takes the error kept for a plain form post, if any.
-pub async fn take_flash(session: &Session) -> Option<Flash> {
-    session.remove::<Flash>(FLASH).await.ok().flatten()
 }
 
 /// Keeps a new client secret, sealed with the master key, until its app page shows it once.

@@ -5,10 +5,11 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{Request, StatusCode};
-use axum::response::IntoResponse;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, generate_route_list, handle_server_fns_with_context};
+use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -30,28 +31,37 @@ pub fn router(state: AppState) -> Router {
         .with_secure(state.settings.secure_cookies)
         .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::hours(8)));
 
-    let ctx_state = state.clone();
-    let context = move || provide_context(ctx_state.clone());
-    let fn_context = context.clone();
     let page_state = state.clone();
 
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
-        .route(
-            "/api/{*fn_name}",
-            get(move |req: Request<Body>| handle_server_fns_with_context(fn_context.clone(), req))
-                .post(move |req: Request<Body>| handle_server_fns_with_context(context.clone(), req)),
-        )
         .leptos_routes_with_context(&state, routes, move || provide_context(page_state.clone()), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn(bad_arguments_are_400))
         .layer(sessions)
         .layer(RequestBodyLimitLayer::new(MAX_BODY))
         .layer(axum::middleware::from_fn(super::headers::security_headers))
         .with_state(state)
+}
+
+/// Server-function arguments that do not deserialize (missing, duplicated, malformed) are
+/// the client's fault: 400, not the 500 server_fn answers for them.
+async fn bad_arguments_are_400(req: Request<Body>, next: Next) -> Response {
+    let is_server_fn = req.uri().path().starts_with("/api/");
+    let res = next.run(req).await;
+    if !is_server_fn || res.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let bytes = axum::body::to_bytes(body, MAX_BODY).await.unwrap_or_default();
+    if bytes.starts_with(b"{\"Request\"") {
+        parts.status = StatusCode::BAD_REQUEST;
+    }
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {

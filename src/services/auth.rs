@@ -16,13 +16,16 @@ const FREE_PER_IP: i64 = 20;
 const WINDOW_SECS: i64 = 15 * 60;
 const MAX_WAIT_SECS: i64 = 15 * 60;
 
+/// First wait once the free failures are used up; it doubles with each further failure.
+const FIRST_WAIT_SECS: i64 = 30;
+
 /// Seconds still to wait after `failures` failures, the last at `last`; pure, for tests.
 pub fn wait_secs(failures: i64, free: i64, last: i64, now: i64) -> i64 {
     if failures < free || now - last >= WINDOW_SECS {
         return 0;
     }
     let exp = (failures - free).min(10) as u32;
-    let wait = (1i64 << exp).min(MAX_WAIT_SECS);
+    let wait = (FIRST_WAIT_SECS << exp).min(MAX_WAIT_SECS);
     (last + wait - now).max(0)
 }
 
@@ -124,9 +127,9 @@ mod tests {
     #[test]
     fn backoff_grows_then_caps_and_forgets() {
         assert_eq!(wait_secs(4, 5, 1000, 1000), 0);
-        assert_eq!(wait_secs(5, 5, 1000, 1000), 1);
-        assert_eq!(wait_secs(8, 5, 1000, 1000), 8);
-        assert_eq!(wait_secs(8, 5, 1000, 1004), 4);
+        assert_eq!(wait_secs(5, 5, 1000, 1000), 30);
+        assert_eq!(wait_secs(6, 5, 1000, 1000), 60);
+        assert_eq!(wait_secs(6, 5, 1000, 1050), 10);
         assert_eq!(wait_secs(40, 5, 1000, 1000), 900);
         assert_eq!(wait_secs(40, 5, 1000, 1000 + WINDOW_SECS), 0);
     }

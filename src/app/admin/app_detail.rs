@@ -30,7 +30,7 @@ pub async fn get_app(client_id: String) -> Result<AppPageData, AppError> {
         Ok(AppPageData { detail, new_secret })
     }
     .await;
-    portal::finish("get_app", result).await
+    portal::finish(result)
 }
 
 #[server(prefix = "/api", endpoint = "update_app")]
@@ -44,7 +44,7 @@ pub async fn update_app(csrf: String, client_id: String, app: AppInput, #[server
             .map_err(portal::service_error)
     }
     .await;
-    portal::finish("update_app", result).await
+    portal::finish(result)
 }
 
 #[server(prefix = "/api", endpoint = "set_app_enabled")]
@@ -55,7 +55,7 @@ pub async fn set_app_enabled(csrf: String, client_id: String, enabled: bool) -> 
         crate::services::apps::set_enabled(&state.db, &me.caller, &me.org_id, &client_id, enabled).await.map_err(portal::service_error)
     }
     .await;
-    portal::finish("set_app_enabled", result).await
+    portal::finish(result)
 }
 
 #[server(prefix = "/api", endpoint = "delete_app")]
@@ -70,7 +70,7 @@ pub async fn delete_app(csrf: String, client_id: String, #[server(default)] conf
         Ok(())
     }
     .await;
-    portal::finish("delete_app", result).await
+    portal::finish(result)
 }
 
 #[server(prefix = "/api", endpoint = "add_secret")]
@@ -85,7 +85,7 @@ pub async fn add_secret(csrf: String, client_id: String) -> Result<(), AppError>
         portal::keep_new_secret(&state, &client_id, secret.expose_secret()).await
     }
     .await;
-    portal::finish("add_secret", result).await
+    portal::finish(result)
 }
 
 #[server(prefix = "/api", endpoint = "delete_secret")]
@@ -98,20 +98,11 @@ pub async fn delete_secret(csrf: String, client_id: String, secret_id: String) -
             .map_err(portal::service_error)
     }
     .await;
-    portal::finish("delete_secret", result).await
+    portal::finish(result)
 }
 
 #[component]
 pub fn AppDetailPage() -> impl IntoView {
-    view! {
-        <Page title="Connected app" need=Need::Admin>
-            <AppDetailView/>
-        </Page>
-    }
-}
-
-#[component]
-fn AppDetailView() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
     let update = ServerAction::<UpdateApp>::new();
@@ -123,12 +114,28 @@ fn AppDetailView() -> impl IntoView {
         move || (id(), update.version().get(), enable.version().get(), add.version().get(), remove.version().get()),
         |(id, ..)| get_app(id),
     );
-    let update_error = form_error(update.value(), "update_app");
-    let delete_error = form_error(delete.value(), "delete_app");
+    view! {
+        <Page title="Connected app" need=Need::Admin>
+            <AppDetailView update enable delete add remove data/>
+        </Page>
+    }
+}
+
+#[component]
+fn AppDetailView(
+    update: ServerAction<UpdateApp>,
+    enable: ServerAction<SetAppEnabled>,
+    delete: ServerAction<DeleteApp>,
+    add: ServerAction<AddSecret>,
+    remove: ServerAction<DeleteSecret>,
+    data: Resource<Result<AppPageData, AppError>>,
+) -> impl IntoView {
+    let update_error = form_error(update.value());
+    let delete_error = form_error(delete.value());
     let secret_error = Signal::derive({
-        let add_err = form_error(add.value(), "add_secret");
-        let remove_err = form_error(remove.value(), "delete_secret");
-        let enable_err = form_error(enable.value(), "set_app_enabled");
+        let add_err = form_error(add.value());
+        let remove_err = form_error(remove.value());
+        let enable_err = form_error(enable.value());
         move || add_err.get().or_else(|| remove_err.get()).or_else(|| enable_err.get())
     });
 

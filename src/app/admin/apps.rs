@@ -20,7 +20,7 @@ pub async fn list_apps(#[server(default)] q: String, #[server(default)] page: i6
         crate::services::apps::list(&state.db, &me.org_id, &q, page.max(1)).await.map_err(portal::service_error)
     }
     .await;
-    portal::finish("list_apps", result).await
+    portal::finish(result)
 }
 
 #[server(prefix = "/api", endpoint = "create_app")]
@@ -40,24 +40,26 @@ pub async fn create_app(csrf: String, app: AppInput, #[server(default)] public_k
         Ok(app.client_id)
     }
     .await;
-    portal::finish("create_app", result).await
+    portal::finish(result)
 }
 
 #[component]
 pub fn AppsPage() -> impl IntoView {
+    let query = use_query_map();
+    let q = move || query.with(|m| m.get("q").unwrap_or_default());
+    let page = move || query.with(|m| m.get("page").and_then(|p| p.parse::<i64>().ok()).unwrap_or(1));
+    let apps = Resource::new(move || (q(), page()), |(q, page)| list_apps(q, page));
     view! {
         <Page title="Connected apps" need=Need::Admin>
-            <AppList/>
+            <AppList apps/>
         </Page>
     }
 }
 
 #[component]
-fn AppList() -> impl IntoView {
+fn AppList(apps: Resource<Result<AppPage, AppError>>) -> impl IntoView {
     let query = use_query_map();
     let q = move || query.with(|m| m.get("q").unwrap_or_default());
-    let page = move || query.with(|m| m.get("page").and_then(|p| p.parse::<i64>().ok()).unwrap_or(1));
-    let apps = Resource::new(move || (q(), page()), |(q, page)| list_apps(q, page));
     view! {
         <div class="heading">
             <h1>"Connected apps"</h1>
@@ -121,7 +123,7 @@ pub fn NewAppPage() -> impl IntoView {
 #[component]
 fn NewAppForm() -> impl IntoView {
     let action = ServerAction::<CreateApp>::new();
-    let error = form_error(action.value(), "create_app");
+    let error = form_error(action.value());
     view! {
         <h1>"Create a connected app"</h1>
         <FormError error/>

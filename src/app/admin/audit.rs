@@ -16,21 +16,21 @@ pub async fn list_audit() -> Result<Vec<AuditView>, AppError> {
         crate::services::audit::recent(&state.db, &me.org_id, SHOWN).await.map_err(portal::service_error)
     }
     .await;
-    portal::finish("list_audit", result).await
+    portal::finish(result)
 }
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
+    let events = Resource::new(|| (), |_| list_audit());
     view! {
         <Page title="Audit log" need=Need::Admin>
-            <Audit/>
+            <Audit events/>
         </Page>
     }
 }
 
 #[component]
-fn Audit() -> impl IntoView {
-    let events = Resource::new(|| (), |_| list_audit());
+fn Audit(events: Resource<Result<Vec<AuditView>, AppError>>) -> impl IntoView {
     view! {
         <h1>"Audit log"</h1>
         <p class="hint">{format!("The newest {SHOWN} events of this organization.")}</p>

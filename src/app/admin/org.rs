@@ -16,7 +16,7 @@ pub async fn get_org() -> Result<OrgView, AppError> {
         crate::services::orgs::get(&state.db, &me.org_id).await.map_err(portal::service_error)
     }
     .await;
-    portal::finish("get_org", result).await
+    portal::finish(result)
 }
 
 #[server(prefix = "/api", endpoint = "rename_org")]
@@ -27,23 +27,24 @@ pub async fn rename_org(csrf: String, name: String) -> Result<(), AppError> {
         crate::services::orgs::rename(&state.db, &me.caller, &me.org_id, &name).await.map(|_| ()).map_err(portal::service_error)
     }
     .await;
-    portal::finish("rename_org", result).await
+    portal::finish(result)
 }
 
 #[component]
 pub fn OrgPage() -> impl IntoView {
+    // Resources live outside the page frame, whose children may render more than once.
+    let rename = ServerAction::<RenameOrg>::new();
+    let org = Resource::new(move || rename.version().get(), |_| get_org());
     view! {
         <Page title="Organization" need=Need::Admin>
-            <Org/>
+            <Org rename org/>
         </Page>
     }
 }
 
 #[component]
-fn Org() -> impl IntoView {
-    let rename = ServerAction::<RenameOrg>::new();
-    let org = Resource::new(move || rename.version().get(), |_| get_org());
-    let error = form_error(rename.value(), "rename_org");
+fn Org(rename: ServerAction<RenameOrg>, org: Resource<Result<OrgView, AppError>>) -> impl IntoView {
+    let error = form_error(rename.value());
     view! {
         <h1>"Organization"</h1>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>

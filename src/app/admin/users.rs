@@ -17,7 +17,7 @@ pub async fn list_users() -> Result<Vec<MemberView>, AppError> {
         crate::services::users::list(&state.db, &me.org_id).await.map_err(portal::service_error)
     }
     .await;
-    portal::finish("list_users", result).await
+    portal::finish(result)
 }
 
 #[server(prefix = "/api", endpoint = "create_user")]
@@ -31,7 +31,7 @@ pub async fn create_user(csrf: String, email: String, name: String, role: String
             .map_err(portal::service_error)
     }
     .await;
-    portal::finish("create_user", result).await
+    portal::finish(result)
 }
 
 #[server(prefix = "/api", endpoint = "change_role")]
@@ -45,7 +45,7 @@ pub async fn change_role(csrf: String, user_id: String, role: String) -> Result<
             .map_err(portal::service_error)
     }
     .await;
-    portal::finish("change_role", result).await
+    portal::finish(result)
 }
 
 #[server(prefix = "/api", endpoint = "remove_user")]
@@ -56,28 +56,33 @@ pub async fn remove_user(csrf: String, user_id: String) -> Result<(), AppError> 
         crate::services::users::remove(&state.db, &me.caller, &me.org_id, &user_id).await.map_err(portal::service_error)
     }
     .await;
-    portal::finish("remove_user", result).await
+    portal::finish(result)
 }
 
 #[component]
 pub fn UsersPage() -> impl IntoView {
+    let create = ServerAction::<CreateUser>::new();
+    let change = ServerAction::<ChangeRole>::new();
+    let remove = ServerAction::<RemoveUser>::new();
+    let users = Resource::new(move || (create.version().get(), change.version().get(), remove.version().get()), |_| list_users());
     view! {
         <Page title="Users" need=Need::Admin>
-            <Users/>
+            <Users create change remove users/>
         </Page>
     }
 }
 
 #[component]
-fn Users() -> impl IntoView {
-    let create = ServerAction::<CreateUser>::new();
-    let change = ServerAction::<ChangeRole>::new();
-    let remove = ServerAction::<RemoveUser>::new();
-    let users = Resource::new(move || (create.version().get(), change.version().get(), remove.version().get()), |_| list_users());
-    let create_error = form_error(create.value(), "create_user");
+fn Users(
+    create: ServerAction<CreateUser>,
+    change: ServerAction<ChangeRole>,
+    remove: ServerAction<RemoveUser>,
+    users: Resource<Result<Vec<MemberView>, AppError>>,
+) -> impl IntoView {
+    let create_error = form_error(create.value());
     let row_error = Signal::derive({
-        let a = form_error(change.value(), "change_role");
-        let b = form_error(remove.value(), "remove_user");
+        let a = form_error(change.value());
+        let b = form_error(remove.value());
         move || a.get().or_else(|| b.get())
     });
     let my_id = use_context::<PageCtx>().and_then(|c| c.me).map(|m| m.user_id).unwrap_or_default();

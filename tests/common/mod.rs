@@ -1,0 +1,213 @@
+//! Test harness: the real router on a random port against a fresh database, SQLite or
+//! PostgreSQL, and an HTTP client with a cookie jar that speaks to the server functions.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+
+use latchkey::crypto::master_key::MasterKey;
+use latchkey::server::config::Settings;
+use latchkey::server::{self, AppState};
+use latchkey::services::{self, Caller};
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// Runs each named async test once on SQLite and once on PostgreSQL.
+#[macro_export]
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { super::$name($crate::common::Backend::Sqlite).await } )*
+        }
+        mod postgres {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { super::$name($crate::common::Backend::Postgres).await } )*
+        }
+    };
+}
+
+/// A fresh, empty database URL for one test.
+pub async fn fresh_database(backend: Backend) -> String {
+    let name = format!("lk_t_{}", uuid_like());
+    match backend {
+        Backend::Sqlite => {
+            let dir = std::env::temp_dir().join("latchkey-tests");
+            std::fs::create_dir_all(&dir).expect("temp dir");
+            format!("sqlite://{}", dir.join(format!("{name}.db")).display())
+        }
+        Backend::Postgres => {
+            use sqlx::Connection;
+            let mut conn = sqlx::PgConnection::connect(PG_ADMIN_URL).await.expect("PostgreSQL at 127.0.0.1:5432 (user postgres) must be running");
+            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create test database");
+            format!("postgres://postgres@127.0.0.1:5432/{name}")
+        }
+    }
+}
+
+fn uuid_like() -> String {
+    latchkey::crypto::random_token(9).to_lowercase().replace(['-', '_'], "x")
+}
+
+pub fn settings(database_url: String, issuer: String) -> Settings {
+    Settings {
+        database_url,
+        issuer,
+        bind: "127.0.0.1:0".parse().expect("addr"),
+        master_key: MasterKey::generate().0,
+        admin_email: "admin@localhost".into(),
+        admin_password: None,
+        admin_org: "Default organization".into(),
+        site_root: "target/site".into(),
+        trust_forwarded_for: false,
+        secure_cookies: false,
+    }
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub base: String,
+    pub state: AppState,
+    pub database_url: String,
+}
+
+/// Starts the real server on a random port against a fresh database.
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    let database_url = fresh_database(backend).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let base = format!("http://{addr}");
+    let state = server::prepare(settings(database_url.clone(), base.clone())).await.expect("prepare");
+    let serve_state = state.clone();
+    tokio::spawn(async move {
+        let _ = server::serve(listener, serve_state, std::future::pending()).await;
+    });
+    TestApp { addr, base, state, database_url }
+}
+
+/// An organization with an admin (and the admin's e-mail).
+pub struct Org {
+    pub id: String,
+    pub admin_email: String,
+}
+
+impl TestApp {
+    pub async fn org_with_admin(&self, name: &str) -> Org {
+        let org = services::orgs::create(&self.state.db, &Caller::cli(), name).await.expect("org");
+        let email = format!("admin-{}@example.com", uuid_like());
+        services::users::create(&self.state.db, &Caller::cli(), &org.id, &email, "Admin", "admin", PASSWORD.to_string().into())
+            .await
+            .expect("admin");
+        Org { id: org.id, admin_email: email }
+    }
+
+    pub async fn add_user(&self, org: &Org, role: &str) -> String {
+        let email = format!("{role}-{}@example.com", uuid_like());
+        services::users::create(&self.state.db, &Caller::cli(), &org.id, &email, "Someone", role, PASSWORD.to_string().into())
+            .await
+            .expect("user");
+        email
+    }
+
+    /// A browser-like client (cookie jar, no redirects followed).
+    pub fn client(&self) -> Browser {
+        let http = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        Browser { http, base: self.base.clone() }
+    }
+
+    /// A client signed in as `email`.
+    pub async fn signed_in(&self, email: &str) -> Browser {
+        let b = self.client();
+        let (status, body) = b.login(email, PASSWORD).await;
+        assert!(status.is_success() || status.is_redirection(), "login failed: {status} {body}");
+        b
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        use sqlx::Row;
+        sqlx::query(sql).fetch_one(&self.state.db.pool).await.expect("count").try_get::<i64, _>(0).expect("n")
+    }
+}
+
+pub struct Browser {
+    pub http: reqwest::Client,
+    pub base: String,
+}
+
+impl Browser {
+    /// Calls a server function as the hydrated app does (form-encoded body, JSON answer).
+    pub async fn call(&self, endpoint: &str, form: &[(&str, &str)]) -> (reqwest::StatusCode, Value) {
+        let res = self.http.post(format!("{}/api/{endpoint}", self.base)).form(form).send().await.expect("request");
+        let status = res.status();
+        let text = res.text().await.expect("body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    pub async fn csrf(&self) -> String {
+        let (status, ctx) = self.call("page_context", &[]).await;
+        assert_eq!(status, 200, "{ctx}");
+        ctx["csrf"].as_str().expect("csrf").to_string()
+    }
+
+    /// Calls a state-changing server function with this session's CSRF token.
+    pub async fn act(&self, endpoint: &str, form: &[(&str, &str)]) -> (reqwest::StatusCode, Value) {
+        let csrf = self.csrf().await;
+        let mut all = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(form);
+        self.call(endpoint, &all).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> (reqwest::StatusCode, Value) {
+        self.act("login", &[("email", email), ("password", password)]).await
+    }
+
+    pub async fn get(&self, path: &str) -> (reqwest::StatusCode, String, Option<String>) {
+        let res = self.http.get(format!("{}{path}", self.base)).header("accept", "text/html").send().await.expect("get");
+        let status = res.status();
+        let location = res.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_string);
+        (status, res.text().await.expect("body"), location)
+    }
+
+    /// Creates an app through the portal and returns (client_id, secret shown once).
+    pub async fn create_app(&self, fields: &[(&str, &str)]) -> (String, Option<String>) {
+        let (status, body) = self.act("create_app", fields).await;
+        assert_eq!(status, 200, "create_app: {body}");
+        let client_id = body.as_str().expect("client id").to_string();
+        let (_, page) = self.call("get_app", &[("client_id", &client_id)]).await;
+        (client_id, page["new_secret"].as_str().map(str::to_string))
+    }
+}
+
+/// Form fields of an on-behalf-of-user app.
+pub fn user_app(name: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("app[name]", name.to_string()),
+        ("app[kind]", "on-behalf-of-user".into()),
+        ("app[grant_types][]", "authorization_code".into()),
+        ("app[grant_types][]", "refresh_token".into()),
+        ("app[redirect_uris][]", "https://app.example.com/cb\nhttp://127.0.0.1:8765/cb".into()),
+        ("app[scopes][]", "openid".into()),
+        ("app[scopes][]", "email".into()),
+        ("app[access_token_ttl]", "900".into()),
+        ("app[refresh_token_ttl]", "7776000".into()),
+    ]
+}
+
+pub fn as_refs<'a>(v: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    v.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+pub fn field_error(body: &Value, field: &str) -> Option<String> {
+    body["Invalid"].as_array()?.iter().find(|e| e["field"] == field).and_then(|e| e["message"].as_str()).map(str::to_string)
+}
+
+pub fn j(v: Value) -> Value {
+    json!(v)
+}

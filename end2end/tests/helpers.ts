@@ -1,0 +1,32 @@
+import { expect, Page } from '@playwright/test';
+import { ADMIN } from '../playwright.config';
+
+export { ADMIN };
+
+export async function signIn(page: Page, email: string, password: string) {
+  await page.goto('/login');
+  await page.getByLabel('E-mail').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+export async function signInAsAdmin(page: Page) {
+  await signIn(page, ADMIN.email, ADMIN.password);
+  await expect(page.getByRole('heading', { name: 'Connected apps' })).toBeVisible();
+}
+
+export function unique(prefix: string) {
+  return `${prefix} ${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+}
+
+/** Creates an app through the form; returns its page's new secret (or null). */
+export async function createApp(page: Page, name: string, kind: 'on-behalf-of-user' | 'own-behalf', redirect?: string) {
+  await page.goto('/admin/apps/new');
+  await page.getByLabel('Name', { exact: true }).fill(name);
+  await page.locator(`input[name="app[kind]"][value="${kind}"]`).check();
+  if (kind === 'on-behalf-of-user' && redirect) {
+    await page.getByLabel('Redirect URIs (one per line)').fill(redirect);
+  }
+  await page.getByRole('button', { name: 'Create app' }).click();
+  await expect(page.getByRole('heading', { name })).toBeVisible();
+}

@@ -113,11 +113,18 @@ test.describe('without JavaScript', () => {
     await page.reload();
     await expect(page.getByTestId('new-secret')).toHaveCount(0);
 
+    // An on-behalf-of-user app without a redirect URI.
     await page.goto('/admin/apps/new');
-    await page.getByLabel('Name', { exact: true }).fill(name);
+    await page.getByLabel('Name', { exact: true }).fill(unique('Other'));
     await page.getByRole('button', { name: 'Create app' }).click();
     await expect(page.getByRole('alert')).toContainText('Please correct');
-    await expect(page.locator('.field-error', { hasText: 'already used' })).toBeVisible();
     await expect(page.locator('.field-error', { hasText: 'needs at least one redirect URI' })).toBeVisible();
+
+    // A duplicate name.
+    await page.goto('/admin/apps/new');
+    await page.getByLabel('Name', { exact: true }).fill(name);
+    await page.locator('input[name="app[kind]"][value="own-behalf"]').check();
+    await page.getByRole('button', { name: 'Create app' }).click();
+    await expect(page.locator('.field-error', { hasText: 'already used' })).toBeVisible();
   });
 });

@@ -1,0 +1,27 @@
+# The two commands of the README: `make run` and `make test`.
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+export CARGO_TERM_COLOR ?= never
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+BIN := $(abspath $(TARGET_DIR))/debug/latchkey
+SITE := $(abspath target/site)
+
+.PHONY: run test tools build unit e2e
+
+## Build everything and serve on SQLite at http://127.0.0.1:3000 with a bootstrap admin.
+run: build
+	LATCHKEY_SITE_ROOT=$(SITE) $(BIN) serve
+
+## The whole suite: unit and integration tests (SQLite and PostgreSQL), then the browser tests.
+test: build
+	scripts/test-services.sh
+	cargo test --all-targets
+	$(MAKE) e2e
+
+tools:
+	scripts/ensure-tools.sh
+
+build: tools
+	cargo leptos build
+
+e2e:
+	cd end2end && LATCHKEY_BIN=$(BIN) LATCHKEY_SITE_ROOT=$(SITE) npx playwright test

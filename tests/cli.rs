@@ -43,7 +43,7 @@ fn one_line_error(out: &Output) -> String {
     err
 }
 
-on_both!(cli_creates_orgs_users_and_apps, cli_refuses_bad_input);
+on_both!(cli_creates_orgs_users_and_apps, cli_refuses_bad_input, master_key_generated_on_sqlite_required_on_postgres);
 
 async fn cli_creates_orgs_users_and_apps(b: Backend) {
     let db = fresh_database(b).await;
@@ -137,4 +137,34 @@ async fn cli_refuses_bad_input(b: Backend) {
     assert!(err.contains("LATCHKEY_MASTER_KEY"), "{err}");
     let apps = ok_json(latchkey(&db, &["app", "list", "--org", &org_id], None));
     assert_eq!(apps.as_array().unwrap().len(), 1, "nothing half-written");
+}
+
+async fn master_key_generated_on_sqlite_required_on_postgres(b: Backend) {
+    use std::os::unix::fs::PermissionsExt;
+    let db = fresh_database(b).await;
+    let dir = std::env::temp_dir().join("latchkey-tests").join(format!("data-{}", latchkey::crypto::random_token(6)));
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_latchkey"))
+            .args(["org", "list"])
+            .env_clear()
+            .env("LATCHKEY_DATABASE_URL", &db)
+            .env("LATCHKEY_DATA_DIR", &dir)
+            .output()
+            .unwrap()
+    };
+    match b {
+        Backend::Sqlite => {
+            ok_json(run());
+            let key = dir.join("master.key");
+            let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+            let text = std::fs::read_to_string(&key).unwrap();
+            ok_json(run());
+            assert_eq!(std::fs::read_to_string(&key).unwrap(), text, "generated once, then reused");
+        }
+        Backend::Postgres => {
+            let err = one_line_error(&run());
+            assert!(err.contains("LATCHKEY_MASTER_KEY"), "{err}");
+        }
+    }
 }

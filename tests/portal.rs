@@ -22,6 +22,7 @@ on_both!(
     plain_form_posts_work_without_javascript,
     metacharacters_are_stored_and_escaped,
     logout_ends_the_session,
+    bootstrap_creates_the_first_admin_once,
 );
 
 async fn health_and_readiness(b: Backend) {
@@ -524,4 +525,27 @@ async fn logout_ends_the_session(b: Backend) {
     assert_eq!(c.call("list_apps", &[]).await.0, 200);
     assert_eq!(c.act("logout", &[]).await.0, 200);
     assert_eq!(c.call("list_apps", &[]).await.0, 401);
+}
+
+async fn bootstrap_creates_the_first_admin_once(b: Backend) {
+    use latchkey::services::bootstrap::{Bootstrapped, ensure_admin};
+    use secrecy::ExposeSecret;
+    let app = spawn_app(b).await;
+    let Bootstrapped::Created { email, generated_password: Some(password), .. } =
+        ensure_admin(&app.state.db, "Default organization", "Boot@Example.com", None).await.unwrap()
+    else {
+        panic!("a fresh database gets a bootstrap admin with a generated password");
+    };
+    assert_eq!(email, "boot@example.com");
+    assert!(password.expose_secret().len() >= 24);
+    let c = app.client();
+    assert_eq!(c.login(&email, password.expose_secret()).await.0, 200);
+    let (_, ctx) = c.call("page_context", &[]).await;
+    assert_eq!(ctx["me"]["is_admin"], true);
+    assert_eq!(ctx["me"]["org_name"], "Default organization");
+    assert!(matches!(
+        ensure_admin(&app.state.db, "Other", "other@example.com", Some("given password 123".to_string().into())).await.unwrap(),
+        Bootstrapped::AlreadyInitialised
+    ));
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);
 }

@@ -5,17 +5,21 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 BIN := $(abspath $(TARGET_DIR))/debug/latchkey
 SITE := $(abspath target/site)
 
-.PHONY: run test tools build unit e2e
+.PHONY: run test tools build lint e2e
 
 ## Build everything and serve on SQLite at http://127.0.0.1:3000 with a bootstrap admin.
 run: build
 	LATCHKEY_SITE_ROOT=$(SITE) $(BIN) serve
 
 ## The whole suite: unit and integration tests (SQLite and PostgreSQL), then the browser tests.
-test: build
+test: build lint
 	scripts/test-services.sh
 	cargo test --all-targets
 	$(MAKE) e2e
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --all-targets -- -D warnings
 
 tools:
 	scripts/ensure-tools.sh

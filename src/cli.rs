@@ -13,7 +13,11 @@ use crate::services::{self, Caller, bootstrap::Bootstrapped};
 use crate::store::Db;
 
 #[derive(Debug, Parser)]
-#[command(name = "latchkey", version, about = "OAuth 2.0 and OpenID Connect server for connected apps")]
+#[command(
+    name = "latchkey",
+    version,
+    about = "OAuth 2.0 and OpenID Connect server for connected apps"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub config: Config,
@@ -67,6 +71,7 @@ pub enum UserCommand {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)]
 pub enum AppCommand {
     /// Create an app; prints its client id and (for confidential clients) its secret.
     Create {
@@ -122,24 +127,46 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             let db = open(&settings).await?;
             match cmd {
                 OrgCommand::Create { name } => {
-                    print(json!(services::orgs::create(&db, &Caller::cli(), &name).await.map_err(err)?));
+                    print(json!(
+                        services::orgs::create(&db, &Caller::cli(), &name)
+                            .await
+                            .map_err(err)?
+                    ));
                 }
                 OrgCommand::List => print(json!(services::orgs::list(&db).await.map_err(err)?)),
             }
             Ok(())
         }
-        Command::User(UserCommand::Create { org, email, name, role, password_stdin, password }) => {
+        Command::User(UserCommand::Create {
+            org,
+            email,
+            name,
+            role,
+            password_stdin,
+            password,
+        }) => {
             let db = open(&settings).await?;
             let password = if password_stdin {
                 let mut s = String::new();
-                std::io::stdin().read_to_string(&mut s).map_err(|e| format!("cannot read the password from stdin: {e}"))?;
+                std::io::stdin()
+                    .read_to_string(&mut s)
+                    .map_err(|e| format!("cannot read the password from stdin: {e}"))?;
                 s.trim_end_matches(['\n', '\r']).to_string()
             } else {
-                password.ok_or("give the password with --password-stdin or LATCHKEY_USER_PASSWORD")?
+                password
+                    .ok_or("give the password with --password-stdin or LATCHKEY_USER_PASSWORD")?
             };
-            let user = services::users::create(&db, &Caller::cli(), &org, &email, &name, &role, SecretString::from(password))
-                .await
-                .map_err(err)?;
+            let user = services::users::create(
+                &db,
+                &Caller::cli(),
+                &org,
+                &email,
+                &name,
+                &role,
+                SecretString::from(password),
+            )
+            .await
+            .map_err(err)?;
             print(json!(user));
             Ok(())
         }
@@ -159,7 +186,8 @@ pub async fn run(cli: Cli) -> Result<(), String> {
         }) => {
             let db = open(&settings).await?;
             let keys = match public_key_file {
-                Some(path) => std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?,
+                Some(path) => std::fs::read_to_string(&path)
+                    .map_err(|e| format!("{}: {e}", path.display()))?,
                 None => String::new(),
             };
             let input = AppInput {
@@ -174,7 +202,9 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 refresh_token_ttl,
                 public_client: public,
             };
-            let (app, secret) = services::apps::create(&db, &Caller::cli(), &org, &input, &keys).await.map_err(err)?;
+            let (app, secret) = services::apps::create(&db, &Caller::cli(), &org, &input, &keys)
+                .await
+                .map_err(err)?;
             let mut out = json!({ "client_id": app.client_id, "app": app });
             if let Some(secret) = secret {
                 out["client_secret"] = json!(secret.expose_secret());
@@ -184,11 +214,15 @@ pub async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::App(AppCommand::List { org }) => {
             let db = open(&settings).await?;
-            services::orgs::get(&db, &org).await.map_err(|_| format!("no organization with id {org}"))?;
+            services::orgs::get(&db, &org)
+                .await
+                .map_err(|_| format!("no organization with id {org}"))?;
             let mut all = Vec::new();
             let mut page = 1;
             loop {
-                let p = services::apps::list(&db, &org, "", page).await.map_err(err)?;
+                let p = services::apps::list(&db, &org, "", page)
+                    .await
+                    .map_err(err)?;
                 let last = page >= p.pages();
                 all.extend(p.items);
                 if last {
@@ -209,25 +243,42 @@ async fn open(settings: &Settings) -> Result<Db, String> {
 async fn serve(settings: Settings) -> Result<(), String> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_sessions=warn")),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_sessions=warn")
+            }),
         )
         .with_writer(std::io::stderr)
         .init();
     let bind = settings.bind;
     let issuer = settings.issuer.clone();
-    let (org, email, password) = (settings.admin_org.clone(), settings.admin_email.clone(), settings.admin_password.clone());
+    let (org, email, password) = (
+        settings.admin_org.clone(),
+        settings.admin_email.clone(),
+        settings.admin_password.clone(),
+    );
     let state = crate::server::prepare(settings).await?;
-    match services::bootstrap::ensure_admin(&state.db, &org, &email, password).await.map_err(|e| format!("bootstrap admin: {e}"))? {
+    match services::bootstrap::ensure_admin(&state.db, &org, &email, password)
+        .await
+        .map_err(|e| format!("bootstrap admin: {e}"))?
+    {
         Bootstrapped::AlreadyInitialised => {}
-        Bootstrapped::Created { org_id, email, generated_password } => {
+        Bootstrapped::Created {
+            org_id,
+            email,
+            generated_password,
+        } => {
             tracing::info!(%org_id, %email, "created the bootstrap organization and admin");
             if let Some(p) = generated_password {
-                eprintln!("\n  Bootstrap admin: {email}\n  Password (shown once): {}\n", p.expose_secret());
+                eprintln!(
+                    "\n  Bootstrap admin: {email}\n  Password (shown once): {}\n",
+                    p.expose_secret()
+                );
             }
         }
     }
-    let listener = tokio::net::TcpListener::bind(bind).await.map_err(|e| format!("cannot listen on {bind}: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
     tracing::info!(%bind, %issuer, "Latchkey is listening");
     crate::server::serve(listener, state, shutdown_signal()).await
 }

@@ -1,5 +1,7 @@
 //! The admin portal's server functions and pages over real HTTP, on SQLite and PostgreSQL.
 
+#![allow(clippy::unwrap_used, clippy::panic)]
+
 mod common;
 
 use common::*;
@@ -42,7 +44,11 @@ async fn login_wrong_password_unknown_user_and_success(b: Backend) {
     assert_eq!(status, 409, "{body}");
     assert_eq!(body["Refused"], "Wrong e-mail or password.");
     let (status2, body2) = c.login("nobody@example.com", "wrong password!!").await;
-    assert_eq!((status2, &body2), (status, &body), "unknown users answer exactly like wrong passwords");
+    assert_eq!(
+        (status2, &body2),
+        (status, &body),
+        "unknown users answer exactly like wrong passwords"
+    );
     let (_, ctx) = c.call("page_context", &[]).await;
     assert!(ctx["me"].is_null());
 
@@ -53,9 +59,17 @@ async fn login_wrong_password_unknown_user_and_success(b: Backend) {
     assert_eq!(ctx["me"]["email"], org.admin_email.as_str());
     assert_eq!(ctx["me"]["org_id"], org.id.as_str());
     assert_eq!(ctx["me"]["is_admin"], true);
-    assert_ne!(ctx["csrf"].as_str().unwrap(), before, "a new CSRF token after sign-in");
-    let failures = app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'login' AND outcome = 'failure'").await;
-    let successes = app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'login' AND outcome = 'success'").await;
+    assert_ne!(
+        ctx["csrf"].as_str().unwrap(),
+        before,
+        "a new CSRF token after sign-in"
+    );
+    let failures = app
+        .count("SELECT COUNT(*) FROM audit_events WHERE action = 'login' AND outcome = 'failure'")
+        .await;
+    let successes = app
+        .count("SELECT COUNT(*) FROM audit_events WHERE action = 'login' AND outcome = 'success'")
+        .await;
     assert_eq!((failures, successes), (2, 1));
 }
 
@@ -68,7 +82,10 @@ async fn repeated_failures_are_throttled(b: Backend) {
     }
     let (status, body) = c.login(&org.admin_email, PASSWORD).await;
     assert_eq!(status, 429, "{body}");
-    assert!(body["Throttled"].as_str().unwrap().contains("Try again in"), "{body}");
+    assert!(
+        body["Throttled"].as_str().unwrap().contains("Try again in"),
+        "{body}"
+    );
 }
 
 async fn csrf_is_required_on_every_change(b: Backend) {
@@ -86,7 +103,16 @@ async fn csrf_is_required_on_every_change(b: Backend) {
     assert_eq!(app.count("SELECT COUNT(*) FROM apps").await, 0);
     for (endpoint, form) in [
         ("rename_org", vec![("csrf", "x"), ("name", "Evil")]),
-        ("create_user", vec![("csrf", "x"), ("email", "e@example.com"), ("name", "E"), ("role", "admin"), ("password", "long enough password")]),
+        (
+            "create_user",
+            vec![
+                ("csrf", "x"),
+                ("email", "e@example.com"),
+                ("name", "E"),
+                ("role", "admin"),
+                ("password", "long enough password"),
+            ],
+        ),
         ("logout", vec![("csrf", "x")]),
     ] {
         assert_eq!(c.call(endpoint, &form).await.0, 403, "{endpoint}");
@@ -94,7 +120,12 @@ async fn csrf_is_required_on_every_change(b: Backend) {
     // A token from another session does not work either.
     let other = app.client();
     let foreign = other.csrf().await;
-    assert_eq!(c.call("rename_org", &[("csrf", &foreign), ("name", "Evil")]).await.0, 403);
+    assert_eq!(
+        c.call("rename_org", &[("csrf", &foreign), ("name", "Evil")])
+            .await
+            .0,
+        403
+    );
 }
 
 async fn pages_require_sign_in_and_admin_role(b: Backend) {
@@ -106,12 +137,21 @@ async fn pages_require_sign_in_and_admin_role(b: Backend) {
     assert_eq!(location.as_deref(), Some("/login?next=/admin/users"));
     let (status, html, _) = anon.get("/login").await;
     assert_eq!(status, 200);
-    assert!(html.contains("name=\"password\"") && html.contains("name=\"csrf\""), "{html}");
+    assert!(
+        html.contains("name=\"password\"") && html.contains("name=\"csrf\""),
+        "{html}"
+    );
     assert_eq!(anon.call("list_apps", &[]).await.0, 401);
 
     let member_email = app.add_user(&org, "member").await;
     let member = app.signed_in(&member_email).await;
-    for path in ["/admin", "/admin/apps/new", "/admin/users", "/admin/org", "/admin/audit"] {
+    for path in [
+        "/admin",
+        "/admin/apps/new",
+        "/admin/users",
+        "/admin/org",
+        "/admin/audit",
+    ] {
         let (status, html, _) = member.get(path).await;
         assert_eq!(status, 403, "{path}");
         assert!(html.contains("Not allowed"), "{path}: {html}");
@@ -121,10 +161,19 @@ async fn pages_require_sign_in_and_admin_role(b: Backend) {
         assert_eq!(status, 403, "{endpoint}: {body}");
     }
     let (status, body) = member.act("create_app", &as_refs(&user_app("Nope"))).await;
-    assert_eq!((status.as_u16(), body), (403, Value::String("NotAllowed".into())));
+    assert_eq!(
+        (status.as_u16(), body),
+        (403, Value::String("NotAllowed".into()))
+    );
 
     let admin = app.signed_in(&org.admin_email).await;
-    for path in ["/admin", "/admin/apps/new", "/admin/users", "/admin/org", "/admin/audit"] {
+    for path in [
+        "/admin",
+        "/admin/apps/new",
+        "/admin/users",
+        "/admin/org",
+        "/admin/audit",
+    ] {
         let (status, html, _) = admin.get(path).await;
         assert_eq!(status, 200, "{path}");
         assert!(!html.contains("Not allowed"), "{path}");
@@ -143,14 +192,43 @@ async fn create_apps_of_each_kind_secret_shown_once(b: Backend) {
     assert!(again["new_secret"].is_null(), "the secret is shown once");
     let detail = &again["detail"];
     assert_eq!(detail["app"]["kind"], "on-behalf-of-user");
-    assert_eq!(detail["app"]["grant_types"], serde_json::json!(["authorization_code", "refresh_token"]));
-    assert_eq!(detail["app"]["redirect_uris"], serde_json::json!(["https://app.example.com/cb", "http://127.0.0.1:8765/cb"]));
-    assert_eq!(detail["app"]["scopes"], serde_json::json!(["openid", "email"]));
+    assert_eq!(
+        detail["app"]["grant_types"],
+        serde_json::json!(["authorization_code", "refresh_token"])
+    );
+    assert_eq!(
+        detail["app"]["redirect_uris"],
+        serde_json::json!(["https://app.example.com/cb", "http://127.0.0.1:8765/cb"])
+    );
+    assert_eq!(
+        detail["app"]["scopes"],
+        serde_json::json!(["openid", "email"])
+    );
     assert_eq!(detail["secrets"].as_array().unwrap().len(), 1);
     // Stored as a digest only, never in the audit log.
-    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM client_secrets WHERE digest = '{secret}' OR hint = '{secret}'")).await, 0);
-    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM audit_events WHERE detail LIKE '%{}%'", &secret[4..])).await, 0);
-    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM sessions WHERE data LIKE '%{}%'", &secret[4..])).await, 0);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM client_secrets WHERE digest = '{secret}' OR hint = '{secret}'"
+        ))
+        .await,
+        0
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM audit_events WHERE detail LIKE '%{}%'",
+            &secret[4..]
+        ))
+        .await,
+        0
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM sessions WHERE data LIKE '%{}%'",
+            &secret[4..]
+        ))
+        .await,
+        0
+    );
 
     let own = [
         ("app[name]", "CI pipeline"),
@@ -165,8 +243,14 @@ async fn create_apps_of_each_kind_secret_shown_once(b: Backend) {
     let (own_id, own_secret) = c.create_app(&own).await;
     assert!(own_secret.is_some());
     let (_, page) = c.call("get_app", &[("client_id", &own_id)]).await;
-    assert_eq!(page["detail"]["app"]["grant_types"], serde_json::json!(["client_credentials"]));
-    assert_eq!(page["detail"]["app"]["scopes"], serde_json::json!(["read:apps", "manage:apps"]));
+    assert_eq!(
+        page["detail"]["app"]["grant_types"],
+        serde_json::json!(["client_credentials"])
+    );
+    assert_eq!(
+        page["detail"]["app"]["scopes"],
+        serde_json::json!(["read:apps", "manage:apps"])
+    );
     assert_eq!(page["detail"]["app"]["audience"], "internal");
     assert_eq!(page["detail"]["app"]["access_token_ttl"], 600);
 
@@ -175,7 +259,11 @@ async fn create_apps_of_each_kind_secret_shown_once(b: Backend) {
     let (_, public_secret) = c.create_app(&as_refs(&public)).await;
     assert!(public_secret.is_none(), "a public client has no secret");
 
-    assert_eq!(app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'app.create'").await, 3);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'app.create'")
+            .await,
+        3
+    );
     let (_, html, _) = c.get(&format!("/admin/apps/{own_id}")).await;
     assert!(html.contains("CI pipeline") && html.contains(&own_id));
 }
@@ -189,17 +277,41 @@ async fn bad_app_input_is_refused_with_field_errors_and_nothing_written(b: Backe
 
     let cases: Vec<(&str, &str, &str)> = vec![
         ("app[name]", "Taken", "name"),
-        ("app[name]", &*Box::leak("x".repeat(101).into_boxed_str()), "name"),
+        (
+            "app[name]",
+            &*Box::leak("x".repeat(101).into_boxed_str()),
+            "name",
+        ),
         ("app[name]", "   ", "name"),
-        ("app[redirect_uris][]", "http://evil.example.com/cb", "redirect_uris"),
-        ("app[redirect_uris][]", "https://app.example.com/cb#frag", "redirect_uris"),
-        ("app[redirect_uris][]", "https://*.example.com/cb", "redirect_uris"),
-        ("app[redirect_uris][]", "javascript:alert(1)", "redirect_uris"),
+        (
+            "app[redirect_uris][]",
+            "http://evil.example.com/cb",
+            "redirect_uris",
+        ),
+        (
+            "app[redirect_uris][]",
+            "https://app.example.com/cb#frag",
+            "redirect_uris",
+        ),
+        (
+            "app[redirect_uris][]",
+            "https://*.example.com/cb",
+            "redirect_uris",
+        ),
+        (
+            "app[redirect_uris][]",
+            "javascript:alert(1)",
+            "redirect_uris",
+        ),
         ("app[redirect_uris][]", "", "redirect_uris"),
         ("app[scopes][]", "admin:everything", "scopes"),
         ("app[access_token_ttl]", "59", "access_token_ttl"),
         ("app[access_token_ttl]", "abc", "access_token_ttl"),
-        ("app[refresh_token_ttl]", "999999999999", "refresh_token_ttl"),
+        (
+            "app[refresh_token_ttl]",
+            "999999999999",
+            "refresh_token_ttl",
+        ),
         ("app[kind]", "robot", "kind"),
         ("app[website_url]", "javascript:alert(1)", "website_url"),
         ("app[audience]", "world", "audience"),
@@ -215,25 +327,50 @@ async fn bad_app_input_is_refused_with_field_errors_and_nothing_written(b: Backe
         }
         let (status, body) = c.act("create_app", &as_refs(&fields)).await;
         assert_eq!(status, 422, "{key}={value}: {body}");
-        assert!(field_error(&body, field).is_some(), "{key}={value} should blame {field}: {body}");
+        assert!(
+            field_error(&body, field).is_some(),
+            "{key}={value} should blame {field}: {body}"
+        );
     }
     // JWT bearer without a key, and a private key.
     let mut jwt = user_app("Fresh name");
-    jwt.push(("app[grant_types][]", "urn:ietf:params:oauth:grant-type:jwt-bearer".into()));
+    jwt.push((
+        "app[grant_types][]",
+        "urn:ietf:params:oauth:grant-type:jwt-bearer".into(),
+    ));
     let (status, body) = c.act("create_app", &as_refs(&jwt)).await;
     assert_eq!(status, 422);
     assert!(field_error(&body, "public_keys").is_some(), "{body}");
-    jwt.push(("public_keys", "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----".into()));
+    jwt.push((
+        "public_keys",
+        "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----".into(),
+    ));
     let (_, body) = c.act("create_app", &as_refs(&jwt)).await;
-    assert!(field_error(&body, "public_keys").unwrap().contains("public keys only"), "{body}");
+    assert!(
+        field_error(&body, "public_keys")
+            .unwrap()
+            .contains("public keys only"),
+        "{body}"
+    );
     // Oversized body.
     let huge = "x".repeat(300 * 1024);
     let (status, _) = c.act("create_app", &[("app[name]", &huge)]).await;
     assert_eq!(status, 413);
 
-    assert_eq!(app.count("SELECT COUNT(*) FROM apps").await, 1, "nothing half-written");
-    assert_eq!(app.count("SELECT COUNT(*) FROM client_secrets").await, secrets_before);
-    assert_eq!(app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'app.create'").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM apps").await,
+        1,
+        "nothing half-written"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM client_secrets").await,
+        secrets_before
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'app.create'")
+            .await,
+        1
+    );
 }
 
 async fn rotate_secrets_with_no_downtime(b: Backend) {
@@ -245,20 +382,33 @@ async fn rotate_secrets_with_no_downtime(b: Backend) {
     let (status, body) = c.act("add_secret", &[("client_id", &id)]).await;
     assert_eq!(status, 200, "{body}");
     let (_, page) = c.call("get_app", &[("client_id", &id)]).await;
-    let second = page["new_secret"].as_str().expect("second secret shown once").to_string();
+    let second = page["new_secret"]
+        .as_str()
+        .expect("second secret shown once")
+        .to_string();
     assert_ne!(first, second);
     let secrets = page["detail"]["secrets"].as_array().unwrap().clone();
     assert_eq!(secrets.len(), 2);
     let (status, body) = c.act("add_secret", &[("client_id", &id)]).await;
     assert_eq!(status, 409, "at most two: {body}");
     let old_id = secrets[0]["id"].as_str().unwrap();
-    let (status, body) = c.act("delete_secret", &[("client_id", &id), ("secret_id", old_id)]).await;
+    let (status, body) = c
+        .act(
+            "delete_secret",
+            &[("client_id", &id), ("secret_id", old_id)],
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     let (_, page) = c.call("get_app", &[("client_id", &id)]).await;
     let left = page["detail"]["secrets"].as_array().unwrap();
     assert_eq!(left.len(), 1);
     let last_id = left[0]["id"].as_str().unwrap();
-    let (status, body) = c.act("delete_secret", &[("client_id", &id), ("secret_id", last_id)]).await;
+    let (status, body) = c
+        .act(
+            "delete_secret",
+            &[("client_id", &id), ("secret_id", last_id)],
+        )
+        .await;
     assert_eq!(status, 409, "the only secret stays: {body}");
     assert_eq!(app.count("SELECT COUNT(*) FROM audit_events WHERE action IN ('app.secret_add', 'app.secret_delete')").await, 2);
 }
@@ -270,7 +420,10 @@ async fn edit_disable_enable_and_delete_app(b: Backend) {
     let (id, _) = c.create_app(&as_refs(&user_app("Editable"))).await;
     let mut fields = user_app("Edited");
     fields.retain(|(k, _)| *k != "app[redirect_uris][]");
-    fields.push(("app[redirect_uris][]", "https://new.example.com/callback".into()));
+    fields.push((
+        "app[redirect_uris][]",
+        "https://new.example.com/callback".into(),
+    ));
     fields.retain(|(k, _)| *k != "app[kind]");
     fields.push(("app[kind]", "own-behalf".into())); // the kind is fixed after creation
     fields.push(("client_id", id.clone()));
@@ -279,24 +432,64 @@ async fn edit_disable_enable_and_delete_app(b: Backend) {
     let (_, page) = c.call("get_app", &[("client_id", &id)]).await;
     assert_eq!(page["detail"]["app"]["name"], "Edited");
     assert_eq!(page["detail"]["app"]["kind"], "on-behalf-of-user");
-    assert_eq!(page["detail"]["app"]["redirect_uris"], serde_json::json!(["https://new.example.com/callback"]));
+    assert_eq!(
+        page["detail"]["app"]["redirect_uris"],
+        serde_json::json!(["https://new.example.com/callback"])
+    );
 
-    assert_eq!(c.act("set_app_enabled", &[("client_id", &id), ("enabled", "false")]).await.0, 200);
+    assert_eq!(
+        c.act(
+            "set_app_enabled",
+            &[("client_id", &id), ("enabled", "false")]
+        )
+        .await
+        .0,
+        200
+    );
     let (_, page) = c.call("get_app", &[("client_id", &id)]).await;
     assert_eq!(page["detail"]["app"]["enabled"], false);
-    assert_eq!(c.act("set_app_enabled", &[("client_id", &id), ("enabled", "true")]).await.0, 200);
+    assert_eq!(
+        c.act(
+            "set_app_enabled",
+            &[("client_id", &id), ("enabled", "true")]
+        )
+        .await
+        .0,
+        200
+    );
     let (_, page) = c.call("get_app", &[("client_id", &id)]).await;
     assert_eq!(page["detail"]["app"]["enabled"], true);
 
-    let (status, body) = c.act("delete_app", &[("client_id", &id), ("confirm_name", "Editable")]).await;
+    let (status, body) = c
+        .act(
+            "delete_app",
+            &[("client_id", &id), ("confirm_name", "Editable")],
+        )
+        .await;
     assert_eq!(status, 422, "the old name does not confirm: {body}");
-    let (status, _) = c.act("delete_app", &[("client_id", &id), ("confirm_name", "Edited")]).await;
+    let (status, _) = c
+        .act(
+            "delete_app",
+            &[("client_id", &id), ("confirm_name", "Edited")],
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(app.count("SELECT COUNT(*) FROM apps").await, 0);
-    assert_eq!(app.count("SELECT COUNT(*) FROM client_secrets").await, 0, "secrets go with the app");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM client_secrets").await,
+        0,
+        "secrets go with the app"
+    );
     assert_eq!(c.call("get_app", &[("client_id", &id)]).await.0, 404);
     for action in ["app.update", "app.disable", "app.enable", "app.delete"] {
-        assert_eq!(app.count(&format!("SELECT COUNT(*) FROM audit_events WHERE action = '{action}'")).await, 1, "{action}");
+        assert_eq!(
+            app.count(&format!(
+                "SELECT COUNT(*) FROM audit_events WHERE action = '{action}'"
+            ))
+            .await,
+            1,
+            "{action}"
+        );
     }
 }
 
@@ -311,11 +504,16 @@ async fn search_and_paging(b: Backend) {
             grant_types: vec!["client_credentials".into()],
             ..Default::default()
         };
-        latchkey::services::apps::create(&app.state.db, &caller, &org.id, &input, "").await.unwrap();
+        latchkey::services::apps::create(&app.state.db, &caller, &org.id, &input, "")
+            .await
+            .unwrap();
     }
     let c = app.signed_in(&org.admin_email).await;
     let (_, p1) = c.call("list_apps", &[]).await;
-    assert_eq!((p1["total"].as_i64(), p1["items"].as_array().unwrap().len()), (Some(25), 20));
+    assert_eq!(
+        (p1["total"].as_i64(), p1["items"].as_array().unwrap().len()),
+        (Some(25), 20)
+    );
     let (_, p2) = c.call("list_apps", &[("page", "2")]).await;
     assert_eq!(p2["items"].as_array().unwrap().len(), 5);
     assert_eq!(p2["items"][0]["name"], "App 20 billing");
@@ -327,7 +525,10 @@ async fn search_and_paging(b: Backend) {
     assert_eq!(s["page"], 2, "page is clamped");
     let (status, html, _) = c.get("/admin?q=billing").await;
     assert_eq!(status, 200);
-    assert!(html.contains("App 05 billing") && !html.contains("App 01<"), "{html}");
+    assert!(
+        html.contains("App 05 billing") && !html.contains("App 01<"),
+        "{html}"
+    );
 }
 
 async fn tenant_isolation(b: Backend) {
@@ -338,9 +539,20 @@ async fn tenant_isolation(b: Backend) {
     let ca = app.signed_in(&a.admin_email).await;
     let (a_app, _) = ca.create_app(&as_refs(&user_app("A's app"))).await;
     let (_, page) = ca.call("get_app", &[("client_id", &a_app)]).await;
-    let a_secret_id = page["detail"]["secrets"][0]["id"].as_str().unwrap().to_string();
+    let a_secret_id = page["detail"]["secrets"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let (_, users) = ca.call("list_users", &[]).await;
-    let a_member_id = users.as_array().unwrap().iter().find(|u| u["email"] == a_member.as_str()).unwrap()["user_id"].as_str().unwrap().to_string();
+    let a_member_id = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == a_member.as_str())
+        .unwrap()["user_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     let cb = app.signed_in(&bee.admin_email).await;
     let (_, list) = cb.call("list_apps", &[]).await;
@@ -349,17 +561,58 @@ async fn tenant_isolation(b: Backend) {
     let mut upd = user_app("Stolen");
     upd.push(("client_id", a_app.clone()));
     assert_eq!(cb.act("update_app", &as_refs(&upd)).await.0, 404);
-    assert_eq!(cb.act("set_app_enabled", &[("client_id", &a_app), ("enabled", "false")]).await.0, 404);
+    assert_eq!(
+        cb.act(
+            "set_app_enabled",
+            &[("client_id", &a_app), ("enabled", "false")]
+        )
+        .await
+        .0,
+        404
+    );
     assert_eq!(cb.act("add_secret", &[("client_id", &a_app)]).await.0, 404);
-    assert_eq!(cb.act("delete_secret", &[("client_id", &a_app), ("secret_id", &a_secret_id)]).await.0, 404);
-    assert_eq!(cb.act("delete_app", &[("client_id", &a_app), ("confirm_name", "A's app")]).await.0, 404);
-    assert_eq!(cb.act("change_role", &[("user_id", &a_member_id), ("role", "admin")]).await.0, 404);
-    assert_eq!(cb.act("remove_user", &[("user_id", &a_member_id)]).await.0, 404);
+    assert_eq!(
+        cb.act(
+            "delete_secret",
+            &[("client_id", &a_app), ("secret_id", &a_secret_id)]
+        )
+        .await
+        .0,
+        404
+    );
+    assert_eq!(
+        cb.act(
+            "delete_app",
+            &[("client_id", &a_app), ("confirm_name", "A's app")]
+        )
+        .await
+        .0,
+        404
+    );
+    assert_eq!(
+        cb.act(
+            "change_role",
+            &[("user_id", &a_member_id), ("role", "admin")]
+        )
+        .await
+        .0,
+        404
+    );
+    assert_eq!(
+        cb.act("remove_user", &[("user_id", &a_member_id)]).await.0,
+        404
+    );
     let (status, html, _) = cb.get(&format!("/admin/apps/{a_app}")).await;
     assert_eq!(status, 404);
     assert!(!html.contains("A's app"));
     let (_, audit) = cb.call("list_audit", &[]).await;
-    assert!(audit.as_array().unwrap().iter().all(|e| !e["object"].as_str().unwrap().contains(&a_app)));
+    assert!(
+        audit
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| !e["object"].as_str().unwrap().contains(&a_app))
+    );
     let (_, users) = cb.call("list_users", &[]).await;
     assert_eq!(users.as_array().unwrap().len(), 1);
 
@@ -368,40 +621,127 @@ async fn tenant_isolation(b: Backend) {
     assert_eq!(page["detail"]["app"]["name"], "A's app");
     assert_eq!(page["detail"]["app"]["enabled"], true);
     assert_eq!(page["detail"]["secrets"].as_array().unwrap().len(), 1);
-    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM memberships WHERE org_id = '{}' AND role = 'member'", a.id)).await, 1);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM memberships WHERE org_id = '{}' AND role = 'member'",
+            a.id
+        ))
+        .await,
+        1
+    );
 }
 
 async fn users_create_change_role_remove(b: Backend) {
     let app = spawn_app(b).await;
     let org = app.org_with_admin("Acme").await;
     let c = app.signed_in(&org.admin_email).await;
-    let (status, body) = c.act("create_user", &[("email", "Dev@Example.com"), ("name", "Dev"), ("role", "member"), ("password", PASSWORD)]).await;
+    let (status, body) = c
+        .act(
+            "create_user",
+            &[
+                ("email", "Dev@Example.com"),
+                ("name", "Dev"),
+                ("role", "member"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
-    let (status, body) = c.act("create_user", &[("email", "dev@example.com"), ("name", "Dup"), ("role", "member"), ("password", "long enough password")]).await;
+    let (status, body) = c
+        .act(
+            "create_user",
+            &[
+                ("email", "dev@example.com"),
+                ("name", "Dup"),
+                ("role", "member"),
+                ("password", "long enough password"),
+            ],
+        )
+        .await;
     assert_eq!(status, 422);
     assert!(field_error(&body, "email").is_some(), "{body}");
-    let (status, body) = c.act("create_user", &[("email", "x@example.com"), ("name", "X"), ("role", "owner"), ("password", "short")]).await;
+    let (status, body) = c
+        .act(
+            "create_user",
+            &[
+                ("email", "x@example.com"),
+                ("name", "X"),
+                ("role", "owner"),
+                ("password", "short"),
+            ],
+        )
+        .await;
     assert_eq!(status, 422);
-    assert!(field_error(&body, "role").is_some() && field_error(&body, "password").is_some(), "{body}");
+    assert!(
+        field_error(&body, "role").is_some() && field_error(&body, "password").is_some(),
+        "{body}"
+    );
 
     let (_, users) = c.call("list_users", &[]).await;
-    let dev = users.as_array().unwrap().iter().find(|u| u["email"] == "dev@example.com").unwrap()["user_id"].as_str().unwrap().to_string();
-    let me = users.as_array().unwrap().iter().find(|u| u["email"] == org.admin_email.as_str()).unwrap()["user_id"].as_str().unwrap().to_string();
-    let (status, body) = c.act("change_role", &[("user_id", &me), ("role", "member")]).await;
+    let dev = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "dev@example.com")
+        .unwrap()["user_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let me = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == org.admin_email.as_str())
+        .unwrap()["user_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, body) = c
+        .act("change_role", &[("user_id", &me), ("role", "member")])
+        .await;
     assert_eq!(status, 422, "the last admin keeps the role: {body}");
-    assert_eq!(c.act("change_role", &[("user_id", &dev), ("role", "admin")]).await.0, 200);
+    assert_eq!(
+        c.act("change_role", &[("user_id", &dev), ("role", "admin")])
+            .await
+            .0,
+        200
+    );
     // The new admin can sign in to the portal at once.
     let dev_browser = app.signed_in("dev@example.com").await;
     assert_eq!(dev_browser.call("list_apps", &[]).await.0, 200);
-    assert_eq!(c.act("change_role", &[("user_id", &dev), ("role", "member")]).await.0, 200);
-    assert_eq!(dev_browser.call("list_apps", &[]).await.0, 403, "a lowered role takes effect on the next request");
+    assert_eq!(
+        c.act("change_role", &[("user_id", &dev), ("role", "member")])
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        dev_browser.call("list_apps", &[]).await.0,
+        403,
+        "a lowered role takes effect on the next request"
+    );
     let (status, _) = c.act("remove_user", &[("user_id", &me)]).await;
     assert_eq!(status, 409, "you cannot remove yourself");
     assert_eq!(c.act("remove_user", &[("user_id", &dev)]).await.0, 200);
-    assert_eq!(dev_browser.call("list_apps", &[]).await.0, 401, "a removed user's session ends");
-    assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE email = 'dev@example.com'").await, 0);
+    assert_eq!(
+        dev_browser.call("list_apps", &[]).await.0,
+        401,
+        "a removed user's session ends"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM users WHERE email = 'dev@example.com'")
+            .await,
+        0
+    );
     for action in ["user.create", "user.role_change", "user.remove"] {
-        assert!(app.count(&format!("SELECT COUNT(*) FROM audit_events WHERE action = '{action}'")).await >= 1, "{action}");
+        assert!(
+            app.count(&format!(
+                "SELECT COUNT(*) FROM audit_events WHERE action = '{action}'"
+            ))
+            .await
+                >= 1,
+            "{action}"
+        );
     }
 }
 
@@ -421,7 +761,11 @@ async fn organization_rename_and_audit_list(b: Backend) {
     assert_eq!(events[0]["actor"], org.admin_email.as_str());
     assert_eq!(events[0]["ip"], "127.0.0.1");
     assert!(events.iter().any(|e| e["action"] == "login"));
-    let ua = app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'org.rename' AND user_agent IS NULL").await;
+    let ua = app
+        .count(
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'org.rename' AND user_agent IS NULL",
+        )
+        .await;
     assert_eq!(ua, 1, "reqwest sends no user agent by default");
 }
 
@@ -429,74 +773,69 @@ async fn plain_form_posts_work_without_javascript(b: Backend) {
     let app = spawn_app(b).await;
     let org = app.org_with_admin("Acme").await;
     let c = app.client();
-    let csrf = c.csrf().await;
     // Sign in as a browser without JavaScript does: an HTML form post, following the redirect.
-    let res = c
-        .http
-        .post(format!("{}/api/login", c.base))
-        .header("accept", "text/html")
-        .header("referer", format!("{}/login", c.base))
-        .form(&[("csrf", csrf.as_str()), ("email", &org.admin_email), ("password", "wrong password!!"), ("next", "/admin")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 302);
-    let back = res.headers()["location"].to_str().unwrap().to_string();
-    assert!(back.starts_with(&format!("{}/login?", c.base)), "{back}");
-    let (_, html, _) = c.get(back.trim_start_matches(&c.base)).await;
-    assert!(html.contains("Wrong e-mail or password."), "the error shows on the page posted from: {html}");
+    let back = c
+        .plain_post(
+            "login",
+            "/login",
+            &[
+                ("email", &org.admin_email),
+                ("password", "wrong password!!"),
+                ("next", "/admin"),
+            ],
+        )
+        .await;
+    assert!(back.starts_with("/login?"), "{back}");
+    let (_, html, _) = c.get(&back).await;
+    assert!(
+        html.contains("Wrong e-mail or password."),
+        "the error shows on the page posted from: {html}"
+    );
     let (_, html, _) = c.get("/login").await;
     assert!(!html.contains("Wrong e-mail or password."));
 
-    let csrf = c.csrf().await;
-    let res = c
-        .http
-        .post(format!("{}/api/login", c.base))
-        .header("accept", "text/html")
-        .header("referer", format!("{}/login", c.base))
-        .form(&[("csrf", csrf.as_str()), ("email", &org.admin_email), ("password", PASSWORD), ("next", "/admin/users")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 302);
-    assert_eq!(res.headers()["location"], "/admin/users");
+    let next = c
+        .plain_post(
+            "login",
+            "/login",
+            &[
+                ("email", &org.admin_email),
+                ("password", PASSWORD),
+                ("next", "/admin/users"),
+            ],
+        )
+        .await;
+    assert_eq!(next, "/admin/users");
 
-    let csrf = c.csrf().await;
-    let mut fields = user_app("No JS app");
-    fields.push(("csrf", csrf.clone()));
-    let res = c
-        .http
-        .post(format!("{}/api/create_app", c.base))
-        .header("accept", "text/html")
-        .header("referer", format!("{}/admin/apps/new", c.base))
-        .form(&as_refs(&fields))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 302);
-    let location = res.headers()["location"].to_str().unwrap().to_string();
+    let location = c
+        .plain_post(
+            "create_app",
+            "/admin/apps/new",
+            &as_refs(&user_app("No JS app")),
+        )
+        .await;
     assert!(location.starts_with("/admin/apps/"), "{location}");
     let (status, html, _) = c.get(&location).await;
     assert_eq!(status, 200);
-    assert!(html.contains("data-testid=\"new-secret\""), "secret shown after the redirect: {html}");
+    assert!(
+        html.contains("data-testid=\"new-secret\""),
+        "secret shown after the redirect: {html}"
+    );
     let (_, html, _) = c.get(&location).await;
-    assert!(!html.contains("data-testid=\"new-secret\""), "and only once");
+    assert!(
+        !html.contains("data-testid=\"new-secret\""),
+        "and only once"
+    );
 
     // A field error after a plain post shows on the form page.
-    let mut bad = user_app("No JS app");
-    bad.push(("csrf", csrf));
-    let res = c
-        .http
-        .post(format!("{}/api/create_app", c.base))
-        .header("accept", "text/html")
-        .header("referer", format!("{}/admin/apps/new", c.base))
-        .form(&as_refs(&bad))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 302);
-    let back = res.headers()["location"].to_str().unwrap().to_string();
-    let (_, html, _) = c.get(back.trim_start_matches(&c.base)).await;
+    let back = c
+        .plain_post(
+            "create_app",
+            "/admin/apps/new",
+            &as_refs(&user_app("No JS app")),
+        )
+        .await;
+    let (_, html, _) = c.get(&back).await;
     assert!(html.contains("is already used by another app"), "{html}");
     assert_eq!(app.count("SELECT COUNT(*) FROM apps").await, 1);
 }
@@ -510,11 +849,17 @@ async fn metacharacters_are_stored_and_escaped(b: Backend) {
     let (_, page) = c.call("get_app", &[("client_id", &id)]).await;
     assert_eq!(page["detail"]["app"]["name"], name);
     let (_, html, _) = c.get(&format!("/admin/apps/{id}")).await;
-    assert!(!html.contains("<script>alert('x')</script>"), "escaped in HTML");
+    assert!(
+        !html.contains("<script>alert('x')</script>"),
+        "escaped in HTML"
+    );
     assert!(html.contains("&lt;script&gt;"));
     let (_, s) = c.call("list_apps", &[("q", "\"; DROP")]).await;
     assert_eq!(s["total"], 1);
-    assert_eq!(c.call("get_app", &[("client_id", "' OR '1'='1")]).await.0, 404);
+    assert_eq!(
+        c.call("get_app", &[("client_id", "' OR '1'='1")]).await.0,
+        404
+    );
     assert_eq!(app.count("SELECT COUNT(*) FROM apps").await, 1);
 }
 
@@ -531,8 +876,18 @@ async fn bootstrap_creates_the_first_admin_once(b: Backend) {
     use latchkey::services::bootstrap::{Bootstrapped, ensure_admin};
     use secrecy::ExposeSecret;
     let app = spawn_app(b).await;
-    let Bootstrapped::Created { email, generated_password: Some(password), .. } =
-        ensure_admin(&app.state.db, "Default organization", "Boot@Example.com", None).await.unwrap()
+    let Bootstrapped::Created {
+        email,
+        generated_password: Some(password),
+        ..
+    } = ensure_admin(
+        &app.state.db,
+        "Default organization",
+        "Boot@Example.com",
+        None,
+    )
+    .await
+    .unwrap()
     else {
         panic!("a fresh database gets a bootstrap admin with a generated password");
     };
@@ -544,7 +899,14 @@ async fn bootstrap_creates_the_first_admin_once(b: Backend) {
     assert_eq!(ctx["me"]["is_admin"], true);
     assert_eq!(ctx["me"]["org_name"], "Default organization");
     assert!(matches!(
-        ensure_admin(&app.state.db, "Other", "other@example.com", Some("given password 123".to_string().into())).await.unwrap(),
+        ensure_admin(
+            &app.state.db,
+            "Other",
+            "other@example.com",
+            Some("given password 123".to_string().into())
+        )
+        .await
+        .unwrap(),
         Bootstrapped::AlreadyInitialised
     ));
     assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);

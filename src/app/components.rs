@@ -21,7 +21,10 @@ pub enum Need {
 /// Sets the HTTP status of the page being rendered on the server.
 pub fn set_status(code: u16) {
     #[cfg(feature = "ssr")]
-    if let (Some(res), Ok(status)) = (use_context::<leptos_axum::ResponseOptions>(), http::StatusCode::from_u16(code)) {
+    if let (Some(res), Ok(status)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::StatusCode::from_u16(code),
+    ) {
         res.set_status(status);
     }
     #[cfg(not(feature = "ssr"))]
@@ -78,7 +81,9 @@ pub fn Page(#[prop(into)] title: String, need: Need, children: ChildrenFn) -> im
 pub fn url_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -122,19 +127,30 @@ pub fn Csrf() -> impl IntoView {
 /// The message above a form when its last submission failed.
 #[component]
 pub fn FormError(error: Signal<Option<AppError>>) -> impl IntoView {
-    move || error.get().map(|e| view! { <p class="error" role="alert">{e.summary()}</p> })
+    move || {
+        error
+            .get()
+            .map(|e| view! { <p class="error" role="alert">{e.summary()}</p> })
+    }
 }
 
 /// The message under one field.
 #[component]
 pub fn FieldError(error: Signal<Option<AppError>>, field: &'static str) -> impl IntoView {
-    move || error.get().and_then(|e| e.field(field)).map(|m| view! { <span class="field-error">{field_label(field)} " " {m}</span> })
+    move || {
+        error
+            .get()
+            .and_then(|e| e.field(field))
+            .map(|m| view! { <span class="field-error">{field_label(field)} " " {m}</span> })
+    }
 }
 
 fn field_label(field: &str) -> String {
     let s = field.replace('_', " ");
     let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
 }
 
 /// A whole-page error (not found, not allowed, ...).
@@ -183,7 +199,11 @@ pub fn format_time(secs: i64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02} UTC", rem / 3600, rem % 3600 / 60)
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60
+    )
 }
 
 /// A duration in seconds in words (15 minutes, 90 days).
@@ -201,6 +221,7 @@ pub fn format_duration(secs: i64) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
 
@@ -211,6 +232,9 @@ mod tests {
         assert_eq!(format_duration(900), "15 minutes");
         assert_eq!(format_duration(90 * 86_400), "90 days");
         assert_eq!(format_duration(3600), "1 hour");
-        assert_eq!(url_encode("/admin/apps/x?q=a b"), "/admin/apps/x%3Fq%3Da%20b");
+        assert_eq!(
+            url_encode("/admin/apps/x?q=a b"),
+            "/admin/apps/x%3Fq%3Da%20b"
+        );
     }
 }

@@ -1,8 +1,8 @@
 //! The one error type of the pages' server functions, shared by server and browser.
 
-use serde::{Deserialize, Serialize};
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
 
 use crate::domain::FieldErrors;
 
@@ -46,7 +46,9 @@ impl AppError {
             other => {
                 let s = other.to_string();
                 let mut c = s.chars();
-                c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+                c.next()
+                    .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                    .unwrap_or_default()
             }
         }
     }

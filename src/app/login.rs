@@ -16,11 +16,20 @@ pub fn safe_next(next: &str) -> String {
         && !next.starts_with("/\\")
         && next.len() <= 1000
         && !next.chars().any(|c| c.is_control() || c == '\\');
-    if ok { next.to_string() } else { "/".to_string() }
+    if ok {
+        next.to_string()
+    } else {
+        "/".to_string()
+    }
 }
 
 #[server(prefix = "/api", endpoint = "login")]
-pub async fn login(csrf: String, email: String, password: String, #[server(default)] next: String) -> Result<(), AppError> {
+pub async fn login(
+    csrf: String,
+    email: String,
+    password: String,
+    #[server(default)] next: String,
+) -> Result<(), AppError> {
     use crate::server::portal;
     use secrecy::SecretString;
     let result = async {
@@ -31,10 +40,13 @@ pub async fn login(csrf: String, email: String, password: String, #[server(defau
             return Err(AppError::Refused("Wrong e-mail or password.".into()));
         }
         let meta = portal::request_meta(&state);
-        let signed = crate::services::auth::login(&state.db, &meta, &email, SecretString::from(password))
-            .await
-            .map_err(portal::service_error)?;
-        let org_id = signed.org_id.ok_or_else(|| AppError::Refused("Your account does not belong to any organization.".into()))?;
+        let signed =
+            crate::services::auth::login(&state.db, &meta, &email, SecretString::from(password))
+                .await
+                .map_err(portal::service_error)?;
+        let org_id = signed.org_id.ok_or_else(|| {
+            AppError::Refused("Your account does not belong to any organization.".into())
+        })?;
         portal::start_session(&session, &signed.user_id, &org_id).await?;
         leptos_axum::redirect(&safe_next(&next));
         Ok(())
@@ -124,13 +136,21 @@ pub fn HomePage() -> impl IntoView {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::safe_next;
 
     #[test]
     fn next_stays_local() {
         assert_eq!(safe_next("/admin/apps/x?y=1"), "/admin/apps/x?y=1");
-        for bad in ["https://evil.example", "//evil.example", "/\\evil.example", "javascript:alert(1)", "", "/a\nb"] {
+        for bad in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "javascript:alert(1)",
+            "",
+            "/a\nb",
+        ] {
             assert_eq!(safe_next(bad), "/", "{bad}");
         }
     }

@@ -29,8 +29,17 @@ pub async fn page_context() -> Result<PageCtx, AppError> {
     let csrf = portal::csrf_token(&session).await?;
     let me = match portal::signed_in(&state, &session).await? {
         Some(s) => {
-            let org = crate::services::orgs::get(&state.db, &s.org_id).await.map_err(portal::service_error)?;
-            Some(Me { user_id: s.user_id, email: s.email, name: s.name, org_id: s.org_id, org_name: org.name, is_admin: s.role.is_admin() })
+            let org = crate::services::orgs::get(&state.db, &s.org_id)
+                .await
+                .map_err(portal::service_error)?;
+            Some(Me {
+                user_id: s.user_id,
+                email: s.email,
+                name: s.name,
+                org_id: s.org_id,
+                org_name: org.name,
+                is_admin: s.role.is_admin(),
+            })
         }
         None => None,
     };

@@ -27,10 +27,15 @@ impl MasterKey {
             STANDARD
                 .decode(text)
                 .or_else(|_| URL_SAFE_NO_PAD.decode(text.trim_end_matches('=')))
-                .map_err(|_| "the master key must be 32 bytes as 64 hex digits or base64".to_string())?
+                .map_err(|_| {
+                    "the master key must be 32 bytes as 64 hex digits or base64".to_string()
+                })?
         };
         if bytes.len() != 32 {
-            return Err(format!("the master key must be 32 bytes, got {}", bytes.len()));
+            return Err(format!(
+                "the master key must be 32 bytes, got {}",
+                bytes.len()
+            ));
         }
         Ok(Self(*Key::<Aes256Gcm>::from_slice(&bytes)))
     }
@@ -58,11 +63,14 @@ impl MasterKey {
             return None;
         }
         let (nonce, ct) = data.split_at(12);
-        Aes256Gcm::new(&self.0).decrypt(Nonce::from_slice(nonce), ct).ok()
+        Aes256Gcm::new(&self.0)
+            .decrypt(Nonce::from_slice(nonce), ct)
+            .ok()
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
 

@@ -3,7 +3,9 @@
 
 use std::sync::{Arc, LazyLock};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
+use argon2::password_hash::{
+    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
+};
 use argon2::{Algorithm, Argon2, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Semaphore;
@@ -39,21 +41,37 @@ pub fn check_policy(password: &str) -> Result<(), String> {
 
 fn hash_blocking(password: &str) -> Result<String, argon2::password_hash::Error> {
     let salt = SaltString::generate(&mut OsRng);
-    Ok(hasher().hash_password(password.as_bytes(), &salt)?.to_string())
+    Ok(hasher()
+        .hash_password(password.as_bytes(), &salt)?
+        .to_string())
 }
 
 fn verify_blocking(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| hasher().verify_password(password.as_bytes(), &parsed).is_ok())
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        hasher()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
 }
 
-async fn run_bounded<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, PasswordError> {
-    let _permit = PERMITS.clone().acquire_owned().await.map_err(|_| PasswordError)?;
-    tokio::task::spawn_blocking(f).await.map_err(|_| PasswordError)
+async fn run_bounded<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, PasswordError> {
+    let _permit = PERMITS
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| PasswordError)?;
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|_| PasswordError)
 }
 
 /// Hashes a password with a fresh salt (PHC string).
 pub async fn hash(password: SecretString) -> Result<String, PasswordError> {
-    run_bounded(move || hash_blocking(password.expose_secret())).await?.map_err(|_| PasswordError)
+    run_bounded(move || hash_blocking(password.expose_secret()))
+        .await?
+        .map_err(|_| PasswordError)
 }
 
 /// Verifies a password against a stored hash, or against the dummy hash when there is
@@ -61,7 +79,9 @@ pub async fn hash(password: SecretString) -> Result<String, PasswordError> {
 pub async fn verify(password: SecretString, stored: Option<String>) -> bool {
     let known = stored.is_some();
     let hash = stored.unwrap_or_else(|| DUMMY_HASH.clone());
-    let ok = run_bounded(move || verify_blocking(password.expose_secret(), &hash)).await.unwrap_or(false);
+    let ok = run_bounded(move || verify_blocking(password.expose_secret(), &hash))
+        .await
+        .unwrap_or(false);
     ok && known
 }
 
@@ -70,12 +90,15 @@ pub async fn verify(password: SecretString, stored: Option<String>) -> bool {
 pub struct PasswordError;
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
 
     #[tokio::test]
     async fn hash_and_verify() {
-        let h = hash(SecretString::from("correct horse battery")).await.unwrap();
+        let h = hash(SecretString::from("correct horse battery"))
+            .await
+            .unwrap();
         assert!(h.starts_with("$argon2id$"));
         assert!(verify(SecretString::from("correct horse battery"), Some(h.clone())).await);
         assert!(!verify(SecretString::from("wrong horse battery"), Some(h)).await);

@@ -13,7 +13,11 @@ pub fn validate(text: &str) -> Result<usize, String> {
     if text.len() > MAX_LEN {
         return Err(format!("must be at most {MAX_LEN} bytes"));
     }
-    if text.starts_with('{') { validate_jwks(text) } else { validate_pem(text) }
+    if text.starts_with('{') {
+        validate_jwks(text)
+    } else {
+        validate_pem(text)
+    }
 }
 
 fn validate_pem(text: &str) -> Result<usize, String> {
@@ -28,9 +32,16 @@ fn validate_pem(text: &str) -> Result<usize, String> {
         }
         let body_start = &after[label_end + 5..];
         let end_marker = format!("-----END {label}-----");
-        let end = body_start.find(&end_marker).ok_or("is a PEM block without its END line")?;
-        let b64: String = body_start[..end].chars().filter(|c| !c.is_whitespace()).collect();
-        let der = STANDARD.decode(b64).map_err(|_| "has a PEM block that is not valid base64")?;
+        let end = body_start
+            .find(&end_marker)
+            .ok_or("is a PEM block without its END line")?;
+        let b64: String = body_start[..end]
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        let der = STANDARD
+            .decode(b64)
+            .map_err(|_| "has a PEM block that is not valid base64")?;
         if der.len() < 32 || der[0] != 0x30 {
             return Err("has a PEM block that is not a DER public key".into());
         }
@@ -45,7 +56,10 @@ fn validate_pem(text: &str) -> Result<usize, String> {
 
 fn validate_jwks(text: &str) -> Result<usize, String> {
     let doc: serde_json::Value = serde_json::from_str(text).map_err(|_| "is not valid JSON")?;
-    let keys = doc.get("keys").and_then(|k| k.as_array()).ok_or("must be a JWKS document with a \"keys\" array")?;
+    let keys = doc
+        .get("keys")
+        .and_then(|k| k.as_array())
+        .ok_or("must be a JWKS document with a \"keys\" array")?;
     if keys.is_empty() {
         return Err("has an empty \"keys\" array".into());
     }
@@ -53,7 +67,11 @@ fn validate_jwks(text: &str) -> Result<usize, String> {
         if key.get("d").is_some() {
             return Err("contains a private key; register public keys only".into());
         }
-        let has = |p: &str| key.get(p).and_then(|v| v.as_str()).is_some_and(|v| URL_SAFE_NO_PAD.decode(v).is_ok());
+        let has = |p: &str| {
+            key.get(p)
+                .and_then(|v| v.as_str())
+                .is_some_and(|v| URL_SAFE_NO_PAD.decode(v).is_ok())
+        };
         let ok = match key.get("kty").and_then(|v| v.as_str()) {
             Some("RSA") => has("n") && has("e"),
             Some("EC") => has("x") && has("y") && key.get("crv").is_some(),
@@ -68,6 +86,7 @@ fn validate_jwks(text: &str) -> Result<usize, String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
 

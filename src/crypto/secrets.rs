@@ -18,7 +18,11 @@ pub struct NewSecret {
 pub fn generate() -> NewSecret {
     let plaintext = format!("{PREFIX}{}", super::random_token(32));
     let hint = format!("{}…", &plaintext[..PREFIX.len() + 4]);
-    NewSecret { digest: digest(&plaintext), hint, plaintext: SecretString::from(plaintext) }
+    NewSecret {
+        digest: digest(&plaintext),
+        hint,
+        plaintext: SecretString::from(plaintext),
+    }
 }
 
 /// Hex SHA-256 of a presented secret.
@@ -34,6 +38,7 @@ pub fn verify(presented: &SecretString, stored_digest: &str) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
 
@@ -46,7 +51,10 @@ mod tests {
         assert_ne!(a.plaintext.expose_secret(), b.plaintext.expose_secret());
         assert!(verify(&a.plaintext, &a.digest));
         assert!(!verify(&b.plaintext, &a.digest));
-        assert!(!a.digest.contains(&a.plaintext.expose_secret()[PREFIX.len()..]));
+        assert!(
+            !a.digest
+                .contains(&a.plaintext.expose_secret()[PREFIX.len()..])
+        );
         assert_eq!(a.digest.len(), 64);
         assert!(a.hint.starts_with(PREFIX));
     }

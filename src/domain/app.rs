@@ -27,7 +27,10 @@ impl AppKind {
         match raw.trim() {
             "on-behalf-of-user" => Ok(AppKind::OnBehalfOfUser),
             "own-behalf" => Ok(AppKind::OwnBehalf),
-            _ => Err(FieldError::new("kind", "must be on-behalf-of-user or own-behalf")),
+            _ => Err(FieldError::new(
+                "kind",
+                "must be on-behalf-of-user or own-behalf",
+            )),
         }
     }
 
@@ -88,7 +91,10 @@ impl GrantType {
             .find(|g| g.as_str() == raw || (raw == "jwt-bearer" && *g == GrantType::JwtBearer))
             .ok_or_else(|| {
                 let shown: String = raw.chars().take(60).collect();
-                FieldError::new("grant_types", format!("contains an unknown grant type: {shown}"))
+                FieldError::new(
+                    "grant_types",
+                    format!("contains an unknown grant type: {shown}"),
+                )
             })
     }
 
@@ -165,14 +171,28 @@ impl RedirectUri {
             }
             "http" => {
                 if !is_loopback(&url) {
-                    return Err(err("http is only allowed for 127.0.0.1, [::1] or localhost; use https"));
+                    return Err(err(
+                        "http is only allowed for 127.0.0.1, [::1] or localhost; use https",
+                    ));
                 }
             }
             scheme => {
                 // Private-use URI scheme (RFC 8252 §7.1): reverse domain name, with a dot.
-                let dangerous = ["javascript", "data", "file", "vbscript", "blob", "about", "ftp", "ws", "wss"];
+                let dangerous = [
+                    "javascript",
+                    "data",
+                    "file",
+                    "vbscript",
+                    "blob",
+                    "about",
+                    "ftp",
+                    "ws",
+                    "wss",
+                ];
                 if dangerous.contains(&scheme) || !scheme.contains('.') {
-                    return Err(err("must use https, loopback http, or a private-use scheme such as com.example.app"));
+                    return Err(err(
+                        "must use https, loopback http, or a private-use scheme such as com.example.app",
+                    ));
                 }
             }
         }
@@ -202,7 +222,12 @@ pub fn parse_website_url(raw: &str) -> Result<Option<String>, FieldError> {
     if raw.is_empty() {
         return Ok(None);
     }
-    let err = || FieldError::new("website_url", "must be an https URL (or http on 127.0.0.1/localhost)");
+    let err = || {
+        FieldError::new(
+            "website_url",
+            "must be an https URL (or http on 127.0.0.1/localhost)",
+        )
+    };
     if raw.len() > MAX_URI_LEN {
         return Err(FieldError::new("website_url", "is too long"));
     }
@@ -230,10 +255,23 @@ impl TokenLifetimes {
     /// Parses lifetimes given in seconds; an empty string means the default.
     pub fn parse(access: &str, refresh: &str) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::default();
-        let access = errors.check(parse_secs("access_token_ttl", access, Self::DEFAULT_ACCESS, Self::ACCESS_BOUNDS));
-        let refresh = errors.check(parse_secs("refresh_token_ttl", refresh, Self::DEFAULT_REFRESH, Self::REFRESH_BOUNDS));
+        let access = errors.check(parse_secs(
+            "access_token_ttl",
+            access,
+            Self::DEFAULT_ACCESS,
+            Self::ACCESS_BOUNDS,
+        ));
+        let refresh = errors.check(parse_secs(
+            "refresh_token_ttl",
+            refresh,
+            Self::DEFAULT_REFRESH,
+            Self::REFRESH_BOUNDS,
+        ));
         match (access, refresh) {
-            (Some(access_secs), Some(refresh_secs)) if errors.is_empty() => Ok(Self { access_secs, refresh_secs }),
+            (Some(access_secs), Some(refresh_secs)) if errors.is_empty() => Ok(Self {
+                access_secs,
+                refresh_secs,
+            }),
             _ => Err(errors),
         }
     }
@@ -241,18 +279,31 @@ impl TokenLifetimes {
 
 impl Default for TokenLifetimes {
     fn default() -> Self {
-        Self { access_secs: Self::DEFAULT_ACCESS, refresh_secs: Self::DEFAULT_REFRESH }
+        Self {
+            access_secs: Self::DEFAULT_ACCESS,
+            refresh_secs: Self::DEFAULT_REFRESH,
+        }
     }
 }
 
-fn parse_secs(field: &'static str, raw: &str, default: i64, (min, max): (i64, i64)) -> Result<i64, FieldError> {
+fn parse_secs(
+    field: &'static str,
+    raw: &str,
+    default: i64,
+    (min, max): (i64, i64),
+) -> Result<i64, FieldError> {
     let raw = raw.trim();
     if raw.is_empty() {
         return Ok(default);
     }
-    let n: i64 = raw.parse().map_err(|_| FieldError::new(field, "must be a whole number of seconds"))?;
+    let n: i64 = raw
+        .parse()
+        .map_err(|_| FieldError::new(field, "must be a whole number of seconds"))?;
     if !(min..=max).contains(&n) {
-        return Err(FieldError::new(field, format!("must be between {min} and {max} seconds")));
+        return Err(FieldError::new(
+            field,
+            format!("must be between {min} and {max} seconds"),
+        ));
     }
     Ok(n)
 }
@@ -299,18 +350,26 @@ impl AppSpec {
         } else {
             errors.check(Audience::parse(&input.audience))
         };
-        let website_url = errors.check(parse_website_url(&input.website_url)).flatten();
+        let website_url = errors
+            .check(parse_website_url(&input.website_url))
+            .flatten();
         let scopes = errors.check(ScopeSet::parse(input.scopes.iter().map(String::as_str)));
-        let lifetimes = match TokenLifetimes::parse(&input.access_token_ttl, &input.refresh_token_ttl) {
-            Ok(l) => Some(l),
-            Err(e) => {
-                errors.0.extend(e.0);
-                None
-            }
-        };
+        let lifetimes =
+            match TokenLifetimes::parse(&input.access_token_ttl, &input.refresh_token_ttl) {
+                Ok(l) => Some(l),
+                Err(e) => {
+                    errors.0.extend(e.0);
+                    None
+                }
+            };
 
         let mut grant_types = Vec::new();
-        for raw in input.grant_types.iter().flat_map(|g| g.split([',', ' '])).filter(|g| !g.trim().is_empty()) {
+        for raw in input
+            .grant_types
+            .iter()
+            .flat_map(|g| g.split([',', ' ']))
+            .filter(|g| !g.trim().is_empty())
+        {
             if let Some(g) = errors.check(GrantType::parse(raw))
                 && !grant_types.contains(&g)
             {
@@ -328,7 +387,10 @@ impl AppSpec {
             .collect();
         let mut redirect_uris: Vec<RedirectUri> = Vec::new();
         if raw_uris.len() > MAX_REDIRECT_URIS {
-            errors.push("redirect_uris", format!("at most {MAX_REDIRECT_URIS} redirect URIs"));
+            errors.push(
+                "redirect_uris",
+                format!("at most {MAX_REDIRECT_URIS} redirect URIs"),
+            );
         } else {
             for raw in raw_uris {
                 if let Some(uri) = errors.check(RedirectUri::parse(raw))
@@ -340,22 +402,38 @@ impl AppSpec {
         }
 
         if let Some(kind) = kind {
-            check_kind_rules(kind, &grant_types, &redirect_uris, input.public_client, scopes.as_ref(), has_public_keys, &mut errors);
+            check_kind_rules(
+                kind,
+                &grant_types,
+                &redirect_uris,
+                input.public_client,
+                scopes.as_ref(),
+                has_public_keys,
+                &mut errors,
+            );
         }
 
         match (name, kind, audience, scopes, lifetimes) {
-            (Some(name), Some(kind), Some(audience), Some(scopes), Some(lifetimes)) if errors.is_empty() => Ok(Self {
-                name,
-                kind,
-                // An own-behalf app acts only inside its own organization.
-                audience: if kind == AppKind::OwnBehalf { Audience::Internal } else { audience },
-                grant_types,
-                redirect_uris,
-                website_url,
-                scopes,
-                lifetimes,
-                public_client: input.public_client,
-            }),
+            (Some(name), Some(kind), Some(audience), Some(scopes), Some(lifetimes))
+                if errors.is_empty() =>
+            {
+                Ok(Self {
+                    name,
+                    kind,
+                    // An own-behalf app acts only inside its own organization.
+                    audience: if kind == AppKind::OwnBehalf {
+                        Audience::Internal
+                    } else {
+                        audience
+                    },
+                    grant_types,
+                    redirect_uris,
+                    website_url,
+                    scopes,
+                    lifetimes,
+                    public_client: input.public_client,
+                })
+            }
             _ => Err(errors),
         }
     }
@@ -374,9 +452,11 @@ impl AppInput {
             self.redirect_uris.clear();
             self.public_client = false;
             self.audience = Audience::Internal.as_str().to_string();
-            self.scopes.retain(|s| !super::scope::USER_ONLY.contains(&s.as_str()));
+            self.scopes
+                .retain(|s| !super::scope::USER_ONLY.contains(&s.as_str()));
         } else {
-            self.grant_types.retain(|g| g != GrantType::ClientCredentials.as_str());
+            self.grant_types
+                .retain(|g| g != GrantType::ClientCredentials.as_str());
         }
         self
     }
@@ -396,24 +476,49 @@ fn check_kind_rules(
         errors.push("grant_types", "choose at least one grant type");
     }
     if let Some(bad) = grants.iter().find(|g| !kind.allowed_grants().contains(g)) {
-        errors.push("grant_types", format!("{} is not allowed for an app acting {}", bad.as_str(), kind_phrase(kind)));
+        errors.push(
+            "grant_types",
+            format!(
+                "{} is not allowed for an app acting {}",
+                bad.as_str(),
+                kind_phrase(kind)
+            ),
+        );
     }
     if grants.contains(&GrantType::AuthorizationCode) && redirect_uris.is_empty() {
-        errors.push("redirect_uris", "authorization_code needs at least one redirect URI");
+        errors.push(
+            "redirect_uris",
+            "authorization_code needs at least one redirect URI",
+        );
     }
     if kind == AppKind::OwnBehalf {
         if public_client {
-            errors.push("public_client", "an own-behalf app must be confidential (it authenticates with a secret)");
+            errors.push(
+                "public_client",
+                "an own-behalf app must be confidential (it authenticates with a secret)",
+            );
         }
         if let Some(user_only) = scopes.and_then(|s| s.iter().find(|s| s.is_user_only())) {
-            errors.push("scopes", format!("{} needs a signed-in user; an own-behalf app cannot have it", user_only.as_str()));
+            errors.push(
+                "scopes",
+                format!(
+                    "{} needs a signed-in user; an own-behalf app cannot have it",
+                    user_only.as_str()
+                ),
+            );
         }
     }
     if public_client && grants.contains(&GrantType::Password) {
-        errors.push("grant_types", "a public client cannot use the password grant");
+        errors.push(
+            "grant_types",
+            "a public client cannot use the password grant",
+        );
     }
     if grants.contains(&GrantType::JwtBearer) && !has_public_keys {
-        errors.push("public_keys", "the JWT bearer grant needs a registered public key");
+        errors.push(
+            "public_keys",
+            "the JWT bearer grant needs a registered public key",
+        );
     }
 }
 
@@ -425,6 +530,7 @@ fn kind_phrase(kind: AppKind) -> &'static str {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
 
@@ -445,7 +551,12 @@ mod tests {
     #[test]
     fn own_behalf_only_client_credentials() {
         assert!(AppSpec::validate(&input("own-behalf", &["client_credentials"]), false).is_ok());
-        for g in ["authorization_code", "refresh_token", "password", "urn:ietf:params:oauth:grant-type:jwt-bearer"] {
+        for g in [
+            "authorization_code",
+            "refresh_token",
+            "password",
+            "urn:ietf:params:oauth:grant-type:jwt-bearer",
+        ] {
             let e = errs(&input("own-behalf", &[g]), true);
             assert!(e.for_field("grant_types").is_some(), "{g}");
         }
@@ -453,11 +564,37 @@ mod tests {
 
     #[test]
     fn on_behalf_of_user_grants() {
-        let ok = AppSpec::validate(&input("on-behalf-of-user", &["authorization_code", "refresh_token", "password"]), false).unwrap();
-        assert_eq!(ok.grant_types, vec![GrantType::AuthorizationCode, GrantType::RefreshToken, GrantType::Password]);
-        assert!(errs(&input("on-behalf-of-user", &["client_credentials"]), false).for_field("grant_types").is_some());
-        assert!(errs(&input("on-behalf-of-user", &[]), false).for_field("grant_types").is_some());
-        assert!(errs(&input("on-behalf-of-user", &["implicit"]), false).for_field("grant_types").is_some());
+        let ok = AppSpec::validate(
+            &input(
+                "on-behalf-of-user",
+                &["authorization_code", "refresh_token", "password"],
+            ),
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            ok.grant_types,
+            vec![
+                GrantType::AuthorizationCode,
+                GrantType::RefreshToken,
+                GrantType::Password
+            ]
+        );
+        assert!(
+            errs(&input("on-behalf-of-user", &["client_credentials"]), false)
+                .for_field("grant_types")
+                .is_some()
+        );
+        assert!(
+            errs(&input("on-behalf-of-user", &[]), false)
+                .for_field("grant_types")
+                .is_some()
+        );
+        assert!(
+            errs(&input("on-behalf-of-user", &["implicit"]), false)
+                .for_field("grant_types")
+                .is_some()
+        );
     }
 
     #[test]
@@ -473,12 +610,18 @@ mod tests {
     fn jwt_bearer_needs_a_key() {
         let i = input("on-behalf-of-user", &["jwt-bearer"]);
         assert!(errs(&i, false).for_field("public_keys").is_some());
-        assert_eq!(AppSpec::validate(&i, true).unwrap().grant_types, vec![GrantType::JwtBearer]);
+        assert_eq!(
+            AppSpec::validate(&i, true).unwrap().grant_types,
+            vec![GrantType::JwtBearer]
+        );
     }
 
     #[test]
     fn public_clients() {
-        let mut i = input("on-behalf-of-user", &["authorization_code", "refresh_token"]);
+        let mut i = input(
+            "on-behalf-of-user",
+            &["authorization_code", "refresh_token"],
+        );
         i.public_client = true;
         assert!(AppSpec::validate(&i, false).unwrap().public_client);
         i.grant_types.push("password".into());
@@ -527,24 +670,33 @@ mod tests {
         ] {
             assert!(RedirectUri::parse(bad).is_err(), "{bad}");
         }
-        assert!(RedirectUri::parse(&format!("https://a.example.com/{}", "x".repeat(2100))).is_err());
+        assert!(
+            RedirectUri::parse(&format!("https://a.example.com/{}", "x".repeat(2100))).is_err()
+        );
     }
 
     #[test]
     fn too_many_redirect_uris() {
         let mut i = input("on-behalf-of-user", &["authorization_code"]);
-        i.redirect_uris = (0..21).map(|n| format!("https://a.example.com/{n}")).collect();
+        i.redirect_uris = (0..21)
+            .map(|n| format!("https://a.example.com/{n}"))
+            .collect();
         assert!(errs(&i, false).for_field("redirect_uris").is_some());
     }
 
     #[test]
     fn lifetimes() {
-        assert_eq!(TokenLifetimes::parse("", "").unwrap(), TokenLifetimes::default());
+        assert_eq!(
+            TokenLifetimes::parse("", "").unwrap(),
+            TokenLifetimes::default()
+        );
         assert_eq!(TokenLifetimes::default().access_secs, 900);
         assert_eq!(TokenLifetimes::default().refresh_secs, 90 * 86400);
         assert_eq!(TokenLifetimes::parse("60", "300").unwrap().access_secs, 60);
         let e = TokenLifetimes::parse("59", "99999999999").unwrap_err();
-        assert!(e.for_field("access_token_ttl").is_some() && e.for_field("refresh_token_ttl").is_some());
+        assert!(
+            e.for_field("access_token_ttl").is_some() && e.for_field("refresh_token_ttl").is_some()
+        );
         assert!(TokenLifetimes::parse("abc", "").is_err());
         assert!(TokenLifetimes::parse("86401", "").is_err());
     }
@@ -559,7 +711,13 @@ mod tests {
 
     #[test]
     fn all_errors_reported_at_once() {
-        let i = AppInput { name: "".into(), kind: "robot".into(), audience: "world".into(), access_token_ttl: "1".into(), ..Default::default() };
+        let i = AppInput {
+            name: "".into(),
+            kind: "robot".into(),
+            audience: "world".into(),
+            access_token_ttl: "1".into(),
+            ..Default::default()
+        };
         let e = errs(&i, false);
         for f in ["name", "kind", "audience", "access_token_ttl"] {
             assert!(e.for_field(f).is_some(), "{f}: {e}");
@@ -575,7 +733,8 @@ mod tests {
         assert_eq!(spec.grant_types, vec![GrantType::ClientCredentials]);
         assert!(spec.redirect_uris.is_empty() && !spec.public_client);
         assert_eq!(spec.scopes.to_space_separated(), "read:apps");
-        let user = input("on-behalf-of-user", &["client_credentials", "password"]).only_fields_of_kind();
+        let user =
+            input("on-behalf-of-user", &["client_credentials", "password"]).only_fields_of_kind();
         assert_eq!(user.grant_types, vec!["password".to_string()]);
     }
 

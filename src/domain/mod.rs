@@ -25,15 +25,22 @@ pub fn parse_name(field: &'static str, raw: &str) -> Result<String, FieldError> 
         return Err(FieldError::new(field, "is required"));
     }
     if name.chars().count() > MAX_NAME_LEN {
-        return Err(FieldError::new(field, format!("must be at most {MAX_NAME_LEN} characters")));
+        return Err(FieldError::new(
+            field,
+            format!("must be at most {MAX_NAME_LEN} characters"),
+        ));
     }
     if name.chars().any(char::is_control) {
-        return Err(FieldError::new(field, "must not contain control characters"));
+        return Err(FieldError::new(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(name.to_string())
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
 
@@ -44,6 +51,9 @@ mod tests {
         assert!(parse_name("name", &"x".repeat(101)).is_err());
         assert!(parse_name("name", &"é".repeat(100)).is_ok());
         assert!(parse_name("name", "a\u{0}b").is_err());
-        assert_eq!(parse_name("name", "<script>'; DROP TABLE apps;--").unwrap(), "<script>'; DROP TABLE apps;--");
+        assert_eq!(
+            parse_name("name", "<script>'; DROP TABLE apps;--").unwrap(),
+            "<script>'; DROP TABLE apps;--"
+        );
     }
 }

@@ -40,6 +40,7 @@ impl std::fmt::Display for Role {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
 

@@ -9,7 +9,10 @@ pub const CATALOGUE: &[(&str, &str)] = &[
     ("openid", "Sign you in (OpenID Connect)"),
     ("profile", "Read your name"),
     ("email", "Read your e-mail address"),
-    ("offline_access", "Keep access while you are away (refresh tokens)"),
+    (
+        "offline_access",
+        "Keep access while you are away (refresh tokens)",
+    ),
     ("read:org", "Read the organization's settings"),
     ("manage:org", "Change the organization's settings"),
     ("read:users", "Read the organization's users"),
@@ -18,7 +21,10 @@ pub const CATALOGUE: &[(&str, &str)] = &[
     ("manage:apps", "Create, change and delete connected apps"),
     ("read:audit", "Read the audit log"),
     ("full", "Everything the signed-in user or app may do"),
-    ("read:full", "Read everything the signed-in user or app may read"),
+    (
+        "read:full",
+        "Read everything the signed-in user or app may read",
+    ),
 ];
 
 /// Scopes that only make sense when a user signs in (not for own-behalf apps).
@@ -41,7 +47,11 @@ impl Scope {
     }
 
     pub fn description(self) -> &'static str {
-        CATALOGUE.iter().find(|(n, _)| *n == self.0).map(|(_, d)| *d).unwrap_or("")
+        CATALOGUE
+            .iter()
+            .find(|(n, _)| *n == self.0)
+            .map(|(_, d)| *d)
+            .unwrap_or("")
     }
 
     pub fn is_user_only(self) -> bool {
@@ -81,11 +91,16 @@ impl ScopeSet {
 
     /// The space-separated form used in storage and in OAuth messages.
     pub fn to_space_separated(&self) -> String {
-        self.0.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")
+        self.0
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
 
@@ -101,7 +116,17 @@ mod tests {
 
     #[test]
     fn catalogue_has_every_platform_scope() {
-        for s in ["read:org", "manage:org", "read:users", "manage:users", "read:apps", "manage:apps", "read:audit", "full", "read:full"] {
+        for s in [
+            "read:org",
+            "manage:org",
+            "read:users",
+            "manage:users",
+            "read:apps",
+            "manage:apps",
+            "read:audit",
+            "full",
+            "read:full",
+        ] {
             assert!(Scope::parse(s).is_ok(), "{s}");
             assert!(!Scope::parse(s).unwrap().is_user_only());
             assert!(!Scope::parse(s).unwrap().description().is_empty());

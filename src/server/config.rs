@@ -16,15 +16,30 @@ pub struct Config {
     pub database_url: Option<String>,
 
     /// Public base URL of this server (the OpenID Connect issuer).
-    #[arg(long, env = "LATCHKEY_ISSUER", default_value = "http://127.0.0.1:3000", global = true)]
+    #[arg(
+        long,
+        env = "LATCHKEY_ISSUER",
+        default_value = "http://127.0.0.1:3000",
+        global = true
+    )]
     pub issuer: String,
 
     /// Address to listen on.
-    #[arg(long, env = "LATCHKEY_BIND", default_value = "127.0.0.1:3000", global = true)]
+    #[arg(
+        long,
+        env = "LATCHKEY_BIND",
+        default_value = "127.0.0.1:3000",
+        global = true
+    )]
     pub bind: String,
 
     /// Master key (32 bytes, hex or base64) that encrypts secrets at rest.
-    #[arg(long, env = "LATCHKEY_MASTER_KEY", hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "LATCHKEY_MASTER_KEY",
+        hide_env_values = true,
+        global = true
+    )]
     pub master_key: Option<String>,
 
     /// File holding the master key.
@@ -32,27 +47,57 @@ pub struct Config {
     pub master_key_file: Option<PathBuf>,
 
     /// Folder for the default SQLite database and generated master key.
-    #[arg(long, env = "LATCHKEY_DATA_DIR", default_value = "./data", global = true)]
+    #[arg(
+        long,
+        env = "LATCHKEY_DATA_DIR",
+        default_value = "./data",
+        global = true
+    )]
     pub data_dir: PathBuf,
 
     /// E-mail of the bootstrap admin, created on first start when there are no users.
-    #[arg(long, env = "LATCHKEY_ADMIN_EMAIL", default_value = "admin@localhost", global = true)]
+    #[arg(
+        long,
+        env = "LATCHKEY_ADMIN_EMAIL",
+        default_value = "admin@localhost",
+        global = true
+    )]
     pub admin_email: String,
 
     /// Password of the bootstrap admin; generated and printed once when unset.
-    #[arg(long, env = "LATCHKEY_ADMIN_PASSWORD", hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "LATCHKEY_ADMIN_PASSWORD",
+        hide_env_values = true,
+        global = true
+    )]
     pub admin_password: Option<String>,
 
     /// Name of the bootstrap organization.
-    #[arg(long, env = "LATCHKEY_ADMIN_ORG", default_value = "Default organization", global = true)]
+    #[arg(
+        long,
+        env = "LATCHKEY_ADMIN_ORG",
+        default_value = "Default organization",
+        global = true
+    )]
     pub admin_org: String,
 
     /// Folder of the compiled site (pkg/, CSS, assets) written by cargo-leptos.
-    #[arg(long, env = "LATCHKEY_SITE_ROOT", default_value = "target/site", global = true)]
+    #[arg(
+        long,
+        env = "LATCHKEY_SITE_ROOT",
+        default_value = "target/site",
+        global = true
+    )]
     pub site_root: String,
 
     /// Take the client IP from X-Forwarded-For (only behind a trusted proxy).
-    #[arg(long, env = "LATCHKEY_TRUST_FORWARDED_FOR", default_value_t = false, global = true)]
+    #[arg(
+        long,
+        env = "LATCHKEY_TRUST_FORWARDED_FOR",
+        default_value_t = false,
+        global = true
+    )]
     pub trust_forwarded_for: bool,
 }
 
@@ -75,12 +120,18 @@ impl Config {
     /// Checks everything and loads (or, on the SQLite default, creates) the master key.
     pub fn resolve(&self) -> Result<Settings, String> {
         let issuer = parse_issuer(&self.issuer)?;
-        let bind: SocketAddr = self.bind.parse().map_err(|_| format!("LATCHKEY_BIND is not an address:port: {}", self.bind))?;
+        let bind: SocketAddr = self
+            .bind
+            .parse()
+            .map_err(|_| format!("LATCHKEY_BIND is not an address:port: {}", self.bind))?;
         let (database_url, is_default_db) = match &self.database_url {
             Some(url) => (url.clone(), false),
             None => {
                 ensure_dir(&self.data_dir)?;
-                (format!("sqlite://{}", self.data_dir.join("latchkey.db").display()), true)
+                (
+                    format!("sqlite://{}", self.data_dir.join("latchkey.db").display()),
+                    true,
+                )
             }
         };
         let master_key = self.master_key(is_default_db || database_url.starts_with("sqlite:"))?;
@@ -103,15 +154,18 @@ impl Config {
             return MasterKey::parse(text).map_err(|e| format!("LATCHKEY_MASTER_KEY: {e}"));
         }
         if let Some(path) = &self.master_key_file {
-            let text = std::fs::read_to_string(path).map_err(|e| format!("LATCHKEY_MASTER_KEY_FILE {}: {e}", path.display()))?;
-            return MasterKey::parse(&text).map_err(|e| format!("LATCHKEY_MASTER_KEY_FILE {}: {e}", path.display()));
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("LATCHKEY_MASTER_KEY_FILE {}: {e}", path.display()))?;
+            return MasterKey::parse(&text)
+                .map_err(|e| format!("LATCHKEY_MASTER_KEY_FILE {}: {e}", path.display()));
         }
         if !may_generate {
             return Err("LATCHKEY_MASTER_KEY or LATCHKEY_MASTER_KEY_FILE is required with PostgreSQL (every instance needs the same key)".into());
         }
         let path = self.data_dir.join("master.key");
         if path.exists() {
-            let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let text =
+                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
             return MasterKey::parse(&text).map_err(|e| format!("{}: {e}", path.display()));
         }
         ensure_dir(&self.data_dir)?;
@@ -122,7 +176,8 @@ impl Config {
 }
 
 fn ensure_dir(dir: &Path) -> Result<(), String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create data dir {}: {e}", dir.display()))
+    std::fs::create_dir_all(dir)
+        .map_err(|e| format!("cannot create data dir {}: {e}", dir.display()))
 }
 
 /// Writes a file readable by its owner only (0600).
@@ -135,14 +190,18 @@ fn write_private(path: &Path, text: &str) -> Result<(), String> {
         .mode(0o600)
         .open(path)
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    f.write_all(text.as_bytes()).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    f.write_all(text.as_bytes())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 /// The issuer: an absolute http(s) URL without query or fragment, no trailing slash.
 pub fn parse_issuer(raw: &str) -> Result<String, String> {
-    let url = url::Url::parse(raw.trim()).map_err(|_| format!("LATCHKEY_ISSUER is not an absolute URL: {raw}"))?;
+    let url = url::Url::parse(raw.trim())
+        .map_err(|_| format!("LATCHKEY_ISSUER is not an absolute URL: {raw}"))?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err(format!("LATCHKEY_ISSUER must be an http or https URL: {raw}"));
+        return Err(format!(
+            "LATCHKEY_ISSUER must be an http or https URL: {raw}"
+        ));
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err("LATCHKEY_ISSUER must not have a query or fragment".into());
@@ -151,13 +210,20 @@ pub fn parse_issuer(raw: &str) -> Result<String, String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
 
     #[test]
     fn issuer() {
-        assert_eq!(parse_issuer("http://127.0.0.1:3000/").unwrap(), "http://127.0.0.1:3000");
-        assert_eq!(parse_issuer("https://id.example.com/tenant").unwrap(), "https://id.example.com/tenant");
+        assert_eq!(
+            parse_issuer("http://127.0.0.1:3000/").unwrap(),
+            "http://127.0.0.1:3000"
+        );
+        assert_eq!(
+            parse_issuer("https://id.example.com/tenant").unwrap(),
+            "https://id.example.com/tenant"
+        );
         assert!(parse_issuer("ftp://x").is_err());
         assert!(parse_issuer("https://x/?a=1").is_err());
         assert!(parse_issuer("nonsense").is_err());

@@ -31,7 +31,10 @@ pub async fn serve(
 ) -> Result<(), String> {
     spawn_session_purge(state.db.clone());
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await.map_err(|e| format!("server error: {e}"))
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|e| format!("server error: {e}"))
 }
 
 /// Deletes expired sessions once an hour.
@@ -40,7 +43,9 @@ fn spawn_session_purge(db: Db) {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
         loop {
             tick.tick().await;
-            if let Err(e) = crate::store::sessions::purge_expired(&db.pool, crate::services::now()).await {
+            if let Err(e) =
+                crate::store::sessions::purge_expired(&db.pool, crate::services::now()).await
+            {
                 tracing::warn!(error = %e, "session purge failed");
             }
         }

@@ -23,13 +23,14 @@ pub const ORG_ID: &str = "org_id";
 const CSRF: &str = "csrf";
 const NEW_SECRET: &str = "new_secret";
 
-
 pub fn state() -> Result<AppState, AppError> {
     use_context::<AppState>().ok_or(AppError::Internal)
 }
 
 pub async fn session() -> Result<Session, AppError> {
-    leptos_axum::extract::<Session>().await.map_err(|_| AppError::Internal)
+    leptos_axum::extract::<Session>()
+        .await
+        .map_err(|_| AppError::Internal)
 }
 
 fn internal<E: std::fmt::Display>(e: E) -> AppError {
@@ -39,12 +40,25 @@ fn internal<E: std::fmt::Display>(e: E) -> AppError {
 
 /// Client IP and user agent of the current request.
 pub fn request_meta(state: &AppState) -> RequestMeta {
-    let Some(parts) = use_context::<Parts>() else { return RequestMeta::default() };
-    client_meta(&parts.headers, parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0), state.settings.trust_forwarded_for)
+    let Some(parts) = use_context::<Parts>() else {
+        return RequestMeta::default();
+    };
+    client_meta(
+        &parts.headers,
+        parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0),
+        state.settings.trust_forwarded_for,
+    )
 }
 
 /// Client IP (from the socket, or X-Forwarded-For behind a trusted proxy) and user agent.
-pub fn client_meta(headers: &http::HeaderMap, peer: Option<SocketAddr>, trust_forwarded_for: bool) -> RequestMeta {
+pub fn client_meta(
+    headers: &http::HeaderMap,
+    peer: Option<SocketAddr>,
+    trust_forwarded_for: bool,
+) -> RequestMeta {
     let forwarded = trust_forwarded_for
         .then(|| headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()))
         .flatten()
@@ -52,7 +66,10 @@ pub fn client_meta(headers: &http::HeaderMap, peer: Option<SocketAddr>, trust_fo
         .and_then(|ip| ip.trim().parse::<std::net::IpAddr>().ok());
     RequestMeta {
         ip: forwarded.or(peer.map(|p| p.ip())).map(|ip| ip.to_string()),
-        user_agent: headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string),
+        user_agent: headers
+            .get(http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
     }
 }
 
@@ -67,7 +84,11 @@ pub async fn csrf_token(session: &Session) -> Result<String, AppError> {
 }
 
 pub async fn check_csrf(session: &Session, presented: &str) -> Result<(), AppError> {
-    let expected = session.get::<String>(CSRF).await.map_err(internal)?.unwrap_or_default();
+    let expected = session
+        .get::<String>(CSRF)
+        .await
+        .map_err(internal)?
+        .unwrap_or_default();
     if expected.is_empty() || !bool::from(expected.as_bytes().ct_eq(presented.as_bytes())) {
         return Err(AppError::Csrf);
     }
@@ -94,12 +115,21 @@ pub async fn signed_in(state: &AppState, session: &Session) -> Result<Option<Sig
     ) else {
         return Ok(None);
     };
-    let Some(member) = store::users::member(&state.db.pool, &org_id, &user_id).await.map_err(internal)? else {
+    let Some(member) = store::users::member(&state.db.pool, &org_id, &user_id)
+        .await
+        .map_err(internal)?
+    else {
         return Ok(None);
     };
     let role = Role::parse(&member.role).map_err(|e| internal(e.message))?;
     Ok(Some(SignedIn {
-        caller: Caller { actor: Actor::User { id: user_id.clone(), email: member.email.clone() }, meta: request_meta(state) },
+        caller: Caller {
+            actor: Actor::User {
+                id: user_id.clone(),
+                email: member.email.clone(),
+            },
+            meta: request_meta(state),
+        },
         user_id,
         email: member.email,
         name: member.name,
@@ -112,7 +142,9 @@ pub async fn signed_in(state: &AppState, session: &Session) -> Result<Option<Sig
 pub async fn require_admin() -> Result<(AppState, SignedIn), AppError> {
     let state = state()?;
     let session = session().await?;
-    let me = signed_in(&state, &session).await?.ok_or(AppError::Unauthenticated)?;
+    let me = signed_in(&state, &session)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
     if !me.role.is_admin() {
         return Err(AppError::NotAllowed);
     }
@@ -133,9 +165,9 @@ pub fn service_error(e: services::Error) -> AppError {
         services::Error::NotFound => AppError::NotFound,
         services::Error::Forbidden(m) => AppError::Refused(m),
         services::Error::BadCredentials => AppError::Refused("Wrong e-mail or password.".into()),
-        services::Error::Throttled(secs) => {
-            AppError::Throttled(format!("Too many failed sign-in attempts. Try again in {secs} seconds."))
-        }
+        services::Error::Throttled(secs) => AppError::Throttled(format!(
+            "Too many failed sign-in attempts. Try again in {secs} seconds."
+        )),
         services::Error::Internal(m) => internal(m),
     }
 }
@@ -155,7 +187,12 @@ fn status_of(e: &AppError) -> StatusCode {
 
 fn is_plain_form_post() -> bool {
     use_context::<Parts>()
-        .and_then(|p| p.headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).map(|v| v.contains("text/html")))
+        .and_then(|p| {
+            p.headers
+                .get(http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.contains("text/html"))
+        })
         .unwrap_or(false)
 }
 
@@ -173,19 +210,39 @@ pub fn finish<T>(result: Result<T, AppError>) -> Result<T, AppError> {
 }
 
 /// Keeps a new client secret, sealed with the master key, until its app page shows it once.
-pub async fn keep_new_secret(state: &AppState, client_id: &str, secret: &str) -> Result<(), AppError> {
+pub async fn keep_new_secret(
+    state: &AppState,
+    client_id: &str,
+    secret: &str,
+) -> Result<(), AppError> {
     let sealed = state.settings.master_key.seal(secret.as_bytes());
-    session().await?.insert(NEW_SECRET, (client_id.to_string(), sealed)).await.map_err(internal)
+    session()
+        .await?
+        .insert(NEW_SECRET, (client_id.to_string(), sealed))
+        .await
+        .map_err(internal)
 }
 
 /// The new secret of `client_id`, once.
-pub async fn take_new_secret(state: &AppState, session: &Session, client_id: &str) -> Option<String> {
-    let (id, sealed) = session.get::<(String, String)>(NEW_SECRET).await.ok().flatten()?;
+pub async fn take_new_secret(
+    state: &AppState,
+    session: &Session,
+    client_id: &str,
+) -> Option<String> {
+    let (id, sealed) = session
+        .get::<(String, String)>(NEW_SECRET)
+        .await
+        .ok()
+        .flatten()?;
     if id != client_id {
         return None;
     }
     let _ = session.remove::<(String, String)>(NEW_SECRET).await;
-    state.settings.master_key.open(&sealed).and_then(|b| String::from_utf8(b).ok())
+    state
+        .settings
+        .master_key
+        .open(&sealed)
+        .and_then(|b| String::from_utf8(b).ok())
 }
 
 /// Starts a signed-in session under a new id (no session fixation) with a new CSRF token.

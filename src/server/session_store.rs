@@ -31,7 +31,10 @@ impl SessionStore for DbSessionStore {
         loop {
             let data = encode(record)?;
             let expires = record.expiry_date.unix_timestamp();
-            if store::sessions::create(&self.db.pool, &record.id.to_string(), &data, expires).await.map_err(backend)? {
+            if store::sessions::create(&self.db.pool, &record.id.to_string(), &data, expires)
+                .await
+                .map_err(backend)?
+            {
                 return Ok(());
             }
             record.id = Id::default();
@@ -40,18 +43,32 @@ impl SessionStore for DbSessionStore {
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let data = encode(record)?;
-        store::sessions::save(&self.db.pool, &record.id.to_string(), &data, record.expiry_date.unix_timestamp()).await.map_err(backend)
+        store::sessions::save(
+            &self.db.pool,
+            &record.id.to_string(),
+            &data,
+            record.expiry_date.unix_timestamp(),
+        )
+        .await
+        .map_err(backend)
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         let now = crate::services::now();
-        match store::sessions::load(&self.db.pool, &id.to_string(), now).await.map_err(backend)? {
-            Some(data) => serde_json::from_str(&data).map(Some).map_err(|e| session_store::Error::Decode(e.to_string())),
+        match store::sessions::load(&self.db.pool, &id.to_string(), now)
+            .await
+            .map_err(backend)?
+        {
+            Some(data) => serde_json::from_str(&data)
+                .map(Some)
+                .map_err(|e| session_store::Error::Decode(e.to_string())),
             None => Ok(None),
         }
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        store::sessions::delete(&self.db.pool, &id.to_string()).await.map_err(backend)
+        store::sessions::delete(&self.db.pool, &id.to_string())
+            .await
+            .map_err(backend)
     }
 }

@@ -28,6 +28,10 @@ impl AppState {
             .site_pkg_dir("pkg")
             .site_addr(settings.bind)
             .build();
-        Self { db, settings: Arc::new(settings), leptos_options }
+        Self {
+            db,
+            settings: Arc::new(settings),
+            leptos_options,
+        }
     }
 }

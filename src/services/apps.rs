@@ -43,7 +43,13 @@ pub(crate) fn view(r: AppRow) -> AppView {
 }
 
 fn secret_view(s: SecretRow) -> SecretView {
-    SecretView { id: s.id, hint: s.hint, created_at: s.created_at, expires_at: s.expires_at, last_used_at: s.last_used_at }
+    SecretView {
+        id: s.id,
+        hint: s.hint,
+        created_at: s.created_at,
+        expires_at: s.expires_at,
+        last_used_at: s.last_used_at,
+    }
 }
 
 /// Validates the settings and the optional public keys together, so every problem shows at once.
@@ -73,8 +79,18 @@ fn row_from_spec(spec: &AppSpec, keys: Option<String>, base: AppRow) -> AppRow {
     AppRow {
         name: spec.name.clone(),
         kind: spec.kind.as_str().into(),
-        grant_types: spec.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>().join(" "),
-        redirect_uris: spec.redirect_uris.iter().map(|u| u.as_str()).collect::<Vec<_>>().join("\n"),
+        grant_types: spec
+            .grant_types
+            .iter()
+            .map(|g| g.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
+        redirect_uris: spec
+            .redirect_uris
+            .iter()
+            .map(|u| u.as_str())
+            .collect::<Vec<_>>()
+            .join("\n"),
         website_url: spec.website_url.clone(),
         audience: spec.audience.as_str().into(),
         scopes: spec.scopes.to_space_separated(),
@@ -102,7 +118,13 @@ async fn insert_secret(tx: &mut store::Tx, client_id: &str) -> Result<SecretStri
 }
 
 /// Creates an app in `org_id`; returns it with its first secret (none for public clients).
-pub async fn create(db: &Db, caller: &Caller, org_id: &str, input: &AppInput, public_keys_text: &str) -> Result<(AppView, Option<SecretString>)> {
+pub async fn create(
+    db: &Db,
+    caller: &Caller,
+    org_id: &str,
+    input: &AppInput,
+    public_keys_text: &str,
+) -> Result<(AppView, Option<SecretString>)> {
     let (spec, keys) = validate(input, public_keys_text)?;
     let t = now();
     let owner_id = match &caller.actor {
@@ -130,9 +152,20 @@ pub async fn create(db: &Db, caller: &Caller, org_id: &str, input: &AppInput, pu
     };
     let row = row_from_spec(&spec, keys, base);
     let mut tx = db.begin().await?;
-    store::orgs::get(&mut *tx, org_id).await?.ok_or(Error::NotFound)?;
-    store::apps::insert(&mut *tx, &row).await.map_err(conflict_on("name", "is already used by another app of this organization"))?;
-    let secret = if spec.public_client { None } else { Some(insert_secret(&mut tx, &row.client_id).await?) };
+    store::orgs::get(&mut *tx, org_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    store::apps::insert(&mut *tx, &row)
+        .await
+        .map_err(conflict_on(
+            "name",
+            "is already used by another app of this organization",
+        ))?;
+    let secret = if spec.public_client {
+        None
+    } else {
+        Some(insert_secret(&mut tx, &row.client_id).await?)
+    };
     audit::record(&mut *tx, caller, Event {
         org_id: Some(org_id),
         action: "app.create",
@@ -151,28 +184,66 @@ pub async fn list(db: &Db, org_id: &str, search: &str, page: i64) -> Result<AppP
     let total = store::apps::count(&db.pool, org_id, &search).await?;
     let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
     let page = page.clamp(1, pages);
-    let items = store::apps::list(&db.pool, org_id, &search, PER_PAGE, (page - 1) * PER_PAGE).await?;
-    Ok(AppPage { items: items.into_iter().map(view).collect(), total, page, per_page: PER_PAGE })
+    let items =
+        store::apps::list(&db.pool, org_id, &search, PER_PAGE, (page - 1) * PER_PAGE).await?;
+    Ok(AppPage {
+        items: items.into_iter().map(view).collect(),
+        total,
+        page,
+        per_page: PER_PAGE,
+    })
 }
 
-async fn get_row<'c>(e: impl sqlx::AnyExecutor<'c>, org_id: &str, client_id: &str) -> Result<AppRow> {
-    store::apps::get(e, org_id, client_id).await?.ok_or(Error::NotFound)
+async fn get_row<'c>(
+    e: impl sqlx::AnyExecutor<'c>,
+    org_id: &str,
+    client_id: &str,
+) -> Result<AppRow> {
+    store::apps::get(e, org_id, client_id)
+        .await?
+        .ok_or(Error::NotFound)
 }
 
 pub async fn get(db: &Db, org_id: &str, client_id: &str) -> Result<AppDetail> {
     let app = get_row(&db.pool, org_id, client_id).await?;
     let secrets = store::apps::secrets(&db.pool, client_id).await?;
-    Ok(AppDetail { app: view(app), secrets: secrets.into_iter().map(secret_view).collect() })
+    Ok(AppDetail {
+        app: view(app),
+        secrets: secrets.into_iter().map(secret_view).collect(),
+    })
 }
 
 /// Replaces an app's settings. The kind and the public-client flag are fixed at creation.
-pub async fn update(db: &Db, caller: &Caller, org_id: &str, client_id: &str, input: &AppInput, public_keys_text: &str) -> Result<AppView> {
+pub async fn update(
+    db: &Db,
+    caller: &Caller,
+    org_id: &str,
+    client_id: &str,
+    input: &AppInput,
+    public_keys_text: &str,
+) -> Result<AppView> {
     let mut tx = db.begin().await?;
     let before = get_row(&mut *tx, org_id, client_id).await?;
-    let input = AppInput { kind: before.kind.clone(), public_client: before.public_client, ..input.clone() };
+    let input = AppInput {
+        kind: before.kind.clone(),
+        public_client: before.public_client,
+        ..input.clone()
+    };
     let (spec, keys) = validate(&input, public_keys_text)?;
-    let row = row_from_spec(&spec, keys, AppRow { updated_at: now(), ..before.clone() });
-    store::apps::update(&mut *tx, &row).await.map_err(conflict_on("name", "is already used by another app of this organization"))?;
+    let row = row_from_spec(
+        &spec,
+        keys,
+        AppRow {
+            updated_at: now(),
+            ..before.clone()
+        },
+    );
+    store::apps::update(&mut *tx, &row)
+        .await
+        .map_err(conflict_on(
+            "name",
+            "is already used by another app of this organization",
+        ))?;
     audit::record(&mut *tx, caller, Event {
         org_id: Some(org_id),
         action: "app.update",
@@ -189,83 +260,128 @@ pub async fn update(db: &Db, caller: &Caller, org_id: &str, client_id: &str, inp
     Ok(view(row))
 }
 
-pub async fn set_enabled(db: &Db, caller: &Caller, org_id: &str, client_id: &str, enabled: bool) -> Result<()> {
+pub async fn set_enabled(
+    db: &Db,
+    caller: &Caller,
+    org_id: &str,
+    client_id: &str,
+    enabled: bool,
+) -> Result<()> {
     let mut tx = db.begin().await?;
     if !store::apps::set_enabled(&mut *tx, org_id, client_id, enabled, now()).await? {
         return Err(Error::NotFound);
     }
-    audit::record(&mut *tx, caller, Event {
-        org_id: Some(org_id),
-        action: if enabled { "app.enable" } else { "app.disable" },
-        object: ("app", client_id),
-        success: true,
-        detail: json!({}),
-    })
+    audit::record(
+        &mut *tx,
+        caller,
+        Event {
+            org_id: Some(org_id),
+            action: if enabled { "app.enable" } else { "app.disable" },
+            object: ("app", client_id),
+            success: true,
+            detail: json!({}),
+        },
+    )
     .await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Deletes an app; `confirm_name` must repeat its name.
-pub async fn delete(db: &Db, caller: &Caller, org_id: &str, client_id: &str, confirm_name: &str) -> Result<()> {
+pub async fn delete(
+    db: &Db,
+    caller: &Caller,
+    org_id: &str,
+    client_id: &str,
+    confirm_name: &str,
+) -> Result<()> {
     let mut tx = db.begin().await?;
     let app = get_row(&mut *tx, org_id, client_id).await?;
     if confirm_name.trim() != app.name {
         return Err(FieldError::new("confirm_name", "must repeat the app's name exactly").into());
     }
     store::apps::delete(&mut *tx, org_id, client_id).await?;
-    audit::record(&mut *tx, caller, Event {
-        org_id: Some(org_id),
-        action: "app.delete",
-        object: ("app", client_id),
-        success: true,
-        detail: json!({ "name": app.name }),
-    })
+    audit::record(
+        &mut *tx,
+        caller,
+        Event {
+            org_id: Some(org_id),
+            action: "app.delete",
+            object: ("app", client_id),
+            success: true,
+            detail: json!({ "name": app.name }),
+        },
+    )
     .await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Adds a secret (at most two at once) and returns its value, shown once.
-pub async fn add_secret(db: &Db, caller: &Caller, org_id: &str, client_id: &str) -> Result<SecretString> {
+pub async fn add_secret(
+    db: &Db,
+    caller: &Caller,
+    org_id: &str,
+    client_id: &str,
+) -> Result<SecretString> {
     let mut tx = db.begin().await?;
     let app = get_row(&mut *tx, org_id, client_id).await?;
     if app.public_client {
         return Err(Error::Forbidden("a public client has no secret".into()));
     }
     if store::apps::secrets(&mut *tx, client_id).await?.len() >= MAX_SECRETS {
-        return Err(Error::Forbidden("an app has at most two secrets; delete the old one first".into()));
+        return Err(Error::Forbidden(
+            "an app has at most two secrets; delete the old one first".into(),
+        ));
     }
     let secret = insert_secret(&mut tx, client_id).await?;
-    audit::record(&mut *tx, caller, Event {
-        org_id: Some(org_id),
-        action: "app.secret_add",
-        object: ("app", client_id),
-        success: true,
-        detail: json!({}),
-    })
+    audit::record(
+        &mut *tx,
+        caller,
+        Event {
+            org_id: Some(org_id),
+            action: "app.secret_add",
+            object: ("app", client_id),
+            success: true,
+            detail: json!({}),
+        },
+    )
     .await?;
     tx.commit().await?;
     Ok(secret)
 }
 
 /// Deletes one secret; the last one stays (add its replacement first).
-pub async fn delete_secret(db: &Db, caller: &Caller, org_id: &str, client_id: &str, secret_id: &str) -> Result<()> {
+pub async fn delete_secret(
+    db: &Db,
+    caller: &Caller,
+    org_id: &str,
+    client_id: &str,
+    secret_id: &str,
+) -> Result<()> {
     let mut tx = db.begin().await?;
     get_row(&mut *tx, org_id, client_id).await?;
     let all = store::apps::secrets(&mut *tx, client_id).await?;
-    let Some(secret) = all.iter().find(|s| s.id == secret_id) else { return Err(Error::NotFound) };
+    let Some(secret) = all.iter().find(|s| s.id == secret_id) else {
+        return Err(Error::NotFound);
+    };
     if all.len() <= 1 {
-        return Err(Error::Forbidden("this is the app's only secret; add a new one before deleting it".into()));
+        return Err(Error::Forbidden(
+            "this is the app's only secret; add a new one before deleting it".into(),
+        ));
     }
     store::apps::delete_secret(&mut *tx, client_id, secret_id).await?;
-    audit::record(&mut *tx, caller, Event {
-        org_id: Some(org_id),
-        action: "app.secret_delete",
-        object: ("app", client_id),
-        success: true,
-        detail: json!({ "secret_id": secret_id, "hint": secret.hint }),
-    })
+    audit::record(
+        &mut *tx,
+        caller,
+        Event {
+            org_id: Some(org_id),
+            action: "app.secret_delete",
+            object: ("app", client_id),
+            success: true,
+            detail: json!({ "secret_id": secret_id, "hint": secret.hint }),
+        },
+    )
     .await?;
     tx.commit().await?;
     Ok(())

@@ -45,11 +45,17 @@ pub struct Caller {
 
 impl Caller {
     pub fn cli() -> Self {
-        Self { actor: Actor::Cli, meta: RequestMeta::default() }
+        Self {
+            actor: Actor::Cli,
+            meta: RequestMeta::default(),
+        }
     }
 
     pub fn system() -> Self {
-        Self { actor: Actor::System, meta: RequestMeta::default() }
+        Self {
+            actor: Actor::System,
+            meta: RequestMeta::default(),
+        }
     }
 }
 
@@ -64,7 +70,11 @@ pub struct Event<'a> {
 
 const MAX_UA: usize = 300;
 
-pub async fn record<'c>(e: impl sqlx::AnyExecutor<'c>, caller: &Caller, ev: Event<'_>) -> Result<(), sqlx::Error> {
+pub async fn record<'c>(
+    e: impl sqlx::AnyExecutor<'c>,
+    caller: &Caller,
+    ev: Event<'_>,
+) -> Result<(), sqlx::Error> {
     let (actor_type, actor_id, actor_label) = caller.actor.parts();
     let row = AuditRow {
         id: 0,
@@ -78,7 +88,11 @@ pub async fn record<'c>(e: impl sqlx::AnyExecutor<'c>, caller: &Caller, ev: Even
         object_id: Some(ev.object.1.to_string()),
         outcome: if ev.success { "success" } else { "failure" }.to_string(),
         ip: caller.meta.ip.clone(),
-        user_agent: caller.meta.user_agent.as_ref().map(|ua| ua.chars().take(MAX_UA).collect()),
+        user_agent: caller
+            .meta
+            .user_agent
+            .as_ref()
+            .map(|ua| ua.chars().take(MAX_UA).collect()),
         detail: ev.detail.to_string(),
     };
     store::audit::insert(e, &row).await
@@ -92,9 +106,18 @@ pub async fn recent(db: &Db, org_id: &str, limit: i64) -> super::Result<Vec<Audi
         .map(|r| AuditView {
             id: r.id,
             at: r.at,
-            actor: r.actor_label.or(r.actor_id).unwrap_or_else(|| r.actor_type.clone()),
+            actor: r
+                .actor_label
+                .or(r.actor_id)
+                .unwrap_or_else(|| r.actor_type.clone()),
             action: r.action,
-            object: format!("{} {}", r.object_type.unwrap_or_default(), r.object_id.unwrap_or_default()).trim().to_string(),
+            object: format!(
+                "{} {}",
+                r.object_type.unwrap_or_default(),
+                r.object_id.unwrap_or_default()
+            )
+            .trim()
+            .to_string(),
             outcome: r.outcome,
             ip: r.ip,
             detail: r.detail,

@@ -39,7 +39,10 @@ pub struct SignedIn {
 }
 
 fn keys(email: &str, meta: &super::RequestMeta) -> (String, Option<String>) {
-    (format!("account:{email}"), meta.ip.as_ref().map(|ip| format!("ip:{ip}")))
+    (
+        format!("account:{email}"),
+        meta.ip.as_ref().map(|ip| format!("ip:{ip}")),
+    )
 }
 
 async fn throttled(db: &Db, account_key: &str, ip_key: Option<&str>, t: i64) -> Result<i64> {
@@ -57,20 +60,34 @@ async fn throttled(db: &Db, account_key: &str, ip_key: Option<&str>, t: i64) -> 
 
 /// Checks an e-mail and password. Unknown users cost the same time as wrong passwords;
 /// repeated failures for one account or one IP must wait, longer each time.
-pub async fn login(db: &Db, meta: &super::RequestMeta, email: &str, pw: SecretString) -> Result<SignedIn> {
+pub async fn login(
+    db: &Db,
+    meta: &super::RequestMeta,
+    email: &str,
+    pw: SecretString,
+) -> Result<SignedIn> {
     let t = now();
-    let normalized = Email::parse(email).map(|e| e.to_string()).unwrap_or_else(|_| email.trim().to_lowercase());
+    let normalized = Email::parse(email)
+        .map(|e| e.to_string())
+        .unwrap_or_else(|_| email.trim().to_lowercase());
     let (account_key, ip_key) = keys(&normalized, meta);
     let wait = throttled(db, &account_key, ip_key.as_deref(), t).await?;
-    let anonymous = Caller { actor: Actor::Anonymous, meta: meta.clone() };
+    let anonymous = Caller {
+        actor: Actor::Anonymous,
+        meta: meta.clone(),
+    };
     if wait > 0 {
-        audit::record(&db.pool, &anonymous, Event {
-            org_id: None,
-            action: "login",
-            object: ("user", &normalized.chars().take(254).collect::<String>()),
-            success: false,
-            detail: json!({ "reason": "throttled" }),
-        })
+        audit::record(
+            &db.pool,
+            &anonymous,
+            Event {
+                org_id: None,
+                action: "login",
+                object: ("user", &normalized.chars().take(254).collect::<String>()),
+                success: false,
+                detail: json!({ "reason": "throttled" }),
+            },
+        )
         .await?;
         return Err(Error::Throttled(wait));
     }
@@ -85,17 +102,31 @@ pub async fn login(db: &Db, meta: &super::RequestMeta, email: &str, pw: SecretSt
     match (user, ok) {
         (Some(u), true) => {
             store::throttle::clear(&mut *tx, &account_key).await?;
-            let caller = Caller { actor: Actor::User { id: u.id.clone(), email: u.email.clone() }, meta: meta.clone() };
-            audit::record(&mut *tx, &caller, Event {
-                org_id: org_id.as_deref(),
-                action: "login",
-                object: ("user", &u.id),
-                success: true,
-                detail: json!({}),
-            })
+            let caller = Caller {
+                actor: Actor::User {
+                    id: u.id.clone(),
+                    email: u.email.clone(),
+                },
+                meta: meta.clone(),
+            };
+            audit::record(
+                &mut *tx,
+                &caller,
+                Event {
+                    org_id: org_id.as_deref(),
+                    action: "login",
+                    object: ("user", &u.id),
+                    success: true,
+                    detail: json!({}),
+                },
+            )
             .await?;
             tx.commit().await?;
-            Ok(SignedIn { user_id: u.id, email: u.email, org_id })
+            Ok(SignedIn {
+                user_id: u.id,
+                email: u.email,
+                org_id,
+            })
         }
         (user, _) => {
             store::throttle::record_failure(&mut *tx, &account_key, t, t - WINDOW_SECS).await?;
@@ -106,13 +137,20 @@ pub async fn login(db: &Db, meta: &super::RequestMeta, email: &str, pw: SecretSt
                 Some(u) => store::users::memberships_of(&mut *tx, &u.id).await?,
                 None => Vec::new(),
             };
-            audit::record(&mut *tx, &anonymous, Event {
-                org_id: user_orgs.first().map(|(o, _)| o.as_str()),
-                action: "login",
-                object: ("user", user.as_ref().map(|u| u.id.as_str()).unwrap_or("unknown")),
-                success: false,
-                detail: json!({ "reason": "bad_credentials" }),
-            })
+            audit::record(
+                &mut *tx,
+                &anonymous,
+                Event {
+                    org_id: user_orgs.first().map(|(o, _)| o.as_str()),
+                    action: "login",
+                    object: (
+                        "user",
+                        user.as_ref().map(|u| u.id.as_str()).unwrap_or("unknown"),
+                    ),
+                    success: false,
+                    detail: json!({ "reason": "bad_credentials" }),
+                },
+            )
             .await?;
             tx.commit().await?;
             Err(Error::BadCredentials)
@@ -121,6 +159,7 @@ pub async fn login(db: &Db, meta: &super::RequestMeta, email: &str, pw: SecretSt
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
 

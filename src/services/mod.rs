@@ -55,13 +55,20 @@ pub type Result<T> = std::result::Result<T, Error>;
 pub(crate) fn conflict_on(field: &str, message: &str) -> impl FnOnce(sqlx::Error) -> Error {
     let (field, message) = (field.to_string(), message.to_string());
     move |e| {
-        if crate::store::is_unique_violation(&e) { Error::Conflict(FieldError::new(&field, message)) } else { e.into() }
+        if crate::store::is_unique_violation(&e) {
+            Error::Conflict(FieldError::new(&field, message))
+        } else {
+            e.into()
+        }
     }
 }
 
 /// The current time in Unix seconds.
 pub fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 /// A new time-ordered identifier.

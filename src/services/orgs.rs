@@ -7,47 +7,75 @@ use crate::domain::views::OrgView;
 use crate::store::{self, Db, orgs::OrgRow};
 
 fn view(r: OrgRow) -> OrgView {
-    OrgView { id: r.id, name: r.name, created_at: r.created_at }
+    OrgView {
+        id: r.id,
+        name: r.name,
+        created_at: r.created_at,
+    }
 }
 
 pub async fn create(db: &Db, caller: &Caller, name: &str) -> Result<OrgView> {
     let name = parse_name("name", name)?;
-    let row = OrgRow { id: new_id(), name, created_at: now() };
+    let row = OrgRow {
+        id: new_id(),
+        name,
+        created_at: now(),
+    };
     let mut tx = db.begin().await?;
     store::orgs::insert(&mut *tx, &row).await?;
-    audit::record(&mut *tx, caller, Event {
-        org_id: Some(&row.id),
-        action: "org.create",
-        object: ("org", &row.id),
-        success: true,
-        detail: json!({ "name": row.name }),
-    })
+    audit::record(
+        &mut *tx,
+        caller,
+        Event {
+            org_id: Some(&row.id),
+            action: "org.create",
+            object: ("org", &row.id),
+            success: true,
+            detail: json!({ "name": row.name }),
+        },
+    )
     .await?;
     tx.commit().await?;
     Ok(view(row))
 }
 
 pub async fn list(db: &Db) -> Result<Vec<OrgView>> {
-    Ok(store::orgs::list(&db.pool).await?.into_iter().map(view).collect())
+    Ok(store::orgs::list(&db.pool)
+        .await?
+        .into_iter()
+        .map(view)
+        .collect())
 }
 
 pub async fn get(db: &Db, org_id: &str) -> Result<OrgView> {
-    store::orgs::get(&db.pool, org_id).await?.map(view).ok_or(Error::NotFound)
+    store::orgs::get(&db.pool, org_id)
+        .await?
+        .map(view)
+        .ok_or(Error::NotFound)
 }
 
 pub async fn rename(db: &Db, caller: &Caller, org_id: &str, name: &str) -> Result<OrgView> {
     let name = parse_name("name", name)?;
     let mut tx = db.begin().await?;
-    let before = store::orgs::get(&mut *tx, org_id).await?.ok_or(Error::NotFound)?;
+    let before = store::orgs::get(&mut *tx, org_id)
+        .await?
+        .ok_or(Error::NotFound)?;
     store::orgs::rename(&mut *tx, org_id, &name).await?;
-    audit::record(&mut *tx, caller, Event {
-        org_id: Some(org_id),
-        action: "org.rename",
-        object: ("org", org_id),
-        success: true,
-        detail: json!({ "from": before.name, "to": name }),
-    })
+    audit::record(
+        &mut *tx,
+        caller,
+        Event {
+            org_id: Some(org_id),
+            action: "org.rename",
+            object: ("org", org_id),
+            success: true,
+            detail: json!({ "from": before.name, "to": name }),
+        },
+    )
     .await?;
     tx.commit().await?;
-    Ok(OrgView { name, ..view(before) })
+    Ok(OrgView {
+        name,
+        ..view(before)
+    })
 }

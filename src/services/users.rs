@@ -9,11 +9,25 @@ use crate::domain::{Email, FieldError, FieldErrors, Role, parse_name};
 use crate::store::{self, Db, users::MemberRow, users::UserRow};
 
 pub(crate) fn view(r: MemberRow) -> MemberView {
-    MemberView { user_id: r.user_id, email: r.email, name: r.name, role: r.role, created_at: r.created_at }
+    MemberView {
+        user_id: r.user_id,
+        email: r.email,
+        name: r.name,
+        role: r.role,
+        created_at: r.created_at,
+    }
 }
 
 /// Creates a user with a role in `org_id`.
-pub async fn create(db: &Db, caller: &Caller, org_id: &str, email: &str, name: &str, role: &str, pw: SecretString) -> Result<MemberView> {
+pub async fn create(
+    db: &Db,
+    caller: &Caller,
+    org_id: &str,
+    email: &str,
+    name: &str,
+    role: &str,
+    pw: SecretString,
+) -> Result<MemberView> {
     let mut errors = FieldErrors::default();
     let email = errors.check(Email::parse(email));
     let name = errors.check(parse_name("name", name));
@@ -21,52 +35,102 @@ pub async fn create(db: &Db, caller: &Caller, org_id: &str, email: &str, name: &
     if let Err(m) = password::check_policy(pw.expose_secret()) {
         errors.push("password", m);
     }
-    let (Some(email), Some(name), Some(role)) = (email, name, role) else { return Err(errors.into()) };
+    let (Some(email), Some(name), Some(role)) = (email, name, role) else {
+        return Err(errors.into());
+    };
     if !errors.is_empty() {
         return Err(errors.into());
     }
-    store::orgs::get(&db.pool, org_id).await?.ok_or(Error::NotFound)?;
-    let hash = password::hash(pw).await.map_err(|e| Error::Internal(e.to_string()))?;
+    store::orgs::get(&db.pool, org_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let hash = password::hash(pw)
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))?;
     let t = now();
-    let user = UserRow { id: new_id(), email: email.to_string(), name, password_hash: hash, created_at: t };
+    let user = UserRow {
+        id: new_id(),
+        email: email.to_string(),
+        name,
+        password_hash: hash,
+        created_at: t,
+    };
     let mut tx = db.begin().await?;
-    store::users::insert(&mut *tx, &user).await.map_err(conflict_on("email", "is already used by another user"))?;
+    store::users::insert(&mut *tx, &user)
+        .await
+        .map_err(conflict_on("email", "is already used by another user"))?;
     store::users::insert_membership(&mut *tx, org_id, &user.id, role.as_str(), t).await?;
-    audit::record(&mut *tx, caller, Event {
-        org_id: Some(org_id),
-        action: "user.create",
-        object: ("user", &user.id),
-        success: true,
-        detail: json!({ "email": user.email, "role": role.as_str() }),
-    })
+    audit::record(
+        &mut *tx,
+        caller,
+        Event {
+            org_id: Some(org_id),
+            action: "user.create",
+            object: ("user", &user.id),
+            success: true,
+            detail: json!({ "email": user.email, "role": role.as_str() }),
+        },
+    )
     .await?;
     tx.commit().await?;
-    Ok(MemberView { user_id: user.id, email: user.email, name: user.name, role: role.as_str().into(), created_at: t })
+    Ok(MemberView {
+        user_id: user.id,
+        email: user.email,
+        name: user.name,
+        role: role.as_str().into(),
+        created_at: t,
+    })
 }
 
 pub async fn list(db: &Db, org_id: &str) -> Result<Vec<MemberView>> {
-    Ok(store::users::members(&db.pool, org_id).await?.into_iter().map(view).collect())
+    Ok(store::users::members(&db.pool, org_id)
+        .await?
+        .into_iter()
+        .map(view)
+        .collect())
 }
 
 /// Changes a member's role; the last admin of an organization keeps the role.
-pub async fn change_role(db: &Db, caller: &Caller, org_id: &str, user_id: &str, role: &str) -> Result<MemberView> {
+pub async fn change_role(
+    db: &Db,
+    caller: &Caller,
+    org_id: &str,
+    user_id: &str,
+    role: &str,
+) -> Result<MemberView> {
     let role = Role::parse(role)?;
     let mut tx = db.begin().await?;
-    let member = store::users::member(&mut *tx, org_id, user_id).await?.ok_or(Error::NotFound)?;
-    if member.role == "admin" && !role.is_admin() && store::users::count_admins(&mut *tx, org_id).await? <= 1 {
-        return Err(FieldError::new("role", "cannot be lowered: this is the organization's last admin").into());
+    let member = store::users::member(&mut *tx, org_id, user_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if member.role == "admin"
+        && !role.is_admin()
+        && store::users::count_admins(&mut *tx, org_id).await? <= 1
+    {
+        return Err(FieldError::new(
+            "role",
+            "cannot be lowered: this is the organization's last admin",
+        )
+        .into());
     }
     store::users::set_role(&mut *tx, org_id, user_id, role.as_str()).await?;
-    audit::record(&mut *tx, caller, Event {
-        org_id: Some(org_id),
-        action: "user.role_change",
-        object: ("user", user_id),
-        success: true,
-        detail: json!({ "from": member.role, "to": role.as_str() }),
-    })
+    audit::record(
+        &mut *tx,
+        caller,
+        Event {
+            org_id: Some(org_id),
+            action: "user.role_change",
+            object: ("user", user_id),
+            success: true,
+            detail: json!({ "from": member.role, "to": role.as_str() }),
+        },
+    )
     .await?;
     tx.commit().await?;
-    Ok(MemberView { role: role.as_str().into(), ..view(member) })
+    Ok(MemberView {
+        role: role.as_str().into(),
+        ..view(member)
+    })
 }
 
 /// Removes a member from `org_id`; a user left in no organization is deleted.
@@ -77,22 +141,30 @@ pub async fn remove(db: &Db, caller: &Caller, org_id: &str, user_id: &str) -> Re
         return Err(Error::Forbidden("you cannot remove yourself".into()));
     }
     let mut tx = db.begin().await?;
-    let member = store::users::member(&mut *tx, org_id, user_id).await?.ok_or(Error::NotFound)?;
+    let member = store::users::member(&mut *tx, org_id, user_id)
+        .await?
+        .ok_or(Error::NotFound)?;
     if member.role == "admin" && store::users::count_admins(&mut *tx, org_id).await? <= 1 {
-        return Err(Error::Forbidden("the organization's last admin cannot be removed".into()));
+        return Err(Error::Forbidden(
+            "the organization's last admin cannot be removed".into(),
+        ));
     }
     store::users::delete_membership(&mut *tx, org_id, user_id).await?;
     let deleted = store::users::count_memberships(&mut *tx, user_id).await? == 0;
     if deleted {
         store::users::delete(&mut *tx, user_id).await?;
     }
-    audit::record(&mut *tx, caller, Event {
-        org_id: Some(org_id),
-        action: "user.remove",
-        object: ("user", user_id),
-        success: true,
-        detail: json!({ "email": member.email, "account_deleted": deleted }),
-    })
+    audit::record(
+        &mut *tx,
+        caller,
+        Event {
+            org_id: Some(org_id),
+            action: "user.remove",
+            object: ("user", user_id),
+            success: true,
+            detail: json!({ "email": member.email, "account_deleted": deleted }),
+        },
+    )
     .await?;
     tx.commit().await?;
     Ok(())

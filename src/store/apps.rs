@@ -123,17 +123,29 @@ pub async fn update<'c>(e: impl AnyExecutor<'c>, a: &AppRow) -> Result<bool, sql
 }
 
 /// An app of `org_id`; an app of another organization is not found.
-pub async fn get<'c>(e: impl AnyExecutor<'c>, org_id: &str, client_id: &str) -> Result<Option<AppRow>, sqlx::Error> {
-    let row = sqlx::query(&format!("SELECT {APP_COLS} FROM apps WHERE org_id = $1 AND client_id = $2"))
-        .bind(org_id)
-        .bind(client_id)
-        .fetch_optional(e)
-        .await?;
+pub async fn get<'c>(
+    e: impl AnyExecutor<'c>,
+    org_id: &str,
+    client_id: &str,
+) -> Result<Option<AppRow>, sqlx::Error> {
+    let row = sqlx::query(&format!(
+        "SELECT {APP_COLS} FROM apps WHERE org_id = $1 AND client_id = $2"
+    ))
+    .bind(org_id)
+    .bind(client_id)
+    .fetch_optional(e)
+    .await?;
     row.as_ref().map(app_from_row).transpose()
 }
 
 /// Apps of `org_id` whose name or client id contains `search`, by name.
-pub async fn list<'c>(e: impl AnyExecutor<'c>, org_id: &str, search: &str, limit: i64, offset: i64) -> Result<Vec<AppRow>, sqlx::Error> {
+pub async fn list<'c>(
+    e: impl AnyExecutor<'c>,
+    org_id: &str,
+    search: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<AppRow>, sqlx::Error> {
     let rows = sqlx::query(&format!(
         "SELECT {APP_COLS} FROM apps WHERE org_id = $1 AND (LOWER(name) LIKE $2 ESCAPE '\\' OR LOWER(client_id) LIKE $2 ESCAPE '\\') \
          ORDER BY LOWER(name), client_id LIMIT $3 OFFSET $4"
@@ -147,7 +159,11 @@ pub async fn list<'c>(e: impl AnyExecutor<'c>, org_id: &str, search: &str, limit
     rows.iter().map(app_from_row).collect()
 }
 
-pub async fn count<'c>(e: impl AnyExecutor<'c>, org_id: &str, search: &str) -> Result<i64, sqlx::Error> {
+pub async fn count<'c>(
+    e: impl AnyExecutor<'c>,
+    org_id: &str,
+    search: &str,
+) -> Result<i64, sqlx::Error> {
     sqlx::query(
         "SELECT COUNT(*) AS n FROM apps WHERE org_id = $1 AND (LOWER(name) LIKE $2 ESCAPE '\\' OR LOWER(client_id) LIKE $2 ESCAPE '\\')",
     )
@@ -158,19 +174,35 @@ pub async fn count<'c>(e: impl AnyExecutor<'c>, org_id: &str, search: &str) -> R
     .try_get("n")
 }
 
-pub async fn set_enabled<'c>(e: impl AnyExecutor<'c>, org_id: &str, client_id: &str, enabled: bool, now: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE apps SET enabled = $1, updated_at = $2 WHERE org_id = $3 AND client_id = $4")
-        .bind(i64::from(enabled))
-        .bind(now)
+pub async fn set_enabled<'c>(
+    e: impl AnyExecutor<'c>,
+    org_id: &str,
+    client_id: &str,
+    enabled: bool,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE apps SET enabled = $1, updated_at = $2 WHERE org_id = $3 AND client_id = $4",
+    )
+    .bind(i64::from(enabled))
+    .bind(now)
+    .bind(org_id)
+    .bind(client_id)
+    .execute(e)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn delete<'c>(
+    e: impl AnyExecutor<'c>,
+    org_id: &str,
+    client_id: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM apps WHERE org_id = $1 AND client_id = $2")
         .bind(org_id)
         .bind(client_id)
         .execute(e)
         .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-pub async fn delete<'c>(e: impl AnyExecutor<'c>, org_id: &str, client_id: &str) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM apps WHERE org_id = $1 AND client_id = $2").bind(org_id).bind(client_id).execute(e).await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -191,7 +223,10 @@ pub async fn insert_secret<'c>(e: impl AnyExecutor<'c>, s: &SecretRow) -> Result
     Ok(())
 }
 
-pub async fn secrets<'c>(e: impl AnyExecutor<'c>, client_id: &str) -> Result<Vec<SecretRow>, sqlx::Error> {
+pub async fn secrets<'c>(
+    e: impl AnyExecutor<'c>,
+    client_id: &str,
+) -> Result<Vec<SecretRow>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT id, client_id, digest, hint, created_at, expires_at, last_used_at FROM client_secrets \
          WHERE client_id = $1 ORDER BY created_at, id",
@@ -202,7 +237,15 @@ pub async fn secrets<'c>(e: impl AnyExecutor<'c>, client_id: &str) -> Result<Vec
     rows.iter().map(secret_from_row).collect()
 }
 
-pub async fn delete_secret<'c>(e: impl AnyExecutor<'c>, client_id: &str, secret_id: &str) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM client_secrets WHERE client_id = $1 AND id = $2").bind(client_id).bind(secret_id).execute(e).await?;
+pub async fn delete_secret<'c>(
+    e: impl AnyExecutor<'c>,
+    client_id: &str,
+    secret_id: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM client_secrets WHERE client_id = $1 AND id = $2")
+        .bind(client_id)
+        .bind(secret_id)
+        .execute(e)
+        .await?;
     Ok(done.rows_affected() == 1)
 }

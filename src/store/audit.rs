@@ -42,7 +42,11 @@ pub async fn insert<'c>(e: impl AnyExecutor<'c>, a: &AuditRow) -> Result<(), sql
 }
 
 /// The newest records of one organization, newest first.
-pub async fn list<'c>(e: impl AnyExecutor<'c>, org_id: &str, limit: i64) -> Result<Vec<AuditRow>, sqlx::Error> {
+pub async fn list<'c>(
+    e: impl AnyExecutor<'c>,
+    org_id: &str,
+    limit: i64,
+) -> Result<Vec<AuditRow>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT id, at, org_id, actor_type, actor_id, actor_label, action, object_type, object_id, outcome, ip, user_agent, detail \
          FROM audit_events WHERE org_id = $1 ORDER BY id DESC LIMIT $2",

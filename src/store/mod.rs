@@ -42,12 +42,14 @@ impl Db {
         } else {
             return Err("LATCHKEY_DATABASE_URL must start with sqlite: or postgres://".into());
         };
-        let url = if backend == Backend::Sqlite && !url.contains("mode=") && !url.contains(":memory:") {
-            format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })
-        } else {
-            url.to_string()
-        };
-        let options = AnyConnectOptions::from_str(&url).map_err(|e| format!("invalid database URL: {e}"))?;
+        let url =
+            if backend == Backend::Sqlite && !url.contains("mode=") && !url.contains(":memory:") {
+                format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })
+            } else {
+                url.to_string()
+            };
+        let options =
+            AnyConnectOptions::from_str(&url).map_err(|e| format!("invalid database URL: {e}"))?;
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
             .acquire_timeout(Duration::from_secs(10))
@@ -70,7 +72,11 @@ impl Db {
     pub async fn migrate(&self) -> Result<(), String> {
         let result = match self.backend {
             Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&self.pool).await,
-            Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&self.pool).await,
+            Backend::Postgres => {
+                sqlx::migrate!("./migrations/postgres")
+                    .run(&self.pool)
+                    .await
+            }
         };
         result.map_err(|e| format!("database migration failed: {e}"))
     }
@@ -86,7 +92,8 @@ impl Db {
 
 /// Whether an error is a unique-constraint violation (duplicate name, e-mail...).
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
-    e.as_database_error().is_some_and(|d| d.is_unique_violation())
+    e.as_database_error()
+        .is_some_and(|d| d.is_unique_violation())
 }
 
 /// Escapes `%`, `_` and `\` for a LIKE pattern used with `ESCAPE '\'`.
@@ -102,6 +109,7 @@ pub fn like_pattern(needle: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     #[test]
     fn like_pattern_escapes() {

@@ -9,7 +9,11 @@ pub struct OrgRow {
 }
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<OrgRow, sqlx::Error> {
-    Ok(OrgRow { id: r.try_get("id")?, name: r.try_get("name")?, created_at: r.try_get("created_at")? })
+    Ok(OrgRow {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        created_at: r.try_get("created_at")?,
+    })
 }
 
 pub async fn insert<'c>(e: impl AnyExecutor<'c>, org: &OrgRow) -> Result<(), sqlx::Error> {
@@ -23,16 +27,30 @@ pub async fn insert<'c>(e: impl AnyExecutor<'c>, org: &OrgRow) -> Result<(), sql
 }
 
 pub async fn get<'c>(e: impl AnyExecutor<'c>, id: &str) -> Result<Option<OrgRow>, sqlx::Error> {
-    let row = sqlx::query("SELECT id, name, created_at FROM organizations WHERE id = $1").bind(id).fetch_optional(e).await?;
+    let row = sqlx::query("SELECT id, name, created_at FROM organizations WHERE id = $1")
+        .bind(id)
+        .fetch_optional(e)
+        .await?;
     row.as_ref().map(from_row).transpose()
 }
 
 pub async fn list<'c>(e: impl AnyExecutor<'c>) -> Result<Vec<OrgRow>, sqlx::Error> {
-    let rows = sqlx::query("SELECT id, name, created_at FROM organizations ORDER BY created_at, id").fetch_all(e).await?;
+    let rows =
+        sqlx::query("SELECT id, name, created_at FROM organizations ORDER BY created_at, id")
+            .fetch_all(e)
+            .await?;
     rows.iter().map(from_row).collect()
 }
 
-pub async fn rename<'c>(e: impl AnyExecutor<'c>, id: &str, name: &str) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE organizations SET name = $1 WHERE id = $2").bind(name).bind(id).execute(e).await?;
+pub async fn rename<'c>(
+    e: impl AnyExecutor<'c>,
+    id: &str,
+    name: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE organizations SET name = $1 WHERE id = $2")
+        .bind(name)
+        .bind(id)
+        .execute(e)
+        .await?;
     Ok(done.rows_affected() == 1)
 }

@@ -54,38 +54,65 @@ pub async fn insert<'c>(e: impl AnyExecutor<'c>, u: &UserRow) -> Result<(), sqlx
     Ok(())
 }
 
-pub async fn find_by_email<'c>(e: impl AnyExecutor<'c>, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
-    let row = sqlx::query(&format!("SELECT {USER_COLS} FROM users WHERE email = $1")).bind(email).fetch_optional(e).await?;
+pub async fn find_by_email<'c>(
+    e: impl AnyExecutor<'c>,
+    email: &str,
+) -> Result<Option<UserRow>, sqlx::Error> {
+    let row = sqlx::query(&format!("SELECT {USER_COLS} FROM users WHERE email = $1"))
+        .bind(email)
+        .fetch_optional(e)
+        .await?;
     row.as_ref().map(user_from_row).transpose()
 }
 
 pub async fn get<'c>(e: impl AnyExecutor<'c>, id: &str) -> Result<Option<UserRow>, sqlx::Error> {
-    let row = sqlx::query(&format!("SELECT {USER_COLS} FROM users WHERE id = $1")).bind(id).fetch_optional(e).await?;
+    let row = sqlx::query(&format!("SELECT {USER_COLS} FROM users WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(e)
+        .await?;
     row.as_ref().map(user_from_row).transpose()
 }
 
 pub async fn count<'c>(e: impl AnyExecutor<'c>) -> Result<i64, sqlx::Error> {
-    sqlx::query("SELECT COUNT(*) AS n FROM users").fetch_one(e).await?.try_get("n")
+    sqlx::query("SELECT COUNT(*) AS n FROM users")
+        .fetch_one(e)
+        .await?
+        .try_get("n")
 }
 
 pub async fn delete<'c>(e: impl AnyExecutor<'c>, id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(e).await?;
-    Ok(())
-}
-
-pub async fn insert_membership<'c>(e: impl AnyExecutor<'c>, org_id: &str, user_id: &str, role: &str, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO memberships (org_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(org_id)
-        .bind(user_id)
-        .bind(role)
-        .bind(now)
+    sqlx::query("DELETE FROM users WHERE id = $1")
+        .bind(id)
         .execute(e)
         .await?;
     Ok(())
 }
 
+pub async fn insert_membership<'c>(
+    e: impl AnyExecutor<'c>,
+    org_id: &str,
+    user_id: &str,
+    role: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO memberships (org_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(org_id)
+    .bind(user_id)
+    .bind(role)
+    .bind(now)
+    .execute(e)
+    .await?;
+    Ok(())
+}
+
 /// The member `user_id` of `org_id`, if they belong to it.
-pub async fn member<'c>(e: impl AnyExecutor<'c>, org_id: &str, user_id: &str) -> Result<Option<MemberRow>, sqlx::Error> {
+pub async fn member<'c>(
+    e: impl AnyExecutor<'c>,
+    org_id: &str,
+    user_id: &str,
+) -> Result<Option<MemberRow>, sqlx::Error> {
     let row = sqlx::query(
         "SELECT u.id, u.email, u.name, m.role, m.created_at FROM memberships m JOIN users u ON u.id = m.user_id \
          WHERE m.org_id = $1 AND m.user_id = $2",
@@ -97,7 +124,10 @@ pub async fn member<'c>(e: impl AnyExecutor<'c>, org_id: &str, user_id: &str) ->
     row.as_ref().map(member_from_row).transpose()
 }
 
-pub async fn members<'c>(e: impl AnyExecutor<'c>, org_id: &str) -> Result<Vec<MemberRow>, sqlx::Error> {
+pub async fn members<'c>(
+    e: impl AnyExecutor<'c>,
+    org_id: &str,
+) -> Result<Vec<MemberRow>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT u.id, u.email, u.name, m.role, m.created_at FROM memberships m JOIN users u ON u.id = m.user_id \
          WHERE m.org_id = $1 ORDER BY u.email",
@@ -109,7 +139,10 @@ pub async fn members<'c>(e: impl AnyExecutor<'c>, org_id: &str) -> Result<Vec<Me
 }
 
 /// The organizations a user belongs to, admin memberships first, then oldest first.
-pub async fn memberships_of<'c>(e: impl AnyExecutor<'c>, user_id: &str) -> Result<Vec<(String, String)>, sqlx::Error> {
+pub async fn memberships_of<'c>(
+    e: impl AnyExecutor<'c>,
+    user_id: &str,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT org_id, role FROM memberships WHERE user_id = $1 \
          ORDER BY CASE role WHEN 'admin' THEN 0 ELSE 1 END, created_at, org_id",
@@ -117,10 +150,17 @@ pub async fn memberships_of<'c>(e: impl AnyExecutor<'c>, user_id: &str) -> Resul
     .bind(user_id)
     .fetch_all(e)
     .await?;
-    rows.iter().map(|r| Ok((r.try_get("org_id")?, r.try_get("role")?))).collect()
+    rows.iter()
+        .map(|r| Ok((r.try_get("org_id")?, r.try_get("role")?)))
+        .collect()
 }
 
-pub async fn set_role<'c>(e: impl AnyExecutor<'c>, org_id: &str, user_id: &str, role: &str) -> Result<bool, sqlx::Error> {
+pub async fn set_role<'c>(
+    e: impl AnyExecutor<'c>,
+    org_id: &str,
+    user_id: &str,
+    role: &str,
+) -> Result<bool, sqlx::Error> {
     let done = sqlx::query("UPDATE memberships SET role = $1 WHERE org_id = $2 AND user_id = $3")
         .bind(role)
         .bind(org_id)
@@ -130,8 +170,16 @@ pub async fn set_role<'c>(e: impl AnyExecutor<'c>, org_id: &str, user_id: &str, 
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn delete_membership<'c>(e: impl AnyExecutor<'c>, org_id: &str, user_id: &str) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2").bind(org_id).bind(user_id).execute(e).await?;
+pub async fn delete_membership<'c>(
+    e: impl AnyExecutor<'c>,
+    org_id: &str,
+    user_id: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2")
+        .bind(org_id)
+        .bind(user_id)
+        .execute(e)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -143,6 +191,13 @@ pub async fn count_admins<'c>(e: impl AnyExecutor<'c>, org_id: &str) -> Result<i
         .try_get("n")
 }
 
-pub async fn count_memberships<'c>(e: impl AnyExecutor<'c>, user_id: &str) -> Result<i64, sqlx::Error> {
-    sqlx::query("SELECT COUNT(*) AS n FROM memberships WHERE user_id = $1").bind(user_id).fetch_one(e).await?.try_get("n")
+pub async fn count_memberships<'c>(
+    e: impl AnyExecutor<'c>,
+    user_id: &str,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query("SELECT COUNT(*) AS n FROM memberships WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_one(e)
+        .await?
+        .try_get("n")
 }

@@ -1,6 +1,7 @@
 //! Test harness: the real router on a random port against a fresh database, SQLite or
 //! PostgreSQL, and an HTTP client with a cookie jar that speaks to the server functions.
 #![allow(dead_code)]
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 use std::net::SocketAddr;
 
@@ -45,15 +46,22 @@ pub async fn fresh_database(backend: Backend) -> String {
         }
         Backend::Postgres => {
             use sqlx::Connection;
-            let mut conn = sqlx::PgConnection::connect(PG_ADMIN_URL).await.expect("PostgreSQL at 127.0.0.1:5432 (user postgres) must be running");
-            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create test database");
+            let mut conn = sqlx::PgConnection::connect(PG_ADMIN_URL)
+                .await
+                .expect("PostgreSQL at 127.0.0.1:5432 (user postgres) must be running");
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .await
+                .expect("create test database");
             format!("postgres://postgres@127.0.0.1:5432/{name}")
         }
     }
 }
 
 fn uuid_like() -> String {
-    latchkey::crypto::random_token(9).to_lowercase().replace(['-', '_'], "x")
+    latchkey::crypto::random_token(9)
+        .to_lowercase()
+        .replace(['-', '_'], "x")
 }
 
 pub fn settings(database_url: String, issuer: String) -> Settings {
@@ -81,15 +89,24 @@ pub struct TestApp {
 /// Starts the real server on a random port against a fresh database.
 pub async fn spawn_app(backend: Backend) -> TestApp {
     let database_url = fresh_database(backend).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let base = format!("http://{addr}");
-    let state = server::prepare(settings(database_url.clone(), base.clone())).await.expect("prepare");
+    let state = server::prepare(settings(database_url.clone(), base.clone()))
+        .await
+        .expect("prepare");
     let serve_state = state.clone();
     tokio::spawn(async move {
         let _ = server::serve(listener, serve_state, std::future::pending()).await;
     });
-    TestApp { addr, base, state, database_url }
+    TestApp {
+        addr,
+        base,
+        state,
+        database_url,
+    }
 }
 
 /// An organization with an admin (and the admin's e-mail).
@@ -100,39 +117,75 @@ pub struct Org {
 
 impl TestApp {
     pub async fn org_with_admin(&self, name: &str) -> Org {
-        let org = services::orgs::create(&self.state.db, &Caller::cli(), name).await.expect("org");
-        let email = format!("admin-{}@example.com", uuid_like());
-        services::users::create(&self.state.db, &Caller::cli(), &org.id, &email, "Admin", "admin", PASSWORD.to_string().into())
+        let org = services::orgs::create(&self.state.db, &Caller::cli(), name)
             .await
-            .expect("admin");
-        Org { id: org.id, admin_email: email }
+            .expect("org");
+        let email = format!("admin-{}@example.com", uuid_like());
+        services::users::create(
+            &self.state.db,
+            &Caller::cli(),
+            &org.id,
+            &email,
+            "Admin",
+            "admin",
+            PASSWORD.to_string().into(),
+        )
+        .await
+        .expect("admin");
+        Org {
+            id: org.id,
+            admin_email: email,
+        }
     }
 
     pub async fn add_user(&self, org: &Org, role: &str) -> String {
         let email = format!("{role}-{}@example.com", uuid_like());
-        services::users::create(&self.state.db, &Caller::cli(), &org.id, &email, "Someone", role, PASSWORD.to_string().into())
-            .await
-            .expect("user");
+        services::users::create(
+            &self.state.db,
+            &Caller::cli(),
+            &org.id,
+            &email,
+            "Someone",
+            role,
+            PASSWORD.to_string().into(),
+        )
+        .await
+        .expect("user");
         email
     }
 
     /// A browser-like client (cookie jar, no redirects followed).
     pub fn client(&self) -> Browser {
-        let http = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("client");
-        Browser { http, base: self.base.clone() }
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        Browser {
+            http,
+            base: self.base.clone(),
+        }
     }
 
     /// A client signed in as `email`.
     pub async fn signed_in(&self, email: &str) -> Browser {
         let b = self.client();
         let (status, body) = b.login(email, PASSWORD).await;
-        assert!(status.is_success() || status.is_redirection(), "login failed: {status} {body}");
+        assert!(
+            status.is_success() || status.is_redirection(),
+            "login failed: {status} {body}"
+        );
         b
     }
 
     pub async fn count(&self, sql: &str) -> i64 {
         use sqlx::Row;
-        sqlx::query(sql).fetch_one(&self.state.db.pool).await.expect("count").try_get::<i64, _>(0).expect("n")
+        sqlx::query(sql)
+            .fetch_one(&self.state.db.pool)
+            .await
+            .expect("count")
+            .try_get::<i64, _>(0)
+            .expect("n")
     }
 }
 
@@ -143,11 +196,24 @@ pub struct Browser {
 
 impl Browser {
     /// Calls a server function as the hydrated app does (form-encoded body, JSON answer).
-    pub async fn call(&self, endpoint: &str, form: &[(&str, &str)]) -> (reqwest::StatusCode, Value) {
-        let res = self.http.post(format!("{}/api/{endpoint}", self.base)).form(form).send().await.expect("request");
+    pub async fn call(
+        &self,
+        endpoint: &str,
+        form: &[(&str, &str)],
+    ) -> (reqwest::StatusCode, Value) {
+        let res = self
+            .http
+            .post(format!("{}/api/{endpoint}", self.base))
+            .form(form)
+            .send()
+            .await
+            .expect("request");
         let status = res.status();
         let text = res.text().await.expect("body");
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     pub async fn csrf(&self) -> String {
@@ -165,14 +231,50 @@ impl Browser {
     }
 
     pub async fn login(&self, email: &str, password: &str) -> (reqwest::StatusCode, Value) {
-        self.act("login", &[("email", email), ("password", password)]).await
+        self.act("login", &[("email", email), ("password", password)])
+            .await
     }
 
     pub async fn get(&self, path: &str) -> (reqwest::StatusCode, String, Option<String>) {
-        let res = self.http.get(format!("{}{path}", self.base)).header("accept", "text/html").send().await.expect("get");
+        let res = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("accept", "text/html")
+            .send()
+            .await
+            .expect("get");
         let status = res.status();
-        let location = res.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_string);
+        let location = res
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         (status, res.text().await.expect("body"), location)
+    }
+
+    /// Posts a form as a browser without JavaScript does (with this session's CSRF token)
+    /// and returns where the server redirects to, relative to the base URL.
+    pub async fn plain_post(
+        &self,
+        endpoint: &str,
+        from_page: &str,
+        form: &[(&str, &str)],
+    ) -> String {
+        let csrf = self.csrf().await;
+        let mut all = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(form);
+        let res = self
+            .http
+            .post(format!("{}/api/{endpoint}", self.base))
+            .header("accept", "text/html")
+            .header("referer", format!("{}{from_page}", self.base))
+            .form(&all)
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(res.status(), 302, "a plain form post is redirected");
+        let location = res.headers()["location"].to_str().expect("location");
+        location.trim_start_matches(&self.base).to_string()
     }
 
     /// Creates an app through the portal and returns (client_id, secret shown once).
@@ -192,7 +294,10 @@ pub fn user_app(name: &str) -> Vec<(&'static str, String)> {
         ("app[kind]", "on-behalf-of-user".into()),
         ("app[grant_types][]", "authorization_code".into()),
         ("app[grant_types][]", "refresh_token".into()),
-        ("app[redirect_uris][]", "https://app.example.com/cb\nhttp://127.0.0.1:8765/cb".into()),
+        (
+            "app[redirect_uris][]",
+            "https://app.example.com/cb\nhttp://127.0.0.1:8765/cb".into(),
+        ),
         ("app[scopes][]", "openid".into()),
         ("app[scopes][]", "email".into()),
         ("app[access_token_ttl]", "900".into()),
@@ -205,7 +310,12 @@ pub fn as_refs<'a>(v: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a st
 }
 
 pub fn field_error(body: &Value, field: &str) -> Option<String> {
-    body["Invalid"].as_array()?.iter().find(|e| e["field"] == field).and_then(|e| e["message"].as_str()).map(str::to_string)
+    body["Invalid"]
+        .as_array()?
+        .iter()
+        .find(|e| e["field"] == field)
+        .and_then(|e| e["message"].as_str())
+        .map(str::to_string)
 }
 
 pub fn j(v: Value) -> Value {

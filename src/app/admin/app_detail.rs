@@ -6,7 +6,9 @@ use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
 use super::app_form::AppFields;
-use crate::app::components::{Csrf, ErrorPage, FieldError, FormError, Need, Page, format_duration, format_time};
+use crate::app::components::{
+    Csrf, ErrorPage, FieldError, FormError, Need, Page, format_duration, format_time,
+};
 use crate::app::error::AppError;
 use crate::app::session::form_error;
 use crate::domain::AppKind;
@@ -25,8 +27,11 @@ pub async fn get_app(client_id: String) -> Result<AppPageData, AppError> {
     use crate::server::portal;
     let result = async {
         let (state, me) = portal::require_admin().await?;
-        let detail = crate::services::apps::get(&state.db, &me.org_id, &client_id).await.map_err(portal::service_error)?;
-        let new_secret = portal::take_new_secret(&state, &portal::session().await?, &client_id).await;
+        let detail = crate::services::apps::get(&state.db, &me.org_id, &client_id)
+            .await
+            .map_err(portal::service_error)?;
+        let new_secret =
+            portal::take_new_secret(&state, &portal::session().await?, &client_id).await;
         Ok(AppPageData { detail, new_secret })
     }
     .await;
@@ -34,32 +39,54 @@ pub async fn get_app(client_id: String) -> Result<AppPageData, AppError> {
 }
 
 #[server(prefix = "/api", endpoint = "update_app")]
-pub async fn update_app(csrf: String, client_id: String, app: AppInput, #[server(default)] public_keys: String) -> Result<(), AppError> {
+pub async fn update_app(
+    csrf: String,
+    client_id: String,
+    app: AppInput,
+    #[server(default)] public_keys: String,
+) -> Result<(), AppError> {
     use crate::server::portal;
     let result = async {
         let (state, me) = portal::admin_action(&csrf).await?;
-        crate::services::apps::update(&state.db, &me.caller, &me.org_id, &client_id, &app, &public_keys)
-            .await
-            .map(|_| ())
-            .map_err(portal::service_error)
+        crate::services::apps::update(
+            &state.db,
+            &me.caller,
+            &me.org_id,
+            &client_id,
+            &app,
+            &public_keys,
+        )
+        .await
+        .map(|_| ())
+        .map_err(portal::service_error)
     }
     .await;
     portal::finish(result)
 }
 
 #[server(prefix = "/api", endpoint = "set_app_enabled")]
-pub async fn set_app_enabled(csrf: String, client_id: String, enabled: bool) -> Result<(), AppError> {
+pub async fn set_app_enabled(
+    csrf: String,
+    client_id: String,
+    enabled: bool,
+) -> Result<(), AppError> {
     use crate::server::portal;
     let result = async {
         let (state, me) = portal::admin_action(&csrf).await?;
-        crate::services::apps::set_enabled(&state.db, &me.caller, &me.org_id, &client_id, enabled).await.map_err(portal::service_error)
+        crate::services::apps::set_enabled(&state.db, &me.caller, &me.org_id, &client_id, enabled)
+            .await
+            .map_err(portal::service_error)
     }
     .await;
     portal::finish(result)
 }
 
 #[server(prefix = "/api", endpoint = "delete_app")]
-pub async fn delete_app(csrf: String, client_id: String, #[server(default)] confirm_name: String) -> Result<(), AppError> {
+pub async fn delete_app(
+    csrf: String,
+    client_id: String,
+    #[server(default)] confirm_name: String,
+) -> Result<(), AppError> {
     use crate::server::portal;
     let result = async {
         let (state, me) = portal::admin_action(&csrf).await?;
@@ -79,9 +106,10 @@ pub async fn add_secret(csrf: String, client_id: String) -> Result<(), AppError>
     use secrecy::ExposeSecret;
     let result = async {
         let (state, me) = portal::admin_action(&csrf).await?;
-        let secret = crate::services::apps::add_secret(&state.db, &me.caller, &me.org_id, &client_id)
-            .await
-            .map_err(portal::service_error)?;
+        let secret =
+            crate::services::apps::add_secret(&state.db, &me.caller, &me.org_id, &client_id)
+                .await
+                .map_err(portal::service_error)?;
         portal::keep_new_secret(&state, &client_id, secret.expose_secret()).await
     }
     .await;
@@ -89,13 +117,19 @@ pub async fn add_secret(csrf: String, client_id: String) -> Result<(), AppError>
 }
 
 #[server(prefix = "/api", endpoint = "delete_secret")]
-pub async fn delete_secret(csrf: String, client_id: String, secret_id: String) -> Result<(), AppError> {
+pub async fn delete_secret(
+    csrf: String,
+    client_id: String,
+    secret_id: String,
+) -> Result<(), AppError> {
     use crate::server::portal;
     let result = async {
         let (state, me) = portal::admin_action(&csrf).await?;
-        crate::services::apps::delete_secret(&state.db, &me.caller, &me.org_id, &client_id, &secret_id)
-            .await
-            .map_err(portal::service_error)
+        crate::services::apps::delete_secret(
+            &state.db, &me.caller, &me.org_id, &client_id, &secret_id,
+        )
+        .await
+        .map_err(portal::service_error)
     }
     .await;
     portal::finish(result)
@@ -111,7 +145,15 @@ pub fn AppDetailPage() -> impl IntoView {
     let add = ServerAction::<AddSecret>::new();
     let remove = ServerAction::<DeleteSecret>::new();
     let data = Resource::new(
-        move || (id(), update.version().get(), enable.version().get(), add.version().get(), remove.version().get()),
+        move || {
+            (
+                id(),
+                update.version().get(),
+                enable.version().get(),
+                add.version().get(),
+                remove.version().get(),
+            )
+        },
         |(id, ..)| get_app(id),
     );
     view! {
@@ -136,7 +178,12 @@ fn AppDetailView(
         let add_err = form_error(add.value());
         let remove_err = form_error(remove.value());
         let enable_err = form_error(enable.value());
-        move || add_err.get().or_else(|| remove_err.get()).or_else(|| enable_err.get())
+        move || {
+            add_err
+                .get()
+                .or_else(|| remove_err.get())
+                .or_else(|| enable_err.get())
+        }
     });
 
     view! {

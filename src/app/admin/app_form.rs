@@ -21,12 +21,30 @@ pub fn AppFields(
     let grants = app.as_ref().map(|a| a.grant_types.clone());
     let scopes = app.as_ref().map(|a| a.scopes.clone());
     let name = app.as_ref().map(|a| a.name.clone()).unwrap_or_default();
-    let redirect_uris = app.as_ref().map(|a| a.redirect_uris.join("\n")).unwrap_or_default();
-    let website = app.as_ref().and_then(|a| a.website_url.clone()).unwrap_or_default();
-    let audience = app.as_ref().map(|a| a.audience.clone()).unwrap_or_else(|| "internal".into());
-    let access = app.as_ref().map(|a| a.access_token_ttl).unwrap_or(TokenLifetimes::DEFAULT_ACCESS);
-    let refresh = app.as_ref().map(|a| a.refresh_token_ttl).unwrap_or(TokenLifetimes::DEFAULT_REFRESH);
-    let keys = app.as_ref().and_then(|a| a.public_keys.clone()).unwrap_or_default();
+    let redirect_uris = app
+        .as_ref()
+        .map(|a| a.redirect_uris.join("\n"))
+        .unwrap_or_default();
+    let website = app
+        .as_ref()
+        .and_then(|a| a.website_url.clone())
+        .unwrap_or_default();
+    let audience = app
+        .as_ref()
+        .map(|a| a.audience.clone())
+        .unwrap_or_else(|| "internal".into());
+    let access = app
+        .as_ref()
+        .map(|a| a.access_token_ttl)
+        .unwrap_or(TokenLifetimes::DEFAULT_ACCESS);
+    let refresh = app
+        .as_ref()
+        .map(|a| a.refresh_token_ttl)
+        .unwrap_or(TokenLifetimes::DEFAULT_REFRESH);
+    let keys = app
+        .as_ref()
+        .and_then(|a| a.public_keys.clone())
+        .unwrap_or_default();
     let is_new = app.is_none();
 
     let user_grants = AppKind::OnBehalfOfUser.allowed_grants().iter().map(|g| {
@@ -39,17 +57,26 @@ pub fn AppFields(
         }
     }).collect_view();
 
-    let scope_boxes = CATALOGUE.iter().map(|(s, desc)| {
-        let user_only = crate::domain::scope::USER_ONLY.contains(s);
-        let class = if user_only { "check only-user" } else { "check" };
-        let checked = has(scopes.as_ref(), s);
-        (user_kind || !user_only).then(|| view! {
-            <label class=class>
-                <input type="checkbox" name="app[scopes][]" value=*s checked=checked/>
-                <code>{*s}</code> " — " {*desc}
-            </label>
+    let scope_boxes = CATALOGUE
+        .iter()
+        .map(|(s, desc)| {
+            let user_only = crate::domain::scope::USER_ONLY.contains(s);
+            let class = if user_only {
+                "check only-user"
+            } else {
+                "check"
+            };
+            let checked = has(scopes.as_ref(), s);
+            (user_kind || !user_only).then(|| {
+                view! {
+                    <label class=class>
+                        <input type="checkbox" name="app[scopes][]" value=*s checked=checked/>
+                        <code>{*s}</code> " — " {*desc}
+                    </label>
+                }
+            })
         })
-    }).collect_view();
+        .collect_view();
 
     view! {
         <label>"Name"

@@ -13,26 +13,36 @@ use crate::domain::app::AppInput;
 use crate::domain::views::AppPage;
 
 #[server(prefix = "/api", endpoint = "list_apps")]
-pub async fn list_apps(#[server(default)] q: String, #[server(default)] page: i64) -> Result<AppPage, AppError> {
+pub async fn list_apps(
+    #[server(default)] q: String,
+    #[server(default)] page: i64,
+) -> Result<AppPage, AppError> {
     use crate::server::portal;
     let result = async {
         let (state, me) = portal::require_admin().await?;
-        crate::services::apps::list(&state.db, &me.org_id, &q, page.max(1)).await.map_err(portal::service_error)
+        crate::services::apps::list(&state.db, &me.org_id, &q, page.max(1))
+            .await
+            .map_err(portal::service_error)
     }
     .await;
     portal::finish(result)
 }
 
 #[server(prefix = "/api", endpoint = "create_app")]
-pub async fn create_app(csrf: String, app: AppInput, #[server(default)] public_keys: String) -> Result<String, AppError> {
+pub async fn create_app(
+    csrf: String,
+    app: AppInput,
+    #[server(default)] public_keys: String,
+) -> Result<String, AppError> {
     use crate::server::portal;
     use secrecy::ExposeSecret;
     let result = async {
         let (state, me) = portal::admin_action(&csrf).await?;
         let input = app.only_fields_of_kind();
-        let (app, secret) = crate::services::apps::create(&state.db, &me.caller, &me.org_id, &input, &public_keys)
-            .await
-            .map_err(portal::service_error)?;
+        let (app, secret) =
+            crate::services::apps::create(&state.db, &me.caller, &me.org_id, &input, &public_keys)
+                .await
+                .map_err(portal::service_error)?;
         if let Some(secret) = secret {
             portal::keep_new_secret(&state, &app.client_id, secret.expose_secret()).await?;
         }
@@ -47,7 +57,13 @@ pub async fn create_app(csrf: String, app: AppInput, #[server(default)] public_k
 pub fn AppsPage() -> impl IntoView {
     let query = use_query_map();
     let q = move || query.with(|m| m.get("q").unwrap_or_default());
-    let page = move || query.with(|m| m.get("page").and_then(|p| p.parse::<i64>().ok()).unwrap_or(1));
+    let page = move || {
+        query.with(|m| {
+            m.get("page")
+                .and_then(|p| p.parse::<i64>().ok())
+                .unwrap_or(1)
+        })
+    };
     let apps = Resource::new(move || (q(), page()), |(q, page)| list_apps(q, page));
     view! {
         <Page title="Connected apps" need=Need::Admin>
@@ -86,7 +102,12 @@ fn AppList(apps: Resource<Result<AppPage, AppError>>) -> impl IntoView {
 #[component]
 fn AppTable(page: AppPage, q: String) -> impl IntoView {
     let pages = page.pages();
-    let link = move |n: i64| format!("/admin?q={}&page={n}", crate::app::components::url_encode(&q));
+    let link = move |n: i64| {
+        format!(
+            "/admin?q={}&page={n}",
+            crate::app::components::url_encode(&q)
+        )
+    };
     let rows = page.items.into_iter().map(|a| {
         let kind = AppKind::parse(&a.kind).map(|k| k.label()).unwrap_or("");
         view! {

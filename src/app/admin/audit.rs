@@ -13,7 +13,9 @@ pub async fn list_audit() -> Result<Vec<AuditView>, AppError> {
     use crate::server::portal;
     let result = async {
         let (state, me) = portal::require_admin().await?;
-        crate::services::audit::recent(&state.db, &me.org_id, SHOWN).await.map_err(portal::service_error)
+        crate::services::audit::recent(&state.db, &me.org_id, SHOWN)
+            .await
+            .map_err(portal::service_error)
     }
     .await;
     portal::finish(result)

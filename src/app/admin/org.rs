@@ -13,7 +13,9 @@ pub async fn get_org() -> Result<OrgView, AppError> {
     use crate::server::portal;
     let result = async {
         let (state, me) = portal::require_admin().await?;
-        crate::services::orgs::get(&state.db, &me.org_id).await.map_err(portal::service_error)
+        crate::services::orgs::get(&state.db, &me.org_id)
+            .await
+            .map_err(portal::service_error)
     }
     .await;
     portal::finish(result)
@@ -24,7 +26,10 @@ pub async fn rename_org(csrf: String, name: String) -> Result<(), AppError> {
     use crate::server::portal;
     let result = async {
         let (state, me) = portal::admin_action(&csrf).await?;
-        crate::services::orgs::rename(&state.db, &me.caller, &me.org_id, &name).await.map(|_| ()).map_err(portal::service_error)
+        crate::services::orgs::rename(&state.db, &me.caller, &me.org_id, &name)
+            .await
+            .map(|_| ())
+            .map_err(portal::service_error)
     }
     .await;
     portal::finish(result)

@@ -14,21 +14,37 @@ pub async fn list_users() -> Result<Vec<MemberView>, AppError> {
     use crate::server::portal;
     let result = async {
         let (state, me) = portal::require_admin().await?;
-        crate::services::users::list(&state.db, &me.org_id).await.map_err(portal::service_error)
+        crate::services::users::list(&state.db, &me.org_id)
+            .await
+            .map_err(portal::service_error)
     }
     .await;
     portal::finish(result)
 }
 
 #[server(prefix = "/api", endpoint = "create_user")]
-pub async fn create_user(csrf: String, email: String, name: String, role: String, password: String) -> Result<(), AppError> {
+pub async fn create_user(
+    csrf: String,
+    email: String,
+    name: String,
+    role: String,
+    password: String,
+) -> Result<(), AppError> {
     use crate::server::portal;
     let result = async {
         let (state, me) = portal::admin_action(&csrf).await?;
-        crate::services::users::create(&state.db, &me.caller, &me.org_id, &email, &name, &role, password.into())
-            .await
-            .map(|_| ())
-            .map_err(portal::service_error)
+        crate::services::users::create(
+            &state.db,
+            &me.caller,
+            &me.org_id,
+            &email,
+            &name,
+            &role,
+            password.into(),
+        )
+        .await
+        .map(|_| ())
+        .map_err(portal::service_error)
     }
     .await;
     portal::finish(result)
@@ -53,7 +69,9 @@ pub async fn remove_user(csrf: String, user_id: String) -> Result<(), AppError> 
     use crate::server::portal;
     let result = async {
         let (state, me) = portal::admin_action(&csrf).await?;
-        crate::services::users::remove(&state.db, &me.caller, &me.org_id, &user_id).await.map_err(portal::service_error)
+        crate::services::users::remove(&state.db, &me.caller, &me.org_id, &user_id)
+            .await
+            .map_err(portal::service_error)
     }
     .await;
     portal::finish(result)
@@ -64,7 +82,16 @@ pub fn UsersPage() -> impl IntoView {
     let create = ServerAction::<CreateUser>::new();
     let change = ServerAction::<ChangeRole>::new();
     let remove = ServerAction::<RemoveUser>::new();
-    let users = Resource::new(move || (create.version().get(), change.version().get(), remove.version().get()), |_| list_users());
+    let users = Resource::new(
+        move || {
+            (
+                create.version().get(),
+                change.version().get(),
+                remove.version().get(),
+            )
+        },
+        |_| list_users(),
+    );
     view! {
         <Page title="Users" need=Need::Admin>
             <Users create change remove users/>
@@ -85,7 +112,10 @@ fn Users(
         let b = form_error(remove.value());
         move || a.get().or_else(|| b.get())
     });
-    let my_id = use_context::<PageCtx>().and_then(|c| c.me).map(|m| m.user_id).unwrap_or_default();
+    let my_id = use_context::<PageCtx>()
+        .and_then(|c| c.me)
+        .map(|m| m.user_id)
+        .unwrap_or_default();
     view! {
         <h1>"Users"</h1>
         <FormError error=row_error/>

@@ -40,6 +40,17 @@ pub enum Command {
     /// Connected apps.
     #[command(subcommand)]
     App(AppCommand),
+    /// The signing key ring.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Add a key: published in JWKS now, signing in 10 minutes, when the current key retires.
+    Rotate,
+    /// The published keys (JWKS).
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -210,6 +221,23 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 out["client_secret"] = json!(secret.expose_secret());
             }
             print(out);
+            Ok(())
+        }
+        Command::Keys(cmd) => {
+            let state = crate::server::prepare(settings).await?;
+            match cmd {
+                KeysCommand::Rotate => {
+                    let (kid, signs_from) =
+                        services::keys::rotate(&state.db, &state.settings.master_key)
+                            .await
+                            .map_err(err)?;
+                    print(json!({ "kid": kid, "signs_from": signs_from }));
+                }
+                KeysCommand::List => {
+                    state.reload_keys().await.map_err(err)?;
+                    print(state.key_ring().jwks.clone());
+                }
+            }
             Ok(())
         }
         Command::App(AppCommand::List { org }) => {

@@ -14,6 +14,8 @@ pub mod cli;
 #[cfg(feature = "ssr")]
 pub mod crypto;
 #[cfg(feature = "ssr")]
+pub mod oauth;
+#[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]
 pub mod services;

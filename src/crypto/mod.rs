@@ -4,6 +4,7 @@ pub mod master_key;
 pub mod password;
 pub mod public_keys;
 pub mod secrets;
+pub mod signing;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

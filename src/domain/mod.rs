@@ -5,6 +5,7 @@
 pub mod app;
 pub mod email;
 pub mod errors;
+pub mod oauth;
 pub mod role;
 pub mod scope;
 pub mod views;

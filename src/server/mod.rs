@@ -16,11 +16,18 @@ use config::Settings;
 
 use crate::store::Db;
 
-/// Connects to the database and applies the migrations.
+/// Connects to the database, applies the migrations and loads the signing keys (creating
+/// the first one on a new database).
 pub async fn prepare(settings: Settings) -> Result<AppState, String> {
     let db = Db::connect(&settings.database_url).await?;
     db.migrate().await?;
-    Ok(AppState::new(db, settings))
+    crate::services::keys::ensure(&db, &settings.master_key)
+        .await
+        .map_err(|e| format!("signing keys: {e}"))?;
+    let ring = crate::services::keys::load(&db, &settings.master_key)
+        .await
+        .map_err(|e| format!("signing keys: {e}"))?;
+    Ok(AppState::new(db, settings, ring))
 }
 
 /// Serves the router on `listener` until `shutdown` completes.
@@ -30,6 +37,7 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), String> {
     spawn_session_purge(state.db.clone());
+    spawn_key_reload(state.clone());
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
@@ -47,6 +55,21 @@ fn spawn_session_purge(db: Db) {
                 crate::store::sessions::purge_expired(&db.pool, crate::services::now()).await
             {
                 tracing::warn!(error = %e, "session purge failed");
+            }
+        }
+    });
+}
+
+/// Reloads the key ring every minute, so a rotation on any instance reaches all of them
+/// well before the new key starts signing.
+fn spawn_key_reload(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            if let Err(e) = state.reload_keys().await {
+                tracing::warn!(error = %e, "key ring reload failed");
             }
         }
     });

@@ -1,9 +1,10 @@
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use super::config::Settings;
+use crate::services::keys::KeyRing;
 use crate::store::Db;
 
 /// What every request handler and server function can reach.
@@ -12,6 +13,7 @@ pub struct AppState {
     pub db: Db,
     pub settings: Arc<Settings>,
     pub leptos_options: LeptosOptions,
+    keys: Arc<RwLock<Arc<KeyRing>>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -21,7 +23,7 @@ impl FromRef<AppState> for LeptosOptions {
 }
 
 impl AppState {
-    pub fn new(db: Db, settings: Settings) -> Self {
+    pub fn new(db: Db, settings: Settings, keys: KeyRing) -> Self {
         let leptos_options = LeptosOptions::builder()
             .output_name("latchkey")
             .site_root(settings.site_root.as_str())
@@ -32,6 +34,26 @@ impl AppState {
             db,
             settings: Arc::new(settings),
             leptos_options,
+            keys: Arc::new(RwLock::new(Arc::new(keys))),
         }
+    }
+
+    /// The signing key ring as last loaded.
+    pub fn key_ring(&self) -> Arc<KeyRing> {
+        self.keys
+            .read()
+            .map(|k| k.clone())
+            .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+    }
+
+    /// Reloads the key ring from the database (other instances may have rotated it).
+    pub async fn reload_keys(&self) -> Result<(), crate::services::Error> {
+        let ring =
+            Arc::new(crate::services::keys::load(&self.db, &self.settings.master_key).await?);
+        match self.keys.write() {
+            Ok(mut k) => *k = ring,
+            Err(poisoned) => *poisoned.into_inner() = ring,
+        }
+        Ok(())
     }
 }

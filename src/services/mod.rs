@@ -5,7 +5,9 @@ pub mod apps;
 pub mod audit;
 pub mod auth;
 pub mod bootstrap;
+pub mod keys;
 pub mod orgs;
+pub mod tokens;
 pub mod users;
 
 use crate::domain::{FieldError, FieldErrors};

@@ -249,3 +249,30 @@ pub async fn delete_secret<'c>(
         .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// An app by client id, whatever its organization (client authentication).
+pub async fn find<'c>(
+    e: impl AnyExecutor<'c>,
+    client_id: &str,
+) -> Result<Option<AppRow>, sqlx::Error> {
+    let row = sqlx::query(&format!("SELECT {APP_COLS} FROM apps WHERE client_id = $1"))
+        .bind(client_id)
+        .fetch_optional(e)
+        .await?;
+    row.as_ref().map(app_from_row).transpose()
+}
+
+/// Records that a secret was used, at most once a minute (no write on most requests).
+pub async fn touch_secret<'c>(
+    e: impl AnyExecutor<'c>,
+    secret_id: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE client_secrets SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)")
+        .bind(now)
+        .bind(secret_id)
+        .bind(now - 60)
+        .execute(e)
+        .await?;
+    Ok(())
+}

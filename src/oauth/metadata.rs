@@ -1,0 +1,35 @@
+//! Authorization-server metadata (RFC 8414) and the JWKS document.
+
+use axum::Json;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use http::{HeaderValue, header};
+use serde_json::json;
+
+use super::{JWKS_PATH, TOKEN_PATH};
+use crate::domain::scope::CATALOGUE;
+use crate::server::AppState;
+
+/// Exactly what is implemented: the token endpoint with client credentials.
+pub async fn authorization_server(State(state): State<AppState>) -> Response {
+    let issuer = &state.settings.issuer;
+    Json(json!({
+        "issuer": issuer,
+        "token_endpoint": format!("{issuer}{TOKEN_PATH}"),
+        "jwks_uri": format!("{issuer}{JWKS_PATH}"),
+        "grant_types_supported": ["client_credentials"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "scopes_supported": CATALOGUE.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
+        "response_types_supported": [],
+    }))
+    .into_response()
+}
+
+pub async fn jwks(State(state): State<AppState>) -> Response {
+    let mut res = Json(state.key_ring().jwks.clone()).into_response();
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    res
+}

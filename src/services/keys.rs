@@ -1,0 +1,148 @@
+//! The signing key ring, kept in the database so every instance signs with the same keys.
+//! A rotated-in key is published in JWKS before it signs; a retired key stays published
+//! until every token it signed has expired.
+
+use jsonwebtoken::EncodingKey;
+use serde_json::{Value, json};
+
+use super::{Error, Result, now};
+use crate::crypto::master_key::MasterKey;
+use crate::crypto::signing;
+use crate::domain::TokenLifetimes;
+use crate::store::{self, Db, keys::KeyRow};
+
+/// How long a new key is published before it signs: longer than any JWKS cache we
+/// advertise and than the ring's refresh interval.
+pub const PUBLISH_AHEAD_SECS: i64 = 10 * 60;
+/// How long a retired key stays published: the longest access-token lifetime.
+pub const KEEP_AFTER_RETIRE_SECS: i64 = TokenLifetimes::ACCESS_BOUNDS.1;
+
+/// One usable key.
+pub struct RingKey {
+    pub kid: String,
+    pub encoding: EncodingKey,
+    pub activates_at: i64,
+    pub retired_at: Option<i64>,
+}
+
+/// The keys loaded from the database, and the JWKS document they make.
+pub struct KeyRing {
+    pub keys: Vec<RingKey>,
+    pub jwks: Value,
+}
+
+impl KeyRing {
+    /// The key that signs at `t`: the newest active one.
+    pub fn signing_key(&self, t: i64) -> Option<&RingKey> {
+        self.keys
+            .iter()
+            .filter(|k| k.activates_at <= t && k.retired_at.is_none_or(|r| r > t))
+            .max_by_key(|k| k.activates_at)
+    }
+}
+
+fn new_row(master: &MasterKey, activates_at: i64) -> Result<KeyRow> {
+    let key = signing::generate_es256().map_err(Error::Internal)?;
+    Ok(KeyRow {
+        kid: key.kid,
+        alg: signing::ES256.into(),
+        private_sealed: master.seal(&key.pkcs8),
+        public_jwk: key.public_jwk.to_string(),
+        created_at: now(),
+        activates_at,
+        retired_at: None,
+    })
+}
+
+/// Creates the first key when the ring is empty (at start-up).
+pub async fn ensure(db: &Db, master: &MasterKey) -> Result<()> {
+    if store::keys::count(&db.pool).await? == 0 {
+        store::keys::insert(&db.pool, &new_row(master, now())?).await?;
+    }
+    Ok(())
+}
+
+/// Adds a key that signs from `now + PUBLISH_AHEAD_SECS`, when the current key retires.
+/// Returns the new key id and when it starts signing.
+pub async fn rotate(db: &Db, master: &MasterKey) -> Result<(String, i64)> {
+    let at = now() + PUBLISH_AHEAD_SECS;
+    let row = new_row(master, at)?;
+    let mut tx = db.begin().await?;
+    store::keys::retire_all(&mut *tx, signing::ES256, at).await?;
+    store::keys::insert(&mut *tx, &row).await?;
+    tx.commit().await?;
+    Ok((row.kid, at))
+}
+
+/// Loads the published keys. A key that cannot be opened with this master key is an error:
+/// the instance would otherwise publish keys it cannot use.
+pub async fn load(db: &Db, master: &MasterKey) -> Result<KeyRing> {
+    let rows = store::keys::published(&db.pool, now() - KEEP_AFTER_RETIRE_SECS).await?;
+    let mut keys = Vec::new();
+    let mut jwks = Vec::new();
+    for row in rows {
+        let der = master.open(&row.private_sealed).ok_or_else(|| {
+            Error::Internal(format!("signing key {} cannot be opened with this master key (LATCHKEY_MASTER_KEY differs?)", row.kid))
+        })?;
+        jwks.push(
+            serde_json::from_str::<Value>(&row.public_jwk)
+                .map_err(|e| Error::Internal(e.to_string()))?,
+        );
+        keys.push(RingKey {
+            kid: row.kid,
+            encoding: EncodingKey::from_ec_der(&der),
+            activates_at: row.activates_at,
+            retired_at: row.retired_at,
+        });
+    }
+    Ok(KeyRing {
+        keys,
+        jwks: json!({ "keys": jwks }),
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    fn key(kid: &str, activates_at: i64, retired_at: Option<i64>) -> RingKey {
+        let k = signing::generate_es256().unwrap();
+        RingKey {
+            kid: kid.into(),
+            encoding: EncodingKey::from_ec_der(&k.pkcs8),
+            activates_at,
+            retired_at,
+        }
+    }
+
+    #[test]
+    fn the_newest_active_key_signs() {
+        let ring = KeyRing {
+            keys: vec![key("old", 0, Some(100)), key("new", 100, None)],
+            jwks: json!({}),
+        };
+        assert_eq!(ring.signing_key(50).unwrap().kid, "old");
+        assert_eq!(ring.signing_key(99).unwrap().kid, "old");
+        assert_eq!(ring.signing_key(100).unwrap().kid, "new");
+        assert!(
+            KeyRing {
+                keys: vec![key("future", 100, None)],
+                jwks: json!({})
+            }
+            .signing_key(50)
+            .is_none()
+        );
+    }
+}
+
+impl std::fmt::Debug for KeyRing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyRing")
+            .field(
+                "kids",
+                &self.keys.iter().map(|k| &k.kid).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}

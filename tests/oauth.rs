@@ -1,0 +1,423 @@
+//! The token endpoint (client credentials), metadata and JWKS, on SQLite and PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+mod common;
+
+use common::*;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header, jwk::JwkSet};
+use latchkey::domain::AppInput;
+use latchkey::services::{self, Caller};
+use secrecy::ExposeSecret;
+use serde_json::Value;
+
+on_both!(
+    metadata_and_jwks,
+    client_credentials_with_basic_and_post,
+    token_endpoint_errors_follow_rfc6749,
+    rotated_secrets_and_disabled_apps,
+    key_rotation_publishes_before_signing,
+);
+
+struct Client {
+    id: String,
+    secret: String,
+}
+
+async fn own_app(app: &TestApp, org: &Org, name: &str, scopes: &str) -> Client {
+    let input = AppInput {
+        name: name.into(),
+        kind: "own-behalf".into(),
+        grant_types: vec!["client_credentials".into()],
+        scopes: vec![scopes.into()],
+        access_token_ttl: "600".into(),
+        ..Default::default()
+    };
+    let (a, s) = services::apps::create(&app.state.db, &Caller::cli(), &org.id, &input, "")
+        .await
+        .unwrap();
+    Client {
+        id: a.client_id,
+        secret: s.unwrap().expose_secret().to_string(),
+    }
+}
+
+async fn token(
+    app: &TestApp,
+    basic: Option<(&str, &str)>,
+    form: &[(&str, &str)],
+) -> (u16, reqwest::header::HeaderMap, Value) {
+    let mut req = reqwest::Client::new()
+        .post(format!("{}/oauth2/token", app.base))
+        .form(form);
+    if let Some((id, secret)) = basic {
+        req = req.basic_auth(id, Some(secret));
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    (status, headers, res.json().await.unwrap_or(Value::Null))
+}
+
+async fn jwks(app: &TestApp) -> JwkSet {
+    reqwest::get(format!("{}/oauth2/jwks", app.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+fn verify(token: &str, set: &JwkSet, issuer: &str) -> Value {
+    let header = decode_header(token).unwrap();
+    assert_eq!(header.typ.as_deref(), Some("at+jwt"));
+    assert_eq!(header.alg, Algorithm::ES256);
+    let jwk = set
+        .find(header.kid.as_deref().unwrap())
+        .expect("the signing key is published");
+    let mut v = Validation::new(Algorithm::ES256);
+    v.set_audience(&[issuer]);
+    v.set_issuer(&[issuer]);
+    decode::<Value>(token, &DecodingKey::from_jwk(jwk).unwrap(), &v)
+        .unwrap()
+        .claims
+}
+
+async fn metadata_and_jwks(b: Backend) {
+    let app = spawn_app(b).await;
+    let meta: Value = reqwest::get(format!(
+        "{}/.well-known/oauth-authorization-server",
+        app.base
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(meta["issuer"], app.base.as_str());
+    assert_eq!(meta["token_endpoint"], format!("{}/oauth2/token", app.base));
+    assert_eq!(
+        meta["grant_types_supported"],
+        serde_json::json!(["client_credentials"])
+    );
+    let res = reqwest::get(format!("{}/oauth2/jwks", app.base))
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["access-control-allow-origin"], "*");
+    let set: Value = res.json().await.unwrap();
+    let key = &set["keys"][0];
+    assert_eq!(
+        (
+            key["kty"].as_str(),
+            key["crv"].as_str(),
+            key["alg"].as_str()
+        ),
+        (Some("EC"), Some("P-256"), Some("ES256"))
+    );
+    assert!(key.get("d").is_none(), "no private part");
+    let stored = app
+        .count("SELECT COUNT(*) FROM signing_keys WHERE private_sealed LIKE '%BEGIN%'")
+        .await;
+    assert_eq!(stored, 0, "private keys are sealed");
+}
+
+async fn client_credentials_with_basic_and_post(b: Backend) {
+    let app = spawn_app(b).await;
+    let org = app.org_with_admin("Acme").await;
+    let c = own_app(&app, &org, "CI", "read:apps manage:apps").await;
+    let set = jwks(&app).await;
+
+    let (status, headers, body) = token(
+        &app,
+        Some((&c.id, &c.secret)),
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(headers["cache-control"], "no-store");
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 600);
+    assert_eq!(body["scope"], "read:apps manage:apps");
+    let claims = verify(body["access_token"].as_str().unwrap(), &set, &app.base);
+    assert_eq!(claims["sub"], c.id.as_str());
+    assert_eq!(claims["client_id"], c.id.as_str());
+    assert_eq!(claims["org_id"], org.id.as_str());
+    assert_eq!(claims["scope"], "read:apps manage:apps");
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        600
+    );
+    assert!(claims["jti"].as_str().unwrap().len() >= 20);
+
+    let (status, _, body) = token(
+        &app,
+        None,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", &c.id),
+            ("client_secret", &c.secret),
+            ("scope", "read:apps"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["scope"], "read:apps");
+    assert_eq!(
+        verify(body["access_token"].as_str().unwrap(), &set, &app.base)["scope"],
+        "read:apps"
+    );
+
+    // JSON bodies are accepted too.
+    let res = reqwest::Client::new()
+        .post(format!("{}/oauth2/token", app.base))
+        .basic_auth(&c.id, Some(&c.secret))
+        .json(&serde_json::json!({ "grant_type": "client_credentials" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM client_secrets WHERE last_used_at IS NOT NULL")
+            .await,
+        1
+    );
+}
+
+async fn token_endpoint_errors_follow_rfc6749(b: Backend) {
+    let app = spawn_app(b).await;
+    let org = app.org_with_admin("Acme").await;
+    let c = own_app(&app, &org, "CI", "read:apps").await;
+    let cc = [("grant_type", "client_credentials")];
+    let expect = |r: (u16, reqwest::header::HeaderMap, Value), status: u16, code: &str| {
+        assert_eq!(
+            (r.0, r.2["error"].as_str()),
+            (status, Some(code)),
+            "{}",
+            r.2
+        );
+        assert!(r.2["error_description"].is_string());
+        assert_eq!(r.1["cache-control"], "no-store");
+        r.1
+    };
+    let h = expect(
+        token(&app, Some((&c.id, "lks_wrong")), &cc).await,
+        401,
+        "invalid_client",
+    );
+    assert_eq!(h["www-authenticate"], "Basic realm=\"latchkey\"");
+    expect(
+        token(&app, Some(("no-such-client", "x")), &cc).await,
+        401,
+        "invalid_client",
+    );
+    expect(token(&app, None, &cc).await, 401, "invalid_client");
+    expect(
+        token(
+            &app,
+            None,
+            &[("grant_type", "client_credentials"), ("client_id", &c.id)],
+        )
+        .await,
+        401,
+        "invalid_client",
+    );
+    expect(
+        token(
+            &app,
+            Some((&c.id, &c.secret)),
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_secret", &c.secret),
+            ],
+        )
+        .await,
+        400,
+        "invalid_request",
+    );
+    expect(
+        token(&app, Some((&c.id, &c.secret)), &[]).await,
+        400,
+        "invalid_request",
+    );
+    expect(
+        token(
+            &app,
+            Some((&c.id, &c.secret)),
+            &[
+                ("grant_type", "client_credentials"),
+                ("grant_type", "client_credentials"),
+            ],
+        )
+        .await,
+        400,
+        "invalid_request",
+    );
+    expect(
+        token(
+            &app,
+            Some((&c.id, &c.secret)),
+            &[("grant_type", "implicit")],
+        )
+        .await,
+        400,
+        "unsupported_grant_type",
+    );
+    expect(
+        token(
+            &app,
+            Some((&c.id, &c.secret)),
+            &[
+                ("grant_type", "client_credentials"),
+                ("scope", "manage:apps"),
+            ],
+        )
+        .await,
+        400,
+        "invalid_scope",
+    );
+    expect(
+        token(
+            &app,
+            Some((&c.id, &c.secret)),
+            &[
+                ("grant_type", "client_credentials"),
+                ("scope", "' OR 1=1 --"),
+            ],
+        )
+        .await,
+        400,
+        "invalid_scope",
+    );
+    let huge = "x".repeat(10_000);
+    expect(
+        token(
+            &app,
+            Some((&c.id, &c.secret)),
+            &[("grant_type", "client_credentials"), ("scope", &huge)],
+        )
+        .await,
+        400,
+        "invalid_request",
+    );
+    // A user app may not use client credentials.
+    let input = AppInput {
+        name: "Web".into(),
+        kind: "on-behalf-of-user".into(),
+        grant_types: vec!["authorization_code".into()],
+        redirect_uris: vec!["https://web.example.com/cb".into()],
+        ..Default::default()
+    };
+    let (web, s) = services::apps::create(&app.state.db, &Caller::cli(), &org.id, &input, "")
+        .await
+        .unwrap();
+    expect(
+        token(
+            &app,
+            Some((&web.client_id, s.unwrap().expose_secret())),
+            &cc,
+        )
+        .await,
+        400,
+        "unauthorized_client",
+    );
+    // Wrong content type, and a non-UTF-8 Basic header.
+    let res = reqwest::Client::new()
+        .post(format!("{}/oauth2/token", app.base))
+        .body("grant_type=client_credentials")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let res = reqwest::Client::new()
+        .post(format!("{}/oauth2/token", app.base))
+        .header("authorization", "Basic //79")
+        .form(&cc)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+}
+
+async fn rotated_secrets_and_disabled_apps(b: Backend) {
+    let app = spawn_app(b).await;
+    let org = app.org_with_admin("Acme").await;
+    let c = own_app(&app, &org, "CI", "read:apps").await;
+    let cc = [("grant_type", "client_credentials")];
+    let caller = Caller::cli();
+    let second = services::apps::add_secret(&app.state.db, &caller, &org.id, &c.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        token(&app, Some((&c.id, &c.secret)), &cc).await.0,
+        200,
+        "the old secret works during rotation"
+    );
+    assert_eq!(
+        token(&app, Some((&c.id, second.expose_secret())), &cc)
+            .await
+            .0,
+        200,
+        "and so does the new one"
+    );
+    let old = services::apps::get(&app.state.db, &org.id, &c.id)
+        .await
+        .unwrap()
+        .secrets[0]
+        .id
+        .clone();
+    services::apps::delete_secret(&app.state.db, &caller, &org.id, &c.id, &old)
+        .await
+        .unwrap();
+    assert_eq!(
+        token(&app, Some((&c.id, &c.secret)), &cc).await.0,
+        401,
+        "a deleted secret stops at once"
+    );
+    assert_eq!(
+        token(&app, Some((&c.id, second.expose_secret())), &cc)
+            .await
+            .0,
+        200
+    );
+    services::apps::set_enabled(&app.state.db, &caller, &org.id, &c.id, false)
+        .await
+        .unwrap();
+    let (status, _, body) = token(&app, Some((&c.id, second.expose_secret())), &cc).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
+}
+
+async fn key_rotation_publishes_before_signing(b: Backend) {
+    let app = spawn_app(b).await;
+    let org = app.org_with_admin("Acme").await;
+    let c = own_app(&app, &org, "CI", "read:apps").await;
+    let before = jwks(&app).await;
+    assert_eq!(before.keys.len(), 1);
+    let old_kid = before.keys[0].common.key_id.clone().unwrap();
+    let (new_kid, signs_from) =
+        services::keys::rotate(&app.state.db, &app.state.settings.master_key)
+            .await
+            .unwrap();
+    assert!(signs_from > services::now());
+    app.state.reload_keys().await.unwrap();
+    let after = jwks(&app).await;
+    assert_eq!(after.keys.len(), 2, "the new key is published at once");
+    assert!(after.find(&new_kid).is_some() && after.find(&old_kid).is_some());
+    let (_, _, body) = token(
+        &app,
+        Some((&c.id, &c.secret)),
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
+    let header = decode_header(body["access_token"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        header.kid.as_deref(),
+        Some(old_kid.as_str()),
+        "the old key signs until the new one activates"
+    );
+    let ring = app.state.key_ring();
+    assert_eq!(ring.signing_key(signs_from).unwrap().kid, new_kid);
+    assert_eq!(ring.signing_key(signs_from - 1).unwrap().kid, old_kid);
+}

@@ -10,6 +10,9 @@ use crate::domain::oauth::{OAuthError, client_credentials_scopes};
 use crate::domain::{AppKind, GrantType, ScopeSet};
 use crate::store::{self, Db, apps::AppRow};
 
+/// A secret's last use is recorded to the minute, so most requests write nothing.
+const LAST_USED_GRANULARITY: i64 = 60;
+
 fn internal(e: impl std::fmt::Display) -> OAuthError {
     tracing::error!(error = %e, "token endpoint");
     OAuthError::ServerError
@@ -50,9 +53,14 @@ pub async fn authenticate(
             let Some(matched) = matched else {
                 return Err(refused());
             };
-            store::apps::touch_secret(&db.pool, &matched.id, t)
-                .await
-                .map_err(internal)?;
+            if matched
+                .last_used_at
+                .is_none_or(|last| last < t - LAST_USED_GRANULARITY)
+            {
+                store::apps::touch_secret(&db.pool, &matched.id, t, LAST_USED_GRANULARITY)
+                    .await
+                    .map_err(internal)?;
+            }
         }
     }
     if !app.enabled {

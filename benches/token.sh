@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Benchmark: client_credentials token requests per second, Latchkey beside the reference
+# peer node-oidc-provider, on this machine, alternating three runs each (the machine is noisy).
+# Prints one line per run and the medians. Needs: wrk (Debian), node/npm, a release build.
+#   bash benches/token.sh            # 32 connections, 10 s per run
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+CONNS=${CONNS:-32}
+SECS=${SECS:-10}
+RUNS=${RUNS:-3}
+PEER_DIR=${PEER_DIR:-../shared/peers/node-oidc-provider}
+command -v wrk >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+
+cargo build --release --bin latchkey >/dev/null
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+
+# Latchkey on SQLite, one own-behalf app.
+export LATCHKEY_DATA_DIR="$work/data" LATCHKEY_BIND=127.0.0.1:3998 LATCHKEY_ISSUER=http://127.0.0.1:3998
+export LATCHKEY_ADMIN_PASSWORD="bench admin password"
+bin=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/latchkey
+org=$("$bin" org create --name Bench | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+app=$("$bin" app create --org "$org" --name bench --kind own-behalf --grant-types client_credentials --scopes "read:apps")
+id=$(echo "$app" | python3 -c 'import json,sys; print(json.load(sys.stdin)["client_id"])')
+secret=$(echo "$app" | python3 -c 'import json,sys; print(json.load(sys.stdin)["client_secret"])')
+RUST_LOG=warn "$bin" serve 2>"$work/latchkey.log" &
+# The peer.
+cp -r "$PEER_DIR" "$work/peer"
+(cd "$work/peer" && npm ci --no-audit --no-fund >/dev/null 2>&1)
+(cd "$work/peer" && PORT=3999 CC_FORMAT=jwt JWT_ALG=ES256 node server.mjs >"$work/peer.log" 2>&1) &
+for url in http://127.0.0.1:3998/readyz http://127.0.0.1:3999/.well-known/openid-configuration; do
+  for _ in $(seq 1 60); do curl -sf "$url" >/dev/null && break; sleep 0.5; done
+done
+
+lk_auth=$(printf %s "$id:$secret" | base64 -w0)
+peer_auth=$(printf %s 'bench:bench-secret-0123456789abcdef0123456789abcdef' | base64 -w0)
+# Both must answer 200 with a token before measuring.
+curl -sf -H "Authorization: Basic $lk_auth" -d grant_type=client_credentials http://127.0.0.1:3998/oauth2/token | grep -q access_token
+curl -sf -H "Authorization: Basic $peer_auth" -d 'grant_type=client_credentials&scope=read' http://127.0.0.1:3999/token | grep -q access_token
+
+run() { # name auth body url
+  CC_AUTH=$2 CC_BODY=$3 wrk -t1 -c"$CONNS" -d"${SECS}s" -s "$PEER_DIR/cc.lua" "$4" | grep '^rps=' | sed "s/^/$1 /"
+}
+results="$work/results"
+for i in $(seq 1 "$RUNS"); do
+  run latchkey "$lk_auth" 'grant_type=client_credentials' http://127.0.0.1:3998/oauth2/token | tee -a "$results"
+  run node-oidc-provider "$peer_auth" 'grant_type=client_credentials&scope=read' http://127.0.0.1:3999/token | tee -a "$results"
+done
+echo "medians over $RUNS runs, $CONNS connections, ${SECS}s each (ES256 JWT access tokens, client_secret_basic):"
+for name in latchkey node-oidc-provider; do
+  grep "^$name " "$results" | python3 -c '
+import sys, statistics, re
+rows = [dict(re.findall(r"(\w+)=([\d.]+)", l)) for l in sys.stdin]
+med = lambda k: statistics.median(float(r[k]) for r in rows)
+print(f"  {sys.argv[1]:<20} rps={med(\"rps\"):.0f} p50_ms={med(\"p50_ms\"):.2f} p99_ms={med(\"p99_ms\"):.2f} non2xx={sum(int(float(r[\"non2xx\"])) for r in rows)}")' "$name"
+done

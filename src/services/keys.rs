@@ -101,6 +101,17 @@ pub async fn load(db: &Db, master: &MasterKey) -> Result<KeyRing> {
     })
 }
 
+impl std::fmt::Debug for KeyRing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyRing")
+            .field(
+                "kids",
+                &self.keys.iter().map(|k| &k.kid).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
@@ -133,16 +144,5 @@ mod tests {
             .signing_key(50)
             .is_none()
         );
-    }
-}
-
-impl std::fmt::Debug for KeyRing {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeyRing")
-            .field(
-                "kids",
-                &self.keys.iter().map(|k| &k.kid).collect::<Vec<_>>(),
-            )
-            .finish()
     }
 }

@@ -51,7 +51,8 @@ echo "medians over $RUNS runs, $CONNS connections, ${SECS}s each (ES256 JWT acce
 for name in latchkey node-oidc-provider; do
   grep "^$name " "$results" | python3 -c '
 import sys, statistics, re
-rows = [dict(re.findall(r"(\w+)=([\d.]+)", l)) for l in sys.stdin]
-med = lambda k: statistics.median(float(r[k]) for r in rows)
-print(f"  {sys.argv[1]:<20} rps={med(\"rps\"):.0f} p50_ms={med(\"p50_ms\"):.2f} p99_ms={med(\"p99_ms\"):.2f} non2xx={sum(int(float(r[\"non2xx\"])) for r in rows)}")' "$name"
+rows = [dict(re.findall(r"(\w+)=([\d.]+)", line)) for line in sys.stdin]
+med = {k: statistics.median(float(r[k]) for r in rows) for k in ("rps", "p50_ms", "p99_ms")}
+bad = sum(int(float(r["non2xx"])) for r in rows)
+print("  %-20s rps=%.0f p50_ms=%.2f p99_ms=%.2f non2xx=%d" % (sys.argv[1], med["rps"], med["p50_ms"], med["p99_ms"], bad))' "$name"
 done

@@ -17,6 +17,7 @@ on_both!(
     token_endpoint_errors_follow_rfc6749,
     rotated_secrets_and_disabled_apps,
     key_rotation_publishes_before_signing,
+    introspection_and_revocation,
 );
 
 struct Client {
@@ -420,4 +421,163 @@ async fn key_rotation_publishes_before_signing(b: Backend) {
     let ring = app.state.key_ring();
     assert_eq!(ring.signing_key(signs_from).unwrap().kid, new_kid);
     assert_eq!(ring.signing_key(signs_from - 1).unwrap().kid, old_kid);
+}
+
+async fn post_as(app: &TestApp, path: &str, c: &Client, form: &[(&str, &str)]) -> (u16, Value) {
+    let res = reqwest::Client::new()
+        .post(format!("{}{path}", app.base))
+        .basic_auth(&c.id, Some(&c.secret))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+async fn active(app: &TestApp, rs: &Client, token: &str) -> bool {
+    let (status, body) = post_as(app, "/oauth2/introspect", rs, &[("token", token)]).await;
+    assert_eq!(status, 200, "{body}");
+    body["active"].as_bool().unwrap()
+}
+
+async fn introspection_and_revocation(b: Backend) {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let app = spawn_app(b).await;
+    let org = app.org_with_admin("Acme").await;
+    let other = app.org_with_admin("Other").await;
+    let c = own_app(&app, &org, "CI", "read:apps manage:apps").await;
+    let rs = own_app(&app, &org, "Resource server", "").await;
+    let outsider = own_app(&app, &other, "Outsider", "").await;
+    let get = |scope: &'static str| {
+        let (id, secret) = (c.id.clone(), c.secret.clone());
+        let app = &app;
+        async move {
+            let (_, _, body) = token(
+                app,
+                Some((&id, &secret)),
+                &[("grant_type", "client_credentials"), ("scope", scope)],
+            )
+            .await;
+            body["access_token"].as_str().unwrap().to_string()
+        }
+    };
+    let t = get("read:apps").await;
+
+    let (status, body) = post_as(
+        &app,
+        "/oauth2/introspect",
+        &rs,
+        &[("token", &t), ("token_type_hint", "access_token")],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["active"], true);
+    assert_eq!(body["client_id"], c.id.as_str());
+    assert_eq!(body["scope"], "read:apps");
+    assert_eq!(body["org_id"], org.id.as_str());
+    assert_eq!(body["token_type"], "Bearer");
+    assert!(
+        !active(&app, &outsider, &t).await,
+        "another organization learns nothing"
+    );
+
+    // Forged and malformed tokens are inactive.
+    let parts: Vec<&str> = t.split('.').collect();
+    let mut claims: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    claims["scope"] = "read:apps manage:apps manage:users".into();
+    let tampered = format!(
+        "{}.{}.{}",
+        parts[0],
+        URL_SAFE_NO_PAD.encode(claims.to_string()),
+        parts[2]
+    );
+    assert!(
+        !active(&app, &rs, &tampered).await,
+        "a scope list edited by hand"
+    );
+    let none_header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"at+jwt"}"#);
+    assert!(
+        !active(&app, &rs, &format!("{none_header}.{}.", parts[1])).await,
+        "alg none"
+    );
+    assert!(!active(&app, &rs, "not-a-token").await);
+    assert!(!active(&app, &rs, &"x".repeat(5000)).await);
+    let (status, body) = post_as(&app, "/oauth2/introspect", &rs, &[]).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_request"))
+    );
+    let wrong = Client {
+        id: rs.id.clone(),
+        secret: "lks_wrong".into(),
+    };
+    assert_eq!(
+        post_as(&app, "/oauth2/introspect", &wrong, &[("token", &t)])
+            .await
+            .0,
+        401
+    );
+
+    // Another client cannot revoke it; its own client can, and that is final.
+    assert_eq!(
+        post_as(&app, "/oauth2/revoke", &rs, &[("token", &t)])
+            .await
+            .0,
+        200
+    );
+    assert!(active(&app, &rs, &t).await);
+    assert_eq!(
+        post_as(
+            &app,
+            "/oauth2/revoke",
+            &c,
+            &[("token", &t), ("token_type_hint", "access_token")]
+        )
+        .await
+        .0,
+        200
+    );
+    assert!(!active(&app, &rs, &t).await, "revoked at once");
+    assert_eq!(
+        post_as(&app, "/oauth2/revoke", &c, &[("token", &t)])
+            .await
+            .0,
+        200,
+        "twice is fine"
+    );
+    assert_eq!(
+        post_as(&app, "/oauth2/revoke", &c, &[("token", "unknown")])
+            .await
+            .0,
+        200,
+        "unknown tokens answer 200"
+    );
+    assert_eq!(post_as(&app, "/oauth2/revoke", &c, &[]).await.0, 400);
+
+    // Disabling the app makes its tokens inactive; deleting it too.
+    let t2 = get("manage:apps").await;
+    assert!(active(&app, &rs, &t2).await);
+    let caller = Caller::cli();
+    services::apps::set_enabled(&app.state.db, &caller, &org.id, &c.id, false)
+        .await
+        .unwrap();
+    assert!(
+        !active(&app, &rs, &t2).await,
+        "a disabled app's tokens are inactive"
+    );
+    services::apps::set_enabled(&app.state.db, &caller, &org.id, &c.id, true)
+        .await
+        .unwrap();
+    assert!(active(&app, &rs, &t2).await);
+    services::apps::delete(&app.state.db, &caller, &org.id, &c.id, "CI")
+        .await
+        .unwrap();
+    assert!(
+        !active(&app, &rs, &t2).await,
+        "a deleted app's tokens are inactive"
+    );
 }

@@ -2,6 +2,7 @@
 
 pub mod client_auth;
 pub mod errors;
+pub mod introspect;
 pub mod metadata;
 pub mod params;
 pub mod token;
@@ -15,6 +16,8 @@ use crate::server::AppState;
 
 pub const TOKEN_PATH: &str = "/oauth2/token";
 pub const JWKS_PATH: &str = "/oauth2/jwks";
+pub const INTROSPECT_PATH: &str = "/oauth2/introspect";
+pub const REVOKE_PATH: &str = "/oauth2/revoke";
 
 /// The protocol routes, callable from browser apps of any origin (no cookies involved).
 pub fn routes() -> Router<AppState> {
@@ -33,5 +36,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route(JWKS_PATH, get(metadata::jwks))
         .route(TOKEN_PATH, post(token::token))
+        .route(INTROSPECT_PATH, post(introspect::introspect))
+        .route(REVOKE_PATH, post(introspect::revoke))
         .layer(cors)
 }

@@ -36,7 +36,7 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), String> {
-    spawn_session_purge(state.db.clone());
+    spawn_purge(state.db.clone());
     spawn_key_reload(state.clone());
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
@@ -45,16 +45,18 @@ pub async fn serve(
         .map_err(|e| format!("server error: {e}"))
 }
 
-/// Deletes expired sessions once an hour.
-fn spawn_session_purge(db: Db) {
+/// Deletes expired sessions and revocations of expired tokens once an hour.
+fn spawn_purge(db: Db) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
         loop {
             tick.tick().await;
-            if let Err(e) =
-                crate::store::sessions::purge_expired(&db.pool, crate::services::now()).await
-            {
+            let now = crate::services::now();
+            if let Err(e) = crate::store::sessions::purge_expired(&db.pool, now).await {
                 tracing::warn!(error = %e, "session purge failed");
+            }
+            if let Err(e) = crate::store::tokens::purge_expired(&db.pool, now).await {
+                tracing::warn!(error = %e, "revoked-token purge failed");
             }
         }
     });

@@ -2,7 +2,7 @@
 //! A rotated-in key is published in JWKS before it signs; a retired key stays published
 //! until every token it signed has expired.
 
-use jsonwebtoken::EncodingKey;
+use jsonwebtoken::{DecodingKey, EncodingKey};
 use serde_json::{Value, json};
 
 use super::{Error, Result, now};
@@ -21,6 +21,7 @@ pub const KEEP_AFTER_RETIRE_SECS: i64 = TokenLifetimes::ACCESS_BOUNDS.1;
 pub struct RingKey {
     pub kid: String,
     pub encoding: EncodingKey,
+    pub decoding: DecodingKey,
     pub activates_at: i64,
     pub retired_at: Option<i64>,
 }
@@ -32,6 +33,11 @@ pub struct KeyRing {
 }
 
 impl KeyRing {
+    /// A published key by id (for verifying our own tokens).
+    pub fn by_kid(&self, kid: &str) -> Option<&RingKey> {
+        self.keys.iter().find(|k| k.kid == kid)
+    }
+
     /// The key that signs at `t`: the newest active one.
     pub fn signing_key(&self, t: i64) -> Option<&RingKey> {
         self.keys
@@ -52,6 +58,12 @@ fn new_row(master: &MasterKey, activates_at: i64) -> Result<KeyRow> {
         activates_at,
         retired_at: None,
     })
+}
+
+fn decoding_key(jwk: &Value) -> Result<DecodingKey> {
+    let jwk: jsonwebtoken::jwk::Jwk =
+        serde_json::from_value(jwk.clone()).map_err(|e| Error::Internal(e.to_string()))?;
+    DecodingKey::from_jwk(&jwk).map_err(|e| Error::Internal(e.to_string()))
 }
 
 /// Creates the first key when the ring is empty (at start-up).
@@ -84,13 +96,14 @@ pub async fn load(db: &Db, master: &MasterKey) -> Result<KeyRing> {
         let der = master.open(&row.private_sealed).ok_or_else(|| {
             Error::Internal(format!("signing key {} cannot be opened with this master key (LATCHKEY_MASTER_KEY differs?)", row.kid))
         })?;
-        jwks.push(
-            serde_json::from_str::<Value>(&row.public_jwk)
-                .map_err(|e| Error::Internal(e.to_string()))?,
-        );
+        let jwk: Value =
+            serde_json::from_str(&row.public_jwk).map_err(|e| Error::Internal(e.to_string()))?;
+        let decoding = decoding_key(&jwk)?;
+        jwks.push(jwk);
         keys.push(RingKey {
             kid: row.kid,
             encoding: EncodingKey::from_ec_der(&der),
+            decoding,
             activates_at: row.activates_at,
             retired_at: row.retired_at,
         });
@@ -122,6 +135,7 @@ mod tests {
         RingKey {
             kid: kid.into(),
             encoding: EncodingKey::from_ec_der(&k.pkcs8),
+            decoding: decoding_key(&k.public_jwk).unwrap(),
             activates_at,
             retired_at,
         }

@@ -7,6 +7,7 @@ pub mod keys;
 pub mod orgs;
 pub mod sessions;
 pub mod throttle;
+pub mod tokens;
 pub mod users;
 
 use std::str::FromStr;

@@ -1,0 +1,40 @@
+use sqlx::AnyExecutor;
+
+/// Records a revoked access token; revoking twice is harmless.
+pub async fn revoke<'c>(
+    e: impl AnyExecutor<'c>,
+    jti: &str,
+    client_id: &str,
+    expires_at: i64,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO revoked_tokens (jti, client_id, expires_at, revoked_at) VALUES ($1, $2, $3, $4) ON CONFLICT (jti) DO NOTHING",
+    )
+    .bind(jti)
+    .bind(client_id)
+    .bind(expires_at)
+    .bind(now)
+    .execute(e)
+    .await?;
+    Ok(())
+}
+
+pub async fn is_revoked<'c>(e: impl AnyExecutor<'c>, jti: &str) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query("SELECT 1 FROM revoked_tokens WHERE jti = $1")
+        .bind(jti)
+        .fetch_optional(e)
+        .await?
+        .is_some())
+}
+
+/// Forgets revocations of tokens that have expired anyway.
+pub async fn purge_expired<'c>(e: impl AnyExecutor<'c>, now: i64) -> Result<u64, sqlx::Error> {
+    Ok(
+        sqlx::query("DELETE FROM revoked_tokens WHERE expires_at <= $1")
+            .bind(now)
+            .execute(e)
+            .await?
+            .rows_affected(),
+    )
+}

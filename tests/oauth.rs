@@ -18,6 +18,7 @@ on_both!(
     rotated_secrets_and_disabled_apps,
     key_rotation_publishes_before_signing,
     introspection_and_revocation,
+    password_and_refresh_grants,
 );
 
 struct Client {
@@ -99,7 +100,15 @@ async fn metadata_and_jwks(b: Backend) {
     assert_eq!(meta["token_endpoint"], format!("{}/oauth2/token", app.base));
     assert_eq!(
         meta["grant_types_supported"],
-        serde_json::json!(["client_credentials"])
+        serde_json::json!(["client_credentials", "password", "refresh_token"])
+    );
+    assert_eq!(
+        meta["introspection_endpoint"],
+        format!("{}/oauth2/introspect", app.base)
+    );
+    assert_eq!(
+        meta["revocation_endpoint"],
+        format!("{}/oauth2/revoke", app.base)
     );
     let res = reqwest::get(format!("{}/oauth2/jwks", app.base))
         .await
@@ -579,5 +588,240 @@ async fn introspection_and_revocation(b: Backend) {
     assert!(
         !active(&app, &rs, &t2).await,
         "a deleted app's tokens are inactive"
+    );
+}
+
+async fn user_app(app: &TestApp, org: &Org, name: &str, audience: &str) -> Client {
+    let input = AppInput {
+        name: name.into(),
+        kind: "on-behalf-of-user".into(),
+        grant_types: vec!["password".into(), "refresh_token".into()],
+        scopes: vec!["openid email offline_access read:apps".into()],
+        audience: audience.into(),
+        ..Default::default()
+    };
+    let (a, s) = services::apps::create(&app.state.db, &Caller::cli(), &org.id, &input, "")
+        .await
+        .unwrap();
+    Client {
+        id: a.client_id,
+        secret: s.unwrap().expose_secret().to_string(),
+    }
+}
+
+async fn password_and_refresh_grants(b: Backend) {
+    let app = spawn_app(b).await;
+    let org = app.org_with_admin("Acme").await;
+    let other = app.org_with_admin("Other").await;
+    let member = app.add_user(&org, "member").await;
+    let outsider = app.add_user(&other, "member").await;
+    let mobile = user_app(&app, &org, "Mobile", "internal").await;
+    let rs = own_app(&app, &org, "Resource server", "").await;
+    let set = jwks(&app).await;
+    let pw = |user: &str, password: &str, scope: &str| {
+        let (user, password, scope) = (user.to_string(), password.to_string(), scope.to_string());
+        let (id, secret) = (mobile.id.clone(), mobile.secret.clone());
+        let app = &app;
+        async move {
+            token(
+                app,
+                Some((&id, &secret)),
+                &[
+                    ("grant_type", "password"),
+                    ("username", &user),
+                    ("password", &password),
+                    ("scope", &scope),
+                ],
+            )
+            .await
+        }
+    };
+
+    let (status, headers, body) = pw(&member, PASSWORD, "email offline_access manage:apps").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(headers["cache-control"], "no-store");
+    assert_eq!(body["scope"], "email offline_access", "requested ∩ allowed");
+    let claims = verify(body["access_token"].as_str().unwrap(), &set, &app.base);
+    assert_eq!(claims["org_id"], org.id.as_str());
+    assert!(claims["gid"].is_string());
+    assert_ne!(
+        claims["sub"],
+        member.as_str(),
+        "sub is an opaque id, not the e-mail"
+    );
+    let refresh1 = body["refresh_token"].as_str().unwrap().to_string();
+    assert!(refresh1.starts_with("lkr_"));
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM refresh_tokens WHERE digest = '{refresh1}'"
+        ))
+        .await,
+        0,
+        "stored hashed"
+    );
+
+    let (status, _, body) = pw(&member, PASSWORD, "email").await;
+    assert_eq!(status, 200);
+    assert!(
+        body.get("refresh_token").is_none(),
+        "no offline_access, no refresh token"
+    );
+    let (status, _, body) = pw(&member, "wrong password!!", "email").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let (status, _, body) = pw("nobody@example.com", "wrong password!!", "email").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let (status, _, body) = pw(&outsider, PASSWORD, "email").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "an internal app is for its own organization"
+    );
+    let (status, _, body) = pw(&member, PASSWORD, "manage:users").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_scope"))
+    );
+    let (status, _, body) = token(
+        &app,
+        Some((&mobile.id, &mobile.secret)),
+        &[("grant_type", "password"), ("username", &member)],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_request"))
+    );
+    let (status, _, body) = token(
+        &app,
+        Some((&rs.id, &rs.secret)),
+        &[
+            ("grant_type", "password"),
+            ("username", &member),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("unauthorized_client"))
+    );
+
+    // Refresh rotates; the scope may only narrow.
+    let refresh = |rt: &str, scope: &str| {
+        let (rt, scope) = (rt.to_string(), scope.to_string());
+        let (id, secret) = (mobile.id.clone(), mobile.secret.clone());
+        let app = &app;
+        async move {
+            token(
+                app,
+                Some((&id, &secret)),
+                &[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", &rt),
+                    ("scope", &scope),
+                ],
+            )
+            .await
+        }
+    };
+    let (status, _, body) = refresh(&refresh1, "email openid").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_scope")),
+        "no widening"
+    );
+    let (status, _, body) = refresh(&refresh1, "email").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["scope"], "email");
+    let refresh2 = body["refresh_token"].as_str().unwrap().to_string();
+    let access2 = body["access_token"].as_str().unwrap().to_string();
+    assert_ne!(refresh2, refresh1);
+    let (status, _, body) = refresh(&refresh2, "").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["scope"], "email offline_access",
+        "the grant's scope is kept for later refreshes"
+    );
+    let refresh3 = body["refresh_token"].as_str().unwrap().to_string();
+    let access3 = body["access_token"].as_str().unwrap().to_string();
+    assert!(active(&app, &rs, &access3).await);
+
+    // Reusing a rotated refresh token revokes the whole family.
+    let (status, _, body) = refresh(&refresh1, "").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let (status, _, _) = refresh(&refresh3, "").await;
+    assert_eq!(status, 400, "the newest refresh token died with its grant");
+    assert!(
+        !active(&app, &rs, &access2).await && !active(&app, &rs, &access3).await,
+        "and so did the access tokens"
+    );
+
+    // Revoking a refresh token ends its grant; a removed user's tokens are inactive.
+    let (_, _, body) = pw(&member, PASSWORD, "").await;
+    let (rt, at) = (
+        body["refresh_token"].as_str().unwrap().to_string(),
+        body["access_token"].as_str().unwrap().to_string(),
+    );
+    assert!(active(&app, &rs, &at).await);
+    assert_eq!(
+        post_as(
+            &app,
+            "/oauth2/revoke",
+            &mobile,
+            &[("token", &rt), ("token_type_hint", "refresh_token")]
+        )
+        .await
+        .0,
+        200
+    );
+    assert!(!active(&app, &rs, &at).await);
+    assert_eq!(refresh(&rt, "").await.0, 400);
+    let (_, _, body) = pw(&member, PASSWORD, "").await;
+    let (rt, at) = (
+        body["refresh_token"].as_str().unwrap().to_string(),
+        body["access_token"].as_str().unwrap().to_string(),
+    );
+    let member_id = services::users::list(&app.state.db, &org.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.email == member)
+        .unwrap()
+        .user_id;
+    services::users::remove(&app.state.db, &Caller::cli(), &org.id, &member_id)
+        .await
+        .unwrap();
+    assert!(
+        !active(&app, &rs, &at).await,
+        "a removed user's token is inactive"
+    );
+    assert_eq!(refresh(&rt, "").await.0, 400);
+    assert_eq!(refresh("lkr_unknown", "").await.0, 400);
+
+    // An `everyone` app serves users of other organizations, in their own organization.
+    let portal = user_app(&app, &org, "Partner portal", "everyone").await;
+    let (status, _, body) = token(
+        &app,
+        Some((&portal.id, &portal.secret)),
+        &[
+            ("grant_type", "password"),
+            ("username", &outsider),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        verify(body["access_token"].as_str().unwrap(), &set, &app.base)["org_id"],
+        other.id.as_str()
     );
 }

@@ -1,6 +1,6 @@
 //! OAuth 2.0 error codes (RFC 6749 §5.2) and the scope rule of the client credentials grant.
 
-use super::ScopeSet;
+use super::{Audience, ScopeSet};
 
 /// An error of the token endpoint, with a description safe to show to the client.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,6 +68,56 @@ pub fn client_credentials_scopes(
     Ok(set)
 }
 
+/// The scopes granted to a user grant: requested ∩ allowed (all allowed when none are
+/// requested); unknown scopes, or nothing left, are `invalid_scope`.
+pub fn user_grant_scopes(
+    requested: Option<&str>,
+    allowed: &ScopeSet,
+) -> Result<ScopeSet, OAuthError> {
+    let Some(requested) = requested.filter(|r| !r.trim().is_empty()) else {
+        return Ok(allowed.clone());
+    };
+    let set = ScopeSet::parse([requested]).map_err(|e| OAuthError::InvalidScope(e.message))?;
+    let granted = set.intersect(allowed);
+    if granted.is_empty() {
+        return Err(OAuthError::InvalidScope(
+            "none of the requested scopes is allowed for this client".into(),
+        ));
+    }
+    Ok(granted)
+}
+
+/// A narrower scope on refresh: every requested scope must be in the grant.
+pub fn narrowed_scopes(
+    requested: Option<&str>,
+    granted: &ScopeSet,
+) -> Result<ScopeSet, OAuthError> {
+    let Some(requested) = requested.filter(|r| !r.trim().is_empty()) else {
+        return Ok(granted.clone());
+    };
+    let set = ScopeSet::parse([requested]).map_err(|e| OAuthError::InvalidScope(e.message))?;
+    if let Some(extra) = set.iter().find(|s| !granted.contains(s.as_str())) {
+        return Err(OAuthError::InvalidScope(format!(
+            "{} was not granted; a refresh may only narrow the scope",
+            extra.as_str()
+        )));
+    }
+    Ok(set)
+}
+
+/// The organization a user acts in through an on-behalf-of-user app: the app's own
+/// organization when the user belongs to it; otherwise, for an `everyone` app, the user's
+/// first organization; an `internal` app has no one else.
+pub fn acting_org(app_org: &str, audience: Audience, user_orgs: &[String]) -> Option<String> {
+    if user_orgs.iter().any(|o| o == app_org) {
+        return Some(app_org.to_string());
+    }
+    match audience {
+        Audience::Internal => None,
+        Audience::Everyone => user_orgs.first().cloned(),
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
@@ -99,6 +149,59 @@ mod tests {
                 .code(),
             "invalid_scope"
         );
+    }
+
+    #[test]
+    fn user_scopes_and_narrowing() {
+        let allowed = ScopeSet::parse(["openid email offline_access read:apps"]).unwrap();
+        assert_eq!(user_grant_scopes(None, &allowed).unwrap(), allowed);
+        assert_eq!(
+            user_grant_scopes(Some("email manage:apps"), &allowed)
+                .unwrap()
+                .to_space_separated(),
+            "email"
+        );
+        assert_eq!(
+            user_grant_scopes(Some("manage:apps"), &allowed)
+                .unwrap_err()
+                .code(),
+            "invalid_scope"
+        );
+        assert_eq!(
+            user_grant_scopes(Some("nope"), &allowed)
+                .unwrap_err()
+                .code(),
+            "invalid_scope"
+        );
+        let granted = ScopeSet::parse(["email read:apps"]).unwrap();
+        assert_eq!(
+            narrowed_scopes(Some("email"), &granted)
+                .unwrap()
+                .to_space_separated(),
+            "email"
+        );
+        assert_eq!(narrowed_scopes(None, &granted).unwrap(), granted);
+        assert_eq!(
+            narrowed_scopes(Some("email openid"), &granted)
+                .unwrap_err()
+                .code(),
+            "invalid_scope"
+        );
+    }
+
+    #[test]
+    fn acting_organization() {
+        let orgs = vec!["b".to_string(), "a".to_string()];
+        assert_eq!(
+            acting_org("a", Audience::Internal, &orgs).as_deref(),
+            Some("a")
+        );
+        assert_eq!(acting_org("c", Audience::Internal, &orgs), None);
+        assert_eq!(
+            acting_org("c", Audience::Everyone, &orgs).as_deref(),
+            Some("b")
+        );
+        assert_eq!(acting_org("c", Audience::Everyone, &[]), None);
     }
 
     #[test]

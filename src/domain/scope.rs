@@ -89,6 +89,17 @@ impl ScopeSet {
         self.0.is_empty()
     }
 
+    /// The scopes of `self` that are also in `other`.
+    pub fn intersect(&self, other: &ScopeSet) -> ScopeSet {
+        ScopeSet(
+            self.0
+                .iter()
+                .copied()
+                .filter(|s| other.contains(s.as_str()))
+                .collect(),
+        )
+    }
+
     /// The space-separated form used in storage and in OAuth messages.
     pub fn to_space_separated(&self) -> String {
         self.0

@@ -36,9 +36,11 @@ pub async fn introspect(
         let (params, app) = authenticated(&state, &headers, &body).await?;
         let token = params.require("token")?;
         tokens::introspect(
-            &state.db,
-            &state.key_ring(),
-            &state.settings.issuer,
+            &tokens::Issuer {
+                db: &state.db,
+                ring: &state.key_ring(),
+                url: &state.settings.issuer,
+            },
             &app,
             token,
         )
@@ -60,9 +62,11 @@ pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Byt
         let (params, app) = authenticated(&state, &headers, &body).await?;
         let token = params.require("token")?;
         tokens::revoke(
-            &state.db,
-            &state.key_ring(),
-            &state.settings.issuer,
+            &tokens::Issuer {
+                db: &state.db,
+                ring: &state.key_ring(),
+                url: &state.settings.issuer,
+            },
             &app,
             token,
         )

@@ -10,7 +10,7 @@ use super::{INTROSPECT_PATH, JWKS_PATH, REVOKE_PATH, TOKEN_PATH};
 use crate::domain::scope::CATALOGUE;
 use crate::server::AppState;
 
-/// Exactly what is implemented: client credentials, introspection and revocation.
+/// Exactly what is implemented: the token grants so far, introspection and revocation.
 pub async fn authorization_server(State(state): State<AppState>) -> Response {
     let issuer = &state.settings.issuer;
     Json(json!({
@@ -21,7 +21,7 @@ pub async fn authorization_server(State(state): State<AppState>) -> Response {
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "revocation_endpoint": format!("{issuer}{REVOKE_PATH}"),
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "grant_types_supported": ["client_credentials"],
+        "grant_types_supported": ["client_credentials", "password", "refresh_token"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "scopes_supported": CATALOGUE.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
         "response_types_supported": [],

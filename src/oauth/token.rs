@@ -2,7 +2,9 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
 use axum::response::{IntoResponse, Response};
 use http::HeaderMap;
 
@@ -12,10 +14,16 @@ use super::params::Params;
 use crate::domain::GrantType;
 use crate::domain::oauth::OAuthError;
 use crate::server::AppState;
+use crate::server::portal::client_meta;
 use crate::services::tokens;
 
-pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    match issue(&state, &headers, &body).await {
+pub async fn token(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match issue(&state, Some(peer), &headers, &body).await {
         Ok(answer) => {
             let mut res = Json(answer).into_response();
             no_store(&mut res);
@@ -27,6 +35,7 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Byte
 
 async fn issue(
     state: &AppState,
+    peer: Option<SocketAddr>,
     headers: &HeaderMap,
     body: &Bytes,
 ) -> Result<tokens::TokenResponse, OAuthError> {
@@ -34,10 +43,42 @@ async fn issue(
     let grant = params.require("grant_type")?;
     let presented = client_auth::presented(headers, &params)?;
     let app = tokens::authenticate(&state.db, &presented.client_id, presented.secret).await?;
+    let (ring, issuer, scope) = (
+        state.key_ring(),
+        state.settings.issuer.as_str(),
+        params.get("scope"),
+    );
     match GrantType::parse(grant) {
-        Ok(GrantType::ClientCredentials) => {
-            let ring = state.key_ring();
-            tokens::client_credentials(&ring, &state.settings.issuer, &app, params.get("scope"))
+        Ok(GrantType::ClientCredentials) => tokens::client_credentials(&ring, issuer, &app, scope),
+        Ok(GrantType::Password) => {
+            let (username, password) = (params.require("username")?, params.require("password")?);
+            let meta = client_meta(headers, peer, state.settings.trust_forwarded_for);
+            tokens::password(
+                &tokens::Issuer {
+                    db: &state.db,
+                    ring: &ring,
+                    url: issuer,
+                },
+                &meta,
+                &app,
+                username,
+                password.to_string().into(),
+                scope,
+            )
+            .await
+        }
+        Ok(GrantType::RefreshToken) => {
+            tokens::refresh(
+                &tokens::Issuer {
+                    db: &state.db,
+                    ring: &ring,
+                    url: issuer,
+                },
+                &app,
+                params.require("refresh_token")?,
+                scope,
+            )
+            .await
         }
         _ => Err(OAuthError::UnsupportedGrantType(format!(
             "{} is not supported here",

@@ -4,11 +4,13 @@ use secrecy::SecretString;
 use serde::Serialize;
 
 use super::keys::KeyRing;
-use super::now;
+use super::{RequestMeta, auth, new_id, now};
 use crate::crypto::{random_token, secrets};
-use crate::domain::oauth::{OAuthError, client_credentials_scopes};
-use crate::domain::{AppKind, GrantType, ScopeSet};
-use crate::store::{self, Db, apps::AppRow};
+use crate::domain::oauth::{
+    OAuthError, acting_org, client_credentials_scopes, narrowed_scopes, user_grant_scopes,
+};
+use crate::domain::{AppKind, Audience, GrantType, ScopeSet};
+use crate::store::{self, Db, apps::AppRow, grants::GrantRow, grants::RefreshRow};
 
 /// A secret's last use is recorded to the minute, so most requests write nothing.
 const LAST_USED_GRANULARITY: i64 = 60;
@@ -69,7 +71,15 @@ pub async fn authenticate(
     Ok(app)
 }
 
-/// Claims of an access token (RFC 9068).
+/// What issuing and checking tokens needs: the store, the key ring and our issuer URL.
+pub struct Issuer<'a> {
+    pub db: &'a Db,
+    pub ring: &'a KeyRing,
+    pub url: &'a str,
+}
+
+/// Claims of an access token (RFC 9068). `gid` names the user grant it was issued under,
+/// so revoking the grant ends the token.
 #[derive(Debug, Serialize)]
 struct AccessClaims<'a> {
     iss: &'a str,
@@ -82,6 +92,8 @@ struct AccessClaims<'a> {
     client_id: &'a str,
     scope: &'a str,
     org_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gid: Option<&'a str>,
 }
 
 /// A token response (RFC 6749 §5.1).
@@ -92,6 +104,67 @@ pub struct TokenResponse {
     pub expires_in: i64,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+}
+
+/// Who a token is for: the app itself (client credentials) or a user under a grant.
+struct Subject<'a> {
+    sub: &'a str,
+    org_id: &'a str,
+    gid: Option<&'a str>,
+}
+
+/// Signs an access token for `subject` and wraps it in a token response.
+fn access_token(
+    ring: &KeyRing,
+    issuer: &str,
+    app: &AppRow,
+    subject: Subject<'_>,
+    scopes: String,
+) -> Result<TokenResponse, OAuthError> {
+    let t = now();
+    let jti = random_token(16);
+    let claims = AccessClaims {
+        iss: issuer,
+        sub: subject.sub,
+        aud: issuer,
+        exp: t + app.access_token_ttl,
+        iat: t,
+        nbf: t,
+        jti: &jti,
+        client_id: &app.client_id,
+        scope: &scopes,
+        org_id: subject.org_id,
+        gid: subject.gid,
+    };
+    Ok(TokenResponse {
+        access_token: sign(ring, t, &claims)?,
+        token_type: "Bearer",
+        expires_in: app.access_token_ttl,
+        scope: scopes,
+        refresh_token: None,
+    })
+}
+
+fn may_use(app: &AppRow, kind: AppKind, grant: GrantType) -> Result<(), OAuthError> {
+    let app_kind = AppKind::parse(&app.kind).map_err(|e| internal(e.message))?;
+    if app_kind != kind
+        || !app
+            .grant_types
+            .split_whitespace()
+            .any(|g| g == grant.as_str())
+    {
+        return Err(OAuthError::UnauthorizedClient(format!(
+            "the client may not use the {} grant",
+            grant.as_str()
+        )));
+    }
+    Ok(())
+}
+
+fn allowed_scopes(app: &AppRow) -> Result<ScopeSet, OAuthError> {
+    ScopeSet::parse([app.scopes.as_str()]).map_err(|e| internal(e.message))
 }
 
 /// The client credentials grant: an own-behalf app gets a token for itself, in its
@@ -102,40 +175,163 @@ pub fn client_credentials(
     app: &AppRow,
     scope: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
-    let kind = AppKind::parse(&app.kind).map_err(|e| internal(e.message))?;
-    if kind != AppKind::OwnBehalf
-        || !app
-            .grant_types
-            .split_whitespace()
-            .any(|g| g == GrantType::ClientCredentials.as_str())
-    {
-        return Err(OAuthError::UnauthorizedClient(
-            "the client may not use the client_credentials grant".into(),
-        ));
-    }
-    let allowed = ScopeSet::parse([app.scopes.as_str()]).map_err(|e| internal(e.message))?;
-    let scopes = client_credentials_scopes(scope, &allowed)?.to_space_separated();
-    let t = now();
-    let jti = random_token(16);
-    let claims = AccessClaims {
-        iss: issuer,
-        sub: &app.client_id,
-        aud: issuer,
-        exp: t + app.access_token_ttl,
-        iat: t,
-        nbf: t,
-        jti: &jti,
-        client_id: &app.client_id,
-        scope: &scopes,
-        org_id: &app.org_id,
+    may_use(app, AppKind::OwnBehalf, GrantType::ClientCredentials)?;
+    let scopes = client_credentials_scopes(scope, &allowed_scopes(app)?)?.to_space_separated();
+    access_token(
+        ring,
+        issuer,
+        app,
+        Subject {
+            sub: &app.client_id,
+            org_id: &app.org_id,
+            gid: None,
+        },
+        scopes,
+    )
+}
+
+/// The resource-owner password grant: the user's e-mail and password, checked and
+/// throttled exactly as on the login page.
+pub async fn password(
+    ctx: &Issuer<'_>,
+    meta: &RequestMeta,
+    app: &AppRow,
+    username: &str,
+    password: SecretString,
+    scope: Option<&str>,
+) -> Result<TokenResponse, OAuthError> {
+    let db = ctx.db;
+    may_use(app, AppKind::OnBehalfOfUser, GrantType::Password)?;
+    let scopes = user_grant_scopes(scope, &allowed_scopes(app)?)?;
+    let user = match auth::login(db, meta, username, password).await {
+        Ok(user) => user,
+        Err(super::Error::BadCredentials) => {
+            return Err(OAuthError::InvalidGrant(
+                "wrong username or password".into(),
+            ));
+        }
+        Err(super::Error::Throttled(secs)) => {
+            return Err(OAuthError::InvalidGrant(format!(
+                "too many failed attempts; try again in {secs} seconds"
+            )));
+        }
+        Err(e) => return Err(internal(e)),
     };
-    let access_token = sign(ring, t, &claims)?;
-    Ok(TokenResponse {
-        access_token,
-        token_type: "Bearer",
-        expires_in: app.access_token_ttl,
-        scope: scopes,
-    })
+    let orgs: Vec<String> = store::users::memberships_of(&db.pool, &user.user_id)
+        .await
+        .map_err(internal)?
+        .into_iter()
+        .map(|(o, _)| o)
+        .collect();
+    let audience = Audience::parse(&app.audience).map_err(|e| internal(e.message))?;
+    let org_id = acting_org(&app.org_id, audience, &orgs)
+        .ok_or_else(|| OAuthError::InvalidGrant("this user may not use this app".into()))?;
+    let grant = GrantRow {
+        id: new_id(),
+        org_id,
+        client_id: app.client_id.clone(),
+        user_id: user.user_id,
+        scopes: scopes.to_space_separated(),
+        grant_type: GrantType::Password.as_str().into(),
+        created_at: now(),
+        revoked_at: None,
+    };
+    store::grants::insert(&db.pool, &grant)
+        .await
+        .map_err(internal)?;
+    issue_for_grant(
+        ctx,
+        app,
+        &grant,
+        scopes.to_space_separated(),
+        scopes.contains("offline_access"),
+    )
+    .await
+}
+
+/// An access token under `grant`, and a new refresh token when `with_refresh`.
+async fn issue_for_grant(
+    ctx: &Issuer<'_>,
+    app: &AppRow,
+    grant: &GrantRow,
+    scopes: String,
+    with_refresh: bool,
+) -> Result<TokenResponse, OAuthError> {
+    let (db, ring, issuer) = (ctx.db, ctx.ring, ctx.url);
+    let subject = Subject {
+        sub: &grant.user_id,
+        org_id: &grant.org_id,
+        gid: Some(&grant.id),
+    };
+    let mut answer = access_token(ring, issuer, app, subject, scopes)?;
+    if with_refresh {
+        let value = format!("lkr_{}", random_token(32));
+        let t = now();
+        let row = RefreshRow {
+            digest: secrets::digest(&value),
+            grant_id: grant.id.clone(),
+            scopes: grant.scopes.clone(),
+            created_at: t,
+            expires_at: t + app.refresh_token_ttl,
+            used_at: None,
+        };
+        store::grants::insert_refresh(&db.pool, &row)
+            .await
+            .map_err(internal)?;
+        answer.refresh_token = Some(value);
+    }
+    Ok(answer)
+}
+
+/// The refresh grant: single use; each use returns a new refresh token. A refresh token
+/// used twice is a theft signal: the whole grant is revoked.
+pub async fn refresh(
+    ctx: &Issuer<'_>,
+    app: &AppRow,
+    token: &str,
+    scope: Option<&str>,
+) -> Result<TokenResponse, OAuthError> {
+    let db = ctx.db;
+    may_use(app, AppKind::OnBehalfOfUser, GrantType::RefreshToken)?;
+    let invalid =
+        || OAuthError::InvalidGrant("the refresh token is invalid, expired or revoked".into());
+    let digest = secrets::digest(token);
+    let row = store::grants::find_refresh(&db.pool, &digest)
+        .await
+        .map_err(internal)?
+        .ok_or_else(invalid)?;
+    let grant = store::grants::get(&db.pool, &row.grant_id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(invalid)?;
+    if grant.client_id != app.client_id {
+        return Err(invalid());
+    }
+    let t = now();
+    // A bad scope refuses the request without spending the token.
+    let granted = ScopeSet::parse([row.scopes.as_str()]).map_err(|e| internal(e.message))?;
+    let scopes = narrowed_scopes(scope, &granted)?;
+    if !store::grants::use_refresh(&db.pool, &digest, t)
+        .await
+        .map_err(internal)?
+    {
+        store::grants::revoke(&db.pool, &grant.id, t)
+            .await
+            .map_err(internal)?;
+        tracing::warn!(grant = %grant.id, client = %app.client_id, "refresh token reused; grant revoked");
+        return Err(invalid());
+    }
+    if grant.revoked_at.is_some() || row.expires_at <= t {
+        return Err(invalid());
+    }
+    if store::users::member(&db.pool, &grant.org_id, &grant.user_id)
+        .await
+        .map_err(internal)?
+        .is_none()
+    {
+        return Err(invalid());
+    }
+    issue_for_grant(ctx, app, &grant, scopes.to_space_separated(), true).await
 }
 
 /// Signs access-token claims with the ring's current key, `typ: at+jwt`.
@@ -162,6 +358,8 @@ pub struct VerifiedAccess {
     pub client_id: String,
     pub scope: String,
     pub org_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gid: Option<String>,
 }
 
 /// Verifies an access token of ours: ES256 by a published key, our issuer and audience,
@@ -187,12 +385,11 @@ pub fn verify_access(ring: &KeyRing, issuer: &str, token: &str) -> Option<Verifi
 /// token's own organization. Revoked tokens, tokens of disabled or deleted apps, and
 /// tokens of other organizations are inactive.
 pub async fn introspect(
-    db: &Db,
-    ring: &KeyRing,
-    issuer: &str,
+    ctx: &Issuer<'_>,
     caller: &AppRow,
     token: &str,
 ) -> Result<serde_json::Value, OAuthError> {
+    let (db, ring, issuer) = (ctx.db, ctx.ring, ctx.url);
     if caller.public_client {
         return Err(OAuthError::InvalidClient(
             "introspection needs a confidential client".into(),
@@ -202,19 +399,34 @@ pub async fn introspect(
     let Some(c) = verify_access(ring, issuer, token) else {
         return Ok(inactive);
     };
-    if c.org_id != caller.org_id
-        || store::tokens::is_revoked(&db.pool, &c.jti)
-            .await
-            .map_err(internal)?
+    if store::tokens::is_revoked(&db.pool, &c.jti)
+        .await
+        .map_err(internal)?
     {
         return Ok(inactive);
     }
+    // The issuing app must still exist and be enabled; the caller must belong to the
+    // token's organization or to the app's.
     match store::apps::find(&db.pool, &c.client_id)
         .await
         .map_err(internal)?
     {
-        Some(app) if app.enabled && app.org_id == c.org_id => {}
+        Some(app) if app.enabled && (caller.org_id == c.org_id || caller.org_id == app.org_id) => {}
         _ => return Ok(inactive),
+    }
+    // A user token lives as long as its grant and the user's membership.
+    if let Some(gid) = &c.gid {
+        let grant = store::grants::get(&db.pool, gid).await.map_err(internal)?;
+        let Some(grant) = grant.filter(|g| g.revoked_at.is_none()) else {
+            return Ok(inactive);
+        };
+        if store::users::member(&db.pool, &grant.org_id, &grant.user_id)
+            .await
+            .map_err(internal)?
+            .is_none()
+        {
+            return Ok(inactive);
+        }
     }
     let mut answer = serde_json::to_value(&c).map_err(internal)?;
     answer["active"] = true.into();
@@ -222,19 +434,29 @@ pub async fn introspect(
     Ok(answer)
 }
 
-/// RFC 7009: revokes an access token issued to `caller`; any other token is ignored
-/// (the answer is the same, so nothing is revealed).
-pub async fn revoke(
-    db: &Db,
-    ring: &KeyRing,
-    issuer: &str,
-    caller: &AppRow,
-    token: &str,
-) -> Result<(), OAuthError> {
-    if let Some(c) = verify_access(ring, issuer, token)
-        && c.client_id == caller.client_id
+/// RFC 7009: revokes a token issued to `caller`: an access token alone, or a refresh token
+/// with its whole grant (and so every access token issued under it). Any other token is
+/// ignored, with the same answer, so nothing is revealed.
+pub async fn revoke(ctx: &Issuer<'_>, caller: &AppRow, token: &str) -> Result<(), OAuthError> {
+    let (db, ring, issuer) = (ctx.db, ctx.ring, ctx.url);
+    let t = now();
+    if let Some(c) = verify_access(ring, issuer, token) {
+        if c.client_id == caller.client_id {
+            store::tokens::revoke(&db.pool, &c.jti, &c.client_id, c.exp, t)
+                .await
+                .map_err(internal)?;
+        }
+        return Ok(());
+    }
+    if let Some(row) = store::grants::find_refresh(&db.pool, &secrets::digest(token))
+        .await
+        .map_err(internal)?
+        && let Some(grant) = store::grants::get(&db.pool, &row.grant_id)
+            .await
+            .map_err(internal)?
+        && grant.client_id == caller.client_id
     {
-        store::tokens::revoke(&db.pool, &c.jti, &c.client_id, c.exp, now())
+        store::grants::revoke(&db.pool, &grant.id, t)
             .await
             .map_err(internal)?;
     }

@@ -1,0 +1,126 @@
+use sqlx::{AnyExecutor, Row};
+
+#[derive(Debug, Clone)]
+pub struct GrantRow {
+    pub id: String,
+    pub org_id: String,
+    pub client_id: String,
+    pub user_id: String,
+    pub scopes: String,
+    pub grant_type: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RefreshRow {
+    pub digest: String,
+    pub grant_id: String,
+    pub scopes: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+}
+
+pub async fn insert<'c>(e: impl AnyExecutor<'c>, g: &GrantRow) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO grants (id, org_id, client_id, user_id, scopes, grant_type, created_at, revoked_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&g.id)
+    .bind(&g.org_id)
+    .bind(&g.client_id)
+    .bind(&g.user_id)
+    .bind(&g.scopes)
+    .bind(&g.grant_type)
+    .bind(g.created_at)
+    .bind(g.revoked_at)
+    .execute(e)
+    .await?;
+    Ok(())
+}
+
+pub async fn get<'c>(e: impl AnyExecutor<'c>, id: &str) -> Result<Option<GrantRow>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT id, org_id, client_id, user_id, scopes, grant_type, created_at, revoked_at FROM grants WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(e)
+    .await?;
+    row.map(|r| {
+        Ok(GrantRow {
+            id: r.try_get("id")?,
+            org_id: r.try_get("org_id")?,
+            client_id: r.try_get("client_id")?,
+            user_id: r.try_get("user_id")?,
+            scopes: r.try_get("scopes")?,
+            grant_type: r.try_get("grant_type")?,
+            created_at: r.try_get("created_at")?,
+            revoked_at: r.try_get("revoked_at")?,
+        })
+    })
+    .transpose()
+}
+
+pub async fn revoke<'c>(e: impl AnyExecutor<'c>, id: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE grants SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(id)
+        .execute(e)
+        .await?;
+    Ok(())
+}
+
+pub async fn insert_refresh<'c>(
+    e: impl AnyExecutor<'c>,
+    r: &RefreshRow,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO refresh_tokens (digest, grant_id, scopes, created_at, expires_at, used_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&r.digest)
+    .bind(&r.grant_id)
+    .bind(&r.scopes)
+    .bind(r.created_at)
+    .bind(r.expires_at)
+    .bind(r.used_at)
+    .execute(e)
+    .await?;
+    Ok(())
+}
+
+pub async fn find_refresh<'c>(
+    e: impl AnyExecutor<'c>,
+    digest: &str,
+) -> Result<Option<RefreshRow>, sqlx::Error> {
+    let row = sqlx::query("SELECT digest, grant_id, scopes, created_at, expires_at, used_at FROM refresh_tokens WHERE digest = $1")
+        .bind(digest)
+        .fetch_optional(e)
+        .await?;
+    row.map(|r| {
+        Ok(RefreshRow {
+            digest: r.try_get("digest")?,
+            grant_id: r.try_get("grant_id")?,
+            scopes: r.try_get("scopes")?,
+            created_at: r.try_get("created_at")?,
+            expires_at: r.try_get("expires_at")?,
+            used_at: r.try_get("used_at")?,
+        })
+    })
+    .transpose()
+}
+
+/// Marks a refresh token used; false when it already was (a replay, or a concurrent use).
+pub async fn use_refresh<'c>(
+    e: impl AnyExecutor<'c>,
+    digest: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done =
+        sqlx::query("UPDATE refresh_tokens SET used_at = $1 WHERE digest = $2 AND used_at IS NULL")
+            .bind(now)
+            .bind(digest)
+            .execute(e)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}

@@ -19,6 +19,7 @@ on_both!(
     key_rotation_publishes_before_signing,
     introspection_and_revocation,
     password_and_refresh_grants,
+    jwt_bearer_grant,
 );
 
 struct Client {
@@ -100,7 +101,12 @@ async fn metadata_and_jwks(b: Backend) {
     assert_eq!(meta["token_endpoint"], format!("{}/oauth2/token", app.base));
     assert_eq!(
         meta["grant_types_supported"],
-        serde_json::json!(["client_credentials", "password", "refresh_token"])
+        serde_json::json!([
+            "client_credentials",
+            "password",
+            "refresh_token",
+            "urn:ietf:params:oauth:grant-type:jwt-bearer"
+        ])
     );
     assert_eq!(
         meta["introspection_endpoint"],
@@ -823,5 +829,165 @@ async fn password_and_refresh_grants(b: Backend) {
     assert_eq!(
         verify(body["access_token"].as_str().unwrap(), &set, &app.base)["org_id"],
         other.id.as_str()
+    );
+}
+
+async fn jwt_bearer_grant(b: Backend) {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use jsonwebtoken::{EncodingKey, Header, encode};
+    let app = spawn_app(b).await;
+    let org = app.org_with_admin("Acme").await;
+    let other = app.org_with_admin("Other").await;
+    let member = app.add_user(&org, "member").await;
+    let outsider = app.add_user(&other, "member").await;
+    let key = latchkey::crypto::signing::generate_es256().unwrap();
+    let stranger = latchkey::crypto::signing::generate_es256().unwrap();
+    let jwks = serde_json::json!({ "keys": [key.public_jwk] }).to_string();
+    let input = AppInput {
+        name: "Backend".into(),
+        kind: "on-behalf-of-user".into(),
+        grant_types: vec!["urn:ietf:params:oauth:grant-type:jwt-bearer".into()],
+        scopes: vec!["email offline_access read:apps".into()],
+        ..Default::default()
+    };
+    let (a, s) = services::apps::create(&app.state.db, &Caller::cli(), &org.id, &input, &jwks)
+        .await
+        .unwrap();
+    let c = Client {
+        id: a.client_id,
+        secret: s.unwrap().expose_secret().to_string(),
+    };
+    let now = services::now();
+    let claims = |sub: &str, aud: &str, exp: i64, jti: &str| serde_json::json!({ "iss": c.id, "sub": sub, "aud": aud, "exp": exp, "iat": now, "jti": jti });
+    let sign = |claims: &Value, pkcs8: &[u8]| {
+        let mut h = Header::new(jsonwebtoken::Algorithm::ES256);
+        h.kid = Some(key.kid.clone());
+        encode(&h, claims, &EncodingKey::from_ec_der(pkcs8)).unwrap()
+    };
+    let grant = |assertion: String| {
+        let (id, secret) = (c.id.clone(), c.secret.clone());
+        let app = &app;
+        async move {
+            token(
+                app,
+                Some((&id, &secret)),
+                &[
+                    ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+                    ("assertion", &assertion),
+                ],
+            )
+            .await
+        }
+    };
+    let token_endpoint = format!("{}/oauth2/token", app.base);
+
+    let good = sign(
+        &claims(&member, &token_endpoint, now + 120, "one"),
+        &key.pkcs8,
+    );
+    let (status, _, body) = grant(good.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["scope"], "email offline_access read:apps");
+    assert!(body["refresh_token"].is_string());
+    let (status, _, body) = grant(good).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "a replayed jti"
+    );
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("already used")
+    );
+    let (status, _, _) = grant(sign(
+        &claims(&member, &app.base, now + 120, "issuer-audience"),
+        &key.pkcs8,
+    ))
+    .await;
+    assert_eq!(status, 200, "the issuer is an accepted audience too");
+
+    let refused = [
+        (
+            "expired",
+            sign(
+                &claims(&member, &token_endpoint, now - 120, "a"),
+                &key.pkcs8,
+            ),
+        ),
+        (
+            "too long-lived",
+            sign(
+                &claims(&member, &token_endpoint, now + 3600, "b"),
+                &key.pkcs8,
+            ),
+        ),
+        (
+            "wrong audience",
+            sign(
+                &claims(&member, "https://elsewhere.example.com", now + 60, "c"),
+                &key.pkcs8,
+            ),
+        ),
+        (
+            "another key",
+            sign(
+                &claims(&member, &token_endpoint, now + 60, "d"),
+                &stranger.pkcs8,
+            ),
+        ),
+        (
+            "unknown user",
+            sign(
+                &claims("ghost@example.com", &token_endpoint, now + 60, "e"),
+                &key.pkcs8,
+            ),
+        ),
+        (
+            "user of another organization",
+            sign(
+                &claims(&outsider, &token_endpoint, now + 60, "f"),
+                &key.pkcs8,
+            ),
+        ),
+        ("garbage", "not.a.jwt".to_string()),
+    ];
+    for (why, assertion) in refused {
+        let (status, _, body) = grant(assertion).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("invalid_grant")),
+            "{why}: {body}"
+        );
+    }
+    // Future-dated iat.
+    let mut future = claims(&member, &token_endpoint, now + 200, "g");
+    future["iat"] = (now + 150).into();
+    assert_eq!(grant(sign(&future, &key.pkcs8)).await.0, 400);
+    // alg: none, and HS256 keyed with the public key.
+    let body = URL_SAFE_NO_PAD.encode(claims(&member, &token_endpoint, now + 60, "h").to_string());
+    let none = format!(
+        "{}.{body}.",
+        URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#)
+    );
+    assert_eq!(grant(none).await.2["error"], "invalid_grant");
+    let hs = encode(
+        &Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims(&member, &token_endpoint, now + 60, "i"),
+        &EncodingKey::from_secret(jwks.as_bytes()),
+    )
+    .unwrap();
+    assert_eq!(grant(hs).await.2["error"], "invalid_grant");
+    let (status, _, body) = token(
+        &app,
+        Some((&c.id, &c.secret)),
+        &[("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer")],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_request"))
     );
 }

@@ -1,5 +1,6 @@
 //! Secrets, password hashing and the master key. Nothing here touches storage.
 
+pub mod assertions;
 pub mod master_key;
 pub mod password;
 pub mod public_keys;

@@ -2,6 +2,9 @@
 
 use super::{Audience, ScopeSet};
 
+/// Where the token endpoint lives, under the issuer.
+pub const TOKEN_PATH: &str = "/oauth2/token";
+
 /// An error of the token endpoint, with a description safe to show to the client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OAuthError {

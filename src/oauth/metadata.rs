@@ -7,6 +7,7 @@ use http::{HeaderValue, header};
 use serde_json::json;
 
 use super::{INTROSPECT_PATH, JWKS_PATH, REVOKE_PATH, TOKEN_PATH};
+use crate::domain::GrantType;
 use crate::domain::scope::CATALOGUE;
 use crate::server::AppState;
 
@@ -21,7 +22,7 @@ pub async fn authorization_server(State(state): State<AppState>) -> Response {
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "revocation_endpoint": format!("{issuer}{REVOKE_PATH}"),
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "grant_types_supported": ["client_credentials", "password", "refresh_token"],
+        "grant_types_supported": ["client_credentials", "password", "refresh_token", GrantType::JwtBearer.as_str()],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "scopes_supported": CATALOGUE.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
         "response_types_supported": [],

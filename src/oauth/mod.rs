@@ -14,7 +14,7 @@ use tower_http::cors::{Any, CorsLayer};
 
 use crate::server::AppState;
 
-pub const TOKEN_PATH: &str = "/oauth2/token";
+pub use crate::domain::oauth::TOKEN_PATH;
 pub const JWKS_PATH: &str = "/oauth2/jwks";
 pub const INTROSPECT_PATH: &str = "/oauth2/introspect";
 pub const REVOKE_PATH: &str = "/oauth2/revoke";

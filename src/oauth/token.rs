@@ -67,6 +67,14 @@ async fn issue(
             )
             .await
         }
+        Ok(GrantType::JwtBearer) => {
+            let ctx = tokens::Issuer {
+                db: &state.db,
+                ring: &ring,
+                url: issuer,
+            };
+            tokens::jwt_bearer(&ctx, &app, params.require("assertion")?, scope).await
+        }
         Ok(GrantType::RefreshToken) => {
             tokens::refresh(
                 &tokens::Issuer {

@@ -45,7 +45,7 @@ pub async fn serve(
         .map_err(|e| format!("server error: {e}"))
 }
 
-/// Deletes expired sessions and revocations of expired tokens once an hour.
+/// Deletes expired sessions, revocations of expired tokens and expired assertion ids, hourly.
 fn spawn_purge(db: Db) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
@@ -57,6 +57,9 @@ fn spawn_purge(db: Db) {
             }
             if let Err(e) = crate::store::tokens::purge_expired(&db.pool, now).await {
                 tracing::warn!(error = %e, "revoked-token purge failed");
+            }
+            if let Err(e) = crate::store::tokens::purge_used_jtis(&db.pool, now).await {
+                tracing::warn!(error = %e, "used-jti purge failed");
             }
         }
     });

@@ -5,11 +5,12 @@ use serde::Serialize;
 
 use super::keys::KeyRing;
 use super::{RequestMeta, auth, new_id, now};
-use crate::crypto::{random_token, secrets};
+use crate::crypto::{assertions, random_token, secrets};
+use crate::domain::oauth::TOKEN_PATH;
 use crate::domain::oauth::{
     OAuthError, acting_org, client_credentials_scopes, narrowed_scopes, user_grant_scopes,
 };
-use crate::domain::{AppKind, Audience, GrantType, ScopeSet};
+use crate::domain::{AppKind, Audience, Email, GrantType, ScopeSet};
 use crate::store::{self, Db, apps::AppRow, grants::GrantRow, grants::RefreshRow};
 
 /// A secret's last use is recorded to the minute, so most requests write nothing.
@@ -217,7 +218,67 @@ pub async fn password(
         }
         Err(e) => return Err(internal(e)),
     };
-    let orgs: Vec<String> = store::users::memberships_of(&db.pool, &user.user_id)
+    start_grant(ctx, app, &user.user_id, scopes, GrantType::Password).await
+}
+
+/// The JWT bearer grant (RFC 7523 §2.1): an assertion signed by a key registered for the
+/// app, `iss` = the client id, `sub` = the user's e-mail, `aud` = our issuer or token
+/// endpoint, short-lived, its `jti` never seen before.
+pub async fn jwt_bearer(
+    ctx: &Issuer<'_>,
+    app: &AppRow,
+    assertion: &str,
+    scope: Option<&str>,
+) -> Result<TokenResponse, OAuthError> {
+    may_use(app, AppKind::OnBehalfOfUser, GrantType::JwtBearer)?;
+    let keys = app
+        .public_keys
+        .as_deref()
+        .ok_or_else(|| OAuthError::UnauthorizedClient("the client has no registered key".into()))?;
+    let t = now();
+    let token_endpoint = format!("{}{TOKEN_PATH}", ctx.url);
+    let a = assertions::verify(
+        assertion,
+        keys,
+        &app.client_id,
+        &[ctx.url, &token_endpoint],
+        t,
+    )
+    .map_err(OAuthError::InvalidGrant)?;
+    let scopes = user_grant_scopes(scope, &allowed_scopes(app)?)?;
+    let replay_key = format!("{}:{}", app.client_id, a.jti);
+    if !store::tokens::use_jti(
+        &ctx.db.pool,
+        &replay_key,
+        a.exp + assertions::LEEWAY_SECS as i64,
+    )
+    .await
+    .map_err(internal)?
+    {
+        return Err(OAuthError::InvalidGrant(
+            "the assertion was already used".into(),
+        ));
+    }
+    let unknown = || OAuthError::InvalidGrant("the assertion's subject is not a known user".into());
+    let email = Email::parse(&a.sub).map_err(|_| unknown())?;
+    let user = store::users::find_by_email(&ctx.db.pool, email.as_str())
+        .await
+        .map_err(internal)?
+        .ok_or_else(unknown)?;
+    start_grant(ctx, app, &user.id, scopes, GrantType::JwtBearer).await
+}
+
+/// Records a new grant of `user_id` to `app`, in the organization the user acts in
+/// through it, and issues its tokens (a refresh token with `offline_access`).
+async fn start_grant(
+    ctx: &Issuer<'_>,
+    app: &AppRow,
+    user_id: &str,
+    scopes: ScopeSet,
+    grant_type: GrantType,
+) -> Result<TokenResponse, OAuthError> {
+    let db = ctx.db;
+    let orgs: Vec<String> = store::users::memberships_of(&db.pool, user_id)
         .await
         .map_err(internal)?
         .into_iter()
@@ -230,9 +291,9 @@ pub async fn password(
         id: new_id(),
         org_id,
         client_id: app.client_id.clone(),
-        user_id: user.user_id,
+        user_id: user_id.to_string(),
         scopes: scopes.to_space_separated(),
-        grant_type: GrantType::Password.as_str().into(),
+        grant_type: grant_type.as_str().into(),
         created_at: now(),
         revoked_at: None,
     };

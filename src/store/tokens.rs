@@ -38,3 +38,27 @@ pub async fn purge_expired<'c>(e: impl AnyExecutor<'c>, now: i64) -> Result<u64,
             .rows_affected(),
     )
 }
+
+/// Records an assertion id; false when it was already used (a replay).
+pub async fn use_jti<'c>(
+    e: impl AnyExecutor<'c>,
+    key: &str,
+    expires_at: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO used_jtis (key, expires_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+    )
+    .bind(key)
+    .bind(expires_at)
+    .execute(e)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn purge_used_jtis<'c>(e: impl AnyExecutor<'c>, now: i64) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query("DELETE FROM used_jtis WHERE expires_at <= $1")
+        .bind(now)
+        .execute(e)
+        .await?
+        .rows_affected())
+}

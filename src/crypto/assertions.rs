@@ -1,0 +1,164 @@
+//! Verifying JWT assertions (RFC 7523) signed by a client's registered public keys: PEM
+//! blocks or a JWKS document. Only asymmetric algorithms of the key's own type are
+//! accepted: `none` and HMAC (which would use the public key as a shared secret) never.
+
+use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Family {
+    Ec,
+    Rsa,
+    Ed,
+}
+
+impl Family {
+    fn of(alg: Algorithm) -> Option<Self> {
+        match alg {
+            Algorithm::ES256 | Algorithm::ES384 => Some(Family::Ec),
+            Algorithm::RS256
+            | Algorithm::RS384
+            | Algorithm::RS512
+            | Algorithm::PS256
+            | Algorithm::PS384
+            | Algorithm::PS512 => Some(Family::Rsa),
+            Algorithm::EdDSA => Some(Family::Ed),
+            _ => None,
+        }
+    }
+}
+
+struct Key {
+    kid: Option<String>,
+    family: Family,
+    key: DecodingKey,
+}
+
+fn pem_blocks(text: &str) -> Vec<String> {
+    let mut blocks = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("-----BEGIN ") {
+        let Some(end_rel) = rest[start..].find("-----END ") else {
+            break;
+        };
+        let after_end = start + end_rel + 9;
+        let Some(close) = rest[after_end..].find("-----") else {
+            break;
+        };
+        let stop = after_end + close + 5;
+        blocks.push(rest[start..stop].to_string());
+        rest = &rest[stop..];
+    }
+    blocks
+}
+
+fn keys(registered: &str) -> Vec<Key> {
+    let text = registered.trim();
+    if text.starts_with('{') {
+        let Ok(set) = serde_json::from_str::<JwkSet>(text) else {
+            return Vec::new();
+        };
+        return set
+            .keys
+            .iter()
+            .filter_map(|jwk| {
+                let family = match &jwk.algorithm {
+                    AlgorithmParameters::EllipticCurve(_) => Family::Ec,
+                    AlgorithmParameters::RSA(_) => Family::Rsa,
+                    AlgorithmParameters::OctetKeyPair(_) => Family::Ed,
+                    AlgorithmParameters::OctetKey(_) => return None,
+                };
+                Some(Key {
+                    kid: jwk.common.key_id.clone(),
+                    family,
+                    key: DecodingKey::from_jwk(jwk).ok()?,
+                })
+            })
+            .collect();
+    }
+    pem_blocks(text)
+        .iter()
+        .filter_map(|pem| {
+            let b = pem.as_bytes();
+            if let Ok(key) = DecodingKey::from_ec_pem(b) {
+                Some(Key {
+                    kid: None,
+                    family: Family::Ec,
+                    key,
+                })
+            } else if let Ok(key) = DecodingKey::from_rsa_pem(b) {
+                Some(Key {
+                    kid: None,
+                    family: Family::Rsa,
+                    key,
+                })
+            } else {
+                DecodingKey::from_ed_pem(b).ok().map(|key| Key {
+                    kid: None,
+                    family: Family::Ed,
+                    key,
+                })
+            }
+        })
+        .collect()
+}
+
+/// The claims of a verified assertion.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Assertion {
+    pub iss: String,
+    pub sub: String,
+    pub exp: i64,
+    #[serde(default)]
+    pub iat: Option<i64>,
+    pub jti: String,
+}
+
+/// Longest an assertion may live, and the clock skew tolerated.
+pub const MAX_LIFETIME_SECS: i64 = 300;
+pub const LEEWAY_SECS: u64 = 30;
+
+/// Verifies `token`: signed by one of `registered` keys with an algorithm of that key's type,
+/// `iss` = `client_id`, `aud` one of `audiences`, unexpired and short-lived, with `sub` and `jti`.
+pub fn verify(
+    token: &str,
+    registered: &str,
+    client_id: &str,
+    audiences: &[&str],
+    now: i64,
+) -> Result<Assertion, String> {
+    let header = decode_header(token).map_err(|_| "the assertion is not a well-formed JWT")?;
+    let family = Family::of(header.alg).ok_or("the assertion's algorithm is not accepted")?;
+    let candidates: Vec<Key> = keys(registered)
+        .into_iter()
+        .filter(|k| {
+            k.family == family && (header.kid.is_none() || k.kid.is_none() || k.kid == header.kid)
+        })
+        .collect();
+    if candidates.is_empty() {
+        return Err("no registered key fits the assertion".into());
+    }
+    let mut v = Validation::new(header.alg);
+    v.set_issuer(&[client_id]);
+    v.set_audience(audiences);
+    v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    v.leeway = LEEWAY_SECS;
+    let claims = candidates
+        .iter()
+        .find_map(|k| decode::<Assertion>(token, &k.key, &v).ok())
+        .ok_or("the assertion's signature, issuer, audience or expiry is wrong")?
+        .claims;
+    if claims.exp > now + MAX_LIFETIME_SECS + LEEWAY_SECS as i64 {
+        return Err(format!(
+            "the assertion must expire within {MAX_LIFETIME_SECS} seconds"
+        ));
+    }
+    if claims.iat.is_some_and(|iat| iat > now + LEEWAY_SECS as i64) {
+        return Err("the assertion is issued in the future".into());
+    }
+    if claims.jti.is_empty() || claims.jti.len() > 200 {
+        return Err("the assertion needs a jti".into());
+    }
+    Ok(claims)
+}

@@ -162,3 +162,100 @@ pub fn verify(
     }
     Ok(claims)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+    use jsonwebtoken::{EncodingKey, Header, encode};
+    use serde_json::json;
+
+    /// The SubjectPublicKeyInfo PEM of a P-256 key given as a JWK.
+    fn spki_pem(jwk: &serde_json::Value) -> String {
+        let mut der = hex_decode("3059301306072a8648ce3d020106082a8648ce3d030107034200");
+        der.push(4);
+        for c in ["x", "y"] {
+            der.extend(URL_SAFE_NO_PAD.decode(jwk[c].as_str().unwrap()).unwrap());
+        }
+        format!(
+            "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+            STANDARD.encode(der)
+        )
+    }
+
+    fn hex_decode(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn pem_registered_keys_verify_and_refuse() {
+        let key = crate::crypto::signing::generate_es256().unwrap();
+        let pem = spki_pem(&key.public_jwk);
+        assert_eq!(crate::crypto::public_keys::validate(&pem).unwrap(), 1);
+        let now = 1_000_000_000;
+        let claims = json!({ "iss": "app", "sub": "u@example.com", "aud": "https://id.example.com", "exp": now + 60, "jti": "x" });
+        let jwt = encode(
+            &Header::new(Algorithm::ES256),
+            &claims,
+            &EncodingKey::from_ec_der(&key.pkcs8),
+        )
+        .unwrap();
+        // jsonwebtoken checks exp against the real clock, so use a far-future exp via leeway-free fields.
+        let far = json!({ "iss": "app", "sub": "u@example.com", "aud": "https://id.example.com", "exp": 4_000_000_000i64, "jti": "x" });
+        let jwt_far = encode(
+            &Header::new(Algorithm::ES256),
+            &far,
+            &EncodingKey::from_ec_der(&key.pkcs8),
+        )
+        .unwrap();
+        let ok = verify(
+            &jwt_far,
+            &pem,
+            "app",
+            &["https://id.example.com"],
+            4_000_000_000 - 60,
+        )
+        .unwrap();
+        assert_eq!(ok.sub, "u@example.com");
+        assert!(
+            verify(
+                &jwt_far,
+                &pem,
+                "other-app",
+                &["https://id.example.com"],
+                4_000_000_000 - 60
+            )
+            .is_err()
+        );
+        assert!(
+            verify(&jwt_far, &pem, "app", &["https://id.example.com"], 1_000)
+                .unwrap_err()
+                .contains("within")
+        );
+        assert!(
+            verify(&jwt, &pem, "app", &["https://id.example.com"], now).is_err(),
+            "expired by the real clock"
+        );
+        let hs = encode(
+            &Header::new(Algorithm::HS256),
+            &far,
+            &EncodingKey::from_secret(pem.as_bytes()),
+        )
+        .unwrap();
+        assert!(
+            verify(
+                &hs,
+                &pem,
+                "app",
+                &["https://id.example.com"],
+                4_000_000_000 - 60
+            )
+            .is_err()
+        );
+    }
+}

@@ -98,6 +98,15 @@ async fn metadata_and_jwks(b: Backend) {
     .await
     .unwrap();
     assert_eq!(meta["issuer"], app.base.as_str());
+    assert_eq!(
+        meta["token_endpoint_auth_methods_supported"],
+        serde_json::json!([
+            "client_secret_basic",
+            "client_secret_post",
+            "private_key_jwt",
+            "none"
+        ])
+    );
     assert_eq!(meta["token_endpoint"], format!("{}/oauth2/token", app.base));
     assert_eq!(
         meta["grant_types_supported"],

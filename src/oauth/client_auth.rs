@@ -1,5 +1,6 @@
 //! Client credentials as presented: HTTP Basic (`client_secret_basic`), body parameters
-//! (`client_secret_post`) or a bare `client_id` (public clients). Exactly one method.
+//! (`client_secret_post`), a signed assertion (`private_key_jwt`, RFC 7523 §2.2) or a bare
+//! `client_id` (public clients). Exactly one method.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -8,10 +9,23 @@ use secrecy::SecretString;
 
 use super::params::Params;
 use crate::domain::oauth::OAuthError;
+use crate::services::tokens::ClientProof;
 
 pub struct Presented {
     pub client_id: String,
-    pub secret: Option<SecretString>,
+    pub proof: ClientProof,
+}
+
+pub const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// The `sub` of an assertion, read before its signature is checked, only to find the client.
+fn unverified_subject(assertion: &str) -> Option<String> {
+    let payload = assertion.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    claims.get("sub")?.as_str().map(str::to_string)
 }
 
 fn form_decode(s: &str) -> String {
@@ -23,6 +37,30 @@ fn form_decode(s: &str) -> String {
 
 pub fn presented(headers: &HeaderMap, params: &Params) -> Result<Presented, OAuthError> {
     let bad = |m: &str| OAuthError::InvalidClient(m.into());
+    if let Some(assertion) = params.get("client_assertion") {
+        if headers.contains_key(http::header::AUTHORIZATION)
+            || params.get("client_secret").is_some()
+        {
+            return Err(OAuthError::InvalidRequest(
+                "use one client authentication method, not two".into(),
+            ));
+        }
+        if params.get("client_assertion_type") != Some(JWT_BEARER_ASSERTION) {
+            return Err(OAuthError::InvalidRequest(format!(
+                "client_assertion_type must be {JWT_BEARER_ASSERTION}"
+            )));
+        }
+        let client_id = match params.get("client_id") {
+            Some(id) => id.to_string(),
+            None => {
+                unverified_subject(assertion).ok_or_else(|| bad("malformed client assertion"))?
+            }
+        };
+        return Ok(Presented {
+            client_id,
+            proof: ClientProof::Assertion(assertion.to_string()),
+        });
+    }
     let basic = match headers.get(http::header::AUTHORIZATION) {
         Some(value) => {
             let value = value
@@ -56,11 +94,14 @@ pub fn presented(headers: &HeaderMap, params: &Params) -> Result<Presented, OAut
         )),
         (Some((id, secret)), _, None) => Ok(Presented {
             client_id: id,
-            secret: Some(SecretString::from(secret)),
+            proof: ClientProof::Secret(SecretString::from(secret)),
         }),
         (None, Some(id), secret) => Ok(Presented {
             client_id: id.to_string(),
-            secret: secret.map(|s| SecretString::from(s.to_string())),
+            proof: match secret {
+                Some(s) => ClientProof::Secret(SecretString::from(s.to_string())),
+                None => ClientProof::None,
+            },
         }),
         (None, None, _) => Err(bad("client authentication is required")),
     }
@@ -96,17 +137,47 @@ mod tests {
     #[test]
     fn methods() {
         let p = presented(&basic("app", "s%3Acret+x"), &params("grant_type=x")).unwrap();
+        let ClientProof::Secret(secret) = p.proof else {
+            panic!("a secret")
+        };
         assert_eq!(
-            (p.client_id.as_str(), p.secret.unwrap().expose_secret()),
+            (p.client_id.as_str(), secret.expose_secret()),
             ("app", "s:cret x")
         );
         let p = presented(&HeaderMap::new(), &params("client_id=app&client_secret=s")).unwrap();
-        assert_eq!(p.secret.unwrap().expose_secret(), "s");
-        assert!(
-            presented(&HeaderMap::new(), &params("client_id=app"))
+        assert!(matches!(p.proof, ClientProof::Secret(s) if s.expose_secret() == "s"));
+        let p = presented(&HeaderMap::new(), &params("client_id=app")).unwrap();
+        assert!(matches!(p.proof, ClientProof::None));
+        let jwt = format!(
+            "e30.{}.sig",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"sub":"app"}"#)
+        );
+        let p = presented(
+            &HeaderMap::new(),
+            &params(&format!(
+                "client_assertion_type={JWT_BEARER_ASSERTION}&client_assertion={jwt}"
+            )),
+        )
+        .unwrap();
+        assert_eq!(p.client_id, "app");
+        assert!(matches!(p.proof, ClientProof::Assertion(_)));
+        let two = format!(
+            "client_assertion_type={JWT_BEARER_ASSERTION}&client_assertion={jwt}&client_secret=x"
+        );
+        assert_eq!(
+            presented(&HeaderMap::new(), &params(&two))
+                .err()
                 .unwrap()
-                .secret
-                .is_none()
+                .code(),
+            "invalid_request"
+        );
+        let wrong_type = format!("client_assertion_type=x&client_assertion={jwt}");
+        assert_eq!(
+            presented(&HeaderMap::new(), &params(&wrong_type))
+                .err()
+                .unwrap()
+                .code(),
+            "invalid_request"
         );
         assert_eq!(
             presented(&HeaderMap::new(), &params("x=y"))

@@ -22,7 +22,13 @@ async fn authenticated(
 ) -> Result<(Params, AppRow), OAuthError> {
     let params = Params::from_body(headers, body)?;
     let presented = client_auth::presented(headers, &params)?;
-    let app = tokens::authenticate(&state.db, &presented.client_id, presented.secret).await?;
+    let ring = state.key_ring();
+    let ctx = tokens::Issuer {
+        db: &state.db,
+        ring: &ring,
+        url: &state.settings.issuer,
+    };
+    let app = tokens::authenticate(&ctx, &presented.client_id, presented.proof).await?;
     params.require("token")?;
     Ok((params, app))
 }

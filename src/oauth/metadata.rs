@@ -23,7 +23,8 @@ pub async fn authorization_server(State(state): State<AppState>) -> Response {
         "revocation_endpoint": format!("{issuer}{REVOKE_PATH}"),
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "grant_types_supported": ["client_credentials", "password", "refresh_token", GrantType::JwtBearer.as_str()],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+        "token_endpoint_auth_signing_alg_values_supported": ["ES256", "ES384", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "EdDSA"],
         "scopes_supported": CATALOGUE.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
         "response_types_supported": [],
     }))

@@ -42,23 +42,21 @@ async fn issue(
     let params = Params::from_body(headers, body)?;
     let grant = params.require("grant_type")?;
     let presented = client_auth::presented(headers, &params)?;
-    let app = tokens::authenticate(&state.db, &presented.client_id, presented.secret).await?;
-    let (ring, issuer, scope) = (
-        state.key_ring(),
-        state.settings.issuer.as_str(),
-        params.get("scope"),
-    );
+    let ring = state.key_ring();
+    let ctx = tokens::Issuer {
+        db: &state.db,
+        ring: &ring,
+        url: &state.settings.issuer,
+    };
+    let app = tokens::authenticate(&ctx, &presented.client_id, presented.proof).await?;
+    let scope = params.get("scope");
     match GrantType::parse(grant) {
-        Ok(GrantType::ClientCredentials) => tokens::client_credentials(&ring, issuer, &app, scope),
+        Ok(GrantType::ClientCredentials) => tokens::client_credentials(&ring, ctx.url, &app, scope),
         Ok(GrantType::Password) => {
             let (username, password) = (params.require("username")?, params.require("password")?);
             let meta = client_meta(headers, peer, state.settings.trust_forwarded_for);
             tokens::password(
-                &tokens::Issuer {
-                    db: &state.db,
-                    ring: &ring,
-                    url: issuer,
-                },
+                &ctx,
                 &meta,
                 &app,
                 username,
@@ -68,25 +66,10 @@ async fn issue(
             .await
         }
         Ok(GrantType::JwtBearer) => {
-            let ctx = tokens::Issuer {
-                db: &state.db,
-                ring: &ring,
-                url: issuer,
-            };
             tokens::jwt_bearer(&ctx, &app, params.require("assertion")?, scope).await
         }
         Ok(GrantType::RefreshToken) => {
-            tokens::refresh(
-                &tokens::Issuer {
-                    db: &state.db,
-                    ring: &ring,
-                    url: issuer,
-                },
-                &app,
-                params.require("refresh_token")?,
-                scope,
-            )
-            .await
+            tokens::refresh(&ctx, &app, params.require("refresh_token")?, scope).await
         }
         _ => Err(OAuthError::UnsupportedGrantType(format!(
             "{} is not supported here",

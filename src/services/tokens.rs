@@ -21,31 +21,41 @@ fn internal(e: impl std::fmt::Display) -> OAuthError {
     OAuthError::ServerError
 }
 
-/// Authenticates a client by its secret, or, for a public client, by its id alone.
-/// Unknown clients and wrong secrets get the same answer.
+/// How a client proves who it is at the token endpoint.
+pub enum ClientProof {
+    /// `client_secret_basic` or `client_secret_post`.
+    Secret(SecretString),
+    /// `private_key_jwt`: an assertion signed by a registered key.
+    Assertion(String),
+    /// `none`: a public client, identified by its id alone.
+    None,
+}
+
+/// Authenticates a client. Unknown clients and wrong proofs get the same answer.
 pub async fn authenticate(
-    db: &Db,
+    ctx: &Issuer<'_>,
     client_id: &str,
-    secret: Option<SecretString>,
+    proof: ClientProof,
 ) -> Result<AppRow, OAuthError> {
+    let db = ctx.db;
     let refused = || OAuthError::InvalidClient("client authentication failed".into());
     if client_id.is_empty() || client_id.len() > 200 {
         return Err(refused());
     }
-    let app = store::apps::find(&db.pool, client_id)
+    let Some(app) = store::apps::find(&db.pool, client_id)
         .await
-        .map_err(internal)?;
-    let Some(app) = app else {
+        .map_err(internal)?
+    else {
         // Spend the same work as a real check.
-        if let Some(s) = &secret {
+        if let ClientProof::Secret(s) = &proof {
             secrets::verify(s, "");
         }
         return Err(refused());
     };
-    match (app.public_client, secret) {
-        (true, None) => {}
-        (true, Some(_)) | (false, None) => return Err(refused()),
-        (false, Some(secret)) => {
+    match (app.public_client, proof) {
+        (true, ClientProof::None) => {}
+        (true, _) | (false, ClientProof::None) => return Err(refused()),
+        (false, ClientProof::Secret(secret)) => {
             let t = now();
             let stored = store::apps::secrets(&db.pool, client_id)
                 .await
@@ -63,6 +73,31 @@ pub async fn authenticate(
                 store::apps::touch_secret(&db.pool, &matched.id, t, LAST_USED_GRANULARITY)
                     .await
                     .map_err(internal)?;
+            }
+        }
+        (false, ClientProof::Assertion(assertion)) => {
+            let keys = app.public_keys.as_deref().ok_or_else(refused)?;
+            let token_endpoint = format!("{}{TOKEN_PATH}", ctx.url);
+            let t = now();
+            let a = assertions::verify(&assertion, keys, client_id, &[ctx.url, &token_endpoint], t)
+                .map_err(|m| OAuthError::InvalidClient(format!("client assertion refused: {m}")))?;
+            if a.sub != client_id {
+                return Err(OAuthError::InvalidClient(
+                    "the client assertion's sub must be the client id".into(),
+                ));
+            }
+            let replay_key = format!("client:{client_id}:{}", a.jti);
+            if !store::tokens::use_jti(
+                &db.pool,
+                &replay_key,
+                a.exp + assertions::LEEWAY_SECS as i64,
+            )
+            .await
+            .map_err(internal)?
+            {
+                return Err(OAuthError::InvalidClient(
+                    "the client assertion was already used".into(),
+                ));
             }
         }
     }

@@ -52,23 +52,51 @@ impl OAuthError {
     }
 }
 
+/// The scopes a request names, parsed; `None` when it names none.
+fn requested_scopes(requested: Option<&str>) -> Result<Option<ScopeSet>, OAuthError> {
+    match requested.filter(|r| !r.trim().is_empty()) {
+        None => Ok(None),
+        Some(r) => ScopeSet::parse([r])
+            .map(Some)
+            .map_err(|e| OAuthError::InvalidScope(e.message)),
+    }
+}
+
+/// The requested scopes when every one of them is in `within` (all of `within` when none
+/// are requested); otherwise `invalid_scope` naming the first one outside.
+fn scopes_within(
+    requested: Option<&str>,
+    within: &ScopeSet,
+    outside: impl Fn(&str) -> String,
+) -> Result<ScopeSet, OAuthError> {
+    let Some(set) = requested_scopes(requested)? else {
+        return Ok(within.clone());
+    };
+    if let Some(extra) = set.iter().find(|s| !within.contains(s.as_str())) {
+        return Err(OAuthError::InvalidScope(outside(extra.as_str())));
+    }
+    Ok(set)
+}
+
 /// The scopes granted to a client-credentials request: all the app's scopes when none are
 /// requested; otherwise the requested ones, which must all be allowed.
 pub fn client_credentials_scopes(
     requested: Option<&str>,
     allowed: &ScopeSet,
 ) -> Result<ScopeSet, OAuthError> {
-    let Some(requested) = requested.filter(|r| !r.trim().is_empty()) else {
-        return Ok(allowed.clone());
-    };
-    let set = ScopeSet::parse([requested]).map_err(|e| OAuthError::InvalidScope(e.message))?;
-    if let Some(extra) = set.iter().find(|s| !allowed.contains(s.as_str())) {
-        return Err(OAuthError::InvalidScope(format!(
-            "the client is not allowed the scope {}",
-            extra.as_str()
-        )));
-    }
-    Ok(set)
+    scopes_within(requested, allowed, |s| {
+        format!("the client is not allowed the scope {s}")
+    })
+}
+
+/// A narrower scope on refresh: every requested scope must be in the grant.
+pub fn narrowed_scopes(
+    requested: Option<&str>,
+    granted: &ScopeSet,
+) -> Result<ScopeSet, OAuthError> {
+    scopes_within(requested, granted, |s| {
+        format!("{s} was not granted; a refresh may only narrow the scope")
+    })
 }
 
 /// The scopes granted to a user grant: requested ∩ allowed (all allowed when none are
@@ -77,10 +105,9 @@ pub fn user_grant_scopes(
     requested: Option<&str>,
     allowed: &ScopeSet,
 ) -> Result<ScopeSet, OAuthError> {
-    let Some(requested) = requested.filter(|r| !r.trim().is_empty()) else {
+    let Some(set) = requested_scopes(requested)? else {
         return Ok(allowed.clone());
     };
-    let set = ScopeSet::parse([requested]).map_err(|e| OAuthError::InvalidScope(e.message))?;
     let granted = set.intersect(allowed);
     if granted.is_empty() {
         return Err(OAuthError::InvalidScope(
@@ -88,24 +115,6 @@ pub fn user_grant_scopes(
         ));
     }
     Ok(granted)
-}
-
-/// A narrower scope on refresh: every requested scope must be in the grant.
-pub fn narrowed_scopes(
-    requested: Option<&str>,
-    granted: &ScopeSet,
-) -> Result<ScopeSet, OAuthError> {
-    let Some(requested) = requested.filter(|r| !r.trim().is_empty()) else {
-        return Ok(granted.clone());
-    };
-    let set = ScopeSet::parse([requested]).map_err(|e| OAuthError::InvalidScope(e.message))?;
-    if let Some(extra) = set.iter().find(|s| !granted.contains(s.as_str())) {
-        return Err(OAuthError::InvalidScope(format!(
-            "{} was not granted; a refresh may only narrow the scope",
-            extra.as_str()
-        )));
-    }
-    Ok(set)
 }
 
 /// The organization a user acts in through an on-behalf-of-user app: the app's own

@@ -9,7 +9,9 @@ use secrecy::SecretString;
 
 use super::params::Params;
 use crate::domain::oauth::OAuthError;
-use crate::services::tokens::ClientProof;
+use crate::services::tokens::{self, ClientProof, Issuer};
+use crate::store::apps::AppRow;
+use axum::body::Bytes;
 
 pub struct Presented {
     pub client_id: String,
@@ -33,6 +35,18 @@ fn form_decode(s: &str) -> String {
         .next()
         .map(|(_, v)| v.into_owned())
         .unwrap_or_default()
+}
+
+/// Parses the body and authenticates the client that sent it.
+pub async fn authenticated(
+    ctx: &Issuer<'_>,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<(Params, AppRow), OAuthError> {
+    let params = Params::from_body(headers, body)?;
+    let presented = presented(headers, &params)?;
+    let app = tokens::authenticate(ctx, &presented.client_id, presented.proof).await?;
+    Ok((params, app))
 }
 
 pub fn presented(headers: &HeaderMap, params: &Params) -> Result<Presented, OAuthError> {
@@ -111,7 +125,6 @@ pub fn presented(headers: &HeaderMap, params: &Params) -> Result<Presented, OAut
 #[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
-    use axum::body::Bytes;
     use secrecy::ExposeSecret;
 
     fn params(body: &str) -> Params {

@@ -8,29 +8,40 @@ use http::HeaderMap;
 
 use super::client_auth;
 use super::errors::{OAuthReply, no_store};
-use super::params::Params;
 use crate::domain::oauth::OAuthError;
 use crate::server::AppState;
 use crate::services::tokens;
 use crate::store::apps::AppRow;
 
-/// The parameters and the authenticated client of an introspection or revocation request.
-async fn authenticated(
+/// Authenticates the client, then runs `action` on the `token` parameter; RFC 6749 errors
+/// otherwise. Every answer is `no-store`.
+async fn with_token<T, F>(
     state: &AppState,
     headers: &HeaderMap,
     body: &Bytes,
-) -> Result<(Params, AppRow), OAuthError> {
-    let params = Params::from_body(headers, body)?;
-    let presented = client_auth::presented(headers, &params)?;
+    action: F,
+) -> Response
+where
+    T: IntoResponse,
+    F: AsyncFnOnce(&tokens::Issuer<'_>, &AppRow, &str) -> Result<T, OAuthError>,
+{
     let ring = state.key_ring();
     let ctx = tokens::Issuer {
         db: &state.db,
         ring: &ring,
         url: &state.settings.issuer,
     };
-    let app = tokens::authenticate(&ctx, &presented.client_id, presented.proof).await?;
-    params.require("token")?;
-    Ok((params, app))
+    let result = async {
+        let (params, app) = client_auth::authenticated(&ctx, headers, body).await?;
+        action(&ctx, &app, params.require("token")?).await
+    }
+    .await;
+    let mut res = match result {
+        Ok(answer) => answer.into_response(),
+        Err(e) => return OAuthReply(e).into_response(),
+    };
+    no_store(&mut res);
+    res
 }
 
 pub async fn introspect(
@@ -38,53 +49,15 @@ pub async fn introspect(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let result = async {
-        let (params, app) = authenticated(&state, &headers, &body).await?;
-        let token = params.require("token")?;
-        tokens::introspect(
-            &tokens::Issuer {
-                db: &state.db,
-                ring: &state.key_ring(),
-                url: &state.settings.issuer,
-            },
-            &app,
-            token,
-        )
-        .await
-    }
-    .await;
-    match result {
-        Ok(answer) => {
-            let mut res = Json(answer).into_response();
-            no_store(&mut res);
-            res
-        }
-        Err(e) => OAuthReply(e).into_response(),
-    }
+    with_token(&state, &headers, &body, async |ctx, app, token| {
+        tokens::introspect(ctx, app, token).await.map(Json)
+    })
+    .await
 }
 
 pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let result = async {
-        let (params, app) = authenticated(&state, &headers, &body).await?;
-        let token = params.require("token")?;
-        tokens::revoke(
-            &tokens::Issuer {
-                db: &state.db,
-                ring: &state.key_ring(),
-                url: &state.settings.issuer,
-            },
-            &app,
-            token,
-        )
-        .await
-    }
-    .await;
-    match result {
-        Ok(()) => {
-            let mut res = ().into_response();
-            no_store(&mut res);
-            res
-        }
-        Err(e) => OAuthReply(e).into_response(),
-    }
+    with_token(&state, &headers, &body, async |ctx, app, token| {
+        tokens::revoke(ctx, app, token).await
+    })
+    .await
 }

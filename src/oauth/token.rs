@@ -10,7 +10,6 @@ use http::HeaderMap;
 
 use super::client_auth;
 use super::errors::{OAuthReply, no_store};
-use super::params::Params;
 use crate::domain::GrantType;
 use crate::domain::oauth::OAuthError;
 use crate::server::AppState;
@@ -39,16 +38,14 @@ async fn issue(
     headers: &HeaderMap,
     body: &Bytes,
 ) -> Result<tokens::TokenResponse, OAuthError> {
-    let params = Params::from_body(headers, body)?;
-    let grant = params.require("grant_type")?;
-    let presented = client_auth::presented(headers, &params)?;
     let ring = state.key_ring();
     let ctx = tokens::Issuer {
         db: &state.db,
         ring: &ring,
         url: &state.settings.issuer,
     };
-    let app = tokens::authenticate(&ctx, &presented.client_id, presented.proof).await?;
+    let (params, app) = client_auth::authenticated(&ctx, headers, body).await?;
+    let grant = params.require("grant_type")?;
     let scope = params.get("scope");
     match GrantType::parse(grant) {
         Ok(GrantType::ClientCredentials) => tokens::client_credentials(&ring, ctx.url, &app, scope),

@@ -42,7 +42,7 @@ pub async fn authenticate(
     if client_id.is_empty() || client_id.len() > 200 {
         return Err(refused());
     }
-    let Some(app) = store::apps::find(&db.pool, client_id)
+    let Some((app, stored)) = store::apps::find_with_secrets(&db.pool, client_id)
         .await
         .map_err(internal)?
     else {
@@ -57,9 +57,6 @@ pub async fn authenticate(
         (true, _) | (false, ClientProof::None) => return Err(refused()),
         (false, ClientProof::Secret(secret)) => {
             let t = now();
-            let stored = store::apps::secrets(&db.pool, client_id)
-                .await
-                .map_err(internal)?;
             let matched = stored.iter().find(|s| {
                 s.expires_at.is_none_or(|e| e > t) && secrets::verify(&secret, &s.digest)
             });

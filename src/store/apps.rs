@@ -237,6 +237,46 @@ pub async fn secrets<'c>(
     rows.iter().map(secret_from_row).collect()
 }
 
+/// An app by client id, whatever its organization, with its secrets, in one round trip
+/// (client authentication on the token endpoint).
+pub async fn find_with_secrets<'c>(
+    e: impl AnyExecutor<'c>,
+    client_id: &str,
+) -> Result<Option<(AppRow, Vec<SecretRow>)>, sqlx::Error> {
+    static QUERY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let app_cols: Vec<String> = APP_COLS
+            .split(',')
+            .map(|c| format!("a.{}", c.trim()))
+            .collect();
+        format!(
+            "SELECT {}, s.id AS s_id, s.digest AS s_digest, s.hint AS s_hint, s.created_at AS s_created_at, \
+             s.expires_at AS s_expires_at, s.last_used_at AS s_last_used_at \
+             FROM apps a LEFT JOIN client_secrets s ON s.client_id = a.client_id WHERE a.client_id = $1",
+            app_cols.join(", ")
+        )
+    });
+    let rows = sqlx::query(&QUERY).bind(client_id).fetch_all(e).await?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let app = app_from_row(first)?;
+    let mut secrets = Vec::new();
+    for r in &rows {
+        if let Some(id) = r.try_get::<Option<String>, _>("s_id")? {
+            secrets.push(SecretRow {
+                id,
+                client_id: app.client_id.clone(),
+                digest: r.try_get("s_digest")?,
+                hint: r.try_get("s_hint")?,
+                created_at: r.try_get("s_created_at")?,
+                expires_at: r.try_get("s_expires_at")?,
+                last_used_at: r.try_get("s_last_used_at")?,
+            });
+        }
+    }
+    Ok(Some((app, secrets)))
+}
+
 pub async fn delete_secret<'c>(
     e: impl AnyExecutor<'c>,
     client_id: &str,

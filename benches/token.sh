@@ -2,7 +2,8 @@
 # Benchmark: client_credentials token requests per second, Latchkey beside the reference
 # peer node-oidc-provider, on this machine, alternating three runs each (the machine is noisy).
 # Prints one line per run and the medians. Needs: wrk (Debian), node/npm, a release build.
-#   bash benches/token.sh            # 32 connections, 10 s per run
+#   bash benches/token.sh                    # SQLite, 32 connections, 10 s per run
+#   BENCH_DB=postgres bash benches/token.sh  # the same on PostgreSQL at 127.0.0.1:5432
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -16,8 +17,13 @@ cargo build --release --bin latchkey >/dev/null
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
-# Latchkey on SQLite, one own-behalf app.
+# Latchkey on SQLite (or PostgreSQL), one own-behalf app.
 export LATCHKEY_DATA_DIR="$work/data" LATCHKEY_BIND=127.0.0.1:3998 LATCHKEY_ISSUER=http://127.0.0.1:3998
+if [ "${BENCH_DB:-sqlite}" = postgres ]; then
+  psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE IF EXISTS lk_bench" -c "CREATE DATABASE lk_bench" >/dev/null
+  export LATCHKEY_DATABASE_URL=postgres://postgres@127.0.0.1:5432/lk_bench
+  export LATCHKEY_MASTER_KEY=$(head -c 32 /dev/urandom | base64 -w0)
+fi
 export LATCHKEY_ADMIN_PASSWORD="bench admin password"
 bin=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/latchkey
 org=$("$bin" org create --name Bench | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
@@ -25,6 +31,7 @@ app=$("$bin" app create --org "$org" --name bench --kind own-behalf --grant-type
 id=$(echo "$app" | python3 -c 'import json,sys; print(json.load(sys.stdin)["client_id"])')
 secret=$(echo "$app" | python3 -c 'import json,sys; print(json.load(sys.stdin)["client_secret"])')
 RUST_LOG=warn "$bin" serve 2>"$work/latchkey.log" &
+server_pid=$!
 # The peer.
 cp -r "$PEER_DIR" "$work/peer"
 (cd "$work/peer" && npm ci --no-audit --no-fund >/dev/null 2>&1)
@@ -42,12 +49,15 @@ curl -sf -H "Authorization: Basic $peer_auth" -d 'grant_type=client_credentials&
 run() { # name auth body url
   CC_AUTH=$2 CC_BODY=$3 wrk -t1 -c"$CONNS" -d"${SECS}s" -s "$PEER_DIR/cc.lua" "$4" | grep '^rps=' | sed "s/^/$1 /"
 }
+rss() { awk -v k="$1" '$1 == k":" { printf "%.1f MiB", $2 / 1024 }' "/proc/$server_pid/status"; }
+echo "latchkey idle RSS: $(rss VmRSS)"
 results="$work/results"
 for i in $(seq 1 "$RUNS"); do
   run latchkey "$lk_auth" 'grant_type=client_credentials' http://127.0.0.1:3998/oauth2/token | tee -a "$results"
   run node-oidc-provider "$peer_auth" 'grant_type=client_credentials&scope=read' http://127.0.0.1:3999/token | tee -a "$results"
 done
-echo "medians over $RUNS runs, $CONNS connections, ${SECS}s each (ES256 JWT access tokens, client_secret_basic):"
+echo "latchkey RSS after the runs: $(rss VmRSS), peak: $(rss VmHWM)"
+echo "medians over $RUNS runs, $CONNS connections, ${SECS}s each, ${BENCH_DB:-sqlite} (ES256 JWT access tokens, client_secret_basic):"
 for name in latchkey node-oidc-provider; do
   grep "^$name " "$results" | python3 -c '
 import sys, statistics, re

@@ -9,7 +9,7 @@ pub mod login;
 pub mod session;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{MetaTags, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
@@ -23,6 +23,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <link rel="stylesheet" id="leptos" href="/pkg/latchkey.css"/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -39,8 +40,6 @@ pub fn App() -> impl IntoView {
     // Async: each page is sent complete, so it reads well without JavaScript.
     let ssr = SsrMode::Async;
     view! {
-        <Stylesheet id="leptos" href="/pkg/latchkey.css"/>
-        <Title text="Latchkey"/>
         <Router>
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=login::HomePage ssr=ssr.clone()/>

@@ -111,9 +111,10 @@ async fn metadata_and_jwks(b: Backend) {
     assert_eq!(
         meta["grant_types_supported"],
         serde_json::json!([
+            "authorization_code",
+            "refresh_token",
             "client_credentials",
             "password",
-            "refresh_token",
             "urn:ietf:params:oauth:grant-type:jwt-bearer"
         ])
     );
@@ -856,7 +857,10 @@ async fn jwt_bearer_grant(b: Backend) {
     let input = AppInput {
         name: "Backend".into(),
         kind: "on-behalf-of-user".into(),
-        grant_types: vec!["urn:ietf:params:oauth:grant-type:jwt-bearer".into()],
+        grant_types: vec![
+            "urn:ietf:params:oauth:grant-type:jwt-bearer".into(),
+            "refresh_token".into(),
+        ],
         scopes: vec!["email offline_access read:apps".into()],
         ..Default::default()
     };

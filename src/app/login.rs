@@ -2,6 +2,7 @@
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_query_map;
 
@@ -93,23 +94,40 @@ pub fn LoginPage() -> impl IntoView {
 fn LoginForm() -> impl IntoView {
     let ctx = use_context::<PageCtx>();
     let query = use_query_map();
-    let next = safe_next(&query.with_untracked(|q| q.get("next").unwrap_or_default()));
-    if ctx.as_ref().is_some_and(|c| c.me.is_some()) {
+    let (next, reauth, hint) = query.with_untracked(|q| {
+        (
+            safe_next(&q.get("next").unwrap_or_default()),
+            q.get("reauth").is_some(),
+            q.get("login_hint").unwrap_or_default(),
+        )
+    });
+    // An app asked for a fresh sign-in (`prompt=login`, `max_age`): show the form anyway.
+    if ctx.as_ref().is_some_and(|c| c.me.is_some()) && !reauth {
         return view! { <Redirect path=next/> }.into_any();
     }
     let action = ServerAction::<Login>::new();
     let error = form_error(action.value());
+    // After sign-in an authorization request goes on at a protocol endpoint, not a page:
+    // a plain post lets the browser follow that redirect itself.
+    let plain = next.starts_with("/oauth2/");
+    let fields = move || {
+        view! {
+            <Csrf/>
+            <input type="hidden" name="next" value=next.clone()/>
+            <label>"E-mail" <input type="email" name="email" required autocomplete="username" maxlength="254" value=hint.clone()/></label>
+            <label>"Password" <input type="password" name="password" required autocomplete="current-password" maxlength="1024"/></label>
+            <button type="submit" class="primary">"Sign in"</button>
+        }
+    };
     view! {
         <div class="card narrow">
             <h1>"Sign in to Latchkey"</h1>
             <FormError error/>
-            <ActionForm action>
-                <Csrf/>
-                <input type="hidden" name="next" value=next/>
-                <label>"E-mail" <input type="email" name="email" required autocomplete="username" maxlength="254"/></label>
-                <label>"Password" <input type="password" name="password" required autocomplete="current-password" maxlength="1024"/></label>
-                <button type="submit" class="primary">"Sign in"</button>
-            </ActionForm>
+            {if plain {
+                view! { <form method="post" action=Login::url()>{fields()}</form> }.into_any()
+            } else {
+                view! { <ActionForm action>{fields()}</ActionForm> }.into_any()
+            }}
         </div>
     }
     .into_any()

@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod components;
+pub mod consent;
 pub mod error;
 pub mod login;
 pub mod session;
@@ -44,6 +45,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=login::HomePage ssr=ssr.clone()/>
                 <Route path=path!("/login") view=login::LoginPage ssr=ssr.clone()/>
+                <Route path=path!("/consent") view=consent::ConsentPage ssr=ssr.clone()/>
                 <Route path=path!("/admin") view=admin::apps::AppsPage ssr=ssr.clone()/>
                 <Route path=path!("/admin/apps/new") view=admin::apps::NewAppPage ssr=ssr.clone()/>
                 <Route path=path!("/admin/apps/:id") view=admin::app_detail::AppDetailPage ssr=ssr.clone()/>

@@ -3,6 +3,7 @@
 pub mod assertions;
 pub mod master_key;
 pub mod password;
+pub mod pkce;
 pub mod public_keys;
 pub mod secrets;
 pub mod signing;

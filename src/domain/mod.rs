@@ -3,6 +3,7 @@
 //! can only hold a valid value.
 
 pub mod app;
+pub mod authorize;
 pub mod email;
 pub mod errors;
 pub mod oauth;

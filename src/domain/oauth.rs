@@ -4,6 +4,7 @@ use super::{Audience, ScopeSet};
 
 /// Where the token endpoint lives, under the issuer.
 pub const TOKEN_PATH: &str = "/oauth2/token";
+pub const AUTHORIZE_PATH: &str = "/oauth2/authorize";
 
 /// An error of the token endpoint, with a description safe to show to the client.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,6 +15,12 @@ pub enum OAuthError {
     UnauthorizedClient(String),
     UnsupportedGrantType(String),
     InvalidScope(String),
+    /// Errors of the authorization endpoint, sent back to the client's redirect URI.
+    AccessDenied(String),
+    UnsupportedResponseType(String),
+    LoginRequired(String),
+    ConsentRequired(String),
+    RequestNotSupported(String),
     ServerError,
 }
 
@@ -26,6 +33,11 @@ impl OAuthError {
             OAuthError::UnauthorizedClient(_) => "unauthorized_client",
             OAuthError::UnsupportedGrantType(_) => "unsupported_grant_type",
             OAuthError::InvalidScope(_) => "invalid_scope",
+            OAuthError::AccessDenied(_) => "access_denied",
+            OAuthError::UnsupportedResponseType(_) => "unsupported_response_type",
+            OAuthError::LoginRequired(_) => "login_required",
+            OAuthError::ConsentRequired(_) => "consent_required",
+            OAuthError::RequestNotSupported(_) => "request_not_supported",
             OAuthError::ServerError => "server_error",
         }
     }
@@ -37,7 +49,12 @@ impl OAuthError {
             | OAuthError::InvalidGrant(d)
             | OAuthError::UnauthorizedClient(d)
             | OAuthError::UnsupportedGrantType(d)
-            | OAuthError::InvalidScope(d) => d,
+            | OAuthError::InvalidScope(d)
+            | OAuthError::AccessDenied(d)
+            | OAuthError::UnsupportedResponseType(d)
+            | OAuthError::LoginRequired(d)
+            | OAuthError::ConsentRequired(d)
+            | OAuthError::RequestNotSupported(d) => d,
             OAuthError::ServerError => "the server could not complete the request",
         }
     }

@@ -6,29 +6,58 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, header};
 use serde_json::json;
 
-use super::{INTROSPECT_PATH, JWKS_PATH, REVOKE_PATH, TOKEN_PATH};
+use super::{
+    AUTHORIZE_PATH, INTROSPECT_PATH, JWKS_PATH, LOGOUT_PATH, REVOKE_PATH, TOKEN_PATH, USERINFO_PATH,
+};
 use crate::domain::GrantType;
 use crate::domain::scope::CATALOGUE;
 use crate::server::AppState;
 
-/// Exactly what is implemented: the token grants so far, introspection and revocation.
-pub async fn authorization_server(State(state): State<AppState>) -> Response {
-    let issuer = &state.settings.issuer;
-    Json(json!({
+/// RFC 8414 metadata: exactly what is implemented.
+fn metadata(issuer: &str) -> serde_json::Value {
+    json!({
         "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}{AUTHORIZE_PATH}"),
         "token_endpoint": format!("{issuer}{TOKEN_PATH}"),
         "jwks_uri": format!("{issuer}{JWKS_PATH}"),
         "introspection_endpoint": format!("{issuer}{INTROSPECT_PATH}"),
-        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
         "revocation_endpoint": format!("{issuer}{REVOKE_PATH}"),
-        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "grant_types_supported": ["client_credentials", "password", "refresh_token", GrantType::JwtBearer.as_str()],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", "password", GrantType::JwtBearer.as_str()],
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
         "token_endpoint_auth_signing_alg_values_supported": ["ES256", "ES384", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "EdDSA"],
         "scopes_supported": CATALOGUE.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
-        "response_types_supported": [],
-    }))
-    .into_response()
+        "authorization_response_iss_parameter_supported": true,
+    })
+}
+
+pub async fn authorization_server(State(state): State<AppState>) -> Response {
+    Json(metadata(&state.settings.issuer)).into_response()
+}
+
+/// OpenID Connect Discovery 1.0: the RFC 8414 document plus the OpenID Provider fields.
+pub async fn openid_configuration(State(state): State<AppState>) -> Response {
+    let issuer = &state.settings.issuer;
+    let mut doc = metadata(issuer);
+    let extra = json!({
+        "userinfo_endpoint": format!("{issuer}{USERINFO_PATH}"),
+        "end_session_endpoint": format!("{issuer}{LOGOUT_PATH}"),
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["ES256"],
+        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "azp", "name", "email", "email_verified"],
+        "prompt_values_supported": ["none", "login", "consent"],
+        "claims_parameter_supported": false,
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
+    });
+    if let (Some(d), Some(e)) = (doc.as_object_mut(), extra.as_object()) {
+        d.extend(e.clone());
+    }
+    Json(doc).into_response()
 }
 
 pub async fn jwks(State(state): State<AppState>) -> Response {

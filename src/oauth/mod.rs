@@ -1,11 +1,14 @@
 //! Protocol endpoints: plain axum handlers with one error type that renders RFC 6749 JSON.
 
+pub mod authorize;
 pub mod client_auth;
 pub mod errors;
 pub mod introspect;
+pub mod logout;
 pub mod metadata;
 pub mod params;
 pub mod token;
+pub mod userinfo;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -14,13 +17,31 @@ use tower_http::cors::{Any, CorsLayer};
 
 use crate::server::AppState;
 
-pub use crate::domain::oauth::TOKEN_PATH;
+pub use crate::domain::oauth::{AUTHORIZE_PATH, TOKEN_PATH};
+pub use crate::services::authorize::RESUME_PATH;
+pub use logout::LOGOUT_PATH;
+pub const USERINFO_PATH: &str = "/oauth2/userinfo";
 pub const JWKS_PATH: &str = "/oauth2/jwks";
 pub const INTROSPECT_PATH: &str = "/oauth2/introspect";
 pub const REVOKE_PATH: &str = "/oauth2/revoke";
 
-/// The protocol routes, callable from browser apps of any origin (no cookies involved).
+/// The protocol routes: the browser-facing ones (authorization, logout), then the ones
+/// browser apps of any origin may call (no cookies involved).
 pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            AUTHORIZE_PATH,
+            get(authorize::get_authorize).post(authorize::post_authorize),
+        )
+        .route(RESUME_PATH, get(authorize::resume))
+        .route(
+            LOGOUT_PATH,
+            get(logout::end_session).post(logout::end_session),
+        )
+        .merge(cross_origin_routes())
+}
+
+fn cross_origin_routes() -> Router<AppState> {
     let cors = CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([Method::GET, Method::POST])
@@ -34,7 +55,15 @@ pub fn routes() -> Router<AppState> {
             "/.well-known/oauth-authorization-server",
             get(metadata::authorization_server),
         )
+        .route(
+            "/.well-known/openid-configuration",
+            get(metadata::openid_configuration),
+        )
         .route(JWKS_PATH, get(metadata::jwks))
+        .route(
+            USERINFO_PATH,
+            get(userinfo::userinfo).post(userinfo::userinfo),
+        )
         .route(TOKEN_PATH, post(token::token))
         .route(INTROSPECT_PATH, post(introspect::introspect))
         .route(REVOKE_PATH, post(introspect::revoke))

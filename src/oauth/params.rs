@@ -40,6 +40,15 @@ impl Params {
         Ok(())
     }
 
+    /// Parses form-encoded pairs (a query string or a form body).
+    pub fn from_form(raw: &[u8]) -> Result<Self, OAuthError> {
+        let mut params = Params::default();
+        for (k, v) in url::form_urlencoded::parse(raw) {
+            params.insert(k.into_owned(), v.into_owned())?;
+        }
+        Ok(params)
+    }
+
     /// Parses a form-encoded body, or a JSON object of strings.
     pub fn from_body(headers: &HeaderMap, body: &Bytes) -> Result<Self, OAuthError> {
         let content_type = headers
@@ -54,11 +63,7 @@ impl Params {
             .to_ascii_lowercase();
         let mut params = Params::default();
         match mime.as_str() {
-            "application/x-www-form-urlencoded" => {
-                for (k, v) in url::form_urlencoded::parse(body) {
-                    params.insert(k.into_owned(), v.into_owned())?;
-                }
-            }
+            "application/x-www-form-urlencoded" => return Self::from_form(body),
             "application/json" => {
                 let doc: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(body)
                     .map_err(|_| {

@@ -65,6 +65,11 @@ async fn issue(
         Ok(GrantType::JwtBearer) => {
             tokens::jwt_bearer(&ctx, &app, params.require("assertion")?, scope).await
         }
+        Ok(GrantType::AuthorizationCode) => {
+            let code = params.require("code")?;
+            let verifier = params.require("code_verifier")?;
+            tokens::authorization_code(&ctx, &app, code, params.get("redirect_uri"), verifier).await
+        }
         Ok(GrantType::RefreshToken) => {
             tokens::refresh(&ctx, &app, params.require("refresh_token")?, scope).await
         }

@@ -45,7 +45,8 @@ pub async fn serve(
         .map_err(|e| format!("server error: {e}"))
 }
 
-/// Deletes expired sessions, revocations of expired tokens and expired assertion ids, hourly.
+/// Deletes expired sessions, revocations of expired tokens, assertion ids, pending
+/// authorization requests and codes, hourly.
 fn spawn_purge(db: Db) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
@@ -60,6 +61,9 @@ fn spawn_purge(db: Db) {
             }
             if let Err(e) = crate::store::tokens::purge_used_jtis(&db.pool, now).await {
                 tracing::warn!(error = %e, "used-jti purge failed");
+            }
+            if let Err(e) = crate::store::authz::purge_expired(&db.pool, now).await {
+                tracing::warn!(error = %e, "authorization request purge failed");
             }
         }
     });

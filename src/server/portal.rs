@@ -20,6 +20,8 @@ use crate::store;
 
 pub const USER_ID: &str = "user_id";
 pub const ORG_ID: &str = "org_id";
+/// When the session's user signed in (OpenID Connect `auth_time`).
+pub const AUTH_TIME: &str = "auth_time";
 const CSRF: &str = "csrf";
 const NEW_SECRET: &str = "new_secret";
 
@@ -250,7 +252,21 @@ pub async fn start_session(session: &Session, user_id: &str, org_id: &str) -> Re
     session.cycle_id().await.map_err(internal)?;
     session.remove::<String>(CSRF).await.map_err(internal)?;
     session.insert(USER_ID, user_id).await.map_err(internal)?;
+    session
+        .insert(AUTH_TIME, services::now())
+        .await
+        .map_err(internal)?;
     session.insert(ORG_ID, org_id).await.map_err(internal)
+}
+
+/// The signed-in user as the authorization endpoint sees them, with their sign-in time.
+pub async fn visitor(state: &AppState, session: &Session) -> Option<services::authorize::Visitor> {
+    let me = signed_in(state, session).await.ok()??;
+    let auth_time = session.get::<i64>(AUTH_TIME).await.ok().flatten();
+    Some(services::authorize::Visitor {
+        user_id: me.user_id,
+        auth_time,
+    })
 }
 
 pub async fn end_session(session: &Session) -> Result<(), AppError> {

@@ -139,6 +139,8 @@ pub struct TokenResponse {
     pub scope: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
 }
 
 /// Who a token is for: the app itself (client credentials) or a user under a grant.
@@ -172,11 +174,12 @@ fn access_token(
         gid: subject.gid,
     };
     Ok(TokenResponse {
-        access_token: sign(ring, t, &claims)?,
+        access_token: sign(ring, t, "at+jwt", &claims)?,
         token_type: "Bearer",
         expires_in: app.access_token_ttl,
         scope: scopes,
         refresh_token: None,
+        id_token: None,
     })
 }
 
@@ -328,27 +331,32 @@ async fn start_grant(
         grant_type: grant_type.as_str().into(),
         created_at: now(),
         revoked_at: None,
+        auth_time: None,
     };
     store::grants::insert(&db.pool, &grant)
         .await
         .map_err(internal)?;
-    issue_for_grant(
-        ctx,
-        app,
-        &grant,
-        scopes.to_space_separated(),
-        scopes.contains("offline_access"),
-    )
-    .await
+    issue_for_grant(ctx, app, &grant, scopes.to_space_separated(), None).await
 }
 
-/// An access token under `grant`, and a new refresh token when `with_refresh`.
+/// Whether a grant of `scopes` gets a refresh token: `offline_access` was granted and the
+/// app may use the refresh grant.
+fn with_refresh(app: &AppRow, scopes: &str) -> bool {
+    scopes.split(' ').any(|s| s == "offline_access")
+        && app
+            .grant_types
+            .split_whitespace()
+            .any(|g| g == GrantType::RefreshToken.as_str())
+}
+
+/// The tokens of a grant: an access token; a new refresh token with `offline_access`; an
+/// ID token with `openid` (`nonce` from the authorization request).
 async fn issue_for_grant(
     ctx: &Issuer<'_>,
     app: &AppRow,
     grant: &GrantRow,
     scopes: String,
-    with_refresh: bool,
+    nonce: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     let (db, ring, issuer) = (ctx.db, ctx.ring, ctx.url);
     let subject = Subject {
@@ -356,8 +364,13 @@ async fn issue_for_grant(
         org_id: &grant.org_id,
         gid: Some(&grant.id),
     };
+    let refresh = with_refresh(app, &grant.scopes);
+    let openid = scopes.split(' ').any(|s| s == "openid");
     let mut answer = access_token(ring, issuer, app, subject, scopes)?;
-    if with_refresh {
+    if openid {
+        answer.id_token = Some(id_token(ctx, app, grant, &answer, nonce).await?);
+    }
+    if refresh {
         let value = format!("lkr_{}", random_token(32));
         let t = now();
         let row = RefreshRow {
@@ -374,6 +387,139 @@ async fn issue_for_grant(
         answer.refresh_token = Some(value);
     }
     Ok(answer)
+}
+
+/// Claims of an ID token (OpenID Connect Core §2), with the user's claims by scope.
+#[derive(Debug, Serialize)]
+struct IdClaims<'a> {
+    iss: &'a str,
+    sub: &'a str,
+    aud: &'a str,
+    azp: &'a str,
+    exp: i64,
+    iat: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auth_time: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nonce: Option<&'a str>,
+    at_hash: String,
+    #[serde(flatten)]
+    user: UserClaims,
+}
+
+/// What OpenID Connect says about the user (ID token and userinfo), by scope.
+#[derive(Debug, Serialize)]
+pub struct UserClaims {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
+}
+
+async fn user_claims(db: &Db, user_id: &str, scopes: &str) -> Result<UserClaims, OAuthError> {
+    let has = |s: &str| scopes.split(' ').any(|x| x == s);
+    let user = store::users::get(&db.pool, user_id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| OAuthError::InvalidGrant("the user no longer exists".into()))?;
+    Ok(UserClaims {
+        name: has("profile").then_some(user.name),
+        // Addresses are entered by admins, not proven by the user.
+        email_verified: has("email").then_some(false),
+        email: has("email").then_some(user.email),
+    })
+}
+
+async fn id_token(
+    ctx: &Issuer<'_>,
+    app: &AppRow,
+    grant: &GrantRow,
+    answer: &TokenResponse,
+    nonce: Option<&str>,
+) -> Result<String, OAuthError> {
+    let t = now();
+    let claims = IdClaims {
+        iss: ctx.url,
+        sub: &grant.user_id,
+        aud: &app.client_id,
+        azp: &app.client_id,
+        exp: t + app.access_token_ttl,
+        iat: t,
+        auth_time: grant.auth_time,
+        nonce,
+        at_hash: crate::crypto::pkce::at_hash(&answer.access_token),
+        user: user_claims(ctx.db, &grant.user_id, &answer.scope).await?,
+    };
+    sign(ctx.ring, t, "JWT", &claims)
+}
+
+/// The authorization code grant: the code is single use, 60 seconds, bound to the client,
+/// the redirect URI and the PKCE verifier. A code presented twice revokes its grant, and
+/// so every token issued from it.
+pub async fn authorization_code(
+    ctx: &Issuer<'_>,
+    app: &AppRow,
+    code: &str,
+    redirect_uri: Option<&str>,
+    verifier: &str,
+) -> Result<TokenResponse, OAuthError> {
+    let db = ctx.db;
+    may_use(app, AppKind::OnBehalfOfUser, GrantType::AuthorizationCode)?;
+    let invalid = |m: &str| OAuthError::InvalidGrant(m.into());
+    let expired = || invalid("the code is invalid, expired or already used");
+    let digest = secrets::digest(code);
+    let row = store::authz::find_code(&db.pool, &digest)
+        .await
+        .map_err(internal)?
+        .ok_or_else(expired)?;
+    let t = now();
+    if !store::authz::use_code(&db.pool, &digest, t)
+        .await
+        .map_err(internal)?
+    {
+        store::grants::revoke(&db.pool, &row.grant_id, t)
+            .await
+            .map_err(internal)?;
+        tracing::warn!(grant = %row.grant_id, client = %app.client_id, "authorization code replayed; grant revoked");
+        return Err(expired());
+    }
+    if row.client_id != app.client_id || row.expires_at <= t {
+        return Err(expired());
+    }
+    match redirect_uri {
+        Some(r) if r != row.redirect_uri => {
+            return Err(invalid(
+                "redirect_uri differs from the authorization request's",
+            ));
+        }
+        None if app.redirect_uris.split_whitespace().count() != 1 => {
+            return Err(OAuthError::InvalidRequest(
+                "the redirect_uri parameter is missing".into(),
+            ));
+        }
+        _ => {}
+    }
+    if !crate::crypto::pkce::verify(verifier, &row.code_challenge) {
+        return Err(invalid(
+            "the code_verifier does not match the code_challenge",
+        ));
+    }
+    let grant = store::grants::get(&db.pool, &row.grant_id)
+        .await
+        .map_err(internal)?
+        .filter(|g| g.revoked_at.is_none())
+        .ok_or_else(expired)?;
+    if store::users::member(&db.pool, &grant.org_id, &grant.user_id)
+        .await
+        .map_err(internal)?
+        .is_none()
+    {
+        return Err(expired());
+    }
+    let scopes = grant.scopes.clone();
+    issue_for_grant(ctx, app, &grant, scopes, row.nonce.as_deref()).await
 }
 
 /// The refresh grant: single use; each use returns a new refresh token. A refresh token
@@ -424,16 +570,17 @@ pub async fn refresh(
     {
         return Err(invalid());
     }
-    issue_for_grant(ctx, app, &grant, scopes.to_space_separated(), true).await
+    issue_for_grant(ctx, app, &grant, scopes.to_space_separated(), None).await
 }
 
-/// Signs access-token claims with the ring's current key, `typ: at+jwt`.
-fn sign(ring: &KeyRing, t: i64, claims: &impl Serialize) -> Result<String, OAuthError> {
+/// Signs claims with the ring's current key: `typ` is `at+jwt` for access tokens (RFC 9068)
+/// and `JWT` for ID tokens.
+fn sign(ring: &KeyRing, t: i64, typ: &str, claims: &impl Serialize) -> Result<String, OAuthError> {
     let key = ring
         .signing_key(t)
         .ok_or_else(|| internal("no active signing key"))?;
     let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
-    header.typ = Some("at+jwt".into());
+    header.typ = Some(typ.into());
     header.kid = Some(key.kid.clone());
     jsonwebtoken::encode(&header, claims, &key.encoding).map_err(internal)
 }
@@ -474,56 +621,92 @@ pub fn verify_access(ring: &KeyRing, issuer: &str, token: &str) -> Option<Verifi
         .map(|d| d.claims)
 }
 
-/// RFC 7662: whether a token is active, and its claims, for a confidential client of the
-/// token's own organization. Revoked tokens, tokens of disabled or deleted apps, and
-/// tokens of other organizations are inactive.
-pub async fn introspect(
+/// An access token of ours that is still good: signed by us, unexpired, not revoked, its
+/// app enabled, and (for a user token) its grant unrevoked and its user still a member.
+/// Returns its claims and the app it was issued to.
+pub async fn active(
     ctx: &Issuer<'_>,
-    caller: &AppRow,
     token: &str,
-) -> Result<serde_json::Value, OAuthError> {
-    let (db, ring, issuer) = (ctx.db, ctx.ring, ctx.url);
-    if caller.public_client {
-        return Err(OAuthError::InvalidClient(
-            "introspection needs a confidential client".into(),
-        ));
-    }
-    let inactive = serde_json::json!({ "active": false });
-    let Some(c) = verify_access(ring, issuer, token) else {
-        return Ok(inactive);
+) -> Result<Option<(VerifiedAccess, AppRow)>, OAuthError> {
+    let db = ctx.db;
+    let Some(c) = verify_access(ctx.ring, ctx.url, token) else {
+        return Ok(None);
     };
     if store::tokens::is_revoked(&db.pool, &c.jti)
         .await
         .map_err(internal)?
     {
-        return Ok(inactive);
+        return Ok(None);
     }
-    // The issuing app must still exist and be enabled; the caller must belong to the
-    // token's organization or to the app's.
-    match store::apps::find(&db.pool, &c.client_id)
+    let Some(app) = store::apps::find(&db.pool, &c.client_id)
         .await
         .map_err(internal)?
-    {
-        Some(app) if app.enabled && (caller.org_id == c.org_id || caller.org_id == app.org_id) => {}
-        _ => return Ok(inactive),
-    }
-    // A user token lives as long as its grant and the user's membership.
+        .filter(|a| a.enabled)
+    else {
+        return Ok(None);
+    };
     if let Some(gid) = &c.gid {
         let grant = store::grants::get(&db.pool, gid).await.map_err(internal)?;
         let Some(grant) = grant.filter(|g| g.revoked_at.is_none()) else {
-            return Ok(inactive);
+            return Ok(None);
         };
         if store::users::member(&db.pool, &grant.org_id, &grant.user_id)
             .await
             .map_err(internal)?
             .is_none()
         {
-            return Ok(inactive);
+            return Ok(None);
         }
     }
-    let mut answer = serde_json::to_value(&c).map_err(internal)?;
-    answer["active"] = true.into();
-    answer["token_type"] = "Bearer".into();
+    Ok(Some((c, app)))
+}
+
+/// RFC 7662: whether a token is active, and its claims, for a confidential client of the
+/// token's own organization or of the issuing app's. Anything else is inactive.
+pub async fn introspect(
+    ctx: &Issuer<'_>,
+    caller: &AppRow,
+    token: &str,
+) -> Result<serde_json::Value, OAuthError> {
+    if caller.public_client {
+        return Err(OAuthError::InvalidClient(
+            "introspection needs a confidential client".into(),
+        ));
+    }
+    match active(ctx, token).await? {
+        Some((c, app)) if caller.org_id == c.org_id || caller.org_id == app.org_id => {
+            let mut answer = serde_json::to_value(&c).map_err(internal)?;
+            answer["active"] = true.into();
+            answer["token_type"] = "Bearer".into();
+            Ok(answer)
+        }
+        _ => Ok(serde_json::json!({ "active": false })),
+    }
+}
+
+/// Why userinfo refuses a token (RFC 6750 §3.1).
+#[derive(Debug, PartialEq, Eq)]
+pub enum BearerError {
+    InvalidToken,
+    InsufficientScope,
+    Internal,
+}
+
+/// OpenID Connect userinfo: the claims of the token's user, by the token's scopes. The
+/// token must be active and carry `openid`.
+pub async fn userinfo(ctx: &Issuer<'_>, token: &str) -> Result<serde_json::Value, BearerError> {
+    let (c, _) = active(ctx, token)
+        .await
+        .map_err(|_| BearerError::Internal)?
+        .ok_or(BearerError::InvalidToken)?;
+    if c.gid.is_none() || !c.scope.split(' ').any(|s| s == "openid") {
+        return Err(BearerError::InsufficientScope);
+    }
+    let claims = user_claims(ctx.db, &c.sub, &c.scope)
+        .await
+        .map_err(|_| BearerError::InvalidToken)?;
+    let mut answer = serde_json::to_value(&claims).map_err(|_| BearerError::Internal)?;
+    answer["sub"] = c.sub.into();
     Ok(answer)
 }
 
@@ -554,4 +737,28 @@ pub async fn revoke(ctx: &Issuer<'_>, caller: &AppRow, token: &str) -> Result<()
             .map_err(internal)?;
     }
     Ok(())
+}
+
+/// The user and client of an ID token we issued, read from an `id_token_hint`: our
+/// signature and issuer are checked, its expiry is not (OIDC RP-Initiated Logout §2).
+pub fn id_token_hint(ring: &KeyRing, issuer: &str, token: &str) -> Option<(String, String)> {
+    use jsonwebtoken::{Algorithm, Validation, decode, decode_header};
+    #[derive(serde::Deserialize)]
+    struct Hint {
+        sub: String,
+        aud: String,
+    }
+    let header = decode_header(token).ok()?;
+    if header.alg != Algorithm::ES256 {
+        return None;
+    }
+    let key = ring.by_kid(header.kid.as_deref()?)?;
+    let mut v = Validation::new(Algorithm::ES256);
+    v.set_issuer(&[issuer]);
+    v.validate_exp = false;
+    v.validate_aud = false;
+    v.set_required_spec_claims(&["iss", "sub", "aud"]);
+    decode::<Hint>(token, &key.decoding, &v)
+        .ok()
+        .map(|d| (d.claims.sub, d.claims.aud))
 }

@@ -10,6 +10,8 @@ pub struct GrantRow {
     pub grant_type: String,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
+    /// When the user signed in for this grant (OIDC `auth_time`), if they did.
+    pub auth_time: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -24,8 +26,8 @@ pub struct RefreshRow {
 
 pub async fn insert<'c>(e: impl AnyExecutor<'c>, g: &GrantRow) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO grants (id, org_id, client_id, user_id, scopes, grant_type, created_at, revoked_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO grants (id, org_id, client_id, user_id, scopes, grant_type, created_at, revoked_at, auth_time) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(&g.id)
     .bind(&g.org_id)
@@ -35,6 +37,7 @@ pub async fn insert<'c>(e: impl AnyExecutor<'c>, g: &GrantRow) -> Result<(), sql
     .bind(&g.grant_type)
     .bind(g.created_at)
     .bind(g.revoked_at)
+    .bind(g.auth_time)
     .execute(e)
     .await?;
     Ok(())
@@ -42,7 +45,7 @@ pub async fn insert<'c>(e: impl AnyExecutor<'c>, g: &GrantRow) -> Result<(), sql
 
 pub async fn get<'c>(e: impl AnyExecutor<'c>, id: &str) -> Result<Option<GrantRow>, sqlx::Error> {
     let row = sqlx::query(
-        "SELECT id, org_id, client_id, user_id, scopes, grant_type, created_at, revoked_at FROM grants WHERE id = $1",
+        "SELECT id, org_id, client_id, user_id, scopes, grant_type, created_at, revoked_at, auth_time FROM grants WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(e)
@@ -57,6 +60,7 @@ pub async fn get<'c>(e: impl AnyExecutor<'c>, id: &str) -> Result<Option<GrantRo
             grant_type: r.try_get("grant_type")?,
             created_at: r.try_get("created_at")?,
             revoked_at: r.try_get("revoked_at")?,
+            auth_time: r.try_get("auth_time")?,
         })
     })
     .transpose()

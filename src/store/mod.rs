@@ -3,6 +3,7 @@
 
 pub mod apps;
 pub mod audit;
+pub mod authz;
 pub mod grants;
 pub mod keys;
 pub mod orgs;

@@ -1,0 +1,133 @@
+//! `GET|POST /oauth2/authorize` and its resumption after sign-in: the browser side of the
+//! authorization-code flow. Answers are redirects, or an error page when the client or its
+//! redirect URI is not known good (never a redirect then).
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use http::{HeaderMap, StatusCode, Uri, header};
+use tower_sessions::Session;
+
+use super::errors::no_store;
+use super::params::Params;
+use crate::server::AppState;
+use crate::server::portal;
+use crate::services::authorize::{self, Step};
+
+pub async fn get_authorize(State(state): State<AppState>, session: Session, uri: Uri) -> Response {
+    let params = Params::from_form(uri.query().unwrap_or("").as_bytes());
+    answer(&state, &session, params).await
+}
+
+pub async fn post_authorize(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !form {
+        return error_page(StatusCode::BAD_REQUEST, "The request must be form-encoded.");
+    }
+    answer(&state, &session, Params::from_form(&body)).await
+}
+
+async fn answer(
+    state: &AppState,
+    session: &Session,
+    params: Result<Params, crate::domain::oauth::OAuthError>,
+) -> Response {
+    let params = match params {
+        Ok(p) => p,
+        // A repeated or oversized parameter: nothing in the request can be trusted.
+        Err(e) => return error_page(StatusCode::BAD_REQUEST, e.description()),
+    };
+    let visitor = portal::visitor(state, session).await;
+    let step = authorize::start(
+        &state.db,
+        &state.settings.issuer,
+        |k| params.get(k),
+        visitor,
+    )
+    .await;
+    reply(step)
+}
+
+pub async fn resume(State(state): State<AppState>, session: Session, uri: Uri) -> Response {
+    let params = Params::from_form(uri.query().unwrap_or("").as_bytes()).unwrap_or_default();
+    let id = params.get("id").unwrap_or_default().to_string();
+    let visitor = portal::visitor(&state, &session).await;
+    let step = authorize::resume(&state.db, &state.settings.issuer, &id, visitor).await;
+    reply(step)
+}
+
+fn reply(step: crate::services::Result<Step>) -> Response {
+    let mut res = match step {
+        Ok(Step::Redirect(url)) => Redirect::to(&url).into_response(),
+        Ok(Step::Page(message)) => error_page(StatusCode::BAD_REQUEST, &message),
+        Err(e) => {
+            tracing::error!(error = %e, "authorization endpoint");
+            error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong on our side. Please try again.",
+            )
+        }
+    };
+    no_store(&mut res);
+    res
+}
+
+/// Escapes text for HTML.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A plain page for the browser: the authorization request cannot go back to the app.
+pub fn error_page(status: StatusCode, message: &str) -> Response {
+    page(
+        status,
+        "Cannot continue",
+        &format!(
+            "<h1>This request cannot continue</h1><p class=\"error\" role=\"alert\">{}</p>\
+             <p>Go back to the app you came from and try again.</p>",
+            escape(message)
+        ),
+    )
+}
+
+/// A complete page around `body` (already HTML), in the site's style.
+pub fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    let html = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{} · Latchkey</title><link rel=\"stylesheet\" href=\"/pkg/latchkey.css\"></head>\
+         <body><main class=\"content\"><div class=\"card narrow\">{body}</div></main></body></html>",
+        escape(title)
+    );
+    (status, Html(html)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn escapes() {
+        assert_eq!(
+            super::escape("<a href='x'>&\"</a>"),
+            "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;"
+        );
+    }
+}

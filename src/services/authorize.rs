@@ -1,0 +1,334 @@
+//! The authorization endpoint's use cases: check a request, send the user to sign in and
+//! consent where needed, and answer the client's redirect URI with a code or an error.
+//! The pending request waits in the store (the browser only carries its random id).
+
+use serde::Serialize;
+
+use super::{Error, Result, new_id, now};
+use crate::crypto::{random_token, secrets};
+use crate::domain::authorize::{
+    self, AuthorizeRequest, CODE_TTL, ClientFacts, PENDING_TTL, error_url, redirect_target,
+    response_url,
+};
+use crate::domain::oauth::{OAuthError, acting_org};
+use crate::domain::{AppKind, Audience, GrantType, Scope, ScopeSet};
+use crate::store::{self, Db, apps::AppRow, authz::CodeRow, grants::GrantRow};
+
+/// Where the sign-in page sends the browser back to, with the pending request's id.
+pub const RESUME_PATH: &str = "/oauth2/authorize/resume";
+
+/// What the browser gets next.
+#[derive(Debug, PartialEq)]
+pub enum Step {
+    /// An error page: the client or its redirect URI is not known good, so no redirect.
+    Page(String),
+    /// A redirect: to the client (code or error), the sign-in page or the consent page.
+    Redirect(String),
+}
+
+/// The browser's signed-in user, if any, and when they signed in.
+pub struct Visitor {
+    pub user_id: String,
+    pub auth_time: Option<i64>,
+}
+
+fn internal(e: impl std::fmt::Display) -> Error {
+    Error::Internal(e.to_string())
+}
+
+fn registered_uris(app: &AppRow) -> Vec<String> {
+    app.redirect_uris
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
+}
+
+/// Checks a new authorization request (its parameters read through `get`).
+pub async fn start<'p>(
+    db: &Db,
+    issuer: &str,
+    get: impl Fn(&str) -> Option<&'p str>,
+    visitor: Option<Visitor>,
+) -> Result<Step> {
+    let Some(client_id) = get("client_id") else {
+        return Ok(Step::Page("The request names no client_id.".into()));
+    };
+    let app = match store::apps::find(&db.pool, client_id).await? {
+        Some(app) if client_id.len() <= 200 => app,
+        _ => {
+            return Ok(Step::Page(
+                "No app is registered with this client_id.".into(),
+            ));
+        }
+    };
+    let redirect_uri = match redirect_target(get("redirect_uri"), &registered_uris(&app)) {
+        Ok(uri) => uri,
+        Err(message) => return Ok(Step::Page(message.into())),
+    };
+    let allowed = ScopeSet::parse([app.scopes.as_str()]).map_err(|e| internal(e.message))?;
+    let may_use_code = AppKind::parse(&app.kind).ok() == Some(AppKind::OnBehalfOfUser)
+        && app
+            .grant_types
+            .split_whitespace()
+            .any(|g| g == GrantType::AuthorizationCode.as_str());
+    let facts = ClientFacts {
+        client_id: &app.client_id,
+        enabled: app.enabled,
+        may_use_code,
+        allowed: &allowed,
+    };
+    match authorize::parse(&get, &facts, redirect_uri.clone(), now()) {
+        Ok(req) => proceed(db, issuer, &app, req, visitor, None).await,
+        Err(e) => Ok(Step::Redirect(error_url(
+            &redirect_uri,
+            get("state").filter(|s| s.len() <= 2048),
+            issuer,
+            &e,
+        ))),
+    }
+}
+
+/// The pending request `id`, if it still waits.
+async fn pending(db: &Db, id: &str) -> Result<Option<AuthorizeRequest>> {
+    if id.len() > 100 {
+        return Ok(None);
+    }
+    let Some(json) = store::authz::get_request(&db.pool, id, now()).await? else {
+        return Ok(None);
+    };
+    serde_json::from_str(&json).map(Some).map_err(internal)
+}
+
+const EXPIRED: &str =
+    "This sign-in request has expired or was already answered. Go back to the app and start again.";
+
+/// Goes on with a pending request after the user signed in.
+pub async fn resume(db: &Db, issuer: &str, id: &str, visitor: Option<Visitor>) -> Result<Step> {
+    let Some(req) = pending(db, id).await? else {
+        return Ok(Step::Page(EXPIRED.into()));
+    };
+    let Some(app) = store::apps::find(&db.pool, &req.client_id).await? else {
+        return Ok(Step::Page(EXPIRED.into()));
+    };
+    proceed(db, issuer, &app, req, visitor, Some(id.to_string())).await
+}
+
+/// Stores `req` as pending, once, and returns its id.
+async fn keep(db: &Db, req: &AuthorizeRequest, id: Option<String>) -> Result<String> {
+    if let Some(id) = id {
+        return Ok(id);
+    }
+    let id = random_token(24);
+    let json = serde_json::to_string(req).map_err(internal)?;
+    store::authz::insert_request(&db.pool, &id, &req.client_id, &json, now() + PENDING_TTL).await?;
+    Ok(id)
+}
+
+fn encode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// The organization the visitor acts in through `app`, if the app is open to them.
+async fn acting_org_of(db: &Db, app: &AppRow, user_id: &str) -> Result<Option<String>> {
+    let orgs: Vec<String> = store::users::memberships_of(&db.pool, user_id)
+        .await?
+        .into_iter()
+        .map(|(o, _)| o)
+        .collect();
+    let audience = Audience::parse(&app.audience).map_err(|e| internal(e.message))?;
+    Ok(acting_org(&app.org_id, audience, &orgs))
+}
+
+/// Sign-in, then consent, then a code: whichever the request still needs.
+async fn proceed(
+    db: &Db,
+    issuer: &str,
+    app: &AppRow,
+    req: AuthorizeRequest,
+    visitor: Option<Visitor>,
+    id: Option<String>,
+) -> Result<Step> {
+    let refuse = |e: OAuthError| {
+        Step::Redirect(error_url(
+            &req.redirect_uri,
+            req.state.as_deref(),
+            issuer,
+            &e,
+        ))
+    };
+    if !app.enabled {
+        return Ok(refuse(OAuthError::UnauthorizedClient(
+            "the app is disabled".into(),
+        )));
+    }
+    let visitor = visitor.filter(|v| !req.needs_sign_in(v.auth_time, id.is_some()));
+    let Some(visitor) = visitor else {
+        if req.prompt_none {
+            return Ok(refuse(OAuthError::LoginRequired(
+                "the user is not signed in".into(),
+            )));
+        }
+        let id = keep(db, &req, id).await?;
+        let next = encode(&format!("{RESUME_PATH}?id={id}"));
+        let mut login = format!("/login?next={next}");
+        if req.fresh_after.is_some() {
+            login.push_str("&reauth=1");
+        }
+        if let Some(hint) = &req.login_hint {
+            login.push_str(&format!("&login_hint={}", encode(hint)));
+        }
+        return Ok(Step::Redirect(login));
+    };
+    let Some(org_id) = acting_org_of(db, app, &visitor.user_id).await? else {
+        return Ok(refuse(OAuthError::AccessDenied(
+            "this app is not available to the user's organization".into(),
+        )));
+    };
+    let remembered = store::authz::consent(&db.pool, &visitor.user_id, &app.client_id).await?;
+    if req.needs_consent(remembered.as_deref()) {
+        if req.prompt_none {
+            return Ok(refuse(OAuthError::ConsentRequired(
+                "the user has not consented".into(),
+            )));
+        }
+        let id = keep(db, &req, id).await?;
+        return Ok(Step::Redirect(format!("/consent?request={id}")));
+    }
+    if let Some(id) = &id
+        && !store::authz::take_request(&db.pool, id).await?
+    {
+        return Ok(Step::Page(EXPIRED.into()));
+    }
+    let url = issue_code(db, issuer, app, &req, &visitor, org_id).await?;
+    Ok(Step::Redirect(url))
+}
+
+/// Records the grant and its single-use code; the client's redirect URI with the code.
+async fn issue_code(
+    db: &Db,
+    issuer: &str,
+    app: &AppRow,
+    req: &AuthorizeRequest,
+    visitor: &Visitor,
+    org_id: String,
+) -> Result<String> {
+    let t = now();
+    let grant = GrantRow {
+        id: new_id(),
+        org_id,
+        client_id: app.client_id.clone(),
+        user_id: visitor.user_id.clone(),
+        scopes: req.scopes.clone(),
+        grant_type: GrantType::AuthorizationCode.as_str().into(),
+        created_at: t,
+        revoked_at: None,
+        auth_time: visitor.auth_time,
+    };
+    let code = format!("lkc_{}", random_token(32));
+    let row = CodeRow {
+        digest: secrets::digest(&code),
+        grant_id: grant.id.clone(),
+        client_id: app.client_id.clone(),
+        redirect_uri: req.redirect_uri.clone(),
+        code_challenge: req.code_challenge.clone(),
+        nonce: req.nonce.clone(),
+        expires_at: t + CODE_TTL,
+        used_at: None,
+    };
+    let mut tx = db.begin().await?;
+    store::grants::insert(&mut *tx, &grant).await?;
+    store::authz::insert_code(&mut *tx, &row).await?;
+    tx.commit().await?;
+    Ok(response_url(
+        &req.redirect_uri,
+        &[
+            ("code", Some(&code)),
+            ("state", req.state.as_deref()),
+            ("iss", Some(issuer)),
+        ],
+    ))
+}
+
+/// What the consent page shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConsentView {
+    pub app_name: String,
+    pub org_name: String,
+    pub website_url: Option<String>,
+    /// Each requested scope and its plain-words description.
+    pub scopes: Vec<(String, String)>,
+}
+
+/// The consent page of pending request `id` for `user_id`.
+pub async fn consent_view(db: &Db, id: &str) -> Result<ConsentView> {
+    let req = pending(db, id).await?.ok_or(Error::NotFound)?;
+    let app = store::apps::find(&db.pool, &req.client_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let org = store::orgs::get(&db.pool, &app.org_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let scopes = req
+        .scopes
+        .split_whitespace()
+        .filter_map(|s| Scope::parse(s).ok())
+        .map(|s| (s.as_str().to_string(), s.description().to_string()))
+        .collect();
+    Ok(ConsentView {
+        app_name: app.name,
+        org_name: org.name,
+        website_url: app.website_url,
+        scopes,
+    })
+}
+
+/// The user's answer on the consent page: a code (remembering the consent) or
+/// `access_denied`, as the redirect to the client.
+pub async fn decide(
+    db: &Db,
+    issuer: &str,
+    id: &str,
+    visitor: Visitor,
+    allow: bool,
+) -> Result<String> {
+    let req = pending(db, id).await?.ok_or(Error::NotFound)?;
+    let app = store::apps::find(&db.pool, &req.client_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let refused = |e: OAuthError| error_url(&req.redirect_uri, req.state.as_deref(), issuer, &e);
+    if !allow {
+        store::authz::take_request(&db.pool, id).await?;
+        return Ok(refused(OAuthError::AccessDenied(
+            "the user denied the request".into(),
+        )));
+    }
+    if !app.enabled {
+        store::authz::take_request(&db.pool, id).await?;
+        return Ok(refused(OAuthError::UnauthorizedClient(
+            "the app is disabled".into(),
+        )));
+    }
+    let Some(org_id) = acting_org_of(db, &app, &visitor.user_id).await? else {
+        store::authz::take_request(&db.pool, id).await?;
+        return Ok(refused(OAuthError::AccessDenied(
+            "this app is not available to the user's organization".into(),
+        )));
+    };
+    if !store::authz::take_request(&db.pool, id).await? {
+        return Err(Error::NotFound);
+    }
+    let before = store::authz::consent(&db.pool, &visitor.user_id, &app.client_id).await?;
+    let mut granted: Vec<&str> = before.as_deref().unwrap_or("").split_whitespace().collect();
+    granted.extend(req.scopes.split_whitespace());
+    granted.sort_unstable();
+    granted.dedup();
+    store::authz::save_consent(
+        &db.pool,
+        &visitor.user_id,
+        &app.client_id,
+        &granted.join(" "),
+        now(),
+    )
+    .await?;
+    issue_code(db, issuer, &app, &req, &visitor, org_id).await
+}

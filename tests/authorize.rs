@@ -1,0 +1,621 @@
+//! The authorization-code flow end to end over HTTP, with the `openidconnect` crate as the
+//! relying party (discovery, PKCE, ID-token and at_hash checks against JWKS, userinfo,
+//! refresh), and every way a request can go wrong. SQLite and PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+mod common;
+
+use common::*;
+use latchkey::domain::AppInput;
+use latchkey::services::{self, Caller};
+use openidconnect::core::{
+    CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreUserInfoClaims,
+};
+use openidconnect::{
+    AccessTokenHash, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce,
+    OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl, RefreshToken, Scope, TokenResponse,
+};
+use secrecy::ExposeSecret;
+use serde_json::Value;
+
+on_both!(
+    openid_connect_flow_with_a_certified_client_library,
+    authorization_requests_that_go_wrong,
+    code_exchanges_that_go_wrong,
+    public_clients_and_end_session,
+);
+
+const CB: &str = "https://rp.example.com/cb";
+
+struct Rp {
+    id: String,
+    secret: Option<String>,
+}
+
+async fn rp(app: &TestApp, org: &Org, name: &str, audience: &str, public: bool) -> Rp {
+    let input = AppInput {
+        name: name.into(),
+        kind: "on-behalf-of-user".into(),
+        grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+        redirect_uris: vec![format!("{CB}\nhttp://127.0.0.1:8765/cb")],
+        scopes: vec!["openid profile email offline_access read:apps".into()],
+        audience: audience.into(),
+        public_client: public,
+        website_url: "https://rp.example.com".into(),
+        ..Default::default()
+    };
+    let (a, s) = services::apps::create(&app.state.db, &Caller::cli(), &org.id, &input, "")
+        .await
+        .unwrap();
+    Rp {
+        id: a.client_id,
+        secret: s.map(|s| s.expose_secret().to_string()),
+    }
+}
+
+fn http() -> openidconnect::reqwest::Client {
+    openidconnect::reqwest::ClientBuilder::new()
+        .redirect(openidconnect::reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+fn query_of(url: &str) -> std::collections::HashMap<String, String> {
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+impl Browser {
+    /// Follows the authorization endpoint's answers as a browser does: signs in with
+    /// `email` when sent to the login page and answers the consent page with `decision`.
+    /// Returns the final redirect to the client.
+    async fn authorize(&self, url: &str, email: &str, decision: &str) -> String {
+        let path = url.trim_start_matches(&self.base).to_string();
+        let (status, body, mut location) = self.get(&path).await;
+        for _ in 0..4 {
+            let Some(loc) = location.clone() else {
+                panic!("no redirect: {status} {body}");
+            };
+            if !loc.starts_with('/') {
+                return loc;
+            }
+            if loc.starts_with("/login") {
+                let next = query_of(&format!("http://x{loc}"))["next"].clone();
+                let (s, b) = self
+                    .act(
+                        "login",
+                        &[("email", email), ("password", PASSWORD), ("next", &next)],
+                    )
+                    .await;
+                assert!(s.is_success() || s.is_redirection(), "login: {s} {b}");
+                location = self.get(&next).await.2;
+            } else if loc.starts_with("/consent") {
+                let request = query_of(&format!("http://x{loc}"))["request"].clone();
+                let (s, page, _) = self.call_get_consent(&request).await;
+                assert_eq!(s, 200, "{page}");
+                let back = self
+                    .plain_post(
+                        "decide_consent",
+                        &loc,
+                        &[("request", &request), ("decision", decision)],
+                    )
+                    .await;
+                return back;
+            } else {
+                location = self.get(&loc).await.2;
+            }
+        }
+        panic!("too many redirects");
+    }
+
+    async fn call_get_consent(&self, request: &str) -> (reqwest::StatusCode, Value, ()) {
+        let (s, v) = self.call("get_consent", &[("request", request)]).await;
+        (s, v, ())
+    }
+}
+
+async fn openid_connect_flow_with_a_certified_client_library(b: Backend) {
+    let app = spawn_app(b).await;
+    let org = app.org_with_admin("Acme").await;
+    let user = app.add_user(&org, "member").await;
+    let c = rp(&app, &org, "Dashboard", "internal", false).await;
+    let http = http();
+
+    let meta =
+        CoreProviderMetadata::discover_async(IssuerUrl::new(app.base.clone()).unwrap(), &http)
+            .await
+            .expect("discovery");
+    let client = CoreClient::from_provider_metadata(
+        meta,
+        ClientId::new(c.id.clone()),
+        c.secret.clone().map(ClientSecret::new),
+    )
+    .set_redirect_uri(RedirectUrl::new(CB.into()).unwrap());
+
+    let browser = app.client();
+    let run = |prompt: Option<&'static str>| {
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let mut req = client
+            .authorize_url(
+                CoreAuthenticationFlow::AuthorizationCode,
+                CsrfToken::new_random,
+                Nonce::new_random,
+            )
+            .add_scope(Scope::new("email".into()))
+            .add_scope(Scope::new("profile".into()))
+            .add_scope(Scope::new("offline_access".into()))
+            .set_pkce_challenge(challenge);
+        if let Some(p) = prompt {
+            req = req.add_extra_param("prompt", p);
+        }
+        let (url, state, nonce) = req.url();
+        (url.to_string(), state, nonce, verifier)
+    };
+
+    // Sign in, consent, get a code with state and iss (RFC 9207).
+    let (url, state, nonce, verifier) = run(None);
+    let back = browser.authorize(&url, &user, "allow").await;
+    assert!(back.starts_with(CB), "{back}");
+    let q = query_of(&back);
+    assert_eq!(q["state"], *state.secret());
+    assert_eq!(q["iss"], app.base);
+    let code = q["code"].clone();
+
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(code.clone()))
+        .unwrap()
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .expect("code exchange");
+    let id_token = tokens.id_token().expect("an ID token");
+    let verifier = client.id_token_verifier();
+    let claims = id_token
+        .claims(&verifier, &nonce)
+        .expect("a valid ID token");
+    assert_eq!(claims.email().map(|e| e.as_str()), Some(user.as_str()));
+    assert!(claims.auth_time().is_some());
+    assert_ne!(
+        claims.subject().as_str(),
+        user,
+        "sub is an opaque id, not the e-mail"
+    );
+    let at_hash = AccessTokenHash::from_token(
+        tokens.access_token(),
+        id_token.signing_alg().unwrap(),
+        id_token.signing_key(&verifier).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims.access_token_hash(), Some(&at_hash));
+    let scopes: Vec<String> = tokens
+        .scopes()
+        .unwrap()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert!(scopes.contains(&"openid".to_string()) && !scopes.contains(&"read:apps".to_string()));
+
+    // Userinfo, with the token's claims.
+    let info: CoreUserInfoClaims = client
+        .user_info(
+            tokens.access_token().clone(),
+            Some(claims.subject().clone()),
+        )
+        .unwrap()
+        .request_async(&http)
+        .await
+        .expect("userinfo");
+    assert_eq!(info.email().map(|e| e.as_str()), Some(user.as_str()));
+    assert_eq!(
+        info.name().and_then(|n| n.get(None)).map(|n| n.as_str()),
+        Some("Someone")
+    );
+
+    // Refresh rotates; the old refresh token is then refused.
+    let first_refresh = tokens
+        .refresh_token()
+        .expect("offline_access gives a refresh token")
+        .clone();
+    let refreshed = client
+        .exchange_refresh_token(&first_refresh)
+        .unwrap()
+        .request_async(&http)
+        .await
+        .expect("refresh");
+    assert_ne!(
+        refreshed.refresh_token().unwrap().secret(),
+        first_refresh.secret()
+    );
+    assert!(refreshed.id_token().is_some());
+    let reused = client
+        .exchange_refresh_token(&RefreshToken::new(first_refresh.secret().clone()))
+        .unwrap()
+        .request_async(&http)
+        .await;
+    assert!(reused.is_err(), "a rotated refresh token is refused");
+
+    // The consent is remembered: the next request goes straight back with a code ...
+    let (url, _, _, _) = run(None);
+    let (_, _, loc) = browser.get(url.trim_start_matches(&app.base)).await;
+    assert!(loc.as_deref().unwrap().starts_with(CB), "{loc:?}");
+    assert!(query_of(loc.as_deref().unwrap()).contains_key("code"));
+    // ... unless the app asks again ...
+    let (url, _, _, _) = run(Some("consent"));
+    let (_, _, loc) = browser.get(url.trim_start_matches(&app.base)).await;
+    assert!(loc.unwrap().starts_with("/consent?request="));
+    // ... or asks for a fresh sign-in.
+    let (url, _, _, _) = run(Some("login"));
+    let (_, _, loc) = browser.get(url.trim_start_matches(&app.base)).await;
+    let loc = loc.unwrap();
+    assert!(
+        loc.starts_with("/login?next=") && loc.contains("reauth=1"),
+        "{loc}"
+    );
+
+    // prompt=none without a session: login_required, back at the client.
+    let (url, state, _, _) = run(Some("none"));
+    let (_, _, loc) = app.client().get(url.trim_start_matches(&app.base)).await;
+    let q = query_of(&loc.unwrap());
+    assert_eq!(q["error"], "login_required");
+    assert_eq!(q["state"], *state.secret());
+
+    // Denied: access_denied.
+    let other_user = app.add_user(&org, "member").await;
+    let (url, _, _, _) = run(None);
+    let back = app.client().authorize(&url, &other_user, "deny").await;
+    assert_eq!(query_of(&back)["error"], "access_denied");
+}
+
+fn authorize_url(pairs: &[(&str, &str)]) -> String {
+    let q: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    format!("/oauth2/authorize?{q}")
+}
+
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+
+fn good(client_id: &str) -> Vec<(&str, &str)> {
+    vec![
+        ("response_type", "code"),
+        ("client_id", client_id),
+        ("redirect_uri", CB),
+        ("scope", "openid email"),
+        ("state", "st'\"<>;--"),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ]
+}
+
+fn with<'a>(
+    base: &[(&'a str, &'a str)],
+    key: &'a str,
+    value: Option<&'a str>,
+) -> Vec<(&'a str, &'a str)> {
+    let mut v: Vec<_> = base.iter().copied().filter(|(k, _)| *k != key).collect();
+    if let Some(value) = value {
+        v.push((key, value));
+    }
+    v
+}
+
+async fn authorization_requests_that_go_wrong(b: Backend) {
+    let app = spawn_app(b).await;
+    let org = app.org_with_admin("Acme").await;
+    let other = app.org_with_admin("Other").await;
+    let outsider = app.add_user(&other, "member").await;
+    let user = app.add_user(&org, "member").await;
+    let c = rp(&app, &org, "Dashboard", "internal", false).await;
+    let browser = app.signed_in(&user).await;
+    let base = good(&c.id);
+
+    // No redirect to anything not registered: an error page instead.
+    for pairs in [
+        with(&base, "client_id", Some("no-such-client")),
+        with(&base, "client_id", None),
+        with(&base, "redirect_uri", Some("https://rp.example.com/cb2")),
+        with(&base, "redirect_uri", Some("https://rp.example.com/c")),
+        with(&base, "redirect_uri", Some("https://evil.example.com/cb")),
+        with(&base, "redirect_uri", None), // two are registered
+    ] {
+        let (status, body, loc) = browser.get(&authorize_url(&pairs)).await;
+        assert_eq!(status, 400, "{pairs:?}");
+        assert!(loc.is_none(), "{pairs:?}");
+        assert!(body.contains("cannot continue"), "{body}");
+    }
+    // A repeated parameter: an error page too.
+    let dup = format!("{}&state=again", authorize_url(&base));
+    let (status, body, loc) = browser.get(&dup).await;
+    assert_eq!((status.as_u16(), loc), (400, None));
+    assert!(body.contains("repeated"));
+
+    // Everything else goes back to the client with error, state and iss.
+    for (pairs, error) in [
+        (with(&base, "code_challenge", None), "invalid_request"),
+        (
+            with(&base, "code_challenge_method", Some("plain")),
+            "invalid_request",
+        ),
+        (
+            with(&base, "response_type", Some("token")),
+            "unsupported_response_type",
+        ),
+        (with(&base, "scope", Some("manage:apps")), "invalid_scope"),
+        (
+            with(&base, "scope", Some("openid <script>alert(1)</script>")),
+            "invalid_scope",
+        ),
+        (with(&base, "prompt", Some("none login")), "invalid_request"),
+        (
+            with(&base, "request", Some("eyJhbGciOiJub25lIn0.e30.")),
+            "request_not_supported",
+        ),
+    ] {
+        let (status, _, loc) = browser.get(&authorize_url(&pairs)).await;
+        assert_eq!(status, 303, "{pairs:?}");
+        let loc = loc.unwrap();
+        assert!(loc.starts_with(CB), "{loc}");
+        let q = query_of(&loc);
+        assert_eq!(q["error"], error, "{pairs:?}");
+        assert_eq!(q["state"], "st'\"<>;--");
+        assert_eq!(q["iss"], app.base);
+    }
+
+    // An internal app is refused to a user of another organization.
+    let (_, _, loc) = app
+        .signed_in(&outsider)
+        .await
+        .get(&authorize_url(&base))
+        .await;
+    assert_eq!(query_of(&loc.unwrap())["error"], "access_denied");
+
+    // A disabled app: unauthorized_client.
+    services::apps::set_enabled(&app.state.db, &Caller::cli(), &org.id, &c.id, false)
+        .await
+        .unwrap();
+    let (_, _, loc) = browser.get(&authorize_url(&base)).await;
+    assert_eq!(query_of(&loc.unwrap())["error"], "unauthorized_client");
+    services::apps::set_enabled(&app.state.db, &Caller::cli(), &org.id, &c.id, true)
+        .await
+        .unwrap();
+
+    // An own-behalf app has no redirect URI: an error page.
+    let (own, _) = services::apps::create(
+        &app.state.db,
+        &Caller::cli(),
+        &org.id,
+        &AppInput {
+            name: "CI".into(),
+            kind: "own-behalf".into(),
+            grant_types: vec!["client_credentials".into()],
+            scopes: vec!["read:apps".into()],
+            ..Default::default()
+        },
+        "",
+    )
+    .await
+    .unwrap();
+    let (status, _, loc) = browser
+        .get(&authorize_url(&with(
+            &base,
+            "client_id",
+            Some(&own.client_id),
+        )))
+        .await;
+    assert_eq!((status.as_u16(), loc), (400, None));
+
+    // An unknown or spent pending request: a page, not a redirect.
+    let (status, _, loc) = browser.get("/oauth2/authorize/resume?id=nope").await;
+    assert_eq!((status.as_u16(), loc), (400, None));
+    let (status, _) = browser.call("get_consent", &[("request", "nope")]).await;
+    assert_eq!(status, 409);
+}
+
+async fn code_for(app: &TestApp, browser: &Browser, client_id: &str, user: &str) -> String {
+    let url = format!("{}{}", app.base, authorize_url(&good(client_id)));
+    let back = browser.authorize(&url, user, "allow").await;
+    query_of(&back)["code"].clone()
+}
+
+async fn exchange(app: &TestApp, c: &Rp, form: &[(&str, &str)]) -> (u16, Value) {
+    let mut req = reqwest::Client::new().post(format!("{}/oauth2/token", app.base));
+    let mut all: Vec<(&str, &str)> = vec![("grant_type", "authorization_code")];
+    all.extend_from_slice(form);
+    match &c.secret {
+        Some(s) => req = req.basic_auth(&c.id, Some(s)),
+        None => all.push(("client_id", &c.id)),
+    }
+    let res = req.form(&all).send().await.unwrap();
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    (
+        res.status().as_u16(),
+        res.json().await.unwrap_or(Value::Null),
+    )
+}
+
+async fn introspect(app: &TestApp, c: &Rp, token: &str) -> bool {
+    let res = reqwest::Client::new()
+        .post(format!("{}/oauth2/introspect", app.base))
+        .basic_auth(&c.id, c.secret.as_deref())
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
+    let v: Value = res.json().await.unwrap();
+    v["active"] == true
+}
+
+async fn code_exchanges_that_go_wrong(b: Backend) {
+    let app = spawn_app(b).await;
+    let org = app.org_with_admin("Acme").await;
+    let user = app.add_user(&org, "member").await;
+    let c = rp(&app, &org, "Dashboard", "internal", false).await;
+    let other = rp(&app, &org, "Other", "internal", false).await;
+    let browser = app.signed_in(&user).await;
+
+    // Missing parameters: invalid_request, and the code is not spent.
+    let code = code_for(&app, &browser, &c.id, &user).await;
+    let (s, e) = exchange(&app, &c, &[("code", &code), ("redirect_uri", CB)]).await;
+    assert_eq!((s, e["error"].as_str()), (400, Some("invalid_request")));
+    // A wrong verifier, a redirect URI one character off, another client: invalid_grant.
+    let (s, e) = exchange(
+        &app,
+        &c,
+        &[
+            ("code", &code),
+            ("redirect_uri", CB),
+            ("code_verifier", &"x".repeat(43)),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (s, e["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{e}"
+    );
+    let code = code_for(&app, &browser, &c.id, &user).await;
+    let (_, e) = exchange(
+        &app,
+        &c,
+        &[
+            ("code", &code),
+            ("redirect_uri", "https://rp.example.com/cB"),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    assert_eq!(e["error"], "invalid_grant");
+    let code = code_for(&app, &browser, &c.id, &user).await;
+    let (_, e) = exchange(
+        &app,
+        &other,
+        &[
+            ("code", &code),
+            ("redirect_uri", CB),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    assert_eq!(e["error"], "invalid_grant");
+    let (_, e) = exchange(
+        &app,
+        &c,
+        &[
+            ("code", "lkc_made-up"),
+            ("redirect_uri", CB),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    assert_eq!(e["error"], "invalid_grant");
+
+    // A good exchange, then the same code again: refused, and the first tokens die.
+    let code = code_for(&app, &browser, &c.id, &user).await;
+    let (s, t) = exchange(
+        &app,
+        &c,
+        &[
+            ("code", &code),
+            ("redirect_uri", CB),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200, "{t}");
+    assert_eq!(t["token_type"], "Bearer");
+    assert!(t["id_token"].is_string());
+    let access = t["access_token"].as_str().unwrap().to_string();
+    assert!(introspect(&app, &c, &access).await);
+    let (s, e) = exchange(
+        &app,
+        &c,
+        &[
+            ("code", &code),
+            ("redirect_uri", CB),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    assert_eq!((s, e["error"].as_str()), (400, Some("invalid_grant")));
+    assert!(
+        !introspect(&app, &c, &access).await,
+        "a replayed code revokes its tokens"
+    );
+
+    // Userinfo refuses the revoked token, a missing one, and one without openid.
+    let res = reqwest::Client::new()
+        .get(format!("{}/oauth2/userinfo", app.base))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    assert!(
+        res.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("invalid_token")
+    );
+    let res = reqwest::get(format!("{}/oauth2/userinfo", app.base))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+}
+
+async fn public_clients_and_end_session(b: Backend) {
+    let app = spawn_app(b).await;
+    let org = app.org_with_admin("Acme").await;
+    let user = app.add_user(&org, "member").await;
+    let spa = rp(&app, &org, "Single-page app", "internal", true).await;
+    let browser = app.signed_in(&user).await;
+
+    let code = code_for(&app, &browser, &spa.id, &user).await;
+    let (s, t) = exchange(
+        &app,
+        &spa,
+        &[
+            ("code", &code),
+            ("redirect_uri", CB),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200, "{t}");
+    let id_token = t["id_token"].as_str().unwrap().to_string();
+
+    // Logout with an unregistered URI: a page, no redirect, the session stays.
+    let q = |uri: &str| {
+        url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([
+                ("id_token_hint", id_token.as_str()),
+                ("post_logout_redirect_uri", uri),
+                ("state", "bye"),
+            ])
+            .finish()
+    };
+    let (status, _, loc) = browser
+        .get(&format!(
+            "/oauth2/logout?{}",
+            q("https://evil.example.com/")
+        ))
+        .await;
+    assert_eq!((status.as_u16(), loc), (400, None));
+    // Without a hint the user is asked first.
+    let (status, body, loc) = browser.get("/oauth2/logout").await;
+    assert_eq!((status.as_u16(), loc), (200, None));
+    assert!(body.contains("Sign out of Latchkey?"));
+    assert_eq!(
+        browser.call("page_context", &[]).await.1["me"]["email"],
+        user.as_str()
+    );
+    // With the hint and a registered URI: signed out, back at the client with state.
+    let (status, _, loc) = browser.get(&format!("/oauth2/logout?{}", q(CB))).await;
+    assert_eq!(status, 303);
+    assert_eq!(loc.unwrap(), format!("{CB}?state=bye"));
+    assert!(browser.call("page_context", &[]).await.1["me"].is_null());
+}

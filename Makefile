@@ -11,11 +11,14 @@ SITE := $(abspath target/site)
 run: build
 	LATCHKEY_SITE_ROOT=$(SITE) $(BIN) serve
 
-## The whole suite: unit and integration tests (SQLite and PostgreSQL), then the browser tests.
+## The whole suite: the browser tests, then unit and integration tests (SQLite and PostgreSQL).
+## The browser tests run first, on the binary `cargo leptos build` made: `cargo test` relinks
+## target/debug/latchkey with the dev-dependencies' features, and that build's pages do not
+## hydrate against the wasm.
 test: build lint
 	scripts/test-services.sh
-	cargo test --all-targets
 	$(MAKE) e2e
+	cargo test --all-targets
 
 lint:
 	cargo fmt --all -- --check

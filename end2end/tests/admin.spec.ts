@@ -1,5 +1,15 @@
 import { test, expect } from '@playwright/test';
-import { ADMIN, signIn, signInAsAdmin, unique, createApp } from './helpers';
+import { ADMIN, signIn, signInAsAdmin, unique, createApp, hydrated } from './helpers';
+
+test('pages hydrate: the wasm loads and no script error occurs', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const wasm = page.waitForResponse((r) => r.url().includes('/pkg/') && r.url().endsWith('.wasm'));
+  await page.goto('/login');
+  expect((await wasm).status()).toBe(200);
+  await hydrated(page);
+  expect(errors).toEqual([]);
+});
 
 test('a wrong password shows an error and no session', async ({ page }) => {
   await signIn(page, ADMIN.email, 'not the password at all');
@@ -30,6 +40,7 @@ test('admin creates apps of each kind, sees the secret once, rotates it, edits, 
   const first = (await secret.textContent())!;
   expect(first).toMatch(/^lks_[A-Za-z0-9_-]{43}$/);
   await page.reload();
+  await hydrated(page);
   await expect(page.getByTestId('new-secret')).toHaveCount(0);
   await expect(page.getByText('Grant types')).toBeVisible();
   await expect(page.getByText('client_credentials', { exact: true })).toBeVisible();
@@ -50,8 +61,13 @@ test('admin creates apps of each kind, sees the secret once, rotates it, edits, 
   await createApp(page, web, 'on-behalf-of-user', 'https://web.example.com/callback');
   await expect(page.getByTestId('new-secret')).toBeVisible();
   await page.getByLabel('Redirect URIs (one per line)').fill('https://web.example.com/callback\nhttp://127.0.0.1:8765/cb');
-  await page.getByRole('button', { name: 'Save changes' }).click();
+  // The hydrated form saves in the background; wait for its answer before reloading.
+  await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/api/update_app') && r.status() === 200),
+    page.getByRole('button', { name: 'Save changes' }).click(),
+  ]);
   await page.reload();
+  await hydrated(page);
   await expect(page.getByLabel('Redirect URIs (one per line)')).toHaveValue('https://web.example.com/callback\nhttp://127.0.0.1:8765/cb');
 
   // A malformed redirect URI gets a field message and changes nothing.
@@ -59,6 +75,7 @@ test('admin creates apps of each kind, sees the secret once, rotates it, edits, 
   await page.getByRole('button', { name: 'Save changes' }).click();
   await expect(page.locator('.field-error')).toContainText('http is only allowed');
   await page.reload();
+  await hydrated(page);
   await expect(page.getByLabel('Redirect URIs (one per line)')).toHaveValue('https://web.example.com/callback\nhttp://127.0.0.1:8765/cb');
 
   // Disable, then enable.
@@ -85,6 +102,7 @@ test('a member cannot open the admin pages', async ({ page }) => {
   await signInAsAdmin(page);
   const email = `member-${Date.now()}@example.com`;
   await page.goto('/admin/users');
+  await hydrated(page);
   await page.getByLabel('E-mail').fill(email);
   await page.getByLabel('Name').fill('Mia Member');
   await page.getByLabel('Initial password (at least 12 characters)').fill('member password 123');
@@ -106,9 +124,9 @@ test.describe('without JavaScript', () => {
   test.use({ javaScriptEnabled: false });
 
   test('sign-in, create an app and see its secret once, field errors', async ({ page }) => {
-    await signInAsAdmin(page);
+    await signInAsAdmin(page, false);
     const name = unique('No-JS app');
-    await createApp(page, name, 'own-behalf');
+    await createApp(page, name, 'own-behalf', undefined, false);
     await expect(page.getByTestId('new-secret')).toBeVisible();
     await page.reload();
     await expect(page.getByTestId('new-secret')).toHaveCount(0);

@@ -3,15 +3,22 @@ import { ADMIN } from '../playwright.config';
 
 export { ADMIN };
 
-export async function signIn(page: Page, email: string, password: string) {
+/** Waits until the page's wasm has loaded and hydrated it. */
+export async function hydrated(page: Page) {
+  await page.locator('body[data-hydrated]').waitFor({ state: 'attached' });
+}
+
+/** Signs in; with `js`, waits for hydration first so the form posts in the background. */
+export async function signIn(page: Page, email: string, password: string, js = true) {
   await page.goto('/login');
+  if (js) await hydrated(page);
   await page.getByLabel('E-mail').fill(email);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
-export async function signInAsAdmin(page: Page) {
-  await signIn(page, ADMIN.email, ADMIN.password);
+export async function signInAsAdmin(page: Page, js = true) {
+  await signIn(page, ADMIN.email, ADMIN.password, js);
   await expect(page.getByRole('heading', { name: 'Connected apps' })).toBeVisible();
 }
 
@@ -19,9 +26,16 @@ export function unique(prefix: string) {
   return `${prefix} ${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
 }
 
-/** Creates an app through the form; returns its page's new secret (or null). */
-export async function createApp(page: Page, name: string, kind: 'on-behalf-of-user' | 'own-behalf', redirect?: string) {
+/** Creates an app through the form and waits for its page. */
+export async function createApp(
+  page: Page,
+  name: string,
+  kind: 'on-behalf-of-user' | 'own-behalf',
+  redirect?: string,
+  js = true,
+) {
   await page.goto('/admin/apps/new');
+  if (js) await hydrated(page);
   await page.getByLabel('Name', { exact: true }).fill(name);
   await page.locator(`input[name="app[kind]"][value="${kind}"]`).check();
   if (kind === 'on-behalf-of-user' && redirect) {

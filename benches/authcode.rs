@@ -37,7 +37,12 @@ fn browser() -> reqwest::Client {
         .expect("client")
 }
 
-async fn server_fn(b: &reqwest::Client, c: &Config, name: &str, form: &[(&str, &str)]) -> serde_json::Value {
+async fn server_fn(
+    b: &reqwest::Client,
+    c: &Config,
+    name: &str,
+    form: &[(&str, &str)],
+) -> serde_json::Value {
     let res = b
         .post(format!("{}/api/{name}", c.issuer))
         .form(form)
@@ -50,7 +55,17 @@ async fn server_fn(b: &reqwest::Client, c: &Config, name: &str, form: &[(&str, &
 async fn sign_in(b: &reqwest::Client, c: &Config) -> String {
     let ctx = server_fn(b, c, "page_context", &[]).await;
     let csrf = ctx["csrf"].as_str().expect("csrf").to_string();
-    server_fn(b, c, "login", &[("csrf", &csrf), ("email", &c.email), ("password", &c.password)]).await;
+    server_fn(
+        b,
+        c,
+        "login",
+        &[
+            ("csrf", &csrf),
+            ("email", &c.email),
+            ("password", &c.password),
+        ],
+    )
+    .await;
     let ctx = server_fn(b, c, "page_context", &[]).await;
     assert!(ctx["me"].is_object(), "sign-in failed");
     ctx["csrf"].as_str().expect("csrf").to_string()
@@ -129,13 +144,21 @@ async fn main() {
     // Consent once; it is remembered for every later request.
     let first = browser();
     let csrf = sign_in(&first, &c).await;
-    let res = first.get(authorize_url(&c)).send().await.expect("authorize");
+    let res = first
+        .get(authorize_url(&c))
+        .send()
+        .await
+        .expect("authorize");
     let loc = location(&res);
     if let Some(request) = param(&format!("http://x{loc}"), "request") {
         first
             .post(format!("{}/api/decide_consent", c.issuer))
             .header("accept", "text/html")
-            .form(&[("csrf", csrf.as_str()), ("request", &request), ("decision", "allow")])
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("request", &request),
+                ("decision", "allow"),
+            ])
             .send()
             .await
             .expect("consent");

@@ -20,6 +20,7 @@ on_both!(
     introspection_and_revocation,
     password_and_refresh_grants,
     jwt_bearer_grant,
+    token_requests_are_audited,
 );
 
 struct Client {
@@ -1002,5 +1003,63 @@ async fn jwt_bearer_grant(b: Backend) {
     assert_eq!(
         (status, body["error"].as_str()),
         (400, Some("invalid_request"))
+    );
+}
+
+async fn token_requests_are_audited(b: Backend) {
+    let app = spawn_app(b).await;
+    let org = app.org_with_admin("Acme").await;
+    let c = own_app(&app, &org, "CI", "read:apps").await;
+    let (status, _, _) = token(
+        &app,
+        Some((&c.id, &c.secret)),
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _, _) = token(
+        &app,
+        Some((&c.id, &c.secret)),
+        &[
+            ("grant_type", "client_credentials"),
+            ("scope", "manage:apps"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, _, _) = token(
+        &app,
+        Some((&c.id, "wrong")),
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
+    assert_eq!(status, 401);
+    let q = |action: &str, org: &str| {
+        format!(
+            "SELECT COUNT(*) FROM audit_events WHERE action = '{action}' AND actor_type <> 'user' AND {org}"
+        )
+    };
+    let in_org = format!("org_id = '{}' AND object_id = '{}'", org.id, c.id);
+    assert_eq!(app.count(&q("token.issued", &in_org)).await, 1);
+    assert_eq!(app.count(&q("token.refused", &in_org)).await, 1);
+    assert_eq!(
+        app.count(&q("token.refused", "org_id IS NULL")).await,
+        1,
+        "an unauthenticated refusal is recorded too"
+    );
+    use sqlx::Row;
+    let detail: String =
+        sqlx::query("SELECT detail FROM audit_events WHERE action = 'token.issued'")
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap();
+    let detail: Value = serde_json::from_str(&detail).unwrap();
+    assert_eq!(detail["grant_type"], "client_credentials");
+    assert_eq!(detail["scope"], "read:apps");
+    assert!(
+        !detail.to_string().contains(&c.secret),
+        "never a secret in the audit log"
     );
 }

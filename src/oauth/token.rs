@@ -1,4 +1,5 @@
-//! `POST /oauth2/token` (RFC 6749 §3.2).
+//! `POST /oauth2/token` (RFC 6749 §3.2). Every answer, token or refusal, is audited first
+//! (group commit); a token whose record cannot be committed is never sent.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -7,6 +8,7 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, State};
 use axum::response::{IntoResponse, Response};
 use http::HeaderMap;
+use serde_json::json;
 
 use super::client_auth;
 use super::errors::{OAuthReply, no_store};
@@ -14,7 +16,15 @@ use crate::domain::GrantType;
 use crate::domain::oauth::OAuthError;
 use crate::server::AppState;
 use crate::server::portal::client_meta;
-use crate::services::tokens;
+use crate::services::audit::Event;
+use crate::services::{Actor, Caller, tokens};
+
+/// What the audit record says of a request: the client once known, the grant type.
+#[derive(Default)]
+struct Attempt {
+    client: Option<(String, String)>,
+    grant_type: String,
+}
 
 pub async fn token(
     State(state): State<AppState>,
@@ -22,7 +32,42 @@ pub async fn token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    match issue(&state, Some(peer), &headers, &body).await {
+    let mut attempt = Attempt::default();
+    let result = issue(&state, Some(peer), &headers, &body, &mut attempt).await;
+    let meta = client_meta(&headers, Some(peer), state.settings.trust_forwarded_for);
+    let (client_id, org_id) = attempt.client.unwrap_or_default();
+    let caller = Caller {
+        actor: if client_id.is_empty() {
+            Actor::Anonymous
+        } else {
+            Actor::App {
+                client_id: client_id.clone(),
+            }
+        },
+        meta,
+    };
+    let grant_type: String = attempt.grant_type.chars().take(60).collect();
+    let event = match &result {
+        Ok(t) => Event {
+            org_id: Some(&org_id),
+            action: "token.issued",
+            object: ("app", &client_id),
+            success: true,
+            detail: json!({ "grant_type": grant_type, "scope": t.scope, "sub": t.sub,
+                            "refresh_token": t.refresh_token.is_some() }),
+        },
+        Err(e) => Event {
+            org_id: (!org_id.is_empty()).then_some(org_id.as_str()),
+            action: "token.refused",
+            object: ("app", &client_id),
+            success: false,
+            detail: json!({ "grant_type": grant_type, "error": e.code() }),
+        },
+    };
+    if state.audit.record(&caller, event).await.is_err() {
+        return OAuthReply(OAuthError::ServerError).into_response();
+    }
+    match result {
         Ok(answer) => {
             let mut res = Json(answer).into_response();
             no_store(&mut res);
@@ -37,6 +82,7 @@ async fn issue(
     peer: Option<SocketAddr>,
     headers: &HeaderMap,
     body: &Bytes,
+    attempt: &mut Attempt,
 ) -> Result<tokens::TokenResponse, OAuthError> {
     let ring = state.key_ring();
     let ctx = tokens::Issuer {
@@ -45,10 +91,17 @@ async fn issue(
         url: &state.settings.issuer,
     };
     let (params, app) = client_auth::authenticated(&ctx, headers, body).await?;
+    attempt.client = Some((app.client_id.clone(), app.org_id.clone()));
     let grant = params.require("grant_type")?;
+    attempt.grant_type = grant.to_string();
     let scope = params.get("scope");
     match GrantType::parse(grant) {
         Ok(GrantType::ClientCredentials) => tokens::client_credentials(&ring, ctx.url, &app, scope),
+        Ok(GrantType::AuthorizationCode) => {
+            let code = params.require("code")?;
+            let verifier = params.require("code_verifier")?;
+            tokens::authorization_code(&ctx, &app, code, params.get("redirect_uri"), verifier).await
+        }
         Ok(GrantType::Password) => {
             let (username, password) = (params.require("username")?, params.require("password")?);
             let meta = client_meta(headers, peer, state.settings.trust_forwarded_for);
@@ -64,11 +117,6 @@ async fn issue(
         }
         Ok(GrantType::JwtBearer) => {
             tokens::jwt_bearer(&ctx, &app, params.require("assertion")?, scope).await
-        }
-        Ok(GrantType::AuthorizationCode) => {
-            let code = params.require("code")?;
-            let verifier = params.require("code_verifier")?;
-            tokens::authorization_code(&ctx, &app, code, params.get("redirect_uri"), verifier).await
         }
         Ok(GrantType::RefreshToken) => {
             tokens::refresh(&ctx, &app, params.require("refresh_token")?, scope).await

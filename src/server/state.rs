@@ -13,6 +13,8 @@ pub struct AppState {
     pub db: Db,
     pub settings: Arc<Settings>,
     pub leptos_options: LeptosOptions,
+    /// The group-commit audit writer of the protocol endpoints.
+    pub audit: crate::services::AuditLog,
     keys: Arc<RwLock<Arc<KeyRing>>>,
 }
 
@@ -31,6 +33,7 @@ impl AppState {
             .site_addr(settings.bind)
             .build();
         Self {
+            audit: crate::services::AuditLog::start(db.clone()),
             db,
             settings: Arc::new(settings),
             leptos_options,

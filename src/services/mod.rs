@@ -13,7 +13,7 @@ pub mod users;
 
 use crate::domain::{FieldError, FieldErrors};
 
-pub use audit::{Actor, Caller, RequestMeta};
+pub use audit::{Actor, AuditLog, Caller, RequestMeta};
 
 /// What a use case can answer besides success.
 #[derive(Debug, thiserror::Error)]

@@ -141,6 +141,9 @@ pub struct TokenResponse {
     pub refresh_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
+    /// The token's subject (for the audit record), not sent.
+    #[serde(skip)]
+    pub sub: String,
 }
 
 /// Who a token is for: the app itself (client credentials) or a user under a grant.
@@ -180,6 +183,7 @@ fn access_token(
         scope: scopes,
         refresh_token: None,
         id_token: None,
+        sub: subject.sub.to_string(),
     })
 }
 

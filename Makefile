@@ -18,7 +18,7 @@ run: build
 test: build lint
 	scripts/test-services.sh
 	$(MAKE) e2e
-	cargo test --all-targets
+	cargo test --lib --bins --tests
 
 lint:
 	cargo fmt --all -- --check

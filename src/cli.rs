@@ -110,6 +110,9 @@ pub enum AppCommand {
         refresh_token_ttl: String,
         #[arg(long)]
         public_key_file: Option<std::path::PathBuf>,
+        /// The ID tokens' algorithm: RS256 (the default) or ES256.
+        #[arg(long, default_value = "")]
+        id_token_alg: String,
     },
     List {
         #[arg(long)]
@@ -194,6 +197,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             access_token_ttl,
             refresh_token_ttl,
             public_key_file,
+            id_token_alg,
         }) => {
             let db = open(&settings).await?;
             let keys = match public_key_file {
@@ -212,6 +216,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 access_token_ttl,
                 refresh_token_ttl,
                 public_client: public,
+                id_token_alg,
             };
             let (app, secret) = services::apps::create(&db, &Caller::cli(), &org, &input, &keys)
                 .await
@@ -227,11 +232,11 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             let state = crate::server::prepare(settings).await?;
             match cmd {
                 KeysCommand::Rotate => {
-                    let (kid, signs_from) =
+                    let (kids, signs_from) =
                         services::keys::rotate(&state.db, &state.settings.master_key)
                             .await
                             .map_err(err)?;
-                    print(json!({ "kid": kid, "signs_from": signs_from }));
+                    print(json!({ "kids": kids, "signs_from": signs_from }));
                 }
                 KeysCommand::List => {
                     state.reload_keys().await.map_err(err)?;

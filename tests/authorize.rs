@@ -34,6 +34,17 @@ struct Rp {
 }
 
 async fn rp(app: &TestApp, org: &Org, name: &str, audience: &str, public: bool) -> Rp {
+    rp_with_alg(app, org, name, audience, public, "").await
+}
+
+async fn rp_with_alg(
+    app: &TestApp,
+    org: &Org,
+    name: &str,
+    audience: &str,
+    public: bool,
+    id_token_alg: &str,
+) -> Rp {
     let input = AppInput {
         name: name.into(),
         kind: "on-behalf-of-user".into(),
@@ -43,6 +54,7 @@ async fn rp(app: &TestApp, org: &Org, name: &str, audience: &str, public: bool) 
         audience: audience.into(),
         public_client: public,
         website_url: "https://rp.example.com".into(),
+        id_token_alg: id_token_alg.into(),
         ..Default::default()
     };
     let (a, s) = services::apps::create(&app.state.db, &Caller::cli(), &org.id, &input, "")
@@ -173,6 +185,11 @@ async fn openid_connect_flow_with_a_certified_client_library(b: Backend) {
         .await
         .expect("code exchange");
     let id_token = tokens.id_token().expect("an ID token");
+    assert_eq!(
+        id_token.signing_alg().unwrap(),
+        &openidconnect::core::CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+        "RS256 unless the app chose ES256"
+    );
     let verifier = client.id_token_verifier();
     let claims = id_token
         .claims(&verifier, &nonce)
@@ -571,7 +588,7 @@ async fn public_clients_and_end_session(b: Backend) {
     let app = spawn_app(b).await;
     let org = app.org_with_admin("Acme").await;
     let user = app.add_user(&org, "member").await;
-    let spa = rp(&app, &org, "Single-page app", "internal", true).await;
+    let spa = rp_with_alg(&app, &org, "Single-page app", "internal", true, "ES256").await;
     let browser = app.signed_in(&user).await;
 
     let code = code_for(&app, &browser, &spa.id, &user).await;
@@ -587,6 +604,12 @@ async fn public_clients_and_end_session(b: Backend) {
     .await;
     assert_eq!(s, 200, "{t}");
     let id_token = t["id_token"].as_str().unwrap().to_string();
+    let header = jsonwebtoken::decode_header(&id_token).unwrap();
+    assert_eq!(
+        header.alg,
+        jsonwebtoken::Algorithm::ES256,
+        "the app chose ES256"
+    );
 
     // Logout with an unregistered URI: a page, no redirect, the session stays.
     let q = |uri: &str| {

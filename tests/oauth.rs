@@ -132,7 +132,12 @@ async fn metadata_and_jwks(b: Backend) {
         .unwrap();
     assert_eq!(res.headers()["access-control-allow-origin"], "*");
     let set: Value = res.json().await.unwrap();
-    let key = &set["keys"][0];
+    let keys = set["keys"].as_array().unwrap();
+    assert!(
+        keys.iter()
+            .any(|k| k["kty"] == "RSA" && k["alg"] == "RS256")
+    );
+    let key = keys.iter().find(|k| k["kty"] == "EC").unwrap();
     assert_eq!(
         (
             key["kty"].as_str(),
@@ -421,17 +426,31 @@ async fn key_rotation_publishes_before_signing(b: Backend) {
     let org = app.org_with_admin("Acme").await;
     let c = own_app(&app, &org, "CI", "read:apps").await;
     let before = jwks(&app).await;
-    assert_eq!(before.keys.len(), 1);
-    let old_kid = before.keys[0].common.key_id.clone().unwrap();
-    let (new_kid, signs_from) =
+    assert_eq!(before.keys.len(), 2, "one ES256 and one RS256 key");
+    let es256 = |set: &JwkSet| -> Vec<String> {
+        set.keys
+            .iter()
+            .filter(|k| {
+                matches!(
+                    k.algorithm,
+                    jsonwebtoken::jwk::AlgorithmParameters::EllipticCurve(_)
+                )
+            })
+            .map(|k| k.common.key_id.clone().unwrap())
+            .collect()
+    };
+    let old_kid = es256(&before)[0].clone();
+    let (new_kids, signs_from) =
         services::keys::rotate(&app.state.db, &app.state.settings.master_key)
             .await
             .unwrap();
+    assert_eq!(new_kids.len(), 2, "a new key of each algorithm");
     assert!(signs_from > services::now());
     app.state.reload_keys().await.unwrap();
     let after = jwks(&app).await;
-    assert_eq!(after.keys.len(), 2, "the new key is published at once");
-    assert!(after.find(&new_kid).is_some() && after.find(&old_kid).is_some());
+    assert_eq!(after.keys.len(), 4, "the new keys are published at once");
+    assert!(new_kids.iter().all(|k| after.find(k).is_some()) && after.find(&old_kid).is_some());
+    let new_kid = es256(&after).into_iter().find(|k| *k != old_kid).unwrap();
     let (_, _, body) = token(
         &app,
         Some((&c.id, &c.secret)),
@@ -445,8 +464,9 @@ async fn key_rotation_publishes_before_signing(b: Backend) {
         "the old key signs until the new one activates"
     );
     let ring = app.state.key_ring();
-    assert_eq!(ring.signing_key(signs_from).unwrap().kid, new_kid);
-    assert_eq!(ring.signing_key(signs_from - 1).unwrap().kid, old_kid);
+    let es = Algorithm::ES256;
+    assert_eq!(ring.signing_key(signs_from, es).unwrap().kid, new_kid);
+    assert_eq!(ring.signing_key(signs_from - 1, es).unwrap().kid, old_kid);
 }
 
 async fn post_as(app: &TestApp, path: &str, c: &Client, form: &[(&str, &str)]) -> (u16, Value) {

@@ -1,5 +1,6 @@
-//! Signing keys: ES256 (P-256) key pairs generated with ring, their public JWK and
-//! RFC 7638 thumbprint as key id.
+//! Signing keys: ES256 (P-256) key pairs generated with ring, RS256 (RSA 2048) key pairs
+//! generated with the `rsa` crate (ring signs with them), their public JWK and RFC 7638
+//! thumbprint as key id.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -9,8 +10,12 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 pub const ES256: &str = "ES256";
+pub const RS256: &str = "RS256";
+/// Every algorithm the ring holds a key of; the first signs access tokens.
+pub const ALGS: &[&str] = &[ES256, RS256];
 
-/// A new key pair: its id, private key (PKCS#8 DER) and public JWK.
+/// A new key pair: its id, private key (PKCS#8 DER for EC, PKCS#1 DER for RSA) and
+/// public JWK.
 pub struct GeneratedKey {
     pub kid: String,
     pub pkcs8: Vec<u8>,
@@ -36,6 +41,43 @@ pub fn generate_es256() -> Result<GeneratedKey, String> {
         pkcs8: pkcs8.as_ref().to_vec(),
         public_jwk,
     })
+}
+
+pub fn generate(alg: &str) -> Result<GeneratedKey, String> {
+    match alg {
+        ES256 => generate_es256(),
+        RS256 => generate_rs256(),
+        _ => Err(format!("unsupported signing algorithm {alg}")),
+    }
+}
+
+pub fn generate_rs256() -> Result<GeneratedKey, String> {
+    use rsa::pkcs1::EncodeRsaPrivateKey;
+    use rsa::traits::PublicKeyParts;
+    let key = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048)
+        .map_err(|_| "key generation failed")?;
+    let der = key.to_pkcs1_der().map_err(|_| "key encoding failed")?;
+    let (n, e) = (
+        URL_SAFE_NO_PAD.encode(key.n().to_bytes_be()),
+        URL_SAFE_NO_PAD.encode(key.e().to_bytes_be()),
+    );
+    let kid = thumbprint(&json!({ "e": e, "kty": "RSA", "n": n }));
+    let public_jwk =
+        json!({ "kty": "RSA", "n": n, "e": e, "use": "sig", "alg": RS256, "kid": kid });
+    Ok(GeneratedKey {
+        kid,
+        pkcs8: der.as_bytes().to_vec(),
+        public_jwk,
+    })
+}
+
+/// The encoding key of a private key as `generate` made it.
+pub fn encoding_key(alg: &str, der: &[u8]) -> jsonwebtoken::EncodingKey {
+    if alg == RS256 {
+        jsonwebtoken::EncodingKey::from_rsa_der(der)
+    } else {
+        jsonwebtoken::EncodingKey::from_ec_der(der)
+    }
 }
 
 /// RFC 7638 thumbprint of the required members (given in lexicographic order).
@@ -72,6 +114,27 @@ mod tests {
         .unwrap();
         assert_eq!(data.claims["sub"], "x");
         assert_ne!(generate_es256().unwrap().kid, key.kid);
+    }
+
+    #[test]
+    fn rsa_keys_sign_and_verify() {
+        let key = generate_rs256().unwrap();
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+        header.kid = Some(key.kid.clone());
+        let token = jsonwebtoken::encode(
+            &header,
+            &json!({ "sub": "y", "exp": 4_000_000_000u64 }),
+            &encoding_key(RS256, &key.pkcs8),
+        )
+        .unwrap();
+        let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(key.public_jwk.clone()).unwrap();
+        let data = jsonwebtoken::decode::<Value>(
+            &token,
+            &jsonwebtoken::DecodingKey::from_jwk(&jwk).unwrap(),
+            &jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256),
+        )
+        .unwrap();
+        assert_eq!(data.claims["sub"], "y");
     }
 
     #[test]

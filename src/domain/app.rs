@@ -322,6 +322,8 @@ pub struct AppInput {
     pub access_token_ttl: String,
     pub refresh_token_ttl: String,
     pub public_client: bool,
+    /// `RS256` (the default) or `ES256`.
+    pub id_token_alg: String,
 }
 
 /// A connected app's settings, valid by construction.
@@ -336,6 +338,7 @@ pub struct AppSpec {
     pub scopes: ScopeSet,
     pub lifetimes: TokenLifetimes,
     pub public_client: bool,
+    pub id_token_alg: &'static str,
 }
 
 impl AppSpec {
@@ -354,6 +357,7 @@ impl AppSpec {
             .check(parse_website_url(&input.website_url))
             .flatten();
         let scopes = errors.check(ScopeSet::parse(input.scopes.iter().map(String::as_str)));
+        let id_token_alg = errors.check(parse_id_token_alg(&input.id_token_alg));
         let lifetimes =
             match TokenLifetimes::parse(&input.access_token_ttl, &input.refresh_token_ttl) {
                 Ok(l) => Some(l),
@@ -413,10 +417,15 @@ impl AppSpec {
             );
         }
 
-        match (name, kind, audience, scopes, lifetimes) {
-            (Some(name), Some(kind), Some(audience), Some(scopes), Some(lifetimes))
-                if errors.is_empty() =>
-            {
+        match (name, kind, audience, scopes, lifetimes, id_token_alg) {
+            (
+                Some(name),
+                Some(kind),
+                Some(audience),
+                Some(scopes),
+                Some(lifetimes),
+                Some(id_token_alg),
+            ) if errors.is_empty() => {
                 Ok(Self {
                     name,
                     kind,
@@ -432,6 +441,7 @@ impl AppSpec {
                     scopes,
                     lifetimes,
                     public_client: input.public_client,
+                    id_token_alg,
                 })
             }
             _ => Err(errors),
@@ -441,6 +451,22 @@ impl AppSpec {
     pub fn uses(&self, grant: GrantType) -> bool {
         self.grant_types.contains(&grant)
     }
+}
+
+/// The ID-token algorithms an app may choose; RS256 is what OpenID Connect clients expect
+/// when they say nothing.
+pub const ID_TOKEN_ALGS: &[&str] = &["RS256", "ES256"];
+
+fn parse_id_token_alg(raw: &str) -> Result<&'static str, FieldError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(ID_TOKEN_ALGS[0]);
+    }
+    ID_TOKEN_ALGS
+        .iter()
+        .find(|a| **a == raw)
+        .copied()
+        .ok_or_else(|| FieldError::new("id_token_alg", "must be RS256 or ES256"))
 }
 
 impl AppInput {

@@ -37,6 +37,7 @@ pub struct AppView {
     pub public_keys: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    pub id_token_alg: String,
 }
 
 /// A client secret as shown after creation: never the value, only a hint.

@@ -10,6 +10,7 @@ use super::{
     AUTHORIZE_PATH, INTROSPECT_PATH, JWKS_PATH, LOGOUT_PATH, REVOKE_PATH, TOKEN_PATH, USERINFO_PATH,
 };
 use crate::domain::GrantType;
+use crate::domain::app::ID_TOKEN_ALGS;
 use crate::domain::scope::CATALOGUE;
 use crate::server::AppState;
 
@@ -47,7 +48,7 @@ pub async fn openid_configuration(State(state): State<AppState>) -> Response {
         "userinfo_endpoint": format!("{issuer}{USERINFO_PATH}"),
         "end_session_endpoint": format!("{issuer}{LOGOUT_PATH}"),
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["ES256"],
+        "id_token_signing_alg_values_supported": ID_TOKEN_ALGS,
         "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "azp", "name", "email", "email_verified"],
         "prompt_values_supported": ["none", "login", "consent"],
         "claims_parameter_supported": false,

@@ -39,6 +39,7 @@ pub(crate) fn view(r: AppRow) -> AppView {
         public_keys: r.public_keys,
         created_at: r.created_at,
         updated_at: r.updated_at,
+        id_token_alg: r.id_token_alg,
     }
 }
 
@@ -98,6 +99,7 @@ fn row_from_spec(spec: &AppSpec, keys: Option<String>, base: AppRow) -> AppRow {
         refresh_token_ttl: spec.lifetimes.refresh_secs,
         public_client: spec.public_client,
         public_keys: keys,
+        id_token_alg: spec.id_token_alg.into(),
         ..base
     }
 }
@@ -149,6 +151,7 @@ pub async fn create(
         refresh_token_ttl: 0,
         public_client: false,
         public_keys: None,
+        id_token_alg: String::new(),
     };
     let row = row_from_spec(&spec, keys, base);
     let mut tx = db.begin().await?;

@@ -20,6 +20,7 @@ pub const KEEP_AFTER_RETIRE_SECS: i64 = TokenLifetimes::ACCESS_BOUNDS.1;
 /// One usable key.
 pub struct RingKey {
     pub kid: String,
+    pub alg: jsonwebtoken::Algorithm,
     pub encoding: EncodingKey,
     pub decoding: DecodingKey,
     pub activates_at: i64,
@@ -38,20 +39,20 @@ impl KeyRing {
         self.keys.iter().find(|k| k.kid == kid)
     }
 
-    /// The key that signs at `t`: the newest active one.
-    pub fn signing_key(&self, t: i64) -> Option<&RingKey> {
+    /// The key of `alg` that signs at `t`: the newest active one.
+    pub fn signing_key(&self, t: i64, alg: jsonwebtoken::Algorithm) -> Option<&RingKey> {
         self.keys
             .iter()
-            .filter(|k| k.activates_at <= t && k.retired_at.is_none_or(|r| r > t))
+            .filter(|k| k.alg == alg && k.activates_at <= t && k.retired_at.is_none_or(|r| r > t))
             .max_by_key(|k| k.activates_at)
     }
 }
 
-fn new_row(master: &MasterKey, activates_at: i64) -> Result<KeyRow> {
-    let key = signing::generate_es256().map_err(Error::Internal)?;
+fn new_row(master: &MasterKey, alg: &str, activates_at: i64) -> Result<KeyRow> {
+    let key = signing::generate(alg).map_err(Error::Internal)?;
     Ok(KeyRow {
         kid: key.kid,
-        alg: signing::ES256.into(),
+        alg: alg.into(),
         private_sealed: master.seal(&key.pkcs8),
         public_jwk: key.public_jwk.to_string(),
         created_at: now(),
@@ -66,24 +67,30 @@ fn decoding_key(jwk: &Value) -> Result<DecodingKey> {
     DecodingKey::from_jwk(&jwk).map_err(|e| Error::Internal(e.to_string()))
 }
 
-/// Creates the first key when the ring is empty (at start-up).
+/// Creates the first key of each algorithm when the ring has none (at start-up).
 pub async fn ensure(db: &Db, master: &MasterKey) -> Result<()> {
-    if store::keys::count(&db.pool).await? == 0 {
-        store::keys::insert(&db.pool, &new_row(master, now())?).await?;
+    for alg in signing::ALGS {
+        if store::keys::count(&db.pool, alg).await? == 0 {
+            store::keys::insert(&db.pool, &new_row(master, alg, now())?).await?;
+        }
     }
     Ok(())
 }
 
-/// Adds a key that signs from `now + PUBLISH_AHEAD_SECS`, when the current key retires.
-/// Returns the new key id and when it starts signing.
-pub async fn rotate(db: &Db, master: &MasterKey) -> Result<(String, i64)> {
+/// Adds a key of each algorithm that signs from `now + PUBLISH_AHEAD_SECS`, when the
+/// current ones retire. Returns the new key ids and when they start signing.
+pub async fn rotate(db: &Db, master: &MasterKey) -> Result<(Vec<String>, i64)> {
     let at = now() + PUBLISH_AHEAD_SECS;
-    let row = new_row(master, at)?;
+    let mut kids = Vec::new();
     let mut tx = db.begin().await?;
-    store::keys::retire_all(&mut *tx, signing::ES256, at).await?;
-    store::keys::insert(&mut *tx, &row).await?;
+    for alg in signing::ALGS {
+        let row = new_row(master, alg, at)?;
+        store::keys::retire_all(&mut *tx, alg, at).await?;
+        store::keys::insert(&mut *tx, &row).await?;
+        kids.push(row.kid);
+    }
     tx.commit().await?;
-    Ok((row.kid, at))
+    Ok((kids, at))
 }
 
 /// Loads the published keys. A key that cannot be opened with this master key is an error:
@@ -100,9 +107,15 @@ pub async fn load(db: &Db, master: &MasterKey) -> Result<KeyRing> {
             serde_json::from_str(&row.public_jwk).map_err(|e| Error::Internal(e.to_string()))?;
         let decoding = decoding_key(&jwk)?;
         jwks.push(jwk);
+        let alg = if row.alg == signing::RS256 {
+            jsonwebtoken::Algorithm::RS256
+        } else {
+            jsonwebtoken::Algorithm::ES256
+        };
         keys.push(RingKey {
             kid: row.kid,
-            encoding: EncodingKey::from_ec_der(&der),
+            alg,
+            encoding: signing::encoding_key(&row.alg, &der),
             decoding,
             activates_at: row.activates_at,
             retired_at: row.retired_at,
@@ -134,6 +147,7 @@ mod tests {
         let k = signing::generate_es256().unwrap();
         RingKey {
             kid: kid.into(),
+            alg: jsonwebtoken::Algorithm::ES256,
             encoding: EncodingKey::from_ec_der(&k.pkcs8),
             decoding: decoding_key(&k.public_jwk).unwrap(),
             activates_at,
@@ -141,21 +155,23 @@ mod tests {
         }
     }
 
+    const ES: jsonwebtoken::Algorithm = jsonwebtoken::Algorithm::ES256;
+
     #[test]
     fn the_newest_active_key_signs() {
         let ring = KeyRing {
             keys: vec![key("old", 0, Some(100)), key("new", 100, None)],
             jwks: json!({}),
         };
-        assert_eq!(ring.signing_key(50).unwrap().kid, "old");
-        assert_eq!(ring.signing_key(99).unwrap().kid, "old");
-        assert_eq!(ring.signing_key(100).unwrap().kid, "new");
+        assert_eq!(ring.signing_key(50, ES).unwrap().kid, "old");
+        assert_eq!(ring.signing_key(99, ES).unwrap().kid, "old");
+        assert_eq!(ring.signing_key(100, ES).unwrap().kid, "new");
         assert!(
             KeyRing {
                 keys: vec![key("future", 100, None)],
                 jwks: json!({})
             }
-            .signing_key(50)
+            .signing_key(50, ES)
             .is_none()
         );
     }

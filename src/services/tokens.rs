@@ -177,7 +177,7 @@ fn access_token(
         gid: subject.gid,
     };
     Ok(TokenResponse {
-        access_token: sign(ring, t, "at+jwt", &claims)?,
+        access_token: sign(ring, t, "at+jwt", jsonwebtoken::Algorithm::ES256, &claims)?,
         token_type: "Bearer",
         expires_in: app.access_token_ttl,
         scope: scopes,
@@ -456,7 +456,12 @@ async fn id_token(
         at_hash: crate::crypto::pkce::at_hash(&answer.access_token),
         user: user_claims(ctx.db, &grant.user_id, &answer.scope).await?,
     };
-    sign(ctx.ring, t, "JWT", &claims)
+    let alg = if app.id_token_alg == crate::crypto::signing::RS256 {
+        jsonwebtoken::Algorithm::RS256
+    } else {
+        jsonwebtoken::Algorithm::ES256
+    };
+    sign(ctx.ring, t, "JWT", alg, &claims)
 }
 
 /// The authorization code grant: the code is single use, 60 seconds, bound to the client,
@@ -577,13 +582,19 @@ pub async fn refresh(
     issue_for_grant(ctx, app, &grant, scopes.to_space_separated(), None).await
 }
 
-/// Signs claims with the ring's current key: `typ` is `at+jwt` for access tokens (RFC 9068)
-/// and `JWT` for ID tokens.
-fn sign(ring: &KeyRing, t: i64, typ: &str, claims: &impl Serialize) -> Result<String, OAuthError> {
+/// Signs claims with the ring's current key of `alg`: `typ` is `at+jwt` for access tokens
+/// (RFC 9068, always ES256) and `JWT` for ID tokens (the app's algorithm).
+fn sign(
+    ring: &KeyRing,
+    t: i64,
+    typ: &str,
+    alg: jsonwebtoken::Algorithm,
+    claims: &impl Serialize,
+) -> Result<String, OAuthError> {
     let key = ring
-        .signing_key(t)
+        .signing_key(t, alg)
         .ok_or_else(|| internal("no active signing key"))?;
-    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+    let mut header = jsonwebtoken::Header::new(alg);
     header.typ = Some(typ.into());
     header.kid = Some(key.kid.clone());
     jsonwebtoken::encode(&header, claims, &key.encoding).map_err(internal)
@@ -614,7 +625,9 @@ pub fn verify_access(ring: &KeyRing, issuer: &str, token: &str) -> Option<Verifi
     if header.alg != Algorithm::ES256 || header.typ.as_deref() != Some("at+jwt") {
         return None;
     }
-    let key = ring.by_kid(header.kid.as_deref()?)?;
+    let key = ring
+        .by_kid(header.kid.as_deref()?)
+        .filter(|k| k.alg == Algorithm::ES256)?;
     let mut v = Validation::new(Algorithm::ES256);
     v.set_issuer(&[issuer]);
     v.set_audience(&[issuer]);
@@ -746,18 +759,18 @@ pub async fn revoke(ctx: &Issuer<'_>, caller: &AppRow, token: &str) -> Result<()
 /// The user and client of an ID token we issued, read from an `id_token_hint`: our
 /// signature and issuer are checked, its expiry is not (OIDC RP-Initiated Logout §2).
 pub fn id_token_hint(ring: &KeyRing, issuer: &str, token: &str) -> Option<(String, String)> {
-    use jsonwebtoken::{Algorithm, Validation, decode, decode_header};
+    use jsonwebtoken::{Validation, decode, decode_header};
     #[derive(serde::Deserialize)]
     struct Hint {
         sub: String,
         aud: String,
     }
     let header = decode_header(token).ok()?;
-    if header.alg != Algorithm::ES256 {
+    let key = ring.by_kid(header.kid.as_deref()?)?;
+    if header.alg != key.alg {
         return None;
     }
-    let key = ring.by_kid(header.kid.as_deref()?)?;
-    let mut v = Validation::new(Algorithm::ES256);
+    let mut v = Validation::new(key.alg);
     v.set_issuer(&[issuer]);
     v.validate_exp = false;
     v.validate_aud = false;

@@ -22,6 +22,7 @@ pub struct AppRow {
     pub public_keys: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    pub id_token_alg: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -36,7 +37,7 @@ pub struct SecretRow {
 }
 
 const APP_COLS: &str = "client_id, org_id, name, kind, grant_types, redirect_uris, website_url, audience, scopes, \
-    access_token_ttl, refresh_token_ttl, enabled, owner_id, public_client, public_keys, created_at, updated_at";
+    access_token_ttl, refresh_token_ttl, enabled, owner_id, public_client, public_keys, created_at, updated_at, id_token_alg";
 
 fn app_from_row(r: &sqlx::any::AnyRow) -> Result<AppRow, sqlx::Error> {
     Ok(AppRow {
@@ -57,6 +58,7 @@ fn app_from_row(r: &sqlx::any::AnyRow) -> Result<AppRow, sqlx::Error> {
         public_keys: r.try_get("public_keys")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
+        id_token_alg: r.try_get("id_token_alg")?,
     })
 }
 
@@ -74,7 +76,7 @@ fn secret_from_row(r: &sqlx::any::AnyRow) -> Result<SecretRow, sqlx::Error> {
 
 pub async fn insert<'c>(e: impl AnyExecutor<'c>, a: &AppRow) -> Result<(), sqlx::Error> {
     sqlx::query(&format!(
-        "INSERT INTO apps ({APP_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+        "INSERT INTO apps ({APP_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
     ))
     .bind(&a.client_id)
     .bind(&a.org_id)
@@ -93,6 +95,7 @@ pub async fn insert<'c>(e: impl AnyExecutor<'c>, a: &AppRow) -> Result<(), sqlx:
     .bind(&a.public_keys)
     .bind(a.created_at)
     .bind(a.updated_at)
+    .bind(&a.id_token_alg)
     .execute(e)
     .await?;
     Ok(())
@@ -102,8 +105,8 @@ pub async fn insert<'c>(e: impl AnyExecutor<'c>, a: &AppRow) -> Result<(), sqlx:
 pub async fn update<'c>(e: impl AnyExecutor<'c>, a: &AppRow) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE apps SET name = $1, grant_types = $2, redirect_uris = $3, website_url = $4, audience = $5, scopes = $6, \
-         access_token_ttl = $7, refresh_token_ttl = $8, public_keys = $9, updated_at = $10 \
-         WHERE org_id = $11 AND client_id = $12",
+         access_token_ttl = $7, refresh_token_ttl = $8, public_keys = $9, updated_at = $10, \
+         id_token_alg = $11 WHERE org_id = $12 AND client_id = $13",
     )
     .bind(&a.name)
     .bind(&a.grant_types)
@@ -115,6 +118,7 @@ pub async fn update<'c>(e: impl AnyExecutor<'c>, a: &AppRow) -> Result<bool, sql
     .bind(a.refresh_token_ttl)
     .bind(&a.public_keys)
     .bind(a.updated_at)
+    .bind(&a.id_token_alg)
     .bind(&a.org_id)
     .bind(&a.client_id)
     .execute(e)

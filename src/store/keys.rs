@@ -55,8 +55,10 @@ pub async fn published<'c>(
         .collect()
 }
 
-pub async fn count<'c>(e: impl AnyExecutor<'c>) -> Result<i64, sqlx::Error> {
-    sqlx::query("SELECT COUNT(*) AS n FROM signing_keys")
+/// How many keys of `alg` the ring has ever had.
+pub async fn count<'c>(e: impl AnyExecutor<'c>, alg: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query("SELECT COUNT(*) AS n FROM signing_keys WHERE alg = $1")
+        .bind(alg)
         .fetch_one(e)
         .await?
         .try_get("n")

@@ -237,6 +237,7 @@ fn AppDetailView(
                         <dt>"Kind"</dt><dd>{kind}</dd>
                         <dt>"Client type"</dt><dd>{if app.public_client { "public (no secret, PKCE)" } else { "confidential" }}</dd>
                         <dt>"Grant types"</dt><dd>{app.grant_types.join(", ")}</dd>
+                        {(app.kind == "on-behalf-of-user").then(|| view! { <dt>"ID tokens"</dt><dd>{app.id_token_alg.clone()}</dd> })}
                         <dt>"Token lifetimes"</dt><dd>{format!("access {}, refresh {}", format_duration(app.access_token_ttl), format_duration(app.refresh_token_ttl))}</dd>
                         <dt>"Created"</dt><dd>{format_time(app.created_at)}</dd>
                     </dl>

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use crate::app::components::FieldError;
 use crate::app::error::AppError;
+use crate::domain::app::ID_TOKEN_ALGS;
 use crate::domain::scope::CATALOGUE;
 use crate::domain::views::AppView;
 use crate::domain::{AppKind, GrantType, TokenLifetimes};
@@ -45,7 +46,15 @@ pub fn AppFields(
         .as_ref()
         .and_then(|a| a.public_keys.clone())
         .unwrap_or_default();
+    let id_token_alg = app
+        .as_ref()
+        .map(|a| a.id_token_alg.clone())
+        .unwrap_or_else(|| ID_TOKEN_ALGS[0].into());
     let is_new = app.is_none();
+    let alg_options = ID_TOKEN_ALGS
+        .iter()
+        .map(|a| view! { <option value=*a selected=id_token_alg == *a>{*a}</option> })
+        .collect_view();
 
     let user_grants = AppKind::OnBehalfOfUser.allowed_grants().iter().map(|g| {
         let checked = has(grants.as_ref(), g.as_str()) || (is_new && *g == GrantType::AuthorizationCode);
@@ -113,6 +122,10 @@ pub fn AppFields(
                     <option value="everyone" selected=audience == "everyone">"Users of any organization"</option>
                 </select>
                 <FieldError error field="audience"/>
+            </label>
+            <label class="only-user">"ID-token signing algorithm"
+                <select name="app[id_token_alg]">{alg_options}</select>
+                <FieldError error field="id_token_alg"/>
             </label>
         })}
         {(!user_kind).then(|| view! { <p class="hint">"Grant type: client credentials."</p> })}

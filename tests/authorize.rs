@@ -24,6 +24,7 @@ on_both!(
     authorization_requests_that_go_wrong,
     code_exchanges_that_go_wrong,
     public_clients_and_end_session,
+    authorizations_are_listed_and_withdrawn,
 );
 
 const CB: &str = "https://rp.example.com/cb";
@@ -641,4 +642,129 @@ async fn public_clients_and_end_session(b: Backend) {
     assert_eq!(status, 303);
     assert_eq!(loc.unwrap(), format!("{CB}?state=bye"));
     assert!(browser.call("page_context", &[]).await.1["me"].is_null());
+}
+
+async fn tokens_for(app: &TestApp, c: &Rp, user: &str) -> (String, String) {
+    let browser = app.signed_in(user).await;
+    let pairs = with(&good(&c.id), "scope", Some("openid email offline_access"));
+    let back = browser
+        .authorize(
+            &format!("{}{}", app.base, authorize_url(&pairs)),
+            user,
+            "allow",
+        )
+        .await;
+    let code = query_of(&back)["code"].clone();
+    let (s, t) = exchange(
+        app,
+        c,
+        &[
+            ("code", &code),
+            ("redirect_uri", CB),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200, "{t}");
+    (
+        t["access_token"].as_str().unwrap().to_string(),
+        t["refresh_token"].as_str().unwrap().to_string(),
+    )
+}
+
+async fn refresh(app: &TestApp, c: &Rp, token: &str) -> u16 {
+    let res = reqwest::Client::new()
+        .post(format!("{}/oauth2/token", app.base))
+        .basic_auth(&c.id, c.secret.as_deref())
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", token)])
+        .send()
+        .await
+        .unwrap();
+    res.status().as_u16()
+}
+
+async fn authorizations_are_listed_and_withdrawn(b: Backend) {
+    let app = spawn_app(b).await;
+    let org = app.org_with_admin("Acme").await;
+    let other = app.org_with_admin("Other").await;
+    let alice = app.add_user(&org, "member").await;
+    let bob = app.add_user(&org, "member").await;
+    let c = rp(&app, &org, "Dashboard", "internal", false).await;
+    let (a_access, a_refresh) = tokens_for(&app, &c, &alice).await;
+    let (b_access, b_refresh) = tokens_for(&app, &c, &bob).await;
+
+    // The admin sees both; an admin of another organization sees nothing of it.
+    let admin = app.signed_in(&org.admin_email).await;
+    let (s, list) = admin
+        .call("app_authorizations", &[("client_id", &c.id)])
+        .await;
+    assert_eq!(s, 200, "{list}");
+    let emails: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["user_email"].as_str().unwrap())
+        .collect();
+    assert!(
+        emails.contains(&alice.as_str()) && emails.contains(&bob.as_str()),
+        "{list}"
+    );
+    assert!(
+        list[0]["scopes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s == "offline_access")
+    );
+    let outsider = app.signed_in(&other.admin_email).await;
+    let (s, _) = outsider
+        .call("app_authorizations", &[("client_id", &c.id)])
+        .await;
+    assert_eq!(s, 404);
+    let (s, _) = outsider
+        .act("revoke_app_authorization", &[("client_id", &c.id)])
+        .await;
+    assert_eq!(s, 404);
+    assert!(
+        introspect(&app, &c, &b_access).await,
+        "another organization revoked nothing"
+    );
+
+    // Alice withdraws it herself: her refresh token and access token die at once.
+    let alice_b = app.signed_in(&alice).await;
+    let (s, mine) = alice_b.call("my_authorizations", &[]).await;
+    assert_eq!(s, 200);
+    assert_eq!(mine[0]["app_name"], "Dashboard");
+    let (s, _) = alice_b
+        .act("revoke_my_authorization", &[("client_id", &c.id)])
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(refresh(&app, &c, &a_refresh).await, 400);
+    assert!(!introspect(&app, &c, &a_access).await);
+    assert_eq!(
+        alice_b.call("my_authorizations", &[]).await.1,
+        serde_json::json!([])
+    );
+    // The consent is forgotten: the next request asks again.
+    let (_, _, loc) = alice_b.get(&authorize_url(&good(&c.id))).await;
+    assert!(loc.unwrap().starts_with("/consent?"));
+    // Bob is untouched until the admin revokes everyone.
+    assert!(introspect(&app, &c, &b_access).await);
+    let (s, _) = admin
+        .act("revoke_app_authorization", &[("client_id", &c.id)])
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(refresh(&app, &c, &b_refresh).await, 400);
+    assert!(!introspect(&app, &c, &b_access).await);
+    assert_eq!(
+        admin
+            .call("app_authorizations", &[("client_id", &c.id)])
+            .await
+            .1,
+        serde_json::json!([])
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_events WHERE action IN ('consent.withdrawn', 'authorization.revoked')").await,
+        2
+    );
 }

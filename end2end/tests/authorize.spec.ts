@@ -99,6 +99,18 @@ test('a web app sends the user to sign in and consent, gets a code and exchanges
     await user.goto(`http://127.0.0.1:${port}/start?prompt=consent`);
     await user.getByRole('button', { name: 'Deny' }).click();
     await expect(user.locator('#result')).toHaveText('Error: access_denied');
+
+    // The admin sees who authorized the app.
+    await page.goto(`/admin/apps/${clientId}/authorizations`);
+    await expect(page.getByRole('cell', { name: ADMIN.email })).toBeVisible();
+
+    // The user finds the app under My authorized apps and revokes it; the app must ask again.
+    await user.goto(`${issuer}/account/apps`);
+    await expect(user.getByRole('cell', { name })).toBeVisible();
+    await user.getByRole('button', { name: 'Revoke' }).click();
+    await expect(user.getByText('You have not authorized any app.')).toBeVisible();
+    await user.goto(`http://127.0.0.1:${port}/start`);
+    await expect(user.getByRole('heading', { name: `${name} wants to access your account` })).toBeVisible();
     await context.close();
   } finally {
     client.close();

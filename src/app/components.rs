@@ -105,6 +105,7 @@ fn Nav() -> impl IntoView {
                             <A href="/admin/org">"Organization"</A>
                             <A href="/admin/audit">"Audit log"</A>
                         })}
+                        <A href="/account/apps">"My apps"</A>
                     </nav>
                     <div class="who">
                         <span class="org">{me.org_name}</span>

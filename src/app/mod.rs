@@ -3,6 +3,7 @@
 //! works before and without hydration.
 
 pub mod admin;
+pub mod authorizations;
 pub mod components;
 pub mod consent;
 pub mod error;
@@ -49,6 +50,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin") view=admin::apps::AppsPage ssr=ssr.clone()/>
                 <Route path=path!("/admin/apps/new") view=admin::apps::NewAppPage ssr=ssr.clone()/>
                 <Route path=path!("/admin/apps/:id") view=admin::app_detail::AppDetailPage ssr=ssr.clone()/>
+                <Route path=path!("/admin/apps/:id/authorizations") view=authorizations::AppAuthorizationsPage ssr=ssr.clone()/>
+                <Route path=path!("/account/apps") view=authorizations::MyAppsPage ssr=ssr.clone()/>
                 <Route path=path!("/admin/users") view=admin::users::UsersPage ssr=ssr.clone()/>
                 <Route path=path!("/admin/org") view=admin::org::OrgPage ssr=ssr.clone()/>
                 <Route path=path!("/admin/audit") view=admin::audit::AuditPage ssr=ssr/>

@@ -81,3 +81,15 @@ pub struct AuditView {
     pub ip: Option<String>,
     pub detail: String,
 }
+
+/// A user's authorization of an app: who, which app, which scopes, since when, last use.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuthorizationView {
+    pub user_id: String,
+    pub user_email: String,
+    pub client_id: String,
+    pub app_name: String,
+    pub scopes: Vec<String>,
+    pub granted_at: i64,
+    pub last_used_at: i64,
+}

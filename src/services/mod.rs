@@ -4,6 +4,7 @@
 pub mod apps;
 pub mod audit;
 pub mod auth;
+pub mod authorizations;
 pub mod authorize;
 pub mod bootstrap;
 pub mod keys;

@@ -128,3 +128,73 @@ pub async fn use_refresh<'c>(
             .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// One active grant with who and what it names, for the authorization lists.
+#[derive(Debug, Clone)]
+pub struct ActiveGrant {
+    pub user_id: String,
+    pub email: String,
+    pub client_id: String,
+    pub app_name: String,
+    pub scopes: String,
+    pub created_at: i64,
+    /// The last refresh under the grant, or its creation.
+    pub last_used_at: i64,
+}
+
+/// Active grants of one app (`client_id`) or of one user (`user_id`), oldest first, bounded.
+pub async fn active<'c>(
+    e: impl AnyExecutor<'c>,
+    client_id: Option<&str>,
+    user_id: Option<&str>,
+) -> Result<Vec<ActiveGrant>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT g.user_id, u.email, g.client_id, a.name AS app_name, g.scopes, g.created_at, \
+         COALESCE((SELECT MAX(r.created_at) FROM refresh_tokens r WHERE r.grant_id = g.id), g.created_at) AS last_used_at \
+         FROM grants g JOIN users u ON u.id = g.user_id JOIN apps a ON a.client_id = g.client_id \
+         WHERE g.revoked_at IS NULL AND ($1 = '' OR g.client_id = $1) AND ($2 = '' OR g.user_id = $2) \
+         ORDER BY g.created_at LIMIT 5000",
+    )
+    .bind(client_id.unwrap_or(""))
+    .bind(user_id.unwrap_or(""))
+    .fetch_all(e)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(ActiveGrant {
+                user_id: r.try_get("user_id")?,
+                email: r.try_get("email")?,
+                client_id: r.try_get("client_id")?,
+                app_name: r.try_get("app_name")?,
+                scopes: r.try_get("scopes")?,
+                created_at: r.try_get("created_at")?,
+                last_used_at: r.try_get("last_used_at")?,
+            })
+        })
+        .collect()
+}
+
+/// Ends every grant of `client_id` (of one user, or of everyone when `user_id` is `None`)
+/// and forgets the consents, so the next request asks again. Returns how many grants ended.
+pub async fn revoke_authorizations(
+    e: &mut sqlx::AnyConnection,
+    client_id: &str,
+    user_id: Option<&str>,
+    now: i64,
+) -> Result<u64, sqlx::Error> {
+    let ended = sqlx::query(
+        "UPDATE grants SET revoked_at = $1 WHERE client_id = $2 AND ($3 = '' OR user_id = $3) AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(client_id)
+    .bind(user_id.unwrap_or(""))
+    .execute(&mut *e)
+    .await?
+    .rows_affected();
+    sqlx::query("DELETE FROM consents WHERE client_id = $1 AND ($2 = '' OR user_id = $2)")
+        .bind(client_id)
+        .bind(user_id.unwrap_or(""))
+        .execute(&mut *e)
+        .await?;
+    Ok(ended)
+}

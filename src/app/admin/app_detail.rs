@@ -240,6 +240,9 @@ fn AppDetailView(
                         {(app.kind == "on-behalf-of-user").then(|| view! { <dt>"ID tokens"</dt><dd>{app.id_token_alg.clone()}</dd> })}
                         <dt>"Token lifetimes"</dt><dd>{format!("access {}, refresh {}", format_duration(app.access_token_ttl), format_duration(app.refresh_token_ttl))}</dd>
                         <dt>"Created"</dt><dd>{format_time(app.created_at)}</dd>
+                        {(app.kind == "on-behalf-of-user").then(|| view! {
+                            <dt>"Authorizations"</dt><dd><a href=format!("/admin/apps/{}/authorizations", app.client_id)>"Who authorized this app"</a></dd>
+                        })}
                     </dl>
 
                     <FormError error=secret_error/>

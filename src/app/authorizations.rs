@@ -1,0 +1,210 @@
+//! Authorizations: an app's page lists who authorized it, and an admin withdraws it from one
+//! user or everyone; every user's "My authorized apps" lists theirs, each with a Revoke.
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+use super::components::{Csrf, ErrorPage, FormError, Need, Page, format_time};
+use super::error::AppError;
+use super::session::form_error;
+use crate::domain::views::AuthorizationView;
+
+#[server(prefix = "/api", endpoint = "app_authorizations")]
+pub async fn app_authorizations(client_id: String) -> Result<Vec<AuthorizationView>, AppError> {
+    use crate::server::portal;
+    let result = async {
+        let (state, me) = portal::require_admin().await?;
+        crate::services::authorizations::of_app(&state.db, &me.org_id, &client_id)
+            .await
+            .map_err(portal::service_error)
+    }
+    .await;
+    portal::finish(result)
+}
+
+#[server(prefix = "/api", endpoint = "revoke_app_authorization")]
+pub async fn revoke_app_authorization(
+    csrf: String,
+    client_id: String,
+    #[server(default)] user_id: String,
+) -> Result<(), AppError> {
+    use crate::server::portal;
+    let result = async {
+        let (state, me) = portal::admin_action(&csrf).await?;
+        let user = (!user_id.is_empty()).then_some(user_id.as_str());
+        crate::services::authorizations::revoke_for_app(
+            &state.db, &me.caller, &me.org_id, &client_id, user,
+        )
+        .await
+        .map(|_| ())
+        .map_err(portal::service_error)
+    }
+    .await;
+    portal::finish(result)
+}
+
+#[server(prefix = "/api", endpoint = "my_authorizations")]
+pub async fn my_authorizations() -> Result<Vec<AuthorizationView>, AppError> {
+    use crate::server::portal;
+    let result = async {
+        let state = portal::state()?;
+        let me = portal::signed_in(&state, &portal::session().await?)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
+        crate::services::authorizations::of_user(&state.db, &me.user_id)
+            .await
+            .map_err(portal::service_error)
+    }
+    .await;
+    portal::finish(result)
+}
+
+#[server(prefix = "/api", endpoint = "revoke_my_authorization")]
+pub async fn revoke_my_authorization(csrf: String, client_id: String) -> Result<(), AppError> {
+    use crate::server::portal;
+    let result = async {
+        let state = portal::state()?;
+        let session = portal::session().await?;
+        portal::check_csrf(&session, &csrf).await?;
+        let me = portal::signed_in(&state, &session)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
+        crate::services::authorizations::revoke_mine(&state.db, &me.caller, &me.user_id, &client_id)
+            .await
+            .map(|_| ())
+            .map_err(portal::service_error)
+    }
+    .await;
+    portal::finish(result)
+}
+
+#[component]
+pub fn AppAuthorizationsPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let revoke = ServerAction::<RevokeAppAuthorization>::new();
+    let list = Resource::new(
+        move || (id(), revoke.version().get()),
+        |(id, _)| app_authorizations(id),
+    );
+    view! {
+        <Page title="Authorizations" need=Need::Admin>
+            <AppAuthorizations client_id=id() revoke list/>
+        </Page>
+    }
+}
+
+#[component]
+fn AppAuthorizations(
+    client_id: String,
+    revoke: ServerAction<RevokeAppAuthorization>,
+    list: Resource<Result<Vec<AuthorizationView>, AppError>>,
+) -> impl IntoView {
+    let error = form_error(revoke.value());
+    let back = format!("/admin/apps/{client_id}");
+    view! {
+        <p><a href=back>"← Back to the app"</a></p>
+        <h1>"Authorizations"</h1>
+        <p class="hint">"Users who authorized this app. Revoking ends their refresh tokens at once; their access tokens turn inactive at introspection and at our API."</p>
+        <FormError error/>
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || {
+                let client_id = client_id.clone();
+                Suspend::new(async move {
+                    match list.await {
+                        Err(e) => view! { <ErrorPage error=e/> }.into_any(),
+                        Ok(items) if items.is_empty() => view! { <p class="empty">"No one has authorized this app."</p> }.into_any(),
+                        Ok(items) => {
+                            let rows = items.into_iter().map(|a| {
+                                let client_id = client_id.clone();
+                                view! {
+                                    <tr>
+                                        <td>{a.user_email}</td>
+                                        <td>{a.scopes.join(" ")}</td>
+                                        <td>{format_time(a.granted_at)}</td>
+                                        <td>{format_time(a.last_used_at)}</td>
+                                        <td>
+                                            <ActionForm action=revoke attr:class="inline">
+                                                <Csrf/>
+                                                <input type="hidden" name="client_id" value=client_id/>
+                                                <input type="hidden" name="user_id" value=a.user_id/>
+                                                <button type="submit" class="danger small">"Revoke"</button>
+                                            </ActionForm>
+                                        </td>
+                                    </tr>
+                                }
+                            }).collect_view();
+                            view! {
+                                <table class="list">
+                                    <thead><tr><th>"User"</th><th>"Scopes"</th><th>"Authorized"</th><th>"Last used"</th><th></th></tr></thead>
+                                    <tbody>{rows}</tbody>
+                                </table>
+                                <ActionForm action=revoke>
+                                    <Csrf/>
+                                    <input type="hidden" name="client_id" value=client_id/>
+                                    <button type="submit" class="danger">"Revoke everyone"</button>
+                                </ActionForm>
+                            }.into_any()
+                        }
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn MyAppsPage() -> impl IntoView {
+    let revoke = ServerAction::<RevokeMyAuthorization>::new();
+    let list = Resource::new(move || revoke.version().get(), |_| my_authorizations());
+    view! {
+        <Page title="My authorized apps" need=Need::SignedIn>
+            <MyApps revoke list/>
+        </Page>
+    }
+}
+
+#[component]
+fn MyApps(
+    revoke: ServerAction<RevokeMyAuthorization>,
+    list: Resource<Result<Vec<AuthorizationView>, AppError>>,
+) -> impl IntoView {
+    let error = form_error(revoke.value());
+    view! {
+        <h1>"My authorized apps"</h1>
+        <p class="hint">"Apps you allowed to act for you. Revoke one and it loses its access at once."</p>
+        <FormError error/>
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match list.await {
+                    Err(e) => view! { <ErrorPage error=e/> }.into_any(),
+                    Ok(items) if items.is_empty() => view! { <p class="empty">"You have not authorized any app."</p> }.into_any(),
+                    Ok(items) => {
+                        let rows = items.into_iter().map(|a| view! {
+                            <tr>
+                                <td>{a.app_name}</td>
+                                <td>{a.scopes.join(" ")}</td>
+                                <td>{format_time(a.granted_at)}</td>
+                                <td>{format_time(a.last_used_at)}</td>
+                                <td>
+                                    <ActionForm action=revoke attr:class="inline">
+                                        <Csrf/>
+                                        <input type="hidden" name="client_id" value=a.client_id/>
+                                        <button type="submit" class="danger small">"Revoke"</button>
+                                    </ActionForm>
+                                </td>
+                            </tr>
+                        }).collect_view();
+                        view! {
+                            <table class="list">
+                                <thead><tr><th>"App"</th><th>"Scopes"</th><th>"Authorized"</th><th>"Last used"</th><th></th></tr></thead>
+                                <tbody>{rows}</tbody>
+                            </table>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,112 @@
+//! Who authorized which app, and withdrawing it: by an admin of the app's organization (one
+//! user or everyone) or by the user. Withdrawing ends the grants at once (refresh tokens
+//! fail, access tokens turn inactive) and forgets the consent.
+
+use serde_json::json;
+
+use super::audit::{self, Event};
+use super::{Caller, Error, Result, now};
+use crate::domain::views::AuthorizationView;
+use crate::store::{self, Db, grants::ActiveGrant};
+
+/// Folds the grants of each (user, app) pair into one authorization.
+fn fold(grants: Vec<ActiveGrant>) -> Vec<AuthorizationView> {
+    let mut out: Vec<AuthorizationView> = Vec::new();
+    for g in grants {
+        let scopes = g.scopes.split_whitespace().map(str::to_string);
+        match out
+            .iter_mut()
+            .find(|a| a.user_id == g.user_id && a.client_id == g.client_id)
+        {
+            Some(a) => {
+                for s in scopes {
+                    if !a.scopes.contains(&s) {
+                        a.scopes.push(s);
+                    }
+                }
+                a.last_used_at = a.last_used_at.max(g.last_used_at);
+            }
+            None => out.push(AuthorizationView {
+                user_id: g.user_id,
+                user_email: g.email,
+                client_id: g.client_id,
+                app_name: g.app_name,
+                scopes: scopes.collect(),
+                granted_at: g.created_at,
+                last_used_at: g.last_used_at,
+            }),
+        }
+    }
+    out.sort_by_key(|a| std::cmp::Reverse(a.last_used_at));
+    out
+}
+
+/// The users who authorized an app of `org_id`.
+pub async fn of_app(db: &Db, org_id: &str, client_id: &str) -> Result<Vec<AuthorizationView>> {
+    store::apps::get(&db.pool, org_id, client_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    Ok(fold(
+        store::grants::active(&db.pool, Some(client_id), None).await?,
+    ))
+}
+
+/// The apps `user_id` authorized.
+pub async fn of_user(db: &Db, user_id: &str) -> Result<Vec<AuthorizationView>> {
+    Ok(fold(
+        store::grants::active(&db.pool, None, Some(user_id)).await?,
+    ))
+}
+
+/// An admin withdraws an app of `org_id` from one user, or from everyone (`user_id` None).
+pub async fn revoke_for_app(
+    db: &Db,
+    caller: &Caller,
+    org_id: &str,
+    client_id: &str,
+    user_id: Option<&str>,
+) -> Result<u64> {
+    let mut tx = db.begin().await?;
+    store::apps::get(&mut *tx, org_id, client_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let ended = store::grants::revoke_authorizations(&mut tx, client_id, user_id, now()).await?;
+    audit::record(
+        &mut *tx,
+        caller,
+        Event {
+            org_id: Some(org_id),
+            action: "authorization.revoked",
+            object: ("app", client_id),
+            success: true,
+            detail: json!({ "user_id": user_id.unwrap_or("everyone"), "grants_ended": ended }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ended)
+}
+
+/// A user withdraws their own authorization of an app.
+pub async fn revoke_mine(db: &Db, caller: &Caller, user_id: &str, client_id: &str) -> Result<u64> {
+    let mut tx = db.begin().await?;
+    let app = store::apps::find(&mut *tx, client_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let ended =
+        store::grants::revoke_authorizations(&mut tx, client_id, Some(user_id), now()).await?;
+    audit::record(
+        &mut *tx,
+        caller,
+        Event {
+            org_id: Some(&app.org_id),
+            action: "consent.withdrawn",
+            object: ("app", client_id),
+            success: true,
+            detail: json!({ "user_id": user_id, "grants_ended": ended }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ended)
+}

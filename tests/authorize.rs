@@ -286,6 +286,16 @@ async fn openid_connect_flow_with_a_certified_client_library(b: Backend) {
     let (url, _, _, _) = run(None);
     let back = app.client().authorize(&url, &other_user, "deny").await;
     assert_eq!(query_of(&back)["error"], "access_denied");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'consent.granted'")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'consent.denied'")
+            .await,
+        1
+    );
 }
 
 fn authorize_url(pairs: &[(&str, &str)]) -> String {
@@ -563,6 +573,11 @@ async fn code_exchanges_that_go_wrong(b: Backend) {
     assert!(
         !introspect(&app, &c, &access).await,
         "a replayed code revokes its tokens"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'grant.revoked_on_reuse' AND outcome = 'failure'").await,
+        1,
+        "the replay is audited"
     );
 
     // Userinfo refuses the revoked token, a missing one, and one without openid.

@@ -626,6 +626,12 @@ async fn introspection_and_revocation(b: Backend) {
         !active(&app, &rs, &t2).await,
         "a deleted app's tokens are inactive"
     );
+    assert!(
+        app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'token.revoked'")
+            .await
+            >= 1,
+        "revocations are audited"
+    );
 }
 
 async fn user_app(app: &TestApp, org: &Org, name: &str, audience: &str) -> Client {

@@ -59,6 +59,9 @@ pub async fn decide_consent(
         let state = portal::state()?;
         let session = portal::session().await?;
         portal::check_csrf(&session, &csrf).await?;
+        let me = portal::signed_in(&state, &session)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
         let visitor = portal::visitor(&state, &session)
             .await
             .ok_or(AppError::Unauthenticated)?;
@@ -66,7 +69,7 @@ pub async fn decide_consent(
             &state.db,
             &state.settings.issuer,
             &request,
-            visitor,
+            (visitor, &me.caller),
             decision == "allow",
         )
         .await

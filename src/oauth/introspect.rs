@@ -10,8 +10,10 @@ use super::client_auth;
 use super::errors::{OAuthReply, no_store};
 use crate::domain::oauth::OAuthError;
 use crate::server::AppState;
-use crate::services::tokens;
+use crate::services::audit::Event;
+use crate::services::{Actor, Caller, RequestMeta, tokens};
 use crate::store::apps::AppRow;
+use serde_json::json;
 
 /// Authenticates the client, then runs `action` on the `token` parameter; RFC 6749 errors
 /// otherwise. Every answer is `no-store`.
@@ -55,9 +57,28 @@ pub async fn introspect(
     .await
 }
 
+/// Revocation is audited (app, what kind of token ended) before it is answered.
 pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let audit = state.audit.clone();
     with_token(&state, &headers, &body, async |ctx, app, token| {
-        tokens::revoke(ctx, app, token).await
+        let ended = tokens::revoke(ctx, app, token).await?;
+        let caller = Caller {
+            actor: Actor::App {
+                client_id: app.client_id.clone(),
+            },
+            meta: RequestMeta::default(),
+        };
+        let event = Event {
+            org_id: Some(&app.org_id),
+            action: "token.revoked",
+            object: ("app", &app.client_id),
+            success: true,
+            detail: json!({ "ended": ended }),
+        };
+        audit
+            .record(&caller, event)
+            .await
+            .map_err(|_| OAuthError::ServerError)
     })
     .await
 }

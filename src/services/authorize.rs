@@ -4,7 +4,8 @@
 
 use serde::Serialize;
 
-use super::{Error, Result, new_id, now};
+use super::audit::{self, Event};
+use super::{Caller, Error, Result, new_id, now};
 use crate::crypto::{random_token, secrets};
 use crate::domain::authorize::{
     self, AuthorizeRequest, CODE_TTL, ClientFacts, PENDING_TTL, error_url, redirect_target,
@@ -13,6 +14,7 @@ use crate::domain::authorize::{
 use crate::domain::oauth::{OAuthError, acting_org};
 use crate::domain::{AppKind, Audience, GrantType, Scope, ScopeSet};
 use crate::store::{self, Db, apps::AppRow, authz::CodeRow, grants::GrantRow};
+use serde_json::json;
 
 /// Where the sign-in page sends the browser back to, with the pending request's id.
 pub const RESUME_PATH: &str = "/oauth2/authorize/resume";
@@ -288,7 +290,7 @@ pub async fn decide(
     db: &Db,
     issuer: &str,
     id: &str,
-    visitor: Visitor,
+    (visitor, caller): (Visitor, &Caller),
     allow: bool,
 ) -> Result<String> {
     let req = pending(db, id).await?.ok_or(Error::NotFound)?;
@@ -296,6 +298,19 @@ pub async fn decide(
         .await?
         .ok_or(Error::NotFound)?;
     let refused = |e: OAuthError| error_url(&req.redirect_uri, req.state.as_deref(), issuer, &e);
+    let action = if allow {
+        "consent.granted"
+    } else {
+        "consent.denied"
+    };
+    let event = Event {
+        org_id: Some(&app.org_id),
+        action,
+        object: ("app", &app.client_id),
+        success: allow,
+        detail: json!({ "scope": req.scopes }),
+    };
+    audit::record(&db.pool, caller, event).await?;
     if !allow {
         store::authz::take_request(&db.pool, id).await?;
         return Ok(refused(OAuthError::AccessDenied(

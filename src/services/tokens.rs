@@ -492,6 +492,7 @@ pub async fn authorization_code(
             .await
             .map_err(internal)?;
         tracing::warn!(grant = %row.grant_id, client = %app.client_id, "authorization code replayed; grant revoked");
+        record_reuse(db, app, &row.grant_id, "authorization_code").await?;
         return Err(expired());
     }
     if row.client_id != app.client_id || row.expires_at <= t {
@@ -567,6 +568,7 @@ pub async fn refresh(
             .await
             .map_err(internal)?;
         tracing::warn!(grant = %grant.id, client = %app.client_id, "refresh token reused; grant revoked");
+        record_reuse(db, app, &grant.id, "refresh_token").await?;
         return Err(invalid());
     }
     if grant.revoked_at.is_some() || row.expires_at <= t {
@@ -580,6 +582,31 @@ pub async fn refresh(
         return Err(invalid());
     }
     issue_for_grant(ctx, app, &grant, scopes.to_space_separated(), None).await
+}
+
+/// Audits a replayed code or refresh token, a theft signal whose grant was just revoked.
+async fn record_reuse(
+    db: &Db,
+    app: &AppRow,
+    grant_id: &str,
+    reused: &str,
+) -> Result<(), OAuthError> {
+    let caller = super::Caller {
+        actor: super::Actor::App {
+            client_id: app.client_id.clone(),
+        },
+        meta: RequestMeta::default(),
+    };
+    let event = super::audit::Event {
+        org_id: Some(&app.org_id),
+        action: "grant.revoked_on_reuse",
+        object: ("grant", grant_id),
+        success: false,
+        detail: serde_json::json!({ "reused": reused }),
+    };
+    super::audit::record(&db.pool, &caller, event)
+        .await
+        .map_err(internal)
 }
 
 /// Signs claims with the ring's current key of `alg`: `typ` is `at+jwt` for access tokens
@@ -729,8 +756,13 @@ pub async fn userinfo(ctx: &Issuer<'_>, token: &str) -> Result<serde_json::Value
 
 /// RFC 7009: revokes a token issued to `caller`: an access token alone, or a refresh token
 /// with its whole grant (and so every access token issued under it). Any other token is
-/// ignored, with the same answer, so nothing is revealed.
-pub async fn revoke(ctx: &Issuer<'_>, caller: &AppRow, token: &str) -> Result<(), OAuthError> {
+/// ignored, with the same answer, so nothing is revealed. Says what ended, for the audit:
+/// `access_token`, `grant` or `nothing`.
+pub async fn revoke(
+    ctx: &Issuer<'_>,
+    caller: &AppRow,
+    token: &str,
+) -> Result<&'static str, OAuthError> {
     let (db, ring, issuer) = (ctx.db, ctx.ring, ctx.url);
     let t = now();
     if let Some(c) = verify_access(ring, issuer, token) {
@@ -738,8 +770,9 @@ pub async fn revoke(ctx: &Issuer<'_>, caller: &AppRow, token: &str) -> Result<()
             store::tokens::revoke(&db.pool, &c.jti, &c.client_id, c.exp, t)
                 .await
                 .map_err(internal)?;
+            return Ok("access_token");
         }
-        return Ok(());
+        return Ok("nothing");
     }
     if let Some(row) = store::grants::find_refresh(&db.pool, &secrets::digest(token))
         .await
@@ -752,8 +785,9 @@ pub async fn revoke(ctx: &Issuer<'_>, caller: &AppRow, token: &str) -> Result<()
         store::grants::revoke(&db.pool, &grant.id, t)
             .await
             .map_err(internal)?;
+        return Ok("grant");
     }
-    Ok(())
+    Ok("nothing")
 }
 
 /// The user and client of an ID token we issued, read from an `id_token_hint`: our

@@ -1,7 +1,7 @@
 //! Latchkey: an OAuth 2.0 and OpenID Connect authorization server for connected apps.
 //!
-//! Layers (data flows one way): `app` (Leptos pages and their server functions) and the
-//! protocol endpoints call `services`, which combine `domain` rules, `store` (SQL) and
+//! Layers (data flows one way): `app` (Leptos pages and their server functions), the
+//! protocol endpoints (`oauth`) and the REST API (`api`) call `services`, which combine `domain` rules, `store` (SQL) and
 //! `crypto`; `server` wires the process together.
 
 #![recursion_limit = "256"]
@@ -9,6 +9,8 @@
 pub mod app;
 pub mod domain;
 
+#[cfg(feature = "ssr")]
+pub mod api;
 #[cfg(feature = "ssr")]
 pub mod cli;
 #[cfg(feature = "ssr")]

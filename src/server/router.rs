@@ -39,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .merge(crate::oauth::routes())
+        .merge(crate::api::routes())
         .leptos_routes_with_context(
             &state,
             routes,

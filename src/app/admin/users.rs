@@ -178,7 +178,7 @@ fn Users(
                 <label>"Name" <input type="text" name="name" required maxlength="100"/>
                     <FieldError error=create_error field="name"/></label>
                 <label>"Role"
-                    <select name="role"><option value="member">"member"</option><option value="admin">"admin"</option></select>
+                    <select name="role"><option value="member">"member"</option><option value="auditor">"auditor"</option><option value="admin">"admin"</option></select>
                     <FieldError error=create_error field="role"/></label>
                 <label>"Initial password (at least 12 characters)"
                     <input type="password" name="password" required minlength="12" maxlength="256" autocomplete="new-password"/>

@@ -43,6 +43,19 @@ pub enum Command {
     /// The signing key ring.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the hash chains (every organization's, or one) and report the first
+    /// broken link of each; exits non-zero when one is broken.
+    Verify {
+        #[arg(long)]
+        org: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -227,6 +240,33 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             }
             print(out);
             Ok(())
+        }
+        Command::Audit(AuditCommand::Verify { org }) => {
+            let db = open(&settings).await?;
+            let reports = services::audit::verify(&db, org.as_deref())
+                .await
+                .map_err(err)?;
+            let broken: Vec<String> = reports
+                .iter()
+                .filter_map(|r| {
+                    r.first_broken.as_ref().map(|b| {
+                        format!(
+                            "{} at {b}",
+                            if r.chain.is_empty() {
+                                "(no organization)"
+                            } else {
+                                &r.chain
+                            }
+                        )
+                    })
+                })
+                .collect();
+            print(json!({ "intact": broken.is_empty(), "chains": reports }));
+            if broken.is_empty() {
+                Ok(())
+            } else {
+                Err(format!("the audit chain is broken: {}", broken.join("; ")))
+            }
         }
         Command::Keys(cmd) => {
             let state = crate::server::prepare(settings).await?;

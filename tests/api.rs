@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 on_both!(
     each_operation_needs_its_scope,
     the_effective_scope_follows_the_role_at_the_moment_of_use,
+    the_audit_chain_detects_tampering,
 );
 
 async fn app_token(app: &TestApp, org: &Org, scopes: &str) -> (String, String, String) {
@@ -284,4 +285,77 @@ async fn the_effective_scope_follows_the_role_at_the_moment_of_use(b: Backend) {
     .await
     .unwrap();
     assert_eq!(api(&app, "GET", "/apps", tk, None).await.0, 401);
+}
+
+async fn the_audit_chain_detects_tampering(b: Backend) {
+    let app = spawn_app(b).await;
+    let org = app.org_with_admin("Acme").await;
+    let other = app.org_with_admin("Other").await;
+    // Records from the portal services, the token endpoint (group commit) and the API.
+    let (_, _, token) = app_token(&app, &org, "read:apps").await;
+    for _ in 0..5 {
+        assert_eq!(api(&app, "GET", "/apps", Some(&token), None).await.0, 200);
+    }
+    app_token(&app, &other, "read:apps").await;
+    let verify = |org: Option<String>| {
+        let db = app.state.db.clone();
+        async move { services::audit::verify(&db, org.as_deref()).await.unwrap() }
+    };
+    let reports = verify(None).await;
+    assert!(
+        reports.iter().all(|r| r.first_broken.is_none()),
+        "{reports:?}"
+    );
+    let mine = verify(Some(org.id.clone())).await;
+    assert!(mine[0].records >= 8, "{mine:?}");
+
+    // A row changed directly in the database: the chain breaks exactly there.
+    use sqlx::Row;
+    let ids: Vec<i64> = sqlx::query("SELECT id FROM audit_events WHERE org_id = $1 ORDER BY id")
+        .bind(&org.id)
+        .fetch_all(&app.state.db.pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get::<i64, _>("id").unwrap())
+        .collect();
+    let victim = ids[ids.len() / 2];
+    sqlx::query("UPDATE audit_events SET outcome = 'failure' WHERE id = $1")
+        .bind(victim)
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    let broken = verify(Some(org.id.clone())).await;
+    assert_eq!(
+        broken[0].first_broken.as_deref(),
+        Some(format!("record {victim}").as_str())
+    );
+    // The other organization's chain is untouched.
+    assert!(
+        verify(Some(other.id.clone())).await[0]
+            .first_broken
+            .is_none()
+    );
+
+    // The newest record removed: the chain's end no longer matches its head.
+    let fresh = app.org_with_admin("Third").await;
+    app_token(&app, &fresh, "read:apps").await;
+    let third: i64 = sqlx::query("SELECT MAX(id) AS id FROM audit_events WHERE org_id = $1")
+        .bind(&fresh.id)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap()
+        .try_get("id")
+        .unwrap();
+    sqlx::query("DELETE FROM audit_events WHERE id = $1")
+        .bind(third)
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        verify(Some(fresh.id.clone())).await[0]
+            .first_broken
+            .as_deref(),
+        Some("end")
+    );
 }

@@ -189,6 +189,18 @@ async fn cli_creates_orgs_users_and_apps(b: Backend) {
         !String::from_utf8_lossy(&latchkey(&db, &["app", "list", "--org", &org_id], None).stdout)
             .contains(secret)
     );
+
+    // The audit chains of what the commands did verify.
+    let report = ok_json(latchkey(&db, &["audit", "verify"], None));
+    assert_eq!(report["intact"], true, "{report}");
+    let org_chain = report["chains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["chain"] == org_id.as_str())
+        .unwrap()
+        .clone();
+    assert!(org_chain["records"].as_u64().unwrap() >= 4, "{org_chain}");
 }
 
 async fn cli_refuses_bad_input(b: Backend) {

@@ -169,7 +169,7 @@ pub async fn create(
     } else {
         Some(insert_secret(&mut tx, &row.client_id).await?)
     };
-    audit::record(&mut *tx, caller, Event {
+    audit::record(&mut tx, caller, Event {
         org_id: Some(org_id),
         action: "app.create",
         object: ("app", &row.client_id),
@@ -247,7 +247,7 @@ pub async fn update(
             "name",
             "is already used by another app of this organization",
         ))?;
-    audit::record(&mut *tx, caller, Event {
+    audit::record(&mut tx, caller, Event {
         org_id: Some(org_id),
         action: "app.update",
         object: ("app", client_id),
@@ -275,7 +275,7 @@ pub async fn set_enabled(
         return Err(Error::NotFound);
     }
     audit::record(
-        &mut *tx,
+        &mut tx,
         caller,
         Event {
             org_id: Some(org_id),
@@ -305,7 +305,7 @@ pub async fn delete(
     }
     store::apps::delete(&mut *tx, org_id, client_id).await?;
     audit::record(
-        &mut *tx,
+        &mut tx,
         caller,
         Event {
             org_id: Some(org_id),
@@ -339,7 +339,7 @@ pub async fn add_secret(
     }
     let secret = insert_secret(&mut tx, client_id).await?;
     audit::record(
-        &mut *tx,
+        &mut tx,
         caller,
         Event {
             org_id: Some(org_id),
@@ -375,7 +375,7 @@ pub async fn delete_secret(
     }
     store::apps::delete_secret(&mut *tx, client_id, secret_id).await?;
     audit::record(
-        &mut *tx,
+        &mut tx,
         caller,
         Event {
             org_id: Some(org_id),

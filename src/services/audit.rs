@@ -74,12 +74,72 @@ pub struct Event<'a> {
 
 const MAX_UA: usize = 300;
 
-pub async fn record<'c>(
-    e: impl sqlx::AnyExecutor<'c>,
+/// Appends an event to its organization's chain, inside the caller's transaction.
+pub async fn record(
+    conn: &mut sqlx::AnyConnection,
     caller: &Caller,
     ev: Event<'_>,
 ) -> Result<(), sqlx::Error> {
-    store::audit::insert(e, &row_of(caller, ev)).await
+    store::audit::insert(conn, &[row_of(caller, ev)]).await
+}
+
+/// Appends an event in a transaction of its own.
+pub async fn record_alone(db: &Db, caller: &Caller, ev: Event<'_>) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    record(&mut tx, caller, ev).await?;
+    tx.commit().await
+}
+
+/// What `verify` found in one chain.
+#[derive(Debug, serde::Serialize)]
+pub struct ChainReport {
+    /// The organization id ('' for records of no organization).
+    pub chain: String,
+    pub records: u64,
+    /// Where the chain first breaks: `record N` (changed, inserted or a record before it
+    /// removed), or `end` (the newest records were removed). None when intact.
+    pub first_broken: Option<String>,
+}
+
+/// Recomputes every chain (or `org_id`'s) and reports the first broken link of each.
+/// Records written before the chain existed (no hash) are skipped.
+pub async fn verify(db: &Db, org_id: Option<&str>) -> super::Result<Vec<ChainReport>> {
+    let chains = match org_id {
+        Some(o) => vec![o.to_string()],
+        None => store::audit::chains(&db.pool).await?,
+    };
+    let mut reports = Vec::new();
+    for chain in chains {
+        let (mut prev, mut after, mut records, mut broken) = (String::new(), 0i64, 0u64, None);
+        'pages: loop {
+            let page = store::audit::chain_page(&db.pool, &chain, after, 1000).await?;
+            let Some(last) = page.last() else { break };
+            after = last.row.id;
+            for link in page {
+                let Some(hash) = link.hash else { continue };
+                records += 1;
+                if link.prev_hash.as_deref() != Some(prev.as_str())
+                    || store::audit::chain_hash(&prev, &link.row) != hash
+                {
+                    broken = Some(format!("record {}", link.row.id));
+                    break 'pages;
+                }
+                prev = hash;
+            }
+        }
+        if broken.is_none() {
+            let head = store::audit::head(&db.pool, &chain).await?;
+            if head.is_some_and(|h| h != prev) {
+                broken = Some("end".into());
+            }
+        }
+        reports.push(ChainReport {
+            chain,
+            records,
+            first_broken: broken,
+        });
+    }
+    Ok(reports)
 }
 
 fn row_of(caller: &Caller, ev: Event<'_>) -> AuditRow {
@@ -156,10 +216,9 @@ impl AuditLog {
 }
 
 async fn write_batch(db: &Db, batch: &[Pending]) -> Result<(), sqlx::Error> {
+    let rows: Vec<AuditRow> = batch.iter().map(|(row, _)| row.clone()).collect();
     let mut tx = db.begin().await?;
-    for (row, _) in batch {
-        store::audit::insert(&mut *tx, row).await?;
-    }
+    store::audit::insert(&mut tx, &rows).await?;
     tx.commit().await
 }
 

@@ -77,8 +77,8 @@ pub async fn login(
         meta: meta.clone(),
     };
     if wait > 0 {
-        audit::record(
-            &db.pool,
+        audit::record_alone(
+            db,
             &anonymous,
             Event {
                 org_id: None,
@@ -110,7 +110,7 @@ pub async fn login(
                 meta: meta.clone(),
             };
             audit::record(
-                &mut *tx,
+                &mut tx,
                 &caller,
                 Event {
                     org_id: org_id.as_deref(),
@@ -138,7 +138,7 @@ pub async fn login(
                 None => Vec::new(),
             };
             audit::record(
-                &mut *tx,
+                &mut tx,
                 &anonymous,
                 Event {
                     org_id: user_orgs.first().map(|(o, _)| o.as_str()),

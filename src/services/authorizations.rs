@@ -72,7 +72,7 @@ pub async fn revoke_for_app(
         .ok_or(Error::NotFound)?;
     let ended = store::grants::revoke_authorizations(&mut tx, client_id, user_id, now()).await?;
     audit::record(
-        &mut *tx,
+        &mut tx,
         caller,
         Event {
             org_id: Some(org_id),
@@ -96,7 +96,7 @@ pub async fn revoke_mine(db: &Db, caller: &Caller, user_id: &str, client_id: &st
     let ended =
         store::grants::revoke_authorizations(&mut tx, client_id, Some(user_id), now()).await?;
     audit::record(
-        &mut *tx,
+        &mut tx,
         caller,
         Event {
             org_id: Some(&app.org_id),

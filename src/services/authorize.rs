@@ -310,7 +310,7 @@ pub async fn decide(
         success: allow,
         detail: json!({ "scope": req.scopes }),
     };
-    audit::record(&db.pool, caller, event).await?;
+    audit::record_alone(db, caller, event).await?;
     if !allow {
         store::authz::take_request(&db.pool, id).await?;
         return Ok(refused(OAuthError::AccessDenied(

@@ -24,7 +24,7 @@ pub async fn create(db: &Db, caller: &Caller, name: &str) -> Result<OrgView> {
     let mut tx = db.begin().await?;
     store::orgs::insert(&mut *tx, &row).await?;
     audit::record(
-        &mut *tx,
+        &mut tx,
         caller,
         Event {
             org_id: Some(&row.id),
@@ -62,7 +62,7 @@ pub async fn rename(db: &Db, caller: &Caller, org_id: &str, name: &str) -> Resul
         .ok_or(Error::NotFound)?;
     store::orgs::rename(&mut *tx, org_id, &name).await?;
     audit::record(
-        &mut *tx,
+        &mut tx,
         caller,
         Event {
             org_id: Some(org_id),

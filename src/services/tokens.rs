@@ -604,7 +604,7 @@ async fn record_reuse(
         success: false,
         detail: serde_json::json!({ "reused": reused }),
     };
-    super::audit::record(&db.pool, &caller, event)
+    super::audit::record_alone(db, &caller, event)
         .await
         .map_err(internal)
 }

@@ -61,7 +61,7 @@ pub async fn create(
         .map_err(conflict_on("email", "is already used by another user"))?;
     store::users::insert_membership(&mut *tx, org_id, &user.id, role.as_str(), t).await?;
     audit::record(
-        &mut *tx,
+        &mut tx,
         caller,
         Event {
             org_id: Some(org_id),
@@ -115,7 +115,7 @@ pub async fn change_role(
     }
     store::users::set_role(&mut *tx, org_id, user_id, role.as_str()).await?;
     audit::record(
-        &mut *tx,
+        &mut tx,
         caller,
         Event {
             org_id: Some(org_id),
@@ -155,7 +155,7 @@ pub async fn remove(db: &Db, caller: &Caller, org_id: &str, user_id: &str) -> Re
         store::users::delete(&mut *tx, user_id).await?;
     }
     audit::record(
-        &mut *tx,
+        &mut tx,
         caller,
         Event {
             org_id: Some(org_id),

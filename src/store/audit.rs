@@ -19,6 +19,9 @@ pub struct AuditRow {
     pub detail: String,
 }
 
+/// Most records one INSERT statement carries (14 parameters each).
+const INSERT_ROWS: usize = 64;
+
 /// The hash that chains `a` to `prev` (hex SHA-256 of the canonical JSON of both).
 pub fn chain_hash(prev: &str, a: &AuditRow) -> String {
     use sha2::{Digest, Sha256};
@@ -67,32 +70,45 @@ pub async fn insert(conn: &mut sqlx::AnyConnection, rows: &[AuditRow]) -> Result
             .fetch_one(&mut *conn)
             .await?
             .try_get("last_hash")?;
+        let mut links = Vec::new();
         for a in rows
             .iter()
             .filter(|r| r.org_id.as_deref().unwrap_or("") == chain)
         {
             let hash = chain_hash(&prev, a);
-            sqlx::query(
-                "INSERT INTO audit_events (at, org_id, actor_type, actor_id, actor_label, action, object_type, object_id, outcome, ip, user_agent, detail, prev_hash, hash) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-            )
-            .bind(a.at)
-            .bind(&a.org_id)
-            .bind(&a.actor_type)
-            .bind(&a.actor_id)
-            .bind(&a.actor_label)
-            .bind(&a.action)
-            .bind(&a.object_type)
-            .bind(&a.object_id)
-            .bind(&a.outcome)
-            .bind(&a.ip)
-            .bind(&a.user_agent)
-            .bind(&a.detail)
-            .bind(&prev)
-            .bind(&hash)
-            .execute(&mut *conn)
-            .await?;
-            prev = hash;
+            links.push((a, std::mem::replace(&mut prev, hash.clone()), hash));
+        }
+        // Many rows per statement: a busy token endpoint writes a whole batch at once.
+        for part in links.chunks(INSERT_ROWS) {
+            let values: Vec<String> = (0..part.len())
+                .map(|i| {
+                    let n: Vec<String> = (1..=14).map(|k| format!("${}", i * 14 + k)).collect();
+                    format!("({})", n.join(", "))
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO audit_events (at, org_id, actor_type, actor_id, actor_label, action, object_type, object_id, outcome, ip, user_agent, detail, prev_hash, hash) VALUES {}",
+                values.join(", ")
+            );
+            let mut q = sqlx::query(&sql);
+            for (a, prev, hash) in part {
+                q = q
+                    .bind(a.at)
+                    .bind(&a.org_id)
+                    .bind(&a.actor_type)
+                    .bind(&a.actor_id)
+                    .bind(&a.actor_label)
+                    .bind(&a.action)
+                    .bind(&a.object_type)
+                    .bind(&a.object_id)
+                    .bind(&a.outcome)
+                    .bind(&a.ip)
+                    .bind(&a.user_agent)
+                    .bind(&a.detail)
+                    .bind(prev)
+                    .bind(hash);
+            }
+            q.execute(&mut *conn).await?;
         }
         sqlx::query("UPDATE audit_heads SET last_hash = $1 WHERE chain = $2")
             .bind(&prev)

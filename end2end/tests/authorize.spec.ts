@@ -111,6 +111,16 @@ test('a web app sends the user to sign in and consent, gets a code and exchanges
     await expect(user.getByText('You have not authorized any app.')).toBeVisible();
     await user.goto(`http://127.0.0.1:${port}/start`);
     await expect(user.getByRole('heading', { name: `${name} wants to access your account` })).toBeVisible();
+
+    // Authorized again, then the admin revokes it from the app's page: the app must ask again.
+    await user.getByRole('button', { name: 'Allow' }).click();
+    await expect(user.locator('#result')).toHaveText(`Signed in as ${ADMIN.email}`);
+    await page.goto(`/admin/apps/${clientId}/authorizations`);
+    await expect(page.getByRole('cell', { name: ADMIN.email })).toBeVisible();
+    await page.getByRole('button', { name: 'Revoke', exact: true }).click();
+    await expect(page.getByText('No one has authorized this app.')).toBeVisible();
+    await user.goto(`http://127.0.0.1:${port}/start`);
+    await expect(user.getByRole('heading', { name: `${name} wants to access your account` })).toBeVisible();
     await context.close();
   } finally {
     client.close();

@@ -192,6 +192,10 @@ async fn each_operation_needs_its_scope(b: Backend) {
         ))
         .await;
     assert_eq!(calls, 19, "every authenticated call, refused or not");
+    let without_ip = app
+        .count("SELECT COUNT(*) FROM audit_events WHERE action = 'api.call' AND ip IS NULL")
+        .await;
+    assert_eq!(without_ip, 0, "API calls are audited with the client's IP");
 
     // The OpenAPI document names each operation's scope.
     let doc: Value = reqwest::get(format!("{}/api/v1/openapi.json", app.base))

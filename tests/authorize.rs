@@ -108,7 +108,7 @@ impl Browser {
                 location = self.get(&next).await.2;
             } else if loc.starts_with("/consent") {
                 let request = query_of(&format!("http://x{loc}"))["request"].clone();
-                let (s, page, _) = self.call_get_consent(&request).await;
+                let (s, page) = self.call("get_consent", &[("request", &request)]).await;
                 assert_eq!(s, 200, "{page}");
                 let back = self
                     .plain_post(
@@ -123,11 +123,6 @@ impl Browser {
             }
         }
         panic!("too many redirects");
-    }
-
-    async fn call_get_consent(&self, request: &str) -> (reqwest::StatusCode, Value, ()) {
-        let (s, v) = self.call("get_consent", &[("request", request)]).await;
-        (s, v, ())
     }
 }
 

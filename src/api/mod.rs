@@ -18,9 +18,10 @@ use crate::domain::role::{PLATFORM, effective_scopes};
 use crate::domain::{Role, views::AuditView};
 use crate::oauth::userinfo::{bearer, bearer_error};
 use crate::server::AppState;
+use crate::server::portal::client_meta;
 use crate::services::audit::Event;
 use crate::services::tokens::{self, BearerError};
-use crate::services::{self, Actor, Caller};
+use crate::services::{self, Actor, Caller, RequestMeta};
 use crate::store;
 
 /// One operation of the API: its route, the scope it needs and what it does.
@@ -147,6 +148,31 @@ pub fn routes() -> Router<AppState> {
         .route(&r(AUDIT.path), get(audit))
 }
 
+/// A call's headers and where it came from (client IP behind a trusted proxy, user agent),
+/// for the audit record.
+pub struct Req {
+    headers: HeaderMap,
+    meta: RequestMeta,
+}
+
+impl axum::extract::FromRequestParts<AppState> for Req {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0);
+        Ok(Req {
+            meta: client_meta(&parts.headers, peer, state.settings.trust_forwarded_for),
+            headers: parts.headers.clone(),
+        })
+    }
+}
+
 /// Who a call acts for, once its token and scope are checked.
 pub struct ApiCaller {
     pub caller: Caller,
@@ -157,8 +183,8 @@ pub struct ApiCaller {
 }
 
 /// Checks the bearer token and computes its effective scopes now.
-async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<ApiCaller, BearerError> {
-    let token = bearer(headers).ok_or(BearerError::InvalidToken)?;
+async fn authenticate(state: &AppState, req: &Req) -> Result<ApiCaller, BearerError> {
+    let token = bearer(&req.headers).ok_or(BearerError::InvalidToken)?;
     let ring = state.key_ring();
     let ctx = tokens::Issuer {
         db: &state.db,
@@ -169,7 +195,7 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<ApiCaller
         .await
         .map_err(|_| BearerError::Internal)?
         .ok_or(BearerError::InvalidToken)?;
-    let meta = crate::server::portal::client_meta(headers, None, false);
+    let meta = req.meta.clone();
     if claims.gid.is_some() {
         let member = store::users::member(&state.db.pool, &claims.org_id, &claims.sub)
             .await
@@ -239,11 +265,11 @@ fn service_error(e: services::Error) -> Response {
 /// Runs one operation: authenticate, check its scope, run it, audit the call.
 async fn call<T: Serialize>(
     state: &AppState,
-    headers: &HeaderMap,
+    req: &Req,
     op: &Op,
     run: impl AsyncFnOnce(&ApiCaller) -> services::Result<T>,
 ) -> Response {
-    let who = match authenticate(state, headers).await {
+    let who = match authenticate(state, req).await {
         Ok(who) => who,
         Err(e) => return bearer_error(e, None),
     };
@@ -278,7 +304,7 @@ async fn call<T: Serialize>(
     res
 }
 
-async fn me(State(s): State<AppState>, h: HeaderMap) -> Response {
+async fn me(State(s): State<AppState>, h: Req) -> Response {
     call(&s, &h, &ME, async |c| {
         Ok(json!({
             "org_id": c.org_id,
@@ -290,14 +316,14 @@ async fn me(State(s): State<AppState>, h: HeaderMap) -> Response {
     .await
 }
 
-async fn org(State(s): State<AppState>, h: HeaderMap) -> Response {
+async fn org(State(s): State<AppState>, h: Req) -> Response {
     call(&s, &h, &ORG, async |c| {
         services::orgs::get(&s.db, &c.org_id).await
     })
     .await
 }
 
-async fn users(State(s): State<AppState>, h: HeaderMap) -> Response {
+async fn users(State(s): State<AppState>, h: Req) -> Response {
     call(&s, &h, &USERS, async |c| {
         services::users::list(&s.db, &c.org_id).await
     })
@@ -314,18 +340,14 @@ struct ListQuery {
     limit: Option<i64>,
 }
 
-async fn apps(State(s): State<AppState>, h: HeaderMap, Query(q): Query<ListQuery>) -> Response {
+async fn apps(State(s): State<AppState>, h: Req, Query(q): Query<ListQuery>) -> Response {
     call(&s, &h, &APPS, async |c| {
         services::apps::list(&s.db, &c.org_id, &q.q, q.page.unwrap_or(1)).await
     })
     .await
 }
 
-async fn create_app(
-    State(s): State<AppState>,
-    h: HeaderMap,
-    Json(input): Json<AppInput>,
-) -> Response {
+async fn create_app(State(s): State<AppState>, h: Req, Json(input): Json<AppInput>) -> Response {
     call(&s, &h, &CREATE_APP, async |c| {
         use secrecy::ExposeSecret;
         let public_keys = String::new();
@@ -336,14 +358,14 @@ async fn create_app(
     .await
 }
 
-async fn app(State(s): State<AppState>, h: HeaderMap, Path(id): Path<String>) -> Response {
+async fn app(State(s): State<AppState>, h: Req, Path(id): Path<String>) -> Response {
     call(&s, &h, &APP, async |c| {
         services::apps::get(&s.db, &c.org_id, &id).await
     })
     .await
 }
 
-async fn delete_app(State(s): State<AppState>, h: HeaderMap, Path(id): Path<String>) -> Response {
+async fn delete_app(State(s): State<AppState>, h: Req, Path(id): Path<String>) -> Response {
     call(&s, &h, &DELETE_APP, async |c| {
         let name = services::apps::get(&s.db, &c.org_id, &id).await?.app.name;
         services::apps::delete(&s.db, &c.caller, &c.org_id, &id, &name).await?;
@@ -352,7 +374,7 @@ async fn delete_app(State(s): State<AppState>, h: HeaderMap, Path(id): Path<Stri
     .await
 }
 
-async fn set_enabled(s: &AppState, h: &HeaderMap, op: &Op, id: &str, enabled: bool) -> Response {
+async fn set_enabled(s: &AppState, h: &Req, op: &Op, id: &str, enabled: bool) -> Response {
     call(s, h, op, async |c| {
         services::apps::set_enabled(&s.db, &c.caller, &c.org_id, id, enabled).await?;
         Ok(json!({ "client_id": id, "enabled": enabled }))
@@ -360,19 +382,15 @@ async fn set_enabled(s: &AppState, h: &HeaderMap, op: &Op, id: &str, enabled: bo
     .await
 }
 
-async fn enable_app(State(s): State<AppState>, h: HeaderMap, Path(id): Path<String>) -> Response {
+async fn enable_app(State(s): State<AppState>, h: Req, Path(id): Path<String>) -> Response {
     set_enabled(&s, &h, &ENABLE_APP, &id, true).await
 }
 
-async fn disable_app(State(s): State<AppState>, h: HeaderMap, Path(id): Path<String>) -> Response {
+async fn disable_app(State(s): State<AppState>, h: Req, Path(id): Path<String>) -> Response {
     set_enabled(&s, &h, &DISABLE_APP, &id, false).await
 }
 
-async fn rotate_secret(
-    State(s): State<AppState>,
-    h: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
+async fn rotate_secret(State(s): State<AppState>, h: Req, Path(id): Path<String>) -> Response {
     call(&s, &h, &ROTATE_SECRET, async |c| {
         use secrecy::ExposeSecret;
         let secret = services::apps::add_secret(&s.db, &c.caller, &c.org_id, &id).await?;
@@ -381,18 +399,14 @@ async fn rotate_secret(
     .await
 }
 
-async fn authorizations(
-    State(s): State<AppState>,
-    h: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
+async fn authorizations(State(s): State<AppState>, h: Req, Path(id): Path<String>) -> Response {
     call(&s, &h, &AUTHORIZATIONS, async |c| {
         services::authorizations::of_app(&s.db, &c.org_id, &id).await
     })
     .await
 }
 
-async fn revoke_all(State(s): State<AppState>, h: HeaderMap, Path(id): Path<String>) -> Response {
+async fn revoke_all(State(s): State<AppState>, h: Req, Path(id): Path<String>) -> Response {
     call(&s, &h, &REVOKE_ALL, async |c| {
         let ended =
             services::authorizations::revoke_for_app(&s.db, &c.caller, &c.org_id, &id, None)
@@ -402,7 +416,7 @@ async fn revoke_all(State(s): State<AppState>, h: HeaderMap, Path(id): Path<Stri
     .await
 }
 
-async fn audit(State(s): State<AppState>, h: HeaderMap, Query(q): Query<ListQuery>) -> Response {
+async fn audit(State(s): State<AppState>, h: Req, Query(q): Query<ListQuery>) -> Response {
     call(
         &s,
         &h,

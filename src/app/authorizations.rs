@@ -48,10 +48,7 @@ pub async fn revoke_app_authorization(
 pub async fn my_authorizations() -> Result<Vec<AuthorizationView>, AppError> {
     use crate::server::portal;
     let result = async {
-        let state = portal::state()?;
-        let me = portal::signed_in(&state, &portal::session().await?)
-            .await?
-            .ok_or(AppError::Unauthenticated)?;
+        let (state, _, me) = portal::require_signed_in().await?;
         crate::services::authorizations::of_user(&state.db, &me.user_id)
             .await
             .map_err(portal::service_error)
@@ -64,12 +61,8 @@ pub async fn my_authorizations() -> Result<Vec<AuthorizationView>, AppError> {
 pub async fn revoke_my_authorization(csrf: String, client_id: String) -> Result<(), AppError> {
     use crate::server::portal;
     let result = async {
-        let state = portal::state()?;
-        let session = portal::session().await?;
+        let (state, session, me) = portal::require_signed_in().await?;
         portal::check_csrf(&session, &csrf).await?;
-        let me = portal::signed_in(&state, &session)
-            .await?
-            .ok_or(AppError::Unauthenticated)?;
         crate::services::authorizations::revoke_mine(&state.db, &me.caller, &me.user_id, &client_id)
             .await
             .map(|_| ())

@@ -5,41 +5,23 @@
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_query_map;
-use serde::{Deserialize, Serialize};
 
 use super::components::{Csrf, ErrorPage, FormError, Need, Page};
 use super::error::AppError;
 use super::session::form_error;
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ConsentData {
-    pub app_name: String,
-    pub org_name: String,
-    pub website_url: Option<String>,
-    pub scopes: Vec<(String, String)>,
-}
+use crate::domain::views::ConsentView;
 
 #[server(prefix = "/api", endpoint = "get_consent")]
-pub async fn get_consent(request: String) -> Result<ConsentData, AppError> {
+pub async fn get_consent(request: String) -> Result<ConsentView, AppError> {
     use crate::server::portal;
     let result = async {
-        let state = portal::state()?;
-        let session = portal::session().await?;
-        portal::signed_in(&state, &session)
-            .await?
-            .ok_or(AppError::Unauthenticated)?;
-        let v = crate::services::authorize::consent_view(&state.db, &request)
+        let (state, _, _) = portal::require_signed_in().await?;
+        crate::services::authorize::consent_view(&state.db, &request)
             .await
             .map_err(|e| match e {
                 crate::services::Error::NotFound => AppError::Refused(EXPIRED.into()),
                 e => portal::service_error(e),
-            })?;
-        Ok(ConsentData {
-            app_name: v.app_name,
-            org_name: v.org_name,
-            website_url: v.website_url,
-            scopes: v.scopes,
-        })
+            })
     }
     .await;
     portal::finish(result)
@@ -56,15 +38,9 @@ pub async fn decide_consent(
 ) -> Result<(), AppError> {
     use crate::server::portal;
     let result = async {
-        let state = portal::state()?;
-        let session = portal::session().await?;
+        let (state, session, me) = portal::require_signed_in().await?;
         portal::check_csrf(&session, &csrf).await?;
-        let me = portal::signed_in(&state, &session)
-            .await?
-            .ok_or(AppError::Unauthenticated)?;
-        let visitor = portal::visitor(&state, &session)
-            .await
-            .ok_or(AppError::Unauthenticated)?;
+        let visitor = portal::visitor_of(&me, &session).await;
         let url = crate::services::authorize::decide(
             &state.db,
             &state.settings.issuer,
@@ -103,7 +79,7 @@ pub fn ConsentPage() -> impl IntoView {
 #[component]
 fn Consent(
     request: String,
-    data: Resource<Result<ConsentData, AppError>>,
+    data: Resource<Result<ConsentView, AppError>>,
     decide: ServerAction<DecideConsent>,
 ) -> impl IntoView {
     let error = form_error(decide.value());

@@ -93,3 +93,13 @@ pub struct AuthorizationView {
     pub granted_at: i64,
     pub last_used_at: i64,
 }
+
+/// What the consent page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConsentView {
+    pub app_name: String,
+    pub org_name: String,
+    pub website_url: Option<String>,
+    /// Each requested scope and its plain-words description.
+    pub scopes: Vec<(String, String)>,
+}

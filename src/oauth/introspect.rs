@@ -10,10 +10,13 @@ use super::client_auth;
 use super::errors::{OAuthReply, no_store};
 use crate::domain::oauth::OAuthError;
 use crate::server::AppState;
+use crate::server::portal::client_meta;
 use crate::services::audit::Event;
-use crate::services::{Actor, Caller, RequestMeta, tokens};
+use crate::services::{Actor, Caller, tokens};
 use crate::store::apps::AppRow;
+use axum::extract::ConnectInfo;
 use serde_json::json;
+use std::net::SocketAddr;
 
 /// Authenticates the client, then runs `action` on the `token` parameter; RFC 6749 errors
 /// otherwise. Every answer is `no-store`.
@@ -58,15 +61,21 @@ pub async fn introspect(
 }
 
 /// Revocation is audited (app, what kind of token ended) before it is answered.
-pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn revoke(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let audit = state.audit.clone();
+    let meta = client_meta(&headers, Some(peer), state.settings.trust_forwarded_for);
     with_token(&state, &headers, &body, async |ctx, app, token| {
         let ended = tokens::revoke(ctx, app, token).await?;
         let caller = Caller {
             actor: Actor::App {
                 client_id: app.client_id.clone(),
             },
-            meta: RequestMeta::default(),
+            meta,
         };
         let event = Event {
             org_id: Some(&app.org_id),

@@ -17,7 +17,7 @@ use crate::domain::oauth::OAuthError;
 use crate::server::AppState;
 use crate::server::portal::client_meta;
 use crate::services::audit::Event;
-use crate::services::{Actor, Caller, tokens};
+use crate::services::{Actor, Caller, RequestMeta, tokens};
 
 /// What the audit record says of a request: the client once known, the grant type.
 #[derive(Default)]
@@ -33,8 +33,8 @@ pub async fn token(
     body: Bytes,
 ) -> Response {
     let mut attempt = Attempt::default();
-    let result = issue(&state, Some(peer), &headers, &body, &mut attempt).await;
     let meta = client_meta(&headers, Some(peer), state.settings.trust_forwarded_for);
+    let result = issue(&state, &meta, &headers, &body, &mut attempt).await;
     let (client_id, org_id) = attempt.client.unwrap_or_default();
     let caller = Caller {
         actor: if client_id.is_empty() {
@@ -79,7 +79,7 @@ pub async fn token(
 
 async fn issue(
     state: &AppState,
-    peer: Option<SocketAddr>,
+    meta: &RequestMeta,
     headers: &HeaderMap,
     body: &Bytes,
     attempt: &mut Attempt,
@@ -104,10 +104,9 @@ async fn issue(
         }
         Ok(GrantType::Password) => {
             let (username, password) = (params.require("username")?, params.require("password")?);
-            let meta = client_meta(headers, peer, state.settings.trust_forwarded_for);
             tokens::password(
                 &ctx,
-                &meta,
+                meta,
                 &app,
                 username,
                 password.to_string().into(),

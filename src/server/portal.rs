@@ -140,13 +140,19 @@ pub async fn signed_in(state: &AppState, session: &Session) -> Result<Option<Sig
     }))
 }
 
-/// An organization admin, for reads.
-pub async fn require_admin() -> Result<(AppState, SignedIn), AppError> {
+/// Anyone signed in, with their session.
+pub async fn require_signed_in() -> Result<(AppState, Session, SignedIn), AppError> {
     let state = state()?;
     let session = session().await?;
     let me = signed_in(&state, &session)
         .await?
         .ok_or(AppError::Unauthenticated)?;
+    Ok((state, session, me))
+}
+
+/// An organization admin, for reads.
+pub async fn require_admin() -> Result<(AppState, SignedIn), AppError> {
+    let (state, _, me) = require_signed_in().await?;
     if !me.role.is_admin() {
         return Err(AppError::NotAllowed);
     }
@@ -262,11 +268,15 @@ pub async fn start_session(session: &Session, user_id: &str, org_id: &str) -> Re
 /// The signed-in user as the authorization endpoint sees them, with their sign-in time.
 pub async fn visitor(state: &AppState, session: &Session) -> Option<services::authorize::Visitor> {
     let me = signed_in(state, session).await.ok()??;
-    let auth_time = session.get::<i64>(AUTH_TIME).await.ok().flatten();
-    Some(services::authorize::Visitor {
-        user_id: me.user_id,
-        auth_time,
-    })
+    Some(visitor_of(&me, session).await)
+}
+
+/// `me` with the time the session signed in.
+pub async fn visitor_of(me: &SignedIn, session: &Session) -> services::authorize::Visitor {
+    services::authorize::Visitor {
+        user_id: me.user_id.clone(),
+        auth_time: session.get::<i64>(AUTH_TIME).await.ok().flatten(),
+    }
 }
 
 pub async fn end_session(session: &Session) -> Result<(), AppError> {

@@ -2,8 +2,6 @@
 //! consent where needed, and answer the client's redirect URI with a code or an error.
 //! The pending request waits in the store (the browser only carries its random id).
 
-use serde::Serialize;
-
 use super::audit::{self, Event};
 use super::{Caller, Error, Result, new_id, now};
 use crate::crypto::{random_token, secrets};
@@ -12,6 +10,7 @@ use crate::domain::authorize::{
     response_url,
 };
 use crate::domain::oauth::{OAuthError, acting_org};
+use crate::domain::views::ConsentView;
 use crate::domain::{AppKind, Audience, GrantType, Scope, ScopeSet};
 use crate::store::{self, Db, apps::AppRow, authz::CodeRow, grants::GrantRow};
 use serde_json::json;
@@ -55,13 +54,16 @@ pub async fn start<'p>(
     let Some(client_id) = get("client_id") else {
         return Ok(Step::Page("The request names no client_id.".into()));
     };
-    let app = match store::apps::find(&db.pool, client_id).await? {
-        Some(app) if client_id.len() <= 200 => app,
-        _ => {
-            return Ok(Step::Page(
-                "No app is registered with this client_id.".into(),
-            ));
-        }
+    let unknown = || {
+        Ok(Step::Page(
+            "No app is registered with this client_id.".into(),
+        ))
+    };
+    if client_id.len() > 200 {
+        return unknown();
+    }
+    let Some(app) = store::apps::find(&db.pool, client_id).await? else {
+        return unknown();
     };
     let redirect_uri = match redirect_target(get("redirect_uri"), &registered_uris(&app)) {
         Ok(uri) => uri,
@@ -130,8 +132,9 @@ fn encode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-/// The organization the visitor acts in through `app`, if the app is open to them.
-async fn acting_org_of(db: &Db, app: &AppRow, user_id: &str) -> Result<Option<String>> {
+/// The organization `user_id` acts in through `app`, if the app is open to them (the
+/// authorization flow and the token grants alike).
+pub async fn acting_org_of(db: &Db, app: &AppRow, user_id: &str) -> Result<Option<String>> {
     let orgs: Vec<String> = store::users::memberships_of(&db.pool, user_id)
         .await?
         .into_iter()
@@ -249,16 +252,6 @@ async fn issue_code(
             ("iss", Some(issuer)),
         ],
     ))
-}
-
-/// What the consent page shows.
-#[derive(Debug, Clone, Serialize)]
-pub struct ConsentView {
-    pub app_name: String,
-    pub org_name: String,
-    pub website_url: Option<String>,
-    /// Each requested scope and its plain-words description.
-    pub scopes: Vec<(String, String)>,
 }
 
 /// The consent page of pending request `id` for `user_id`.

@@ -8,9 +8,9 @@ use super::{RequestMeta, auth, new_id, now};
 use crate::crypto::{assertions, random_token, secrets};
 use crate::domain::oauth::TOKEN_PATH;
 use crate::domain::oauth::{
-    OAuthError, acting_org, client_credentials_scopes, narrowed_scopes, user_grant_scopes,
+    OAuthError, client_credentials_scopes, narrowed_scopes, user_grant_scopes,
 };
-use crate::domain::{AppKind, Audience, Email, GrantType, ScopeSet};
+use crate::domain::{AppKind, Email, GrantType, ScopeSet};
 use crate::store::{self, Db, apps::AppRow, grants::GrantRow, grants::RefreshRow};
 
 /// A secret's last use is recorded to the minute, so most requests write nothing.
@@ -317,14 +317,9 @@ async fn start_grant(
     grant_type: GrantType,
 ) -> Result<TokenResponse, OAuthError> {
     let db = ctx.db;
-    let orgs: Vec<String> = store::users::memberships_of(&db.pool, user_id)
+    let org_id = super::authorize::acting_org_of(db, app, user_id)
         .await
         .map_err(internal)?
-        .into_iter()
-        .map(|(o, _)| o)
-        .collect();
-    let audience = Audience::parse(&app.audience).map_err(|e| internal(e.message))?;
-    let org_id = acting_org(&app.org_id, audience, &orgs)
         .ok_or_else(|| OAuthError::InvalidGrant("this user may not use this app".into()))?;
     let grant = GrantRow {
         id: new_id(),

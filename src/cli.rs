@@ -56,6 +56,9 @@ pub enum AuditCommand {
         #[arg(long)]
         org: Option<String>,
     },
+    /// Remove the records older than each organization's retention now (the server does it
+    /// hourly), leaving a checkpoint from which each chain still verifies.
+    Purge,
 }
 
 #[derive(Debug, Subcommand)]
@@ -267,6 +270,18 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             } else {
                 Err(format!("the audit chain is broken: {}", broken.join("; ")))
             }
+        }
+        Command::Audit(AuditCommand::Purge) => {
+            let db = open(&settings).await?;
+            let purged = services::audit::purge_expired(&db, &services::Caller::cli())
+                .await
+                .map_err(err)?;
+            let orgs: Vec<_> = purged
+                .iter()
+                .map(|(org, removed)| json!({ "org_id": org, "removed": removed }))
+                .collect();
+            print(json!({ "purged": orgs }));
+            Ok(())
         }
         Command::Keys(cmd) => {
             let state = crate::server::prepare(settings).await?;

@@ -18,65 +18,6 @@ on_both!(
     the_audit_chain_detects_tampering,
 );
 
-async fn app_token(app: &TestApp, org: &Org, scopes: &str) -> (String, String, String) {
-    let input = AppInput {
-        name: format!("CI {scopes}"),
-        kind: "own-behalf".into(),
-        grant_types: vec!["client_credentials".into()],
-        scopes: vec![scopes.into()],
-        ..Default::default()
-    };
-    let (a, s) = services::apps::create(&app.state.db, &Caller::cli(), &org.id, &input, "")
-        .await
-        .unwrap();
-    let secret = s.unwrap().expose_secret().to_string();
-    let t: Value = reqwest::Client::new()
-        .post(format!("{}/oauth2/token", app.base))
-        .basic_auth(&a.client_id, Some(&secret))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    (
-        a.client_id,
-        secret,
-        t["access_token"].as_str().unwrap().to_string(),
-    )
-}
-
-async fn api(
-    app: &TestApp,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (u16, String, Value) {
-    let url = format!("{}/api/v1{path}", app.base);
-    let client = reqwest::Client::new();
-    let mut req = match method {
-        "POST" => client.post(url),
-        "DELETE" => client.delete(url),
-        _ => client.get(url),
-    };
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status().as_u16();
-    let challenge = res
-        .headers()
-        .get("www-authenticate")
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default();
-    (status, challenge, res.json().await.unwrap_or(Value::Null))
-}
-
 async fn each_operation_needs_its_scope(b: Backend) {
     let app = spawn_app(b).await;
     let org = app.org_with_admin("Acme").await;

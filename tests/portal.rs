@@ -607,7 +607,7 @@ async fn tenant_isolation(b: Backend) {
     assert!(!html.contains("A's app"));
     let (_, audit) = cb.call("list_audit", &[]).await;
     assert!(
-        audit
+        audit["items"]
             .as_array()
             .unwrap()
             .iter()
@@ -756,7 +756,7 @@ async fn organization_rename_and_audit_list(b: Backend) {
     let (_, o) = c.call("get_org", &[]).await;
     assert_eq!(o["name"], "Acme Corp");
     let (_, audit) = c.call("list_audit", &[]).await;
-    let events = audit.as_array().unwrap();
+    let events = audit["items"].as_array().unwrap();
     assert_eq!(events[0]["action"], "org.rename", "newest first");
     assert_eq!(events[0]["actor"], org.admin_email.as_str());
     assert_eq!(events[0]["ip"], "127.0.0.1");

@@ -13,13 +13,16 @@ use http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::domain::Role;
 use crate::domain::app::AppInput;
+use crate::domain::audit::AuditQuery;
 use crate::domain::role::{PLATFORM, effective_scopes};
-use crate::domain::{Role, views::AuditView};
 use crate::oauth::userinfo::{bearer, bearer_error};
 use crate::server::AppState;
+use crate::server::export::{ExportQuery, export_response};
 use crate::server::portal::client_meta;
 use crate::services::audit::Event;
+use crate::services::audit::ExportFormat;
 use crate::services::tokens::{self, BearerError};
 use crate::services::{self, Actor, Caller, RequestMeta};
 use crate::store;
@@ -108,7 +111,13 @@ const AUDIT: Op = Op {
     method: "get",
     path: "/audit",
     scope: Some("read:audit"),
-    summary: "The newest audit events (query: limit)",
+    summary: "Audit events, newest first (query: from, to, app, user, action, outcome, before, limit); `next` is the cursor of the older page",
+};
+const AUDIT_EXPORT: Op = Op {
+    method: "get",
+    path: "/audit/export",
+    scope: Some("read:audit"),
+    summary: "The filtered audit events as CSV (format=csv) or NDJSON (format=ndjson), newest first, at most 100,000",
 };
 
 pub const OPS: &[&Op] = &[
@@ -125,6 +134,7 @@ pub const OPS: &[&Op] = &[
     &AUTHORIZATIONS,
     &REVOKE_ALL,
     &AUDIT,
+    &AUDIT_EXPORT,
 ];
 
 pub const PREFIX: &str = "/api/v1";
@@ -146,6 +156,7 @@ pub fn routes() -> Router<AppState> {
             get(authorizations).delete(revoke_all),
         )
         .route(&r(AUDIT.path), get(audit))
+        .route(&r(AUDIT_EXPORT.path), get(audit_export))
 }
 
 /// A call's headers and where it came from (client IP behind a trusted proxy, user agent),
@@ -262,8 +273,28 @@ fn service_error(e: services::Error) -> Response {
     (status, Json(body)).into_response()
 }
 
+/// What an operation answers: JSON, or a document of its own type (exports).
+trait Reply {
+    fn reply(self) -> Response;
+}
+
+impl<T: Serialize> Reply for T {
+    fn reply(self) -> Response {
+        Json(self).into_response()
+    }
+}
+
+/// An export, as a file to download.
+struct Raw(ExportFormat, Vec<u8>);
+
+impl Reply for Raw {
+    fn reply(self) -> Response {
+        export_response(self.0, self.1)
+    }
+}
+
 /// Runs one operation: authenticate, check its scope, run it, audit the call.
-async fn call<T: Serialize>(
+async fn call<T: Reply>(
     state: &AppState,
     req: &Req,
     op: &Op,
@@ -278,7 +309,7 @@ async fn call<T: Serialize>(
             bearer_error(BearerError::InsufficientScope, Some(scope))
         }
         _ => match run(&who).await {
-            Ok(v) => Json(v).into_response(),
+            Ok(v) => v.reply(),
             Err(e) => service_error(e),
         },
     };
@@ -336,8 +367,6 @@ struct ListQuery {
     q: String,
     #[serde(default)]
     page: Option<i64>,
-    #[serde(default)]
-    limit: Option<i64>,
 }
 
 async fn apps(State(s): State<AppState>, h: Req, Query(q): Query<ListQuery>) -> Response {
@@ -416,15 +445,20 @@ async fn revoke_all(State(s): State<AppState>, h: Req, Path(id): Path<String>) -
     .await
 }
 
-async fn audit(State(s): State<AppState>, h: Req, Query(q): Query<ListQuery>) -> Response {
-    call(
-        &s,
-        &h,
-        &AUDIT,
-        async |c| -> services::Result<Vec<AuditView>> {
-            services::audit::recent(&s.db, &c.org_id, q.limit.unwrap_or(100)).await
-        },
-    )
+async fn audit(State(s): State<AppState>, h: Req, Query(q): Query<AuditQuery>) -> Response {
+    call(&s, &h, &AUDIT, async |c| {
+        let f = q.parse()?;
+        services::audit::search(&s.db, &c.org_id, &f).await
+    })
+    .await
+}
+
+async fn audit_export(State(s): State<AppState>, h: Req, Query(q): Query<ExportQuery>) -> Response {
+    call(&s, &h, &AUDIT_EXPORT, async |c| {
+        let format = ExportFormat::parse(&q.format)?;
+        let rows = services::audit::export(&s.db, &c.org_id, &q.filter.parse()?).await?;
+        Ok(Raw(format, format.encode(&rows)?))
+    })
     .await
 }
 

@@ -3,10 +3,12 @@
 //! can only hold a valid value.
 
 pub mod app;
+pub mod audit;
 pub mod authorize;
 pub mod email;
 pub mod errors;
 pub mod oauth;
+pub mod policy;
 pub mod role;
 pub mod scope;
 pub mod views;

@@ -7,6 +7,8 @@ pub struct OrgView {
     pub id: String,
     pub name: String,
     pub created_at: i64,
+    /// How many days audit records are kept.
+    pub audit_retention_days: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -80,6 +82,23 @@ pub struct AuditView {
     pub outcome: String,
     pub ip: Option<String>,
     pub detail: String,
+    pub app_id: Option<String>,
+    pub user_id: Option<String>,
+}
+
+/// One page of the audit viewer, newest first; `next` is the cursor of the older page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub items: Vec<AuditView>,
+    pub next: Option<i64>,
+}
+
+/// Token requests of one app in one hour (the chart on the app's page).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HourCount {
+    pub hour: i64,
+    pub issued: i64,
+    pub refused: i64,
 }
 
 /// A user's authorization of an app: who, which app, which scopes, since when, last use.

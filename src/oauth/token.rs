@@ -54,6 +54,7 @@ pub async fn token(
             object: ("app", &client_id),
             success: true,
             detail: json!({ "grant_type": grant_type, "scope": t.scope, "sub": t.sub,
+                            "user_id": (t.sub != client_id).then_some(&t.sub),
                             "refresh_token": t.refresh_token.is_some() }),
         },
         Err(e) => Event {

@@ -1,6 +1,7 @@
 //! Process wiring: configuration, shared state, sessions, the router and its layers.
 
 pub mod config;
+pub mod export;
 pub mod headers;
 pub mod portal;
 pub mod router;
@@ -46,7 +47,8 @@ pub async fn serve(
 }
 
 /// Deletes expired sessions, revocations of expired tokens, assertion ids, pending
-/// authorization requests and codes, hourly.
+/// authorization requests and codes, and audit records past their organization's
+/// retention (leaving a checkpoint), hourly.
 fn spawn_purge(db: Db) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
@@ -64,6 +66,15 @@ fn spawn_purge(db: Db) {
             }
             if let Err(e) = crate::store::authz::purge_expired(&db.pool, now).await {
                 tracing::warn!(error = %e, "authorization request purge failed");
+            }
+            let system = crate::services::Caller::system();
+            match crate::services::audit::purge_expired(&db, &system).await {
+                Ok(purged) => {
+                    for (org, removed) in purged {
+                        tracing::info!(org, removed, "audit records past retention removed");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "audit purge failed"),
             }
         }
     });

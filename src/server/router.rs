@@ -38,6 +38,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .route(
+            crate::app::admin::audit::EXPORT_PATH,
+            get(super::export::portal_export),
+        )
         .merge(crate::oauth::routes())
         .merge(crate::api::routes())
         .leptos_routes_with_context(

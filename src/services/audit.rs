@@ -3,7 +3,8 @@
 
 use serde_json::Value;
 
-use crate::domain::views::AuditView;
+use crate::domain::audit::{AuditFilter, EXPORT_MAX};
+use crate::domain::views::{AuditPage, AuditView, HourCount};
 use crate::store::{self, Db, audit::AuditRow};
 
 /// Who did something.
@@ -110,7 +111,10 @@ pub async fn verify(db: &Db, org_id: Option<&str>) -> super::Result<Vec<ChainRep
     };
     let mut reports = Vec::new();
     for chain in chains {
-        let (mut prev, mut after, mut records, mut broken) = (String::new(), 0i64, 0u64, None);
+        // A purged chain starts again at its checkpoint: the hash of the last record removed.
+        let start = store::audit::checkpoint(&db.pool, &chain).await?;
+        let (mut prev, mut after) = start.map_or((String::new(), 0), |c| (c.hash, c.upto_id));
+        let (mut records, mut broken) = (0u64, None);
         'pages: loop {
             let page = store::audit::chain_page(&db.pool, &chain, after, 1000).await?;
             let Some(last) = page.last() else { break };
@@ -144,7 +148,23 @@ pub async fn verify(db: &Db, org_id: Option<&str>) -> super::Result<Vec<ChainRep
 
 fn row_of(caller: &Caller, ev: Event<'_>) -> AuditRow {
     let (actor_type, actor_id, actor_label) = caller.actor.parts();
+    // The app and the user the record concerns, for the viewer's filters.
+    let app_id = match (ev.object, &caller.actor) {
+        (("app", id), _) => Some(id.to_string()),
+        (_, Actor::App { client_id }) => Some(client_id.clone()),
+        _ => None,
+    };
+    let user_id = match (ev.object, ev.detail.get("user_id").and_then(Value::as_str)) {
+        (("user", id), _) => Some(id.to_string()),
+        (_, Some(id)) => Some(id.to_string()),
+        _ => match &caller.actor {
+            Actor::User { id, .. } => Some(id.clone()),
+            _ => None,
+        },
+    };
     AuditRow {
+        app_id,
+        user_id,
         id: 0,
         at: super::now(),
         org_id: ev.org_id.map(str::to_string),
@@ -222,29 +242,162 @@ async fn write_batch(db: &Db, batch: &[Pending]) -> Result<(), sqlx::Error> {
     tx.commit().await
 }
 
-/// The newest events of an organization (the audit viewer comes later; a plain list now).
-pub async fn recent(db: &Db, org_id: &str, limit: i64) -> super::Result<Vec<AuditView>> {
-    let rows = store::audit::list(&db.pool, org_id, limit.clamp(1, 500)).await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| AuditView {
-            id: r.id,
-            at: r.at,
-            actor: r
-                .actor_label
-                .or(r.actor_id)
-                .unwrap_or_else(|| r.actor_type.clone()),
-            action: r.action,
-            object: format!(
-                "{} {}",
-                r.object_type.unwrap_or_default(),
-                r.object_id.unwrap_or_default()
-            )
-            .trim()
-            .to_string(),
-            outcome: r.outcome,
-            ip: r.ip,
-            detail: r.detail,
+fn view(r: AuditRow) -> AuditView {
+    AuditView {
+        id: r.id,
+        at: r.at,
+        actor: r
+            .actor_label
+            .or(r.actor_id)
+            .unwrap_or_else(|| r.actor_type.clone()),
+        action: r.action,
+        object: format!(
+            "{} {}",
+            r.object_type.unwrap_or_default(),
+            r.object_id.unwrap_or_default()
+        )
+        .trim()
+        .to_string(),
+        outcome: r.outcome,
+        ip: r.ip,
+        detail: r.detail,
+        app_id: r.app_id,
+        user_id: r.user_id,
+    }
+}
+
+/// One page of an organization's records matching the filter, newest first, and the
+/// cursor of the next (older) page when there is one.
+pub async fn search(db: &Db, org_id: &str, f: &AuditFilter) -> super::Result<AuditPage> {
+    let mut rows = store::audit::search(&db.pool, org_id, f, f.limit + 1).await?;
+    let more = rows.len() as i64 > f.limit;
+    rows.truncate(f.limit as usize);
+    Ok(AuditPage {
+        next: if more {
+            rows.last().map(|r| r.id)
+        } else {
+            None
+        },
+        items: rows.into_iter().map(view).collect(),
+    })
+}
+
+/// Every record matching the filter (newest first, at most `EXPORT_MAX`), read in pages.
+pub async fn export(db: &Db, org_id: &str, f: &AuditFilter) -> super::Result<Vec<AuditRow>> {
+    const CHUNK: i64 = 2000;
+    let mut f = f.clone();
+    let mut out = Vec::new();
+    loop {
+        let page = store::audit::search(&db.pool, org_id, &f, CHUNK).await?;
+        let done = (page.len() as i64) < CHUNK;
+        f.before = page.last().map(|r| r.id);
+        out.extend(page);
+        if done || out.len() >= EXPORT_MAX {
+            out.truncate(EXPORT_MAX);
+            return Ok(out);
+        }
+    }
+}
+
+/// The formats of an export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Csv,
+    Ndjson,
+}
+
+impl ExportFormat {
+    pub fn parse(raw: &str) -> Result<Self, crate::domain::FieldError> {
+        match raw {
+            "" | "csv" => Ok(Self::Csv),
+            "ndjson" => Ok(Self::Ndjson),
+            _ => Err(crate::domain::FieldError::new(
+                "format",
+                "must be csv or ndjson",
+            )),
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Csv => "text/csv; charset=utf-8",
+            Self::Ndjson => "application/x-ndjson",
+        }
+    }
+
+    /// The records as CSV with a header line, or as one JSON object per line.
+    pub fn encode(self, rows: &[AuditRow]) -> super::Result<Vec<u8>> {
+        let failed = |e: &dyn std::fmt::Display| super::Error::Internal(e.to_string());
+        match self {
+            Self::Csv => {
+                let mut w = csv::Writer::from_writer(Vec::new());
+                for r in rows {
+                    w.serialize(r).map_err(|e| failed(&e))?;
+                }
+                w.into_inner().map_err(|e| failed(&e))
+            }
+            Self::Ndjson => {
+                let mut out = Vec::new();
+                for r in rows {
+                    serde_json::to_writer(&mut out, r).map_err(|e| failed(&e))?;
+                    out.push(b'\n');
+                }
+                Ok(out)
+            }
+        }
+    }
+}
+
+/// The hours of the chart on an app's page: the last 7 days.
+pub const CHART_HOURS: i64 = 7 * 24;
+
+/// Tokens issued and refused per hour for one app over the last 7 days, oldest first,
+/// every hour present (zero when nothing happened).
+pub async fn token_chart(db: &Db, org_id: &str, client_id: &str) -> super::Result<Vec<HourCount>> {
+    let this_hour = super::now() / 3600 * 3600;
+    let first = this_hour - (CHART_HOURS - 1) * 3600;
+    let counts = store::audit::token_hours(&db.pool, org_id, client_id, first).await?;
+    Ok((0..CHART_HOURS)
+        .map(|i| {
+            let hour = first + i * 3600;
+            let (issued, refused) = counts
+                .iter()
+                .find(|(h, _, _)| *h == hour)
+                .map_or((0, 0), |(_, i, r)| (*i, *r));
+            HourCount {
+                hour,
+                issued,
+                refused,
+            }
         })
         .collect())
+}
+
+/// Removes the records older than each organization's retention, leaving a checkpoint
+/// from which the chain still verifies, and records the purge itself. Returns the number
+/// of records removed per organization that had any.
+pub async fn purge_expired(db: &Db, caller: &Caller) -> super::Result<Vec<(String, i64)>> {
+    let t = super::now();
+    let mut purged = Vec::new();
+    for (org_id, days) in store::orgs::retentions(&db.pool).await? {
+        let mut tx = db.begin().await?;
+        let removed = store::audit::purge(&mut tx, &org_id, t - days * 86_400, t).await?;
+        if removed > 0 {
+            record(
+                &mut tx,
+                caller,
+                Event {
+                    org_id: Some(&org_id),
+                    action: "audit.purged",
+                    object: ("org", &org_id),
+                    success: true,
+                    detail: serde_json::json!({ "removed": removed, "retention_days": days }),
+                },
+            )
+            .await?;
+            purged.push((org_id, removed));
+        }
+        tx.commit().await?;
+    }
+    Ok(purged)
 }

@@ -79,7 +79,7 @@ pub async fn revoke_for_app(
             action: "authorization.revoked",
             object: ("app", client_id),
             success: true,
-            detail: json!({ "user_id": user_id.unwrap_or("everyone"), "grants_ended": ended }),
+            detail: json!({ "user_id": user_id, "everyone": user_id.is_none(), "grants_ended": ended }),
         },
     )
     .await?;

@@ -2,6 +2,7 @@ use serde_json::json;
 
 use super::audit::{self, Event};
 use super::{Caller, Error, Result, new_id, now};
+use crate::domain::audit::{RETENTION_DEFAULT_DAYS, parse_retention};
 use crate::domain::parse_name;
 use crate::domain::views::OrgView;
 use crate::store::{self, Db, orgs::OrgRow};
@@ -11,6 +12,7 @@ fn view(r: OrgRow) -> OrgView {
         id: r.id,
         name: r.name,
         created_at: r.created_at,
+        audit_retention_days: r.audit_retention_days,
     }
 }
 
@@ -20,6 +22,7 @@ pub async fn create(db: &Db, caller: &Caller, name: &str) -> Result<OrgView> {
         id: new_id(),
         name,
         created_at: now(),
+        audit_retention_days: RETENTION_DEFAULT_DAYS,
     };
     let mut tx = db.begin().await?;
     store::orgs::insert(&mut *tx, &row).await?;
@@ -76,6 +79,34 @@ pub async fn rename(db: &Db, caller: &Caller, org_id: &str, name: &str) -> Resul
     tx.commit().await?;
     Ok(OrgView {
         name,
+        ..view(before)
+    })
+}
+
+/// Sets how many days the organization's audit records are kept; older ones go at the
+/// next purge (hourly, and `latchkey audit purge`).
+pub async fn set_retention(db: &Db, caller: &Caller, org_id: &str, days: &str) -> Result<OrgView> {
+    let days = parse_retention(days)?;
+    let mut tx = db.begin().await?;
+    let before = store::orgs::get(&mut *tx, org_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    store::orgs::set_retention(&mut *tx, org_id, days).await?;
+    audit::record(
+        &mut tx,
+        caller,
+        Event {
+            org_id: Some(org_id),
+            action: "org.audit_retention",
+            object: ("org", org_id),
+            success: true,
+            detail: json!({ "from": before.audit_retention_days, "to": days }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(OrgView {
+        audit_retention_days: days,
         ..view(before)
     })
 }

@@ -1,6 +1,8 @@
 use serde::Serialize;
 use sqlx::{AnyExecutor, Row};
 
+use crate::domain::audit::{ActionMatch, AuditFilter};
+
 /// One audit record.
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditRow {
@@ -17,9 +19,13 @@ pub struct AuditRow {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     pub detail: String,
+    /// The app the record concerns (derived from actor and object; not part of the hash).
+    pub app_id: Option<String>,
+    /// The user the record concerns.
+    pub user_id: Option<String>,
 }
 
-/// Most records one INSERT statement carries (14 parameters each).
+/// Most records one INSERT statement carries (16 parameters each).
 const INSERT_ROWS: usize = 64;
 
 /// The hash that chains `a` to `prev` (hex SHA-256 of the canonical JSON of both).
@@ -82,12 +88,12 @@ pub async fn insert(conn: &mut sqlx::AnyConnection, rows: &[AuditRow]) -> Result
         for part in links.chunks(INSERT_ROWS) {
             let values: Vec<String> = (0..part.len())
                 .map(|i| {
-                    let n: Vec<String> = (1..=14).map(|k| format!("${}", i * 14 + k)).collect();
+                    let n: Vec<String> = (1..=16).map(|k| format!("${}", i * 16 + k)).collect();
                     format!("({})", n.join(", "))
                 })
                 .collect();
             let sql = format!(
-                "INSERT INTO audit_events (at, org_id, actor_type, actor_id, actor_label, action, object_type, object_id, outcome, ip, user_agent, detail, prev_hash, hash) VALUES {}",
+                "INSERT INTO audit_events (at, org_id, actor_type, actor_id, actor_label, action, object_type, object_id, outcome, ip, user_agent, detail, app_id, user_id, prev_hash, hash) VALUES {}",
                 values.join(", ")
             );
             let mut q = sqlx::query(&sql);
@@ -105,6 +111,8 @@ pub async fn insert(conn: &mut sqlx::AnyConnection, rows: &[AuditRow]) -> Result
                     .bind(&a.ip)
                     .bind(&a.user_agent)
                     .bind(&a.detail)
+                    .bind(&a.app_id)
+                    .bind(&a.user_id)
                     .bind(prev)
                     .bind(hash);
             }
@@ -134,7 +142,7 @@ pub async fn chain_page<'c>(
     limit: i64,
 ) -> Result<Vec<Link>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT id, at, org_id, actor_type, actor_id, actor_label, action, object_type, object_id, outcome, ip, user_agent, detail, prev_hash, hash \
+        "SELECT id, at, org_id, actor_type, actor_id, actor_label, action, object_type, object_id, outcome, ip, user_agent, detail, app_id, user_id, prev_hash, hash \
          FROM audit_events WHERE COALESCE(org_id, '') = $1 AND id > $2 ORDER BY id LIMIT $3",
     )
     .bind(chain)
@@ -188,22 +196,183 @@ fn row_from(r: &sqlx::any::AnyRow) -> Result<AuditRow, sqlx::Error> {
         ip: r.try_get("ip")?,
         user_agent: r.try_get("user_agent")?,
         detail: r.try_get("detail")?,
+        app_id: r.try_get("app_id")?,
+        user_id: r.try_get("user_id")?,
     })
 }
 
-/// The newest records of one organization, newest first.
-pub async fn list<'c>(
+const COLUMNS: &str = "id, at, org_id, actor_type, actor_id, actor_label, action, object_type, object_id, outcome, ip, user_agent, detail, app_id, user_id";
+
+enum Arg {
+    Int(i64),
+    Text(String),
+}
+
+/// One organization's records matching `f`, newest first, older than `f.before`, at most
+/// `limit`. Every condition is on an indexed column of the organization.
+pub async fn search<'c>(
     e: impl AnyExecutor<'c>,
     org_id: &str,
+    f: &AuditFilter,
     limit: i64,
 ) -> Result<Vec<AuditRow>, sqlx::Error> {
+    let mut args = vec![Arg::Text(org_id.to_string())];
+    let mut sql = format!("SELECT {COLUMNS} FROM audit_events WHERE org_id = $1");
+    let mut cond = |sql_part: &str, arg: Arg| {
+        args.push(arg);
+        sql.push_str(&sql_part.replace('?', &format!("${}", args.len())));
+    };
+    if let Some(t) = f.from {
+        cond(" AND at >= ?", Arg::Int(t));
+    }
+    if let Some(t) = f.to {
+        cond(" AND at < ?", Arg::Int(t));
+    }
+    if let Some(app) = &f.app {
+        cond(" AND app_id = ?", Arg::Text(app.clone()));
+    }
+    if let Some(user) = &f.user {
+        // Records about the user, and records of what the user did.
+        cond(" AND (user_id = ?", Arg::Text(user.clone()));
+        cond(" OR actor_id = ?)", Arg::Text(user.clone()));
+    }
+    match &f.action {
+        Some(ActionMatch::Exact(a)) => cond(" AND action = ?", Arg::Text(a.clone())),
+        Some(ActionMatch::Prefix(p)) => cond(
+            " AND action LIKE ? ESCAPE '\\'",
+            Arg::Text(format!("{}%", super::like_escape(p))),
+        ),
+        None => {}
+    }
+    if let Some(ok) = f.success {
+        cond(
+            " AND outcome = ?",
+            Arg::Text(if ok { "success" } else { "failure" }.into()),
+        );
+    }
+    if let Some(b) = f.before {
+        cond(" AND id < ?", Arg::Int(b));
+    }
+    cond(" ORDER BY id DESC LIMIT ?", Arg::Int(limit));
+    let mut q = sqlx::query(&sql);
+    for a in args {
+        q = match a {
+            Arg::Int(n) => q.bind(n),
+            Arg::Text(t) => q.bind(t),
+        };
+    }
+    let rows = q.fetch_all(e).await?;
+    rows.iter().map(row_from).collect()
+}
+
+/// Token issuance per hour of one app since `since`: (hour start, issued, refused).
+pub async fn token_hours<'c>(
+    e: impl AnyExecutor<'c>,
+    org_id: &str,
+    client_id: &str,
+    since: i64,
+) -> Result<Vec<(i64, i64, i64)>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT id, at, org_id, actor_type, actor_id, actor_label, action, object_type, object_id, outcome, ip, user_agent, detail \
-         FROM audit_events WHERE org_id = $1 ORDER BY id DESC LIMIT $2",
+        "SELECT (at / 3600) * 3600 AS hour, \
+                SUM(CASE WHEN action = 'token.issued' THEN 1 ELSE 0 END) AS issued, \
+                SUM(CASE WHEN action = 'token.refused' THEN 1 ELSE 0 END) AS refused \
+         FROM audit_events WHERE org_id = $1 AND app_id = $2 AND at >= $3 \
+           AND action IN ('token.issued', 'token.refused') \
+         GROUP BY (at / 3600) * 3600 ORDER BY hour",
     )
     .bind(org_id)
-    .bind(limit)
+    .bind(client_id)
+    .bind(since)
     .fetch_all(e)
     .await?;
-    rows.iter().map(row_from).collect()
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get::<i64, _>("hour")?,
+                r.try_get::<i64, _>("issued")?,
+                r.try_get::<i64, _>("refused")?,
+            ))
+        })
+        .collect()
+}
+
+/// Where a purged chain starts again: the hash of the last record removed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Checkpoint {
+    pub upto_id: i64,
+    pub hash: String,
+    pub purged: i64,
+    pub at: i64,
+}
+
+pub async fn checkpoint<'c>(
+    e: impl AnyExecutor<'c>,
+    chain: &str,
+) -> Result<Option<Checkpoint>, sqlx::Error> {
+    let row =
+        sqlx::query("SELECT upto_id, hash, purged, at FROM audit_checkpoints WHERE chain = $1")
+            .bind(chain)
+            .fetch_optional(e)
+            .await?;
+    row.map(|r| {
+        Ok(Checkpoint {
+            upto_id: r.try_get("upto_id")?,
+            hash: r.try_get("hash")?,
+            purged: r.try_get("purged")?,
+            at: r.try_get("at")?,
+        })
+    })
+    .transpose()
+}
+
+/// Removes the records of one organization written before `cutoff`, oldest first, and
+/// moves its checkpoint to the last one removed. Must run in a transaction: the chain's
+/// head is locked first, as writers do. Returns how many records were removed.
+pub async fn purge(
+    conn: &mut sqlx::AnyConnection,
+    org_id: &str,
+    cutoff: i64,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query("UPDATE audit_heads SET chain = chain WHERE chain = $1")
+        .bind(org_id)
+        .execute(&mut *conn)
+        .await?;
+    // Records are appended in id order; `at` may step back by a few milliseconds between
+    // writers, so the purge removes a prefix of ids: those up to the newest record before
+    // the cutoff that has no newer-id record after the cutoff before it.
+    let upto: Option<i64> = sqlx::query(
+        "SELECT MAX(id) AS upto FROM audit_events WHERE org_id = $1 AND at < $2 \
+           AND id < COALESCE((SELECT MIN(id) FROM audit_events WHERE org_id = $1 AND at >= $2), 9223372036854775807)",
+    )
+    .bind(org_id)
+    .bind(cutoff)
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get("upto")?;
+    let Some(upto) = upto else { return Ok(0) };
+    let last = sqlx::query("SELECT hash FROM audit_events WHERE id = $1")
+        .bind(upto)
+        .fetch_one(&mut *conn)
+        .await?;
+    let hash: Option<String> = last.try_get("hash")?;
+    let removed = sqlx::query("DELETE FROM audit_events WHERE org_id = $1 AND id <= $2")
+        .bind(org_id)
+        .bind(upto)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected() as i64;
+    let before = checkpoint(&mut *conn, org_id).await?;
+    sqlx::query(
+        "INSERT INTO audit_checkpoints (chain, upto_id, hash, purged, at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (chain) DO UPDATE SET upto_id = excluded.upto_id, hash = excluded.hash, purged = excluded.purged, at = excluded.at",
+    )
+    .bind(org_id)
+    .bind(upto)
+    .bind(hash.unwrap_or_default())
+    .bind(before.map_or(0, |c| c.purged) + removed)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(removed)
 }

@@ -6,6 +6,7 @@ pub struct OrgRow {
     pub id: String,
     pub name: String,
     pub created_at: i64,
+    pub audit_retention_days: i64,
 }
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<OrgRow, sqlx::Error> {
@@ -13,6 +14,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<OrgRow, sqlx::Error> {
         id: r.try_get("id")?,
         name: r.try_get("name")?,
         created_at: r.try_get("created_at")?,
+        audit_retention_days: r.try_get::<i64, _>("audit_retention_days")?,
     })
 }
 
@@ -27,16 +29,18 @@ pub async fn insert<'c>(e: impl AnyExecutor<'c>, org: &OrgRow) -> Result<(), sql
 }
 
 pub async fn get<'c>(e: impl AnyExecutor<'c>, id: &str) -> Result<Option<OrgRow>, sqlx::Error> {
-    let row = sqlx::query("SELECT id, name, created_at FROM organizations WHERE id = $1")
-        .bind(id)
-        .fetch_optional(e)
-        .await?;
+    let row = sqlx::query(
+        "SELECT id, name, created_at, audit_retention_days FROM organizations WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(e)
+    .await?;
     row.as_ref().map(from_row).transpose()
 }
 
 pub async fn list<'c>(e: impl AnyExecutor<'c>) -> Result<Vec<OrgRow>, sqlx::Error> {
     let rows =
-        sqlx::query("SELECT id, name, created_at FROM organizations ORDER BY created_at, id")
+        sqlx::query("SELECT id, name, created_at, audit_retention_days FROM organizations ORDER BY created_at, id")
             .fetch_all(e)
             .await?;
     rows.iter().map(from_row).collect()
@@ -49,6 +53,34 @@ pub async fn rename<'c>(
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query("UPDATE organizations SET name = $1 WHERE id = $2")
         .bind(name)
+        .bind(id)
+        .execute(e)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Every organization's audit retention in days.
+pub async fn retentions<'c>(e: impl AnyExecutor<'c>) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    let rows = sqlx::query("SELECT id, audit_retention_days FROM organizations ORDER BY id")
+        .fetch_all(e)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("id")?,
+                r.try_get::<i64, _>("audit_retention_days")?,
+            ))
+        })
+        .collect()
+}
+
+pub async fn set_retention<'c>(
+    e: impl AnyExecutor<'c>,
+    id: &str,
+    days: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE organizations SET audit_retention_days = $1 WHERE id = $2")
+        .bind(days)
         .bind(id)
         .execute(e)
         .await?;

@@ -9,6 +9,7 @@ use latchkey::crypto::master_key::MasterKey;
 use latchkey::server::config::Settings;
 use latchkey::server::{self, AppState};
 use latchkey::services::{self, Caller};
+use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -320,4 +321,72 @@ pub fn field_error(body: &Value, field: &str) -> Option<String> {
 
 pub fn j(v: Value) -> Value {
     json!(v)
+}
+
+/// An own-behalf app of `org` allowed `scopes`, and a client-credentials token of it:
+/// (client id, secret, access token).
+pub async fn app_token(app: &TestApp, org: &Org, scopes: &str) -> (String, String, String) {
+    let input = latchkey::domain::AppInput {
+        name: format!("CI {scopes}"),
+        kind: "own-behalf".into(),
+        grant_types: vec!["client_credentials".into()],
+        scopes: vec![scopes.into()],
+        ..Default::default()
+    };
+    let (a, s) = services::apps::create(&app.state.db, &Caller::cli(), &org.id, &input, "")
+        .await
+        .unwrap();
+    let secret = s.unwrap().expose_secret().to_string();
+    let t: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/oauth2/token", app.base))
+        .basic_auth(&a.client_id, Some(&secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (
+        a.client_id,
+        secret,
+        t["access_token"].as_str().unwrap().to_string(),
+    )
+}
+
+/// Calls the REST API: (status, WWW-Authenticate, JSON body).
+pub async fn api(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> (u16, String, serde_json::Value) {
+    let url = format!("{}/api/v1{path}", app.base);
+    let client = reqwest::Client::new();
+    let mut req = match method {
+        "POST" => client.post(url),
+        "DELETE" => client.delete(url),
+        "PATCH" => client.patch(url),
+        "PUT" => client.put(url),
+        _ => client.get(url),
+    };
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    let challenge = res
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (
+        status,
+        challenge,
+        res.json().await.unwrap_or(serde_json::Value::Null),
+    )
 }

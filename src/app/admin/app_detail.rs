@@ -13,13 +13,15 @@ use crate::app::error::AppError;
 use crate::app::session::form_error;
 use crate::domain::AppKind;
 use crate::domain::app::AppInput;
-use crate::domain::views::AppDetail;
+use crate::domain::views::{AppDetail, HourCount};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AppPageData {
     pub detail: AppDetail,
     /// A secret created by the last action, shown this once.
     pub new_secret: Option<String>,
+    /// Token requests per hour over the last 7 days.
+    pub activity: Vec<HourCount>,
 }
 
 #[server(prefix = "/api", endpoint = "get_app")]
@@ -32,7 +34,14 @@ pub async fn get_app(client_id: String) -> Result<AppPageData, AppError> {
             .map_err(portal::service_error)?;
         let new_secret =
             portal::take_new_secret(&state, &portal::session().await?, &client_id).await;
-        Ok(AppPageData { detail, new_secret })
+        let activity = crate::services::audit::token_chart(&state.db, &me.org_id, &client_id)
+            .await
+            .map_err(portal::service_error)?;
+        Ok(AppPageData {
+            detail,
+            new_secret,
+            activity,
+        })
     }
     .await;
     portal::finish(result)
@@ -245,6 +254,8 @@ fn AppDetailView(
                         })}
                     </dl>
 
+                    <TokenChart hours=d.activity.clone()/>
+
                     <FormError error=secret_error/>
                     {(!app.public_client).then(|| view! {
                         <section class="panel">
@@ -302,5 +313,56 @@ fn AppDetailView(
                 }.into_any()
             })}
         </Suspense>
+    }
+}
+
+/// Tokens issued (bars up) and refused (bars down) per hour over the last 7 days, as an
+/// inline SVG: no script, no chart library.
+#[component]
+fn TokenChart(hours: Vec<HourCount>) -> impl IntoView {
+    const BAR: usize = 4;
+    const HALF: i64 = 50;
+    let issued: i64 = hours.iter().map(|h| h.issued).sum();
+    let refused: i64 = hours.iter().map(|h| h.refused).sum();
+    let top = hours
+        .iter()
+        .map(|h| h.issued.max(h.refused))
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let scale = |n: i64| if n == 0 { 0 } else { (n * HALF / top).max(1) };
+    let width = hours.len() * BAR;
+    let bars = hours
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let x = i * BAR;
+            let (up, down) = (scale(h.issued), scale(h.refused));
+            let title = format!(
+                "{}: {} issued, {} refused",
+                format_time(h.hour),
+                h.issued,
+                h.refused
+            );
+            view! {
+                <g>
+                    <title>{title}</title>
+                    <rect class="issued" x=x y=HALF - up width=BAR - 1 height=up/>
+                    <rect class="refused" x=x y=HALF width=BAR - 1 height=down/>
+                </g>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="panel">
+            <h2>"Token requests, last 7 days"</h2>
+            <p class="hint" data-testid="token-totals">
+                {format!("{issued} issued, {refused} refused (per hour; refused below the line)")}
+            </p>
+            <svg class="chart" viewBox=format!("0 0 {width} {}", 2 * HALF) width="100%" height="100" preserveAspectRatio="none" role="img" aria-label="Tokens issued and refused per hour">
+                <line x1="0" y1=HALF x2=width y2=HALF class="axis"/>
+                {bars}
+            </svg>
+        </section>
     }
 }

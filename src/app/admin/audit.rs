@@ -1,19 +1,26 @@
-//! The organization's audit log, newest first (the full viewer with filters comes later).
+//! The audit viewer: the organization's records filtered by time, app, user, action and
+//! outcome, newest first, paged by cursor, and exported as CSV or NDJSON. The filter is a
+//! plain GET form, so every view has its own URL and works without JavaScript.
 
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 
-use crate::app::components::{ErrorPage, Need, Page, format_time};
+use crate::app::components::{ErrorPage, Need, Page, format_time, url_encode};
 use crate::app::error::AppError;
-use crate::domain::views::AuditView;
+use crate::domain::audit::AuditQuery;
+use crate::domain::views::AuditPage;
 
-pub const SHOWN: i64 = 200;
+pub const PATH: &str = "/admin/audit";
+/// The portal's export link (an axum handler; see `server::export`).
+pub const EXPORT_PATH: &str = "/admin/audit/export";
 
 #[server(prefix = "/api", endpoint = "list_audit")]
-pub async fn list_audit() -> Result<Vec<AuditView>, AppError> {
+pub async fn list_audit(#[server(default)] q: AuditQuery) -> Result<AuditPage, AppError> {
     use crate::server::portal;
     let result = async {
         let (state, me) = portal::require_admin().await?;
-        crate::services::audit::recent(&state.db, &me.org_id, SHOWN)
+        let filter = q.parse().map_err(AppError::Invalid)?;
+        crate::services::audit::search(&state.db, &me.org_id, &filter)
             .await
             .map_err(portal::service_error)
     }
@@ -21,9 +28,50 @@ pub async fn list_audit() -> Result<Vec<AuditView>, AppError> {
     portal::finish(result)
 }
 
+/// The query of the current URL.
+fn current_query() -> impl Fn() -> AuditQuery + Copy {
+    let query = use_query_map();
+    move || {
+        query.with(|m| {
+            let get = |k: &str| m.get(k).unwrap_or_default();
+            AuditQuery {
+                from: get("from"),
+                to: get("to"),
+                app: get("app"),
+                user: get("user"),
+                action: get("action"),
+                outcome: get("outcome"),
+                before: get("before"),
+                limit: get("limit"),
+            }
+        })
+    }
+}
+
+/// `q` as URL parameters (empty ones left out), with `before` replaced by `cursor`.
+fn query_string(q: &AuditQuery, cursor: Option<i64>) -> String {
+    let before = cursor.map(|c| c.to_string()).unwrap_or_default();
+    [
+        ("from", q.from.as_str()),
+        ("to", q.to.as_str()),
+        ("app", q.app.as_str()),
+        ("user", q.user.as_str()),
+        ("action", q.action.as_str()),
+        ("outcome", q.outcome.as_str()),
+        ("limit", q.limit.as_str()),
+        ("before", before.as_str()),
+    ]
+    .iter()
+    .filter(|(_, v)| !v.is_empty())
+    .map(|(k, v)| format!("{k}={}", url_encode(v)))
+    .collect::<Vec<_>>()
+    .join("&")
+}
+
 #[component]
 pub fn AuditPage() -> impl IntoView {
-    let events = Resource::new(|| (), |_| list_audit());
+    let q = current_query();
+    let events = Resource::new(q, list_audit);
     view! {
         <Page title="Audit log" need=Need::Admin>
             <Audit events/>
@@ -32,16 +80,57 @@ pub fn AuditPage() -> impl IntoView {
 }
 
 #[component]
-fn Audit(events: Resource<Result<Vec<AuditView>, AppError>>) -> impl IntoView {
+fn Filters() -> impl IntoView {
+    let q = current_query()();
+    let outcome = q.outcome.clone();
+    let export = |format: &str| {
+        let rest = query_string(&q, None);
+        format!(
+            "{EXPORT_PATH}?format={format}{}{rest}",
+            if rest.is_empty() { "" } else { "&" }
+        )
+    };
+    view! {
+        <form method="get" action=PATH class="filters">
+            <label>"From (UTC)" <input type="text" name="from" value=q.from.clone() placeholder="YYYY-MM-DD or YYYY-MM-DDTHH:MM" maxlength="40"/></label>
+            <label>"To (UTC)" <input type="text" name="to" value=q.to.clone() placeholder="YYYY-MM-DD" maxlength="40"/></label>
+            <label>"App (client id)" <input type="text" name="app" value=q.app.clone() maxlength="200"/></label>
+            <label>"User (id)" <input type="text" name="user" value=q.user.clone() maxlength="200"/></label>
+            <label>"Action" <input type="text" name="action" value=q.action.clone() placeholder="token.issued or token.*" maxlength="200"/></label>
+            <label>"Outcome"
+                <select name="outcome">
+                    <option value="" selected=outcome.is_empty()>"Any"</option>
+                    <option value="success" selected=outcome == "success">"Success"</option>
+                    <option value="failure" selected=outcome == "failure">"Failure"</option>
+                </select>
+            </label>
+            <button type="submit">"Filter"</button>
+            <a href=PATH>"Clear"</a>
+        </form>
+        <p class="exports">
+            "Export these records: "
+            <a href=export("csv") download="audit.csv">"CSV"</a> " · "
+            <a href=export("ndjson") download="audit.ndjson">"NDJSON"</a>
+        </p>
+    }
+}
+
+#[component]
+fn Audit(events: Resource<Result<AuditPage, AppError>>) -> impl IntoView {
+    let q = current_query();
     view! {
         <h1>"Audit log"</h1>
-        <p class="hint">{format!("The newest {SHOWN} events of this organization.")}</p>
+        <Filters/>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match events.await {
                     Err(e) => view! { <ErrorPage error=e/> }.into_any(),
-                    Ok(list) => {
-                        let rows = list.into_iter().map(|e| view! {
+                    Ok(page) if page.items.is_empty() => view! {
+                        <p class="empty">"No audit record matches."</p>
+                    }.into_any(),
+                    Ok(page) => {
+                        let older = page.next.map(|c| format!("{PATH}?{}", query_string(&q(), Some(c))));
+                        let rows = page.items.into_iter().map(|e| view! {
                             <tr class=if e.outcome == "success" { "ok" } else { "failed" }>
                                 <td>{format_time(e.at)}</td>
                                 <td>{e.actor}</td>
@@ -57,6 +146,10 @@ fn Audit(events: Resource<Result<Vec<AuditView>, AppError>>) -> impl IntoView {
                                 <thead><tr><th>"When"</th><th>"Who"</th><th>"Action"</th><th>"Object"</th><th>"Outcome"</th><th>"IP"</th><th>"Detail"</th></tr></thead>
                                 <tbody>{rows}</tbody>
                             </table>
+                            <nav class="pager">
+                                {(!q().before.is_empty()).then(|| view! { <a href=format!("{PATH}?{}", query_string(&q(), None))>"← Newest"</a> })}
+                                {older.map(|href| view! { <a href=href>"Older →"</a> })}
+                            </nav>
                         }.into_any()
                     }
                 }

@@ -35,21 +35,44 @@ pub async fn rename_org(csrf: String, name: String) -> Result<(), AppError> {
     portal::finish(result)
 }
 
+#[server(prefix = "/api", endpoint = "set_audit_retention")]
+pub async fn set_audit_retention(csrf: String, days: String) -> Result<(), AppError> {
+    use crate::server::portal;
+    let result = async {
+        let (state, me) = portal::admin_action(&csrf).await?;
+        crate::services::orgs::set_retention(&state.db, &me.caller, &me.org_id, &days)
+            .await
+            .map(|_| ())
+            .map_err(portal::service_error)
+    }
+    .await;
+    portal::finish(result)
+}
+
 #[component]
 pub fn OrgPage() -> impl IntoView {
     // Resources live outside the page frame, whose children may render more than once.
     let rename = ServerAction::<RenameOrg>::new();
-    let org = Resource::new(move || rename.version().get(), |_| get_org());
+    let retention = ServerAction::<SetAuditRetention>::new();
+    let org = Resource::new(
+        move || (rename.version().get(), retention.version().get()),
+        |_| get_org(),
+    );
     view! {
         <Page title="Organization" need=Need::Admin>
-            <Org rename org/>
+            <Org rename retention org/>
         </Page>
     }
 }
 
 #[component]
-fn Org(rename: ServerAction<RenameOrg>, org: Resource<Result<OrgView, AppError>>) -> impl IntoView {
+fn Org(
+    rename: ServerAction<RenameOrg>,
+    retention: ServerAction<SetAuditRetention>,
+    org: Resource<Result<OrgView, AppError>>,
+) -> impl IntoView {
     let error = form_error(rename.value());
+    let retention_error = form_error(retention.value());
     view! {
         <h1>"Organization"</h1>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
@@ -67,6 +90,16 @@ fn Org(rename: ServerAction<RenameOrg>, org: Resource<Result<OrgView, AppError>>
                             <label>"Name" <input type="text" name="name" value=o.name required maxlength="100"/>
                                 <FieldError error field="name"/></label>
                             <button type="submit" class="primary">"Save"</button>
+                        </ActionForm>
+                        <h2>"Audit log"</h2>
+                        <FormError error=retention_error/>
+                        <ActionForm action=retention attr:class="retention">
+                            <Csrf/>
+                            <label>"Keep audit records for (days)"
+                                <input type="number" name="days" value=o.audit_retention_days min="1" max="3650" required/>
+                                <FieldError error=retention_error field="retention_days"/></label>
+                            <p class="hint">"Older records are removed hourly; the hash chain keeps verifying from a checkpoint."</p>
+                            <button type="submit" class="primary">"Save retention"</button>
                         </ActionForm>
                     }.into_any(),
                 }

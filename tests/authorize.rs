@@ -25,6 +25,7 @@ on_both!(
     code_exchanges_that_go_wrong,
     public_clients_and_end_session,
     authorizations_are_listed_and_withdrawn,
+    the_restricted_policy_blocks_until_an_admin_approves,
 );
 
 const CB: &str = "https://rp.example.com/cb";
@@ -777,4 +778,224 @@ async fn authorizations_are_listed_and_withdrawn(b: Backend) {
         app.count("SELECT COUNT(*) FROM audit_events WHERE action IN ('consent.withdrawn', 'authorization.revoked')").await,
         2
     );
+}
+
+async fn the_restricted_policy_blocks_until_an_admin_approves(b: Backend) {
+    let app = spawn_app(b).await;
+    let vendor = app.org_with_admin("Vendor").await;
+    let customer = app.org_with_admin("Customer").await;
+    let alice = app.add_user(&customer, "member").await;
+    let bob = app.add_user(&customer, "member").await;
+    let known = rp(&app, &vendor, "Known", "everyone", false).await;
+    let newcomer = rp(&app, &vendor, "Newcomer", "everyone", false).await;
+    let own = rp(&app, &customer, "Own app", "internal", false).await;
+    let admin = app.signed_in(&customer.admin_email).await;
+
+    // Unrestricted: alice authorizes an external app.
+    let (alice_access, alice_refresh) = tokens_for(&app, &known, &alice).await;
+
+    // Restricted: the apps already authorized are approved with the scopes granted.
+    assert_eq!(
+        admin.act("set_app_policy", &[("policy", "closed")]).await.0,
+        422
+    );
+    let (s, _) = admin
+        .act("set_app_policy", &[("policy", "restricted")])
+        .await;
+    assert_eq!(s, 200);
+    let (_, page) = admin.call("get_external_apps", &[]).await;
+    assert_eq!(page["policy"]["policy"], "restricted");
+    let approved = page["policy"]["approved"].as_array().unwrap();
+    assert_eq!(approved.len(), 1, "{page}");
+    assert_eq!(approved[0]["client_id"], known.id.as_str());
+    assert_eq!(
+        approved[0]["scopes"],
+        serde_json::json!(["openid", "email", "offline_access"])
+    );
+    assert_eq!(
+        refresh(&app, &known, &alice_refresh).await,
+        200,
+        "alice keeps access"
+    );
+    assert!(introspect(&app, &known, &alice_access).await);
+
+    // A new external app is blocked: a page with the admin's approval link, never a code.
+    let browser = app.signed_in(&bob).await;
+    let (s, html, location) = browser.get(&authorize_url(&good(&newcomer.id))).await;
+    assert_eq!(s, 403, "{html}");
+    assert!(location.is_none());
+    assert!(
+        html.contains("You can't authorize this app") && html.contains("Newcomer"),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!(
+            "{}/admin/external-apps?client_id={}",
+            app.base, newcomer.id
+        )),
+        "{html}"
+    );
+    // prompt=none gets access_denied at the client instead.
+    let none = with(&good(&newcomer.id), "prompt", Some("none"));
+    let back = browser.get(&authorize_url(&none)).await.2.unwrap();
+    assert_eq!(query_of(&back)["error"], "access_denied");
+    // The app's own organization is never restricted by another's policy; own apps stay open.
+    let vendor_user = app.add_user(&vendor, "member").await;
+    let code = code_for(
+        &app,
+        &app.signed_in(&vendor_user).await,
+        &newcomer.id,
+        &vendor_user,
+    )
+    .await;
+    assert!(code.starts_with("lkc_"));
+    let code = code_for(&app, &app.signed_in(&bob).await, &own.id, &bob).await;
+    assert!(code.starts_with("lkc_"));
+
+    // The approval form: the app's scopes; bad choices refused; own apps not approvable.
+    let (s, form) = admin
+        .call("get_external_apps", &[("client_id", &newcomer.id)])
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(form["candidate"]["app_name"], "Newcomer");
+    assert_eq!(form["candidate"]["approved"], Value::Null);
+    let (s, form) = admin
+        .call("get_external_apps", &[("client_id", &own.id)])
+        .await;
+    assert_eq!((s.as_u16(), &form["unknown"]), (200, &Value::Bool(true)));
+    for bad in [vec![], vec![("scopes[]", "manage:org")]] {
+        let mut f = vec![("client_id", newcomer.id.as_str())];
+        f.extend(bad);
+        assert_eq!(admin.act("approve_app", &f).await.0, 422);
+    }
+    assert_eq!(
+        admin
+            .act(
+                "approve_app",
+                &[("client_id", &own.id), ("scopes[]", "openid")]
+            )
+            .await
+            .0,
+        404
+    );
+    // A member may not approve.
+    assert_eq!(
+        browser
+            .act(
+                "approve_app",
+                &[("client_id", &newcomer.id), ("scopes[]", "openid")]
+            )
+            .await
+            .0,
+        403
+    );
+
+    // Approved with openid and offline_access only: bob gets those, never email.
+    let (s, body) = admin
+        .act(
+            "approve_app",
+            &[
+                ("client_id", &newcomer.id),
+                ("scopes[]", "openid"),
+                ("scopes[]", "offline_access"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let pairs = with(
+        &good(&newcomer.id),
+        "scope",
+        Some("openid email offline_access"),
+    );
+    let back = app
+        .signed_in(&bob)
+        .await
+        .authorize(
+            &format!("{}{}", app.base, authorize_url(&pairs)),
+            &bob,
+            "allow",
+        )
+        .await;
+    let code = query_of(&back)["code"].clone();
+    let (s, t) = exchange(
+        &app,
+        &newcomer,
+        &[
+            ("code", &code),
+            ("redirect_uri", CB),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200, "{t}");
+    assert_eq!(t["scope"], "openid offline_access");
+    let bob_refresh = t["refresh_token"].as_str().unwrap().to_string();
+    // Only email asked: nothing approved is left.
+    let email_only = with(&good(&newcomer.id), "scope", Some("email"));
+    let back = browser.get(&authorize_url(&email_only)).await.2.unwrap();
+    assert_eq!(query_of(&back)["error"], "access_denied");
+
+    // Removing an approval blocks the app again and ends the grants at once.
+    assert_eq!(
+        admin
+            .act("remove_approval", &[("client_id", &known.id)])
+            .await
+            .0,
+        200
+    );
+    assert_eq!(refresh(&app, &known, &alice_refresh).await, 400);
+    assert!(!introspect(&app, &known, &alice_access).await);
+    let (s, _, _) = app
+        .signed_in(&alice)
+        .await
+        .get(&authorize_url(&good(&known.id)))
+        .await;
+    assert_eq!(s, 403);
+    assert_eq!(
+        admin
+            .act("remove_approval", &[("client_id", &known.id)])
+            .await
+            .0,
+        404
+    );
+    // Narrowing an approval ends the grants beyond it.
+    admin
+        .act(
+            "approve_app",
+            &[("client_id", &newcomer.id), ("scopes[]", "openid")],
+        )
+        .await;
+    assert_eq!(refresh(&app, &newcomer, &bob_refresh).await, 400);
+
+    // Every step is in the customer's audit log.
+    let actions: Vec<String> = services::audit::search(
+        &app.state.db,
+        &customer.id,
+        &latchkey::domain::audit::AuditQuery::default()
+            .parse()
+            .unwrap(),
+    )
+    .await
+    .unwrap()
+    .items
+    .into_iter()
+    .map(|e| e.action)
+    .collect();
+    for a in ["org.app_policy", "app.approved", "app.approval_removed"] {
+        assert!(actions.iter().any(|x| x == a), "{a}: {actions:?}");
+    }
+    // Back to unrestricted: any app open to everyone again.
+    assert_eq!(
+        admin
+            .act("set_app_policy", &[("policy", "unrestricted")])
+            .await
+            .0,
+        200
+    );
+    let (s, _, location) = app
+        .signed_in(&alice)
+        .await
+        .get(&authorize_url(&good(&known.id)))
+        .await;
+    assert!(s.is_redirection() && location.unwrap().starts_with("/consent"));
 }

@@ -103,6 +103,7 @@ fn Nav() -> impl IntoView {
                             <A href="/admin">"Apps"</A>
                             <A href="/admin/users">"Users"</A>
                             <A href="/admin/org">"Organization"</A>
+                            <A href="/admin/external-apps">"External apps"</A>
                             <A href="/admin/audit">"Audit log"</A>
                         })}
                         <A href="/account/apps">"My apps"</A>

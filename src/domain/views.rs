@@ -122,3 +122,35 @@ pub struct ConsentView {
     /// Each requested scope and its plain-words description.
     pub scopes: Vec<(String, String)>,
 }
+
+/// An organization's external-app policy and the apps it approved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PolicyView {
+    pub policy: String,
+    pub approved: Vec<ApprovalView>,
+}
+
+/// An external app an organization approved, with the scopes it may use there.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApprovalView {
+    pub client_id: String,
+    pub app_name: String,
+    pub app_org_name: String,
+    pub scopes: Vec<String>,
+    /// Who approved it (None: approved when the policy was switched to restricted).
+    pub approved_by: Option<String>,
+    pub approved_at: i64,
+}
+
+/// What the approval form shows of an external app.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApprovalCandidate {
+    pub client_id: String,
+    pub app_name: String,
+    pub app_org_name: String,
+    pub website_url: Option<String>,
+    /// Every scope the app may ask for, with its plain words.
+    pub scopes: Vec<(String, String)>,
+    /// The scopes approved now, if it is approved.
+    pub approved: Option<Vec<String>>,
+}

@@ -53,7 +53,7 @@ async fn answer(
         visitor,
     )
     .await;
-    reply(step)
+    reply(&state.settings.issuer, step)
 }
 
 pub async fn resume(State(state): State<AppState>, session: Session, uri: Uri) -> Response {
@@ -61,13 +61,17 @@ pub async fn resume(State(state): State<AppState>, session: Session, uri: Uri) -
     let id = params.get("id").unwrap_or_default().to_string();
     let visitor = portal::visitor(&state, &session).await;
     let step = authorize::resume(&state.db, &state.settings.issuer, &id, visitor).await;
-    reply(step)
+    reply(&state.settings.issuer, step)
 }
 
-fn reply(step: crate::services::Result<Step>) -> Response {
+fn reply(issuer: &str, step: crate::services::Result<Step>) -> Response {
     let mut res = match step {
         Ok(Step::Redirect(url)) => Redirect::to(&url).into_response(),
         Ok(Step::Page(message)) => error_page(StatusCode::BAD_REQUEST, &message),
+        Ok(Step::Blocked {
+            app_name,
+            client_id,
+        }) => blocked_page(issuer, &app_name, &client_id),
         Err(e) => {
             tracing::error!(error = %e, "authorization endpoint");
             error_page(
@@ -105,6 +109,26 @@ pub fn error_page(status: StatusCode, message: &str) -> Response {
             "<h1>This request cannot continue</h1><p class=\"error\" role=\"alert\">{}</p>\
              <p>Go back to the app you came from and try again.</p>",
             escape(message)
+        ),
+    )
+}
+
+/// "Can't authorize this app": the user's organization restricts external apps. The link
+/// opens the approval form for an admin of that organization.
+fn blocked_page(issuer: &str, app_name: &str, client_id: &str) -> Response {
+    let link = format!(
+        "{issuer}{}?client_id={}",
+        crate::app::admin::external_apps::PATH,
+        url::form_urlencoded::byte_serialize(client_id.as_bytes()).collect::<String>()
+    );
+    page(
+        StatusCode::FORBIDDEN,
+        "Can't authorize this app",
+        &format!(
+            "<h1>You can't authorize this app</h1>             <p class=\"error\" role=\"alert\">Your organization allows only the external apps its              administrators approved, and <strong>{}</strong> is not one of them.</p>             <p>Ask an administrator of your organization to approve it. They can open this link:</p>             <p><a class=\"approval-link\" href=\"{}\">{}</a></p>",
+            escape(app_name),
+            escape(&link),
+            escape(&link)
         ),
     )
 }

@@ -3,15 +3,16 @@
 //! The pending request waits in the store (the browser only carries its random id).
 
 use super::audit::{self, Event};
+use super::policy::{Access, access};
 use super::{Caller, Error, Result, new_id, now};
 use crate::crypto::{random_token, secrets};
 use crate::domain::authorize::{
     self, AuthorizeRequest, CODE_TTL, ClientFacts, PENDING_TTL, error_url, redirect_target,
     response_url,
 };
-use crate::domain::oauth::{OAuthError, acting_org};
+use crate::domain::oauth::OAuthError;
 use crate::domain::views::ConsentView;
-use crate::domain::{AppKind, Audience, GrantType, Scope, ScopeSet};
+use crate::domain::{AppKind, GrantType, Scope, ScopeSet};
 use crate::store::{self, Db, apps::AppRow, authz::CodeRow, grants::GrantRow};
 use serde_json::json;
 
@@ -25,6 +26,9 @@ pub enum Step {
     Page(String),
     /// A redirect: to the client (code or error), the sign-in page or the consent page.
     Redirect(String),
+    /// The user's organization restricts external apps and has not approved this one: a
+    /// page saying so, with the link an admin opens to approve it.
+    Blocked { app_name: String, client_id: String },
 }
 
 /// The browser's signed-in user, if any, and when they signed in.
@@ -132,16 +136,16 @@ fn encode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-/// The organization `user_id` acts in through `app`, if the app is open to them (the
-/// authorization flow and the token grants alike).
-pub async fn acting_org_of(db: &Db, app: &AppRow, user_id: &str) -> Result<Option<String>> {
-    let orgs: Vec<String> = store::users::memberships_of(&db.pool, user_id)
-        .await?
-        .into_iter()
-        .map(|(o, _)| o)
+const NOT_APPROVED: &str = "the user's organization has not approved this app";
+const NONE_APPROVED: &str = "none of the requested scopes is approved by the user's organization";
+
+/// The requested scopes within the approved ones; None when none is left.
+fn narrowed(requested: &str, within: &ScopeSet) -> Option<String> {
+    let kept: Vec<&str> = requested
+        .split_whitespace()
+        .filter(|s| within.contains(s))
         .collect();
-    let audience = Audience::parse(&app.audience).map_err(|e| internal(e.message))?;
-    Ok(acting_org(&app.org_id, audience, &orgs))
+    (!kept.is_empty()).then(|| kept.join(" "))
 }
 
 /// Sign-in, then consent, then a code: whichever the request still needs.
@@ -153,14 +157,8 @@ async fn proceed(
     visitor: Option<Visitor>,
     id: Option<String>,
 ) -> Result<Step> {
-    let refuse = |e: OAuthError| {
-        Step::Redirect(error_url(
-            &req.redirect_uri,
-            req.state.as_deref(),
-            issuer,
-            &e,
-        ))
-    };
+    let (back, state) = (req.redirect_uri.clone(), req.state.clone());
+    let refuse = |e: OAuthError| Step::Redirect(error_url(&back, state.as_deref(), issuer, &e));
     if !app.enabled {
         return Ok(refuse(OAuthError::UnauthorizedClient(
             "the app is disabled".into(),
@@ -184,11 +182,38 @@ async fn proceed(
         }
         return Ok(Step::Redirect(login));
     };
-    let Some(org_id) = acting_org_of(db, app, &visitor.user_id).await? else {
-        return Ok(refuse(OAuthError::AccessDenied(
-            "this app is not available to the user's organization".into(),
-        )));
+    let (org_id, within) = match access(db, app, &visitor.user_id).await? {
+        Access::Denied => {
+            return Ok(refuse(OAuthError::AccessDenied(
+                "this app is not available to the user's organization".into(),
+            )));
+        }
+        Access::Blocked { .. } if req.prompt_none => {
+            return Ok(refuse(OAuthError::AccessDenied(NOT_APPROVED.into())));
+        }
+        Access::Blocked { .. } => {
+            return Ok(Step::Blocked {
+                app_name: app.name.clone(),
+                client_id: app.client_id.clone(),
+            });
+        }
+        Access::Open { org_id, within } => (org_id, within),
     };
+    // Within what the user's organization approved; a narrowed request waits anew.
+    let (mut req, mut id) = (req, id);
+    if let Some(within) = within {
+        let Some(scopes) = narrowed(&req.scopes, &within) else {
+            return Ok(refuse(OAuthError::AccessDenied(NONE_APPROVED.into())));
+        };
+        if scopes != req.scopes {
+            req.scopes = scopes;
+            if let Some(old) = id.take()
+                && !store::authz::take_request(&db.pool, &old).await?
+            {
+                return Ok(Step::Page(EXPIRED.into()));
+            }
+        }
+    }
     let remembered = store::authz::consent(&db.pool, &visitor.user_id, &app.client_id).await?;
     if req.needs_consent(remembered.as_deref()) {
         if req.prompt_none {
@@ -290,7 +315,8 @@ pub async fn decide(
     let app = store::apps::find(&db.pool, &req.client_id)
         .await?
         .ok_or(Error::NotFound)?;
-    let refused = |e: OAuthError| error_url(&req.redirect_uri, req.state.as_deref(), issuer, &e);
+    let (back, state) = (req.redirect_uri.clone(), req.state.clone());
+    let refused = |e: OAuthError| error_url(&back, state.as_deref(), issuer, &e);
     let action = if allow {
         "consent.granted"
     } else {
@@ -316,12 +342,23 @@ pub async fn decide(
             "the app is disabled".into(),
         )));
     }
-    let Some(org_id) = acting_org_of(db, &app, &visitor.user_id).await? else {
-        store::authz::take_request(&db.pool, id).await?;
-        return Ok(refused(OAuthError::AccessDenied(
-            "this app is not available to the user's organization".into(),
-        )));
+    let (org_id, within) = match access(db, &app, &visitor.user_id).await? {
+        Access::Open { org_id, within } => (org_id, within),
+        Access::Denied | Access::Blocked { .. } => {
+            store::authz::take_request(&db.pool, id).await?;
+            return Ok(refused(OAuthError::AccessDenied(
+                "this app is not available to the user's organization".into(),
+            )));
+        }
     };
+    let mut req = req;
+    if let Some(within) = within {
+        let Some(scopes) = narrowed(&req.scopes, &within) else {
+            store::authz::take_request(&db.pool, id).await?;
+            return Ok(refused(OAuthError::AccessDenied(NONE_APPROVED.into())));
+        };
+        req.scopes = scopes;
+    }
     if !store::authz::take_request(&db.pool, id).await? {
         return Err(Error::NotFound);
     }

@@ -9,6 +9,7 @@ pub mod authorize;
 pub mod bootstrap;
 pub mod keys;
 pub mod orgs;
+pub mod policy;
 pub mod tokens;
 pub mod users;
 

@@ -4,6 +4,7 @@ use secrecy::SecretString;
 use serde::Serialize;
 
 use super::keys::KeyRing;
+use super::policy::Access;
 use super::{RequestMeta, auth, new_id, now};
 use crate::crypto::{assertions, random_token, secrets};
 use crate::domain::oauth::TOKEN_PATH;
@@ -317,10 +318,34 @@ async fn start_grant(
     grant_type: GrantType,
 ) -> Result<TokenResponse, OAuthError> {
     let db = ctx.db;
-    let org_id = super::authorize::acting_org_of(db, app, user_id)
+    let (org_id, scopes) = match super::policy::access(db, app, user_id)
         .await
         .map_err(internal)?
-        .ok_or_else(|| OAuthError::InvalidGrant("this user may not use this app".into()))?;
+    {
+        Access::Denied => {
+            return Err(OAuthError::InvalidGrant(
+                "this user may not use this app".into(),
+            ));
+        }
+        Access::Blocked { .. } => {
+            return Err(OAuthError::InvalidGrant(
+                "the user's organization has not approved this app".into(),
+            ));
+        }
+        Access::Open { org_id, within } => match within {
+            None => (org_id, scopes),
+            Some(w) => {
+                let kept = scopes.intersect(&w);
+                if kept.is_empty() {
+                    return Err(OAuthError::InvalidScope(
+                        "none of the requested scopes is approved by the user's organization"
+                            .into(),
+                    ));
+                }
+                (org_id, kept)
+            }
+        },
+    };
     let grant = GrantRow {
         id: new_id(),
         org_id,

@@ -7,6 +7,7 @@ pub mod authz;
 pub mod grants;
 pub mod keys;
 pub mod orgs;
+pub mod policy;
 pub mod sessions;
 pub mod throttle;
 pub mod tokens;

@@ -4,5 +4,6 @@ pub mod app_detail;
 pub mod app_form;
 pub mod apps;
 pub mod audit;
+pub mod external_apps;
 pub mod org;
 pub mod users;

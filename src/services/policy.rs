@@ -1,0 +1,275 @@
+//! The external-app policy of an organization: set it, approve external apps with chosen
+//! scopes, withdraw an approval (ending the grants it allowed), and decide, for a user of
+//! the organization, whether an app is open to them and within which scopes.
+
+use serde_json::json;
+
+use super::audit::{self, Event};
+use super::{Caller, Error, Result, now};
+use crate::domain::oauth::acting_org;
+use crate::domain::policy::{AppPolicy, PolicyDecision, decide};
+use crate::domain::views::{ApprovalCandidate, ApprovalView, PolicyView};
+use crate::domain::{AppKind, Audience, FieldError, ScopeSet};
+use crate::store::{self, Db, apps::AppRow};
+
+fn internal(e: impl std::fmt::Display) -> Error {
+    Error::Internal(e.to_string())
+}
+
+/// Whether a user may use an app, and in which organization.
+#[derive(Debug, PartialEq)]
+pub enum Access {
+    /// The app is not open to the user's organizations at all.
+    Denied,
+    /// The user's organization restricts external apps and has not approved this one.
+    Blocked { org_id: String },
+    /// Open, in `org_id`, within `within` when the organization approved fewer scopes.
+    Open {
+        org_id: String,
+        within: Option<ScopeSet>,
+    },
+}
+
+/// The access `user_id` has to `app` now: its audience, then the acting organization's
+/// external-app policy. The authorization flow and every user grant ask this.
+pub async fn access(db: &Db, app: &AppRow, user_id: &str) -> Result<Access> {
+    let orgs: Vec<String> = store::users::memberships_of(&db.pool, user_id)
+        .await?
+        .into_iter()
+        .map(|(o, _)| o)
+        .collect();
+    let audience = Audience::parse(&app.audience).map_err(|e| internal(e.message))?;
+    let Some(org_id) = acting_org(&app.org_id, audience, &orgs) else {
+        return Ok(Access::Denied);
+    };
+    let external = org_id != app.org_id;
+    let policy = if external {
+        policy_of(db, &org_id).await?
+    } else {
+        AppPolicy::Unrestricted
+    };
+    let approved = match policy {
+        AppPolicy::Restricted => store::policy::approved(&db.pool, &org_id, &app.client_id)
+            .await?
+            .map(|s| ScopeSet::parse([s.as_str()]))
+            .transpose()
+            .map_err(|e| internal(e.message))?,
+        AppPolicy::Unrestricted => None,
+    };
+    Ok(match decide(policy, external, approved) {
+        PolicyDecision::Open => Access::Open {
+            org_id,
+            within: None,
+        },
+        PolicyDecision::Within(scopes) => Access::Open {
+            org_id,
+            within: Some(scopes),
+        },
+        PolicyDecision::Blocked => Access::Blocked { org_id },
+    })
+}
+
+async fn policy_of(db: &Db, org_id: &str) -> Result<AppPolicy> {
+    let raw = store::policy::policy(&db.pool, org_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    AppPolicy::parse(&raw).map_err(|e| internal(e.message))
+}
+
+/// The organization's policy and its approved apps.
+pub async fn get(db: &Db, org_id: &str) -> Result<PolicyView> {
+    let policy = policy_of(db, org_id).await?;
+    let approved = store::policy::list(&db.pool, org_id)
+        .await?
+        .into_iter()
+        .map(|r| ApprovalView {
+            client_id: r.client_id,
+            app_name: r.app_name,
+            app_org_name: r.app_org_name,
+            scopes: r.scopes.split_whitespace().map(str::to_string).collect(),
+            approved_by: r.approved_by,
+            approved_at: r.approved_at,
+        })
+        .collect();
+    Ok(PolicyView {
+        policy: policy.as_str().to_string(),
+        approved,
+    })
+}
+
+/// Sets the policy. Switching to restricted approves the external apps the organization's
+/// users already authorized, with the scopes they granted, so nobody loses access silently.
+pub async fn set(db: &Db, caller: &Caller, org_id: &str, raw: &str) -> Result<PolicyView> {
+    let policy = AppPolicy::parse(raw)?;
+    let before = policy_of(db, org_id).await?;
+    let mut tx = db.begin().await?;
+    let mut allowlisted: Vec<(String, Vec<String>)> = Vec::new();
+    if before == AppPolicy::Unrestricted && policy == AppPolicy::Restricted {
+        for (client_id, scopes) in store::policy::authorized_external(&mut *tx, org_id).await? {
+            let entry = match allowlisted.iter_mut().find(|(c, _)| *c == client_id) {
+                Some(e) => e,
+                None => {
+                    allowlisted.push((client_id, Vec::new()));
+                    allowlisted
+                        .last_mut()
+                        .ok_or_else(|| internal("empty list"))?
+                }
+            };
+            entry
+                .1
+                .extend(scopes.split_whitespace().map(str::to_string));
+        }
+        for (client_id, scopes) in &mut allowlisted {
+            let set = ScopeSet::parse(scopes.iter().map(String::as_str))
+                .map_err(|e| internal(e.message))?;
+            *scopes = set.iter().map(|s| s.as_str().to_string()).collect();
+            store::policy::approve(
+                &mut *tx,
+                org_id,
+                client_id,
+                &set.to_space_separated(),
+                None,
+                now(),
+            )
+            .await?;
+        }
+    }
+    store::policy::set_policy(&mut *tx, org_id, policy.as_str()).await?;
+    audit::record(
+        &mut tx,
+        caller,
+        Event {
+            org_id: Some(org_id),
+            action: "org.app_policy",
+            object: ("org", org_id),
+            success: true,
+            detail: json!({ "from": before.as_str(), "to": policy.as_str(), "approved_already_authorized": allowlisted }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    get(db, org_id).await
+}
+
+/// An app the organization's admin may approve: open to everyone, of another organization,
+/// acting on behalf of users.
+async fn external_app(db: &Db, org_id: &str, client_id: &str) -> Result<AppRow> {
+    if client_id.is_empty() || client_id.len() > 200 {
+        return Err(Error::NotFound);
+    }
+    let app = store::apps::find(&db.pool, client_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let approvable = app.org_id != org_id
+        && app.audience == Audience::Everyone.as_str()
+        && AppKind::parse(&app.kind).ok() == Some(AppKind::OnBehalfOfUser);
+    if !approvable {
+        return Err(Error::NotFound);
+    }
+    Ok(app)
+}
+
+/// What the approval form shows: the app, its organization, every scope it may ask for,
+/// and those approved now.
+pub async fn candidate(db: &Db, org_id: &str, client_id: &str) -> Result<ApprovalCandidate> {
+    let app = external_app(db, org_id, client_id).await?;
+    let owner = store::orgs::get(&db.pool, &app.org_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let approved = store::policy::approved(&db.pool, org_id, client_id).await?;
+    let scopes = ScopeSet::parse([app.scopes.as_str()]).map_err(|e| internal(e.message))?;
+    Ok(ApprovalCandidate {
+        client_id: app.client_id,
+        app_name: app.name,
+        app_org_name: owner.name,
+        website_url: app.website_url,
+        scopes: scopes
+            .iter()
+            .map(|s| (s.as_str().to_string(), s.description().to_string()))
+            .collect(),
+        approved: approved.map(|s| s.split_whitespace().map(str::to_string).collect()),
+    })
+}
+
+/// Approves an external app for the organization with the chosen scopes (a subset of what
+/// the app may ask for). Approving fewer scopes than before ends the grants beyond them.
+pub async fn approve(
+    db: &Db,
+    caller: &Caller,
+    org_id: &str,
+    client_id: &str,
+    scopes: &[String],
+) -> Result<()> {
+    let app = external_app(db, org_id, client_id).await?;
+    let allowed = ScopeSet::parse([app.scopes.as_str()]).map_err(|e| internal(e.message))?;
+    let chosen = ScopeSet::parse(scopes.iter().map(String::as_str))?;
+    if chosen.is_empty() {
+        return Err(FieldError::new("scopes", "choose at least one scope").into());
+    }
+    if let Some(s) = chosen.iter().find(|s| !allowed.contains(s.as_str())) {
+        return Err(
+            FieldError::new("scopes", format!("the app may not ask for {}", s.as_str())).into(),
+        );
+    }
+    let before = store::policy::approved(&db.pool, org_id, client_id).await?;
+    let narrowed = before
+        .as_deref()
+        .is_some_and(|b| b.split_whitespace().any(|s| !chosen.contains(s)));
+    let by = match &caller.actor {
+        super::Actor::User { email, .. } => Some(email.as_str()),
+        _ => None,
+    };
+    let mut tx = db.begin().await?;
+    store::policy::approve(
+        &mut *tx,
+        org_id,
+        client_id,
+        &chosen.to_space_separated(),
+        by,
+        now(),
+    )
+    .await?;
+    let ended = if narrowed {
+        store::policy::end_grants(&mut tx, org_id, client_id, now()).await?
+    } else {
+        0
+    };
+    audit::record(
+        &mut tx,
+        caller,
+        Event {
+            org_id: Some(org_id),
+            action: "app.approved",
+            object: ("app", client_id),
+            success: true,
+            detail: json!({ "scopes": chosen.to_space_separated(), "before": before, "grants_ended": ended }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Withdraws an approval: under the restricted policy the app is blocked again, and the
+/// grants the organization's users hold for it end at once.
+pub async fn remove(db: &Db, caller: &Caller, org_id: &str, client_id: &str) -> Result<u64> {
+    let mut tx = db.begin().await?;
+    if !store::policy::remove(&mut *tx, org_id, client_id).await? {
+        return Err(Error::NotFound);
+    }
+    let ended = store::policy::end_grants(&mut tx, org_id, client_id, now()).await?;
+    audit::record(
+        &mut tx,
+        caller,
+        Event {
+            org_id: Some(org_id),
+            action: "app.approval_removed",
+            object: ("app", client_id),
+            success: true,
+            detail: json!({ "grants_ended": ended }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ended)
+}

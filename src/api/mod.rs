@@ -6,14 +6,16 @@
 
 use axum::Json;
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, patch, post, put};
 use http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::domain::Role;
+use crate::domain::api::ApiInput;
 use crate::domain::app::AppInput;
 use crate::domain::audit::AuditQuery;
 use crate::domain::role::{PLATFORM, effective_scopes};
@@ -107,6 +109,72 @@ const REVOKE_ALL: Op = Op {
     scope: Some("manage:apps"),
     summary: "Revoke the app from every user",
 };
+const UPDATE_ORG: Op = Op {
+    method: "patch",
+    path: "/org",
+    scope: Some("manage:org"),
+    summary: "Change the organization: name, audit_retention_days, app_policy (unrestricted or restricted); each optional",
+};
+const CREATE_USER: Op = Op {
+    method: "post",
+    path: "/users",
+    scope: Some("manage:users"),
+    summary: "Create a user in the organization: email, name, role, password",
+};
+const UPDATE_USER: Op = Op {
+    method: "patch",
+    path: "/users/{user_id}",
+    scope: Some("manage:users"),
+    summary: "Change a user's role (its effect on the user's tokens is immediate)",
+};
+const REMOVE_USER: Op = Op {
+    method: "delete",
+    path: "/users/{user_id}",
+    scope: Some("manage:users"),
+    summary: "Remove a user from the organization; their grants end at once",
+};
+const UPDATE_APP: Op = Op {
+    method: "put",
+    path: "/apps/{client_id}",
+    scope: Some("manage:apps"),
+    summary: "Replace a connected app's settings (kind and client type are fixed)",
+};
+const LIST_APIS: Op = Op {
+    method: "get",
+    path: "/apis",
+    scope: Some("read:apps"),
+    summary: "The organization's own APIs (resource servers)",
+};
+const CREATE_API: Op = Op {
+    method: "post",
+    path: "/apis",
+    scope: Some("manage:apps"),
+    summary: "Register an API: name, identifier (the tokens' audience), scopes (one per line)",
+};
+const DELETE_API: Op = Op {
+    method: "delete",
+    path: "/apis/{api_id}",
+    scope: Some("manage:apps"),
+    summary: "Delete an API no app is allowed any scope of",
+};
+const EXTERNAL_APPS: Op = Op {
+    method: "get",
+    path: "/external-apps",
+    scope: Some("read:org"),
+    summary: "The external-app policy and the approved apps of other organizations",
+};
+const APPROVE_APP: Op = Op {
+    method: "put",
+    path: "/external-apps/{client_id}",
+    scope: Some("manage:org"),
+    summary: "Approve an external app with the chosen scopes (body: scopes)",
+};
+const REMOVE_APPROVAL: Op = Op {
+    method: "delete",
+    path: "/external-apps/{client_id}",
+    scope: Some("manage:org"),
+    summary: "Withdraw an approval; the grants it allowed end at once",
+};
 const AUDIT: Op = Op {
     method: "get",
     path: "/audit",
@@ -123,16 +191,27 @@ const AUDIT_EXPORT: Op = Op {
 pub const OPS: &[&Op] = &[
     &ME,
     &ORG,
+    &UPDATE_ORG,
     &USERS,
+    &CREATE_USER,
+    &UPDATE_USER,
+    &REMOVE_USER,
     &APPS,
     &CREATE_APP,
     &APP,
+    &UPDATE_APP,
     &DELETE_APP,
     &ENABLE_APP,
     &DISABLE_APP,
     &ROTATE_SECRET,
     &AUTHORIZATIONS,
     &REVOKE_ALL,
+    &LIST_APIS,
+    &CREATE_API,
+    &DELETE_API,
+    &EXTERNAL_APPS,
+    &APPROVE_APP,
+    &REMOVE_APPROVAL,
     &AUDIT,
     &AUDIT_EXPORT,
 ];
@@ -144,10 +223,18 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route(&r("/openapi.json"), get(openapi))
         .route(&r(ME.path), get(me))
-        .route(&r(ORG.path), get(org))
-        .route(&r(USERS.path), get(users))
+        .route(&r(ORG.path), get(org).patch(update_org))
+        .route(&r(USERS.path), get(users).post(create_user))
+        .route(&r(UPDATE_USER.path), patch(update_user).delete(remove_user))
         .route(&r(APPS.path), get(apps).post(create_app))
-        .route(&r(APP.path), get(app).delete(delete_app))
+        .route(&r(APP.path), get(app).put(update_app).delete(delete_app))
+        .route(&r(LIST_APIS.path), get(list_apis).post(create_api))
+        .route(&r(DELETE_API.path), delete(delete_api))
+        .route(&r(EXTERNAL_APPS.path), get(external_apps))
+        .route(
+            &r(APPROVE_APP.path),
+            put(approve_app).delete(remove_approval),
+        )
         .route(&r(ENABLE_APP.path), post(enable_app))
         .route(&r(DISABLE_APP.path), post(disable_app))
         .route(&r(ROTATE_SECRET.path), post(rotate_secret))
@@ -201,8 +288,9 @@ async fn authenticate(state: &AppState, req: &Req) -> Result<ApiCaller, BearerEr
         db: &state.db,
         ring: &ring,
         url: &state.settings.issuer,
+        resource: None,
     };
-    let (claims, app) = tokens::active(&ctx, token)
+    let (claims, app) = tokens::active_here(&ctx, token)
         .await
         .map_err(|_| BearerError::Internal)?
         .ok_or(BearerError::InvalidToken)?;
@@ -293,6 +381,18 @@ impl Reply for Raw {
     }
 }
 
+/// A JSON request body, read after the token is checked: a malformed one is a 422 with a
+/// JSON error naming what is wrong, like any other invalid input.
+fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> services::Result<T> {
+    serde_json::from_slice(body).map_err(|e| {
+        let message: String = format!("is not valid JSON for this operation: {e}")
+            .chars()
+            .take(300)
+            .collect();
+        services::Error::Invalid(crate::domain::FieldError::new("body", message).into())
+    })
+}
+
 /// Runs one operation: authenticate, check its scope, run it, audit the call.
 async fn call<T: Reply>(
     state: &AppState,
@@ -354,6 +454,162 @@ async fn org(State(s): State<AppState>, h: Req) -> Response {
     .await
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OrgChange {
+    name: Option<String>,
+    audit_retention_days: Option<i64>,
+    app_policy: Option<String>,
+}
+
+async fn update_org(State(s): State<AppState>, h: Req, body: Bytes) -> Response {
+    call(&s, &h, &UPDATE_ORG, async |c| {
+        let b: OrgChange = parse_body(&body)?;
+        if let Some(name) = &b.name {
+            services::orgs::rename(&s.db, &c.caller, &c.org_id, name).await?;
+        }
+        if let Some(days) = b.audit_retention_days {
+            services::orgs::set_retention(&s.db, &c.caller, &c.org_id, &days.to_string()).await?;
+        }
+        if let Some(policy) = &b.app_policy {
+            services::policy::set(&s.db, &c.caller, &c.org_id, policy).await?;
+        }
+        let org = services::orgs::get(&s.db, &c.org_id).await?;
+        let policy = services::policy::get(&s.db, &c.org_id).await?;
+        Ok(json!({ "org": org, "app_policy": policy.policy }))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewUser {
+    email: String,
+    name: String,
+    #[serde(default = "member")]
+    role: String,
+    password: String,
+}
+
+fn member() -> String {
+    "member".into()
+}
+
+async fn create_user(State(s): State<AppState>, h: Req, body: Bytes) -> Response {
+    call(&s, &h, &CREATE_USER, async |c| {
+        let b: NewUser = parse_body(&body)?;
+        services::users::create(
+            &s.db,
+            &c.caller,
+            &c.org_id,
+            &b.email,
+            &b.name,
+            &b.role,
+            b.password.clone().into(),
+        )
+        .await
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoleChange {
+    role: String,
+}
+
+async fn update_user(
+    State(s): State<AppState>,
+    h: Req,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    call(&s, &h, &UPDATE_USER, async |c| {
+        let b: RoleChange = parse_body(&body)?;
+        services::users::change_role(&s.db, &c.caller, &c.org_id, &id, &b.role).await
+    })
+    .await
+}
+
+async fn remove_user(State(s): State<AppState>, h: Req, Path(id): Path<String>) -> Response {
+    call(&s, &h, &REMOVE_USER, async |c| {
+        services::users::remove(&s.db, &c.caller, &c.org_id, &id).await?;
+        Ok(json!({ "removed": id }))
+    })
+    .await
+}
+
+async fn update_app(
+    State(s): State<AppState>,
+    h: Req,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    call(&s, &h, &UPDATE_APP, async |c| {
+        let input: AppInput = parse_body(&body)?;
+        services::apps::update(&s.db, &c.caller, &c.org_id, &id, &input, "").await
+    })
+    .await
+}
+
+async fn list_apis(State(s): State<AppState>, h: Req) -> Response {
+    call(&s, &h, &LIST_APIS, async |c| {
+        services::apis::list(&s.db, &c.org_id).await
+    })
+    .await
+}
+
+async fn create_api(State(s): State<AppState>, h: Req, body: Bytes) -> Response {
+    call(&s, &h, &CREATE_API, async |c| {
+        let input: ApiInput = parse_body(&body)?;
+        services::apis::create(&s.db, &c.caller, &s.settings.issuer, &c.org_id, &input).await
+    })
+    .await
+}
+
+async fn delete_api(State(s): State<AppState>, h: Req, Path(id): Path<String>) -> Response {
+    call(&s, &h, &DELETE_API, async |c| {
+        services::apis::delete(&s.db, &c.caller, &c.org_id, &id).await?;
+        Ok(json!({ "deleted": id }))
+    })
+    .await
+}
+
+async fn external_apps(State(s): State<AppState>, h: Req) -> Response {
+    call(&s, &h, &EXTERNAL_APPS, async |c| {
+        services::policy::get(&s.db, &c.org_id).await
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Approval {
+    scopes: Vec<String>,
+}
+
+async fn approve_app(
+    State(s): State<AppState>,
+    h: Req,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    call(&s, &h, &APPROVE_APP, async |c| {
+        let b: Approval = parse_body(&body)?;
+        services::policy::approve(&s.db, &c.caller, &c.org_id, &id, &b.scopes).await?;
+        Ok(json!({ "client_id": id, "scopes": b.scopes }))
+    })
+    .await
+}
+
+async fn remove_approval(State(s): State<AppState>, h: Req, Path(id): Path<String>) -> Response {
+    call(&s, &h, &REMOVE_APPROVAL, async |c| {
+        let ended = services::policy::remove(&s.db, &c.caller, &c.org_id, &id).await?;
+        Ok(json!({ "client_id": id, "grants_ended": ended }))
+    })
+    .await
+}
+
 async fn users(State(s): State<AppState>, h: Req) -> Response {
     call(&s, &h, &USERS, async |c| {
         services::users::list(&s.db, &c.org_id).await
@@ -366,18 +622,19 @@ struct ListQuery {
     #[serde(default)]
     q: String,
     #[serde(default)]
-    page: Option<i64>,
+    page: String,
 }
 
 async fn apps(State(s): State<AppState>, h: Req, Query(q): Query<ListQuery>) -> Response {
     call(&s, &h, &APPS, async |c| {
-        services::apps::list(&s.db, &c.org_id, &q.q, q.page.unwrap_or(1)).await
+        services::apps::list(&s.db, &c.org_id, &q.q, q.page.parse().unwrap_or(1)).await
     })
     .await
 }
 
-async fn create_app(State(s): State<AppState>, h: Req, Json(input): Json<AppInput>) -> Response {
+async fn create_app(State(s): State<AppState>, h: Req, body: Bytes) -> Response {
     call(&s, &h, &CREATE_APP, async |c| {
+        let input: AppInput = parse_body(&body)?;
         use secrecy::ExposeSecret;
         let public_keys = String::new();
         let (app, secret) =
@@ -466,11 +723,10 @@ async fn audit_export(State(s): State<AppState>, h: Req, Query(q): Query<ExportQ
 fn openapi_document(issuer: &str) -> Value {
     let mut paths = serde_json::Map::new();
     for op in OPS {
-        let params: Vec<Value> = op
-            .path
-            .contains("{client_id}")
-            .then(|| json!({ "name": "client_id", "in": "path", "required": true, "schema": { "type": "string" } }))
-            .into_iter()
+        let params: Vec<Value> = ["client_id", "user_id", "api_id"]
+            .iter()
+            .filter(|p| op.path.contains(&format!("{{{p}}}")))
+            .map(|p| json!({ "name": p, "in": "path", "required": true, "schema": { "type": "string" } }))
             .collect();
         let security = json!([{ "bearer": op.scope.map(|s| vec![s]).unwrap_or_default() }]);
         let entry = paths

@@ -102,6 +102,7 @@ fn Nav() -> impl IntoView {
                         {me.is_admin.then(|| view! {
                             <A href="/admin">"Apps"</A>
                             <A href="/admin/users">"Users"</A>
+                            <A href="/admin/apis">"APIs"</A>
                             <A href="/admin/org">"Organization"</A>
                             <A href="/admin/external-apps">"External apps"</A>
                             <A href="/admin/audit">"Audit log"</A>

@@ -54,6 +54,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/account/apps") view=authorizations::MyAppsPage ssr=ssr.clone()/>
                 <Route path=path!("/admin/users") view=admin::users::UsersPage ssr=ssr.clone()/>
                 <Route path=path!("/admin/org") view=admin::org::OrgPage ssr=ssr.clone()/>
+                <Route path=path!("/admin/apis") view=admin::apis::ApisPage ssr=ssr.clone()/>
                 <Route path=path!("/admin/external-apps") view=admin::external_apps::ExternalAppsPage ssr=ssr.clone()/>
                 <Route path=path!("/admin/audit") view=admin::audit::AuditPage ssr=ssr/>
             </Routes>

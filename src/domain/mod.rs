@@ -2,6 +2,7 @@
 //! Every untrusted string is parsed once here, at the edge, into a type that
 //! can only hold a valid value.
 
+pub mod api;
 pub mod app;
 pub mod audit;
 pub mod authorize;

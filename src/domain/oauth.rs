@@ -15,6 +15,8 @@ pub enum OAuthError {
     UnauthorizedClient(String),
     UnsupportedGrantType(String),
     InvalidScope(String),
+    /// RFC 8707: the `resource` is not one this client may ask a token for.
+    InvalidTarget(String),
     /// Errors of the authorization endpoint, sent back to the client's redirect URI.
     AccessDenied(String),
     UnsupportedResponseType(String),
@@ -33,6 +35,7 @@ impl OAuthError {
             OAuthError::UnauthorizedClient(_) => "unauthorized_client",
             OAuthError::UnsupportedGrantType(_) => "unsupported_grant_type",
             OAuthError::InvalidScope(_) => "invalid_scope",
+            OAuthError::InvalidTarget(_) => "invalid_target",
             OAuthError::AccessDenied(_) => "access_denied",
             OAuthError::UnsupportedResponseType(_) => "unsupported_response_type",
             OAuthError::LoginRequired(_) => "login_required",
@@ -49,6 +52,7 @@ impl OAuthError {
             | OAuthError::InvalidGrant(d)
             | OAuthError::UnauthorizedClient(d)
             | OAuthError::UnsupportedGrantType(d)
+            | OAuthError::InvalidTarget(d)
             | OAuthError::InvalidScope(d)
             | OAuthError::AccessDenied(d)
             | OAuthError::UnsupportedResponseType(d)

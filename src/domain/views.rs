@@ -154,3 +154,15 @@ pub struct ApprovalCandidate {
     /// The scopes approved now, if it is approved.
     pub approved: Option<Vec<String>>,
 }
+
+/// A custom API (resource server) of an organization.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiView {
+    pub id: String,
+    pub name: String,
+    /// The audience of the tokens meant for it (RFC 8707 `resource`).
+    pub identifier: String,
+    /// Each scope it defines, with its plain words.
+    pub scopes: Vec<(String, String)>,
+    pub created_at: i64,
+}

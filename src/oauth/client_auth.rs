@@ -11,7 +11,6 @@ use super::params::Params;
 use crate::domain::oauth::OAuthError;
 use crate::services::tokens::{self, ClientProof, Issuer};
 use crate::store::apps::AppRow;
-use axum::body::Bytes;
 
 pub struct Presented {
     pub client_id: String,
@@ -41,12 +40,10 @@ fn form_decode(s: &str) -> String {
 pub async fn authenticated(
     ctx: &Issuer<'_>,
     headers: &HeaderMap,
-    body: &Bytes,
-) -> Result<(Params, AppRow), OAuthError> {
-    let params = Params::from_body(headers, body)?;
-    let presented = presented(headers, &params)?;
-    let app = tokens::authenticate(ctx, &presented.client_id, presented.proof).await?;
-    Ok((params, app))
+    params: &Params,
+) -> Result<AppRow, OAuthError> {
+    let presented = presented(headers, params)?;
+    tokens::authenticate(ctx, &presented.client_id, presented.proof).await
 }
 
 pub fn presented(headers: &HeaderMap, params: &Params) -> Result<Presented, OAuthError> {
@@ -125,6 +122,7 @@ pub fn presented(headers: &HeaderMap, params: &Params) -> Result<Presented, OAut
 #[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
+    use axum::body::Bytes;
     use secrecy::ExposeSecret;
 
     fn params(body: &str) -> Params {

@@ -35,9 +35,11 @@ where
         db: &state.db,
         ring: &ring,
         url: &state.settings.issuer,
+        resource: None,
     };
     let result = async {
-        let (params, app) = client_auth::authenticated(&ctx, headers, body).await?;
+        let params = super::params::Params::from_body(headers, body)?;
+        let app = client_auth::authenticated(&ctx, headers, &params).await?;
         action(&ctx, &app, params.require("token")?).await
     }
     .await;

@@ -86,18 +86,20 @@ async fn issue(
     attempt: &mut Attempt,
 ) -> Result<tokens::TokenResponse, OAuthError> {
     let ring = state.key_ring();
+    let params = super::params::Params::from_body(headers, body)?;
     let ctx = tokens::Issuer {
         db: &state.db,
         ring: &ring,
         url: &state.settings.issuer,
+        resource: params.get("resource"),
     };
-    let (params, app) = client_auth::authenticated(&ctx, headers, body).await?;
+    let app = client_auth::authenticated(&ctx, headers, &params).await?;
     attempt.client = Some((app.client_id.clone(), app.org_id.clone()));
     let grant = params.require("grant_type")?;
     attempt.grant_type = grant.to_string();
     let scope = params.get("scope");
     match GrantType::parse(grant) {
-        Ok(GrantType::ClientCredentials) => tokens::client_credentials(&ring, ctx.url, &app, scope),
+        Ok(GrantType::ClientCredentials) => tokens::client_credentials(&ctx, &app, scope).await,
         Ok(GrantType::AuthorizationCode) => {
             let code = params.require("code")?;
             let verifier = params.require("code_verifier")?;

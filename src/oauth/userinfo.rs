@@ -23,6 +23,7 @@ pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Resp
         db: &state.db,
         ring: &ring,
         url: &state.settings.issuer,
+        resource: None,
     };
     let result = match bearer(&headers) {
         Some(token) => tokens::userinfo(&ctx, token).await,

@@ -158,6 +158,7 @@ pub async fn create(
     store::orgs::get(&mut *tx, org_id)
         .await?
         .ok_or(Error::NotFound)?;
+    super::apis::check_scopes(&mut *tx, org_id, &spec.scopes).await?;
     store::apps::insert(&mut *tx, &row)
         .await
         .map_err(conflict_on(
@@ -233,6 +234,7 @@ pub async fn update(
         ..input.clone()
     };
     let (spec, keys) = validate(&input, public_keys_text)?;
+    super::apis::check_scopes(&mut *tx, org_id, &spec.scopes).await?;
     let row = row_from_spec(
         &spec,
         keys,

@@ -12,7 +12,7 @@ use crate::domain::authorize::{
 };
 use crate::domain::oauth::OAuthError;
 use crate::domain::views::ConsentView;
-use crate::domain::{AppKind, GrantType, Scope, ScopeSet};
+use crate::domain::{AppKind, GrantType, ScopeSet};
 use crate::store::{self, Db, apps::AppRow, authz::CodeRow, grants::GrantRow};
 use serde_json::json;
 
@@ -288,12 +288,8 @@ pub async fn consent_view(db: &Db, id: &str) -> Result<ConsentView> {
     let org = store::orgs::get(&db.pool, &app.org_id)
         .await?
         .ok_or(Error::NotFound)?;
-    let scopes = req
-        .scopes
-        .split_whitespace()
-        .filter_map(|s| Scope::parse(s).ok())
-        .map(|s| (s.as_str().to_string(), s.description().to_string()))
-        .collect();
+    let requested = ScopeSet::parse([req.scopes.as_str()]).map_err(|e| internal(e.message))?;
+    let scopes = super::apis::describe(db, &app.org_id, &requested).await?;
     Ok(ConsentView {
         app_name: app.name,
         org_name: org.name,

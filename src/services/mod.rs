@@ -1,6 +1,7 @@
 //! Use cases: the only place that combines domain rules, storage, crypto and audit.
 //! A page's server function, the CLI and the REST API call the same function here.
 
+pub mod apis;
 pub mod apps;
 pub mod audit;
 pub mod auth;

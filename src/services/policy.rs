@@ -183,10 +183,7 @@ pub async fn candidate(db: &Db, org_id: &str, client_id: &str) -> Result<Approva
         app_name: app.name,
         app_org_name: owner.name,
         website_url: app.website_url,
-        scopes: scopes
-            .iter()
-            .map(|s| (s.as_str().to_string(), s.description().to_string()))
-            .collect(),
+        scopes: super::apis::describe(db, &app.org_id, &scopes).await?,
         approved: approved.map(|s| s.split_whitespace().map(str::to_string).collect()),
     })
 }

@@ -110,6 +110,34 @@ pub struct Issuer<'a> {
     pub db: &'a Db,
     pub ring: &'a KeyRing,
     pub url: &'a str,
+    /// The API a token request targets (RFC 8707 `resource`), if it names one.
+    pub resource: Option<&'a str>,
+}
+
+/// A token's audience: one, or several (RFC 7519 §4.1.3).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum Aud {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Aud {
+    fn of(mut list: Vec<String>) -> Self {
+        if list.len() == 1 {
+            Aud::One(list.remove(0))
+        } else {
+            Aud::Many(list)
+        }
+    }
+
+    /// Whether the token is meant for `audience`.
+    pub fn contains(&self, audience: &str) -> bool {
+        match self {
+            Aud::One(a) => a == audience,
+            Aud::Many(list) => list.iter().any(|a| a == audience),
+        }
+    }
 }
 
 /// Claims of an access token (RFC 9068). `gid` names the user grant it was issued under,
@@ -118,7 +146,7 @@ pub struct Issuer<'a> {
 struct AccessClaims<'a> {
     iss: &'a str,
     sub: &'a str,
-    aud: &'a str,
+    aud: Aud,
     exp: i64,
     iat: i64,
     nbf: i64,
@@ -154,20 +182,24 @@ struct Subject<'a> {
     gid: Option<&'a str>,
 }
 
-/// Signs an access token for `subject` and wraps it in a token response.
-fn access_token(
-    ring: &KeyRing,
-    issuer: &str,
+/// Signs an access token for `subject` and wraps it in a token response. Its audience is
+/// this server, or the app's organization's APIs its scopes belong to (or the one the
+/// request names with `resource`).
+async fn access_token(
+    ctx: &Issuer<'_>,
     app: &AppRow,
     subject: Subject<'_>,
-    scopes: String,
+    scopes: ScopeSet,
 ) -> Result<TokenResponse, OAuthError> {
+    let (aud, scopes) =
+        super::apis::audience(ctx.db, ctx.url, &app.org_id, ctx.resource, scopes).await?;
+    let scopes = scopes.to_space_separated();
     let t = now();
     let jti = random_token(16);
     let claims = AccessClaims {
-        iss: issuer,
+        iss: ctx.url,
         sub: subject.sub,
-        aud: issuer,
+        aud: Aud::of(aud),
         exp: t + app.access_token_ttl,
         iat: t,
         nbf: t,
@@ -178,7 +210,13 @@ fn access_token(
         gid: subject.gid,
     };
     Ok(TokenResponse {
-        access_token: sign(ring, t, "at+jwt", jsonwebtoken::Algorithm::ES256, &claims)?,
+        access_token: sign(
+            ctx.ring,
+            t,
+            "at+jwt",
+            jsonwebtoken::Algorithm::ES256,
+            &claims,
+        )?,
         token_type: "Bearer",
         expires_in: app.access_token_ttl,
         scope: scopes,
@@ -210,17 +248,15 @@ fn allowed_scopes(app: &AppRow) -> Result<ScopeSet, OAuthError> {
 
 /// The client credentials grant: an own-behalf app gets a token for itself, in its
 /// organization, with the requested scopes (all of them must be allowed).
-pub fn client_credentials(
-    ring: &KeyRing,
-    issuer: &str,
+pub async fn client_credentials(
+    ctx: &Issuer<'_>,
     app: &AppRow,
     scope: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     may_use(app, AppKind::OwnBehalf, GrantType::ClientCredentials)?;
-    let scopes = client_credentials_scopes(scope, &allowed_scopes(app)?)?.to_space_separated();
+    let scopes = client_credentials_scopes(scope, &allowed_scopes(app)?)?;
     access_token(
-        ring,
-        issuer,
+        ctx,
         app,
         Subject {
             sub: &app.client_id,
@@ -229,6 +265,7 @@ pub fn client_credentials(
         },
         scopes,
     )
+    .await
 }
 
 /// The resource-owner password grant: the user's e-mail and password, checked and
@@ -382,7 +419,7 @@ async fn issue_for_grant(
     scopes: String,
     nonce: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
-    let (db, ring, issuer) = (ctx.db, ctx.ring, ctx.url);
+    let db = ctx.db;
     let subject = Subject {
         sub: &grant.user_id,
         org_id: &grant.org_id,
@@ -390,7 +427,8 @@ async fn issue_for_grant(
     };
     let refresh = with_refresh(app, &grant.scopes);
     let openid = scopes.split(' ').any(|s| s == "openid");
-    let mut answer = access_token(ring, issuer, app, subject, scopes)?;
+    let scopes = ScopeSet::parse([scopes.as_str()]).map_err(|e| internal(e.message))?;
+    let mut answer = access_token(ctx, app, subject, scopes).await?;
     if openid {
         answer.id_token = Some(id_token(ctx, app, grant, &answer, nonce).await?);
     }
@@ -652,7 +690,7 @@ fn sign(
 pub struct VerifiedAccess {
     pub iss: String,
     pub sub: String,
-    pub aud: String,
+    pub aud: Aud,
     pub exp: i64,
     pub iat: i64,
     pub nbf: i64,
@@ -664,8 +702,10 @@ pub struct VerifiedAccess {
     pub gid: Option<String>,
 }
 
-/// Verifies an access token of ours: ES256 by a published key, our issuer and audience,
-/// not expired. Anything else (another algorithm, `none`, a tampered claim) is `None`.
+/// Verifies an access token of ours: ES256 by a published key, our issuer, an audience, not
+/// expired. Anything else (another algorithm, `none`, a tampered claim) is `None`. Which
+/// audience a caller accepts is its own check: this server's API and userinfo want this
+/// server; introspection answers for every audience (resource servers check theirs).
 pub fn verify_access(ring: &KeyRing, issuer: &str, token: &str) -> Option<VerifiedAccess> {
     use jsonwebtoken::{Algorithm, Validation, decode, decode_header};
     let header = decode_header(token).ok()?;
@@ -677,7 +717,7 @@ pub fn verify_access(ring: &KeyRing, issuer: &str, token: &str) -> Option<Verifi
         .filter(|k| k.alg == Algorithm::ES256)?;
     let mut v = Validation::new(Algorithm::ES256);
     v.set_issuer(&[issuer]);
-    v.set_audience(&[issuer]);
+    v.validate_aud = false;
     v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
     v.leeway = 0;
     decode::<VerifiedAccess>(token, &key.decoding, &v)
@@ -725,6 +765,17 @@ pub async fn active(
     Ok(Some((c, app)))
 }
 
+/// `active`, for this server's own resources (the REST API, userinfo): the token must name
+/// this server in its audience; a token for another API is refused here.
+pub async fn active_here(
+    ctx: &Issuer<'_>,
+    token: &str,
+) -> Result<Option<(VerifiedAccess, AppRow)>, OAuthError> {
+    Ok(active(ctx, token)
+        .await?
+        .filter(|(c, _)| c.aud.contains(ctx.url)))
+}
+
 /// RFC 7662: whether a token is active, and its claims, for a confidential client of the
 /// token's own organization or of the issuing app's. Anything else is inactive.
 pub async fn introspect(
@@ -759,7 +810,7 @@ pub enum BearerError {
 /// OpenID Connect userinfo: the claims of the token's user, by the token's scopes. The
 /// token must be active and carry `openid`.
 pub async fn userinfo(ctx: &Issuer<'_>, token: &str) -> Result<serde_json::Value, BearerError> {
-    let (c, _) = active(ctx, token)
+    let (c, _) = active_here(ctx, token)
         .await
         .map_err(|_| BearerError::Internal)?
         .ok_or(BearerError::InvalidToken)?;

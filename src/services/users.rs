@@ -149,6 +149,8 @@ pub async fn remove(db: &Db, caller: &Caller, org_id: &str, user_id: &str) -> Re
             "the organization's last admin cannot be removed".into(),
         ));
     }
+    let grants_ended =
+        store::grants::revoke_of_member(&mut *tx, org_id, user_id, super::now()).await?;
     store::users::delete_membership(&mut *tx, org_id, user_id).await?;
     let deleted = store::users::count_memberships(&mut *tx, user_id).await? == 0;
     if deleted {
@@ -162,7 +164,7 @@ pub async fn remove(db: &Db, caller: &Caller, org_id: &str, user_id: &str) -> Re
             action: "user.remove",
             object: ("user", user_id),
             success: true,
-            detail: json!({ "email": member.email, "account_deleted": deleted }),
+            detail: json!({ "email": member.email, "account_deleted": deleted, "grants_ended": grants_ended }),
         },
     )
     .await?;

@@ -198,3 +198,21 @@ pub async fn revoke_authorizations(
         .await?;
     Ok(ended)
 }
+
+/// Ends the grants a user holds in one organization (removed from it). Returns how many.
+pub async fn revoke_of_member<'c>(
+    e: impl AnyExecutor<'c>,
+    org_id: &str,
+    user_id: &str,
+    now: i64,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE grants SET revoked_at = $1 WHERE org_id = $2 AND user_id = $3 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(org_id)
+    .bind(user_id)
+    .execute(e)
+    .await?
+    .rows_affected())
+}

@@ -1,6 +1,7 @@
 //! Persistence: the only place with SQL. One implementation serves SQLite and
 //! PostgreSQL through sqlx's `Any` driver with portable SQL and `$n` placeholders.
 
+pub mod apis;
 pub mod apps;
 pub mod audit;
 pub mod authz;

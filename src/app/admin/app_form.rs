@@ -66,6 +66,16 @@ pub fn AppFields(
         }
     }).collect_view();
 
+    let custom_scopes = scopes
+        .as_ref()
+        .map(|list| {
+            list.iter()
+                .filter(|s| !CATALOGUE.iter().any(|(c, _)| c == s))
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_default();
     let scope_boxes = CATALOGUE
         .iter()
         .map(|(s, desc)| {
@@ -136,6 +146,9 @@ pub fn AppFields(
         <fieldset>
             <legend>"Scopes it may be granted"</legend>
             {scope_boxes}
+            <label>"Scopes of your APIs (space-separated, see APIs)"
+                <input type="text" name="app[scopes][]" value=custom_scopes maxlength="2000" placeholder="orders:read orders:write"/>
+            </label>
             <FieldError error field="scopes"/>
         </fieldset>
         <div class="row">

@@ -1,5 +1,6 @@
 //! The admin portal: connected apps, users, the organization and its audit log.
 
+pub mod apis;
 pub mod app_detail;
 pub mod app_form;
 pub mod apps;

@@ -1,0 +1,136 @@
+//! The organization's own APIs (resource servers): their identifier, which tokens carry as
+//! audience, and the scopes they define, which apps may then be allowed.
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+
+use crate::app::components::{Csrf, ErrorPage, FieldError, FormError, Need, Page, format_time};
+use crate::app::error::AppError;
+use crate::app::session::form_error;
+use crate::domain::api::ApiInput;
+use crate::domain::views::ApiView;
+
+#[server(prefix = "/api", endpoint = "list_apis")]
+pub async fn list_apis() -> Result<Vec<ApiView>, AppError> {
+    use crate::server::portal;
+    let result = async {
+        let (state, me) = portal::require_admin().await?;
+        crate::services::apis::list(&state.db, &me.org_id)
+            .await
+            .map_err(portal::service_error)
+    }
+    .await;
+    portal::finish(result)
+}
+
+#[server(prefix = "/api", endpoint = "create_api")]
+pub async fn create_api(csrf: String, api: ApiInput) -> Result<(), AppError> {
+    use crate::server::portal;
+    let result = async {
+        let (state, me) = portal::admin_action(&csrf).await?;
+        crate::services::apis::create(
+            &state.db,
+            &me.caller,
+            &state.settings.issuer,
+            &me.org_id,
+            &api,
+        )
+        .await
+        .map(|_| ())
+        .map_err(portal::service_error)
+    }
+    .await;
+    portal::finish(result)
+}
+
+#[server(prefix = "/api", endpoint = "delete_api")]
+pub async fn delete_api(csrf: String, id: String) -> Result<(), AppError> {
+    use crate::server::portal;
+    let result = async {
+        let (state, me) = portal::admin_action(&csrf).await?;
+        crate::services::apis::delete(&state.db, &me.caller, &me.org_id, &id)
+            .await
+            .map_err(portal::service_error)
+    }
+    .await;
+    portal::finish(result)
+}
+
+#[component]
+pub fn ApisPage() -> impl IntoView {
+    let create = ServerAction::<CreateApi>::new();
+    let delete = ServerAction::<DeleteApi>::new();
+    let apis = Resource::new(
+        move || (create.version().get(), delete.version().get()),
+        |_| list_apis(),
+    );
+    view! {
+        <Page title="APIs" need=Need::Admin>
+            <Apis create delete apis/>
+        </Page>
+    }
+}
+
+#[component]
+fn Apis(
+    create: ServerAction<CreateApi>,
+    delete: ServerAction<DeleteApi>,
+    apis: Resource<Result<Vec<ApiView>, AppError>>,
+) -> impl IntoView {
+    let create_error = form_error(create.value());
+    let delete_error = form_error(delete.value());
+    view! {
+        <h1>"APIs"</h1>
+        <p class="hint">"Your own APIs. A token asked for with resource=<identifier>, or carrying an API's scopes, names the API in its audience; your API checks it against our JWKS or with introspection."</p>
+        <FormError error=delete_error/>
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match apis.await {
+                    Err(e) => view! { <ErrorPage error=e/> }.into_any(),
+                    Ok(list) if list.is_empty() => view! { <p class="empty">"No API yet."</p> }.into_any(),
+                    Ok(list) => {
+                        let rows = list.into_iter().map(|a| {
+                            let scopes = a.scopes.iter().map(|(n, w)| view! { <li><code>{n.clone()}</code> " " {w.clone()}</li> }).collect_view();
+                            view! {
+                                <tr>
+                                    <td>{a.name}</td>
+                                    <td><code>{a.identifier}</code></td>
+                                    <td><ul class="scopes">{scopes}</ul></td>
+                                    <td>{format_time(a.created_at)}</td>
+                                    <td>
+                                        <ActionForm action=delete attr:class="inline">
+                                            <Csrf/>
+                                            <input type="hidden" name="id" value=a.id/>
+                                            <button type="submit" class="danger small">"Delete"</button>
+                                        </ActionForm>
+                                    </td>
+                                </tr>
+                            }
+                        }).collect_view();
+                        view! {
+                            <table class="list apis">
+                                <thead><tr><th>"Name"</th><th>"Identifier (audience)"</th><th>"Scopes"</th><th>"Created"</th><th></th></tr></thead>
+                                <tbody>{rows}</tbody>
+                            </table>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+        <section class="panel">
+            <h2>"Register an API"</h2>
+            <FormError error=create_error/>
+            <ActionForm action=create attr:class="api-form">
+                <Csrf/>
+                <label>"Name" <input type="text" name="api[name]" required maxlength="100"/>
+                    <FieldError error=create_error field="name"/></label>
+                <label>"Identifier" <input type="text" name="api[identifier]" required maxlength="200" placeholder="https://api.example.com/orders"/>
+                    <FieldError error=create_error field="identifier"/></label>
+                <label>"Scopes (one per line: scope, then what it allows)"
+                    <textarea name="api[scopes]" rows="4" placeholder="orders:read Read your orders\norders:write Place orders"></textarea>
+                    <FieldError error=create_error field="scopes"/></label>
+                <button type="submit" class="primary">"Register API"</button>
+            </ActionForm>
+        </section>
+    }
+}

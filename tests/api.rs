@@ -16,6 +16,7 @@ on_both!(
     each_operation_needs_its_scope,
     the_effective_scope_follows_the_role_at_the_moment_of_use,
     the_audit_chain_detects_tampering,
+    every_route_is_scoped_and_isolated,
 );
 
 async fn each_operation_needs_its_scope(b: Backend) {
@@ -322,5 +323,130 @@ async fn the_audit_chain_detects_tampering(b: Backend) {
             .first_broken
             .as_deref(),
         Some("end")
+    );
+}
+
+/// A plausible body for each writing operation (what matters is who it touches).
+fn body_for(op: &latchkey::api::Op) -> Option<Value> {
+    match (op.method, op.path) {
+        ("post", "/apps") => Some(
+            json!({ "name": "Probe", "kind": "own-behalf", "grant_types": ["client_credentials"], "scopes": ["read:apps"] }),
+        ),
+        ("put", "/apps/{client_id}") => Some(
+            json!({ "name": "Stolen", "kind": "own-behalf", "grant_types": ["client_credentials"], "scopes": ["read:apps"] }),
+        ),
+        ("patch", "/org") => Some(json!({ "name": "Renamed" })),
+        ("post", "/users") => Some(
+            json!({ "email": "probe@example.com", "name": "Probe", "password": "a long enough password" }),
+        ),
+        ("patch", "/users/{user_id}") => Some(json!({ "role": "admin" })),
+        ("post", "/apis") => {
+            Some(json!({ "name": "Probe API", "identifier": "urn:probe", "scopes": "probe:read" }))
+        }
+        ("put", "/external-apps/{client_id}") => Some(json!({ "scopes": ["openid"] })),
+        _ => None,
+    }
+}
+
+/// Every operation of the route table, with org B's token against org A's objects:
+/// never a 2xx that touches A, never A's data in an answer; and without its scope, 403
+/// naming the scope.
+async fn every_route_is_scoped_and_isolated(b: Backend) {
+    let app = spawn_app(b).await;
+    let a = app.org_with_admin("Org A").await;
+    let bee = app.org_with_admin("Org B").await;
+    let (a_app, _, _) = app_token(&app, &a, "read:apps").await;
+    let a_member = app.add_user(&a, "member").await;
+    let a_user = services::users::list(&app.state.db, &a.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.email == a_member)
+        .unwrap()
+        .user_id;
+    let api_input = latchkey::domain::api::ApiInput {
+        name: "A API".into(),
+        identifier: "urn:a:api".into(),
+        scopes: "a:read".into(),
+    };
+    let a_api = services::apis::create(&app.state.db, &Caller::cli(), &app.base, &a.id, &api_input)
+        .await
+        .unwrap()
+        .id;
+    let all = "read:org manage:org read:users manage:users read:apps manage:apps read:audit";
+    let (_, _, token) = app_token(&app, &bee, all).await;
+    let (_, _, weak) = app_token(&app, &bee, "read:org").await;
+    let http = reqwest::Client::new();
+    let send = |method: &str, path: &str, token: &str, body: Option<Value>| {
+        let url = format!("{}/api/v1{path}", app.base);
+        let mut req = http
+            .request(method.to_uppercase().parse().unwrap(), url)
+            .bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        req.send()
+    };
+
+    for op in latchkey::api::OPS {
+        let path = op
+            .path
+            .replace("{client_id}", &a_app)
+            .replace("{user_id}", &a_user)
+            .replace("{api_id}", &a_api);
+        let res = send(op.method, &path, &token, body_for(op)).await.unwrap();
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap();
+        let route = format!("{} {}", op.method, op.path);
+        if op.path.contains('{') {
+            assert_eq!(status, 404, "{route}: {text}");
+        } else {
+            assert!(status < 500, "{route}: {status} {text}");
+        }
+        for secret in [&a.id, &a_app, &a_user, &a_api] {
+            assert!(
+                !text.contains(secret.as_str()),
+                "{route} leaked {secret}: {text}"
+            );
+        }
+        // Without the operation's scope: 403 naming it.
+        if let Some(scope) = op.scope.filter(|s| *s != "read:org") {
+            let res = send(op.method, &path, &weak, body_for(op)).await.unwrap();
+            assert_eq!(res.status().as_u16(), 403, "{route} without {scope}");
+            let challenge = res.headers()["www-authenticate"]
+                .to_str()
+                .unwrap()
+                .to_string();
+            assert!(
+                challenge.contains(&format!("scope=\"{scope}\"")),
+                "{route}: {challenge}"
+            );
+        }
+    }
+    // Org A is untouched: its app, member, API, name and policy.
+    let db = &app.state.db;
+    assert!(
+        services::apps::get(db, &a.id, &a_app)
+            .await
+            .unwrap()
+            .app
+            .enabled
+    );
+    let members = services::users::list(db, &a.id).await.unwrap();
+    assert!(
+        members
+            .iter()
+            .any(|m| m.user_id == a_user && m.role == "member")
+    );
+    assert_eq!(services::apis::list(db, &a.id).await.unwrap().len(), 1);
+    assert_eq!(services::orgs::get(db, &a.id).await.unwrap().name, "Org A");
+    assert_eq!(
+        services::policy::get(db, &a.id).await.unwrap().policy,
+        "unrestricted"
+    );
+    // B's own changes went through, in B.
+    assert_eq!(
+        services::orgs::get(db, &bee.id).await.unwrap().name,
+        "Renamed"
     );
 }

@@ -616,6 +616,74 @@ async fn tenant_isolation(b: Backend) {
     let (_, users) = cb.call("list_users", &[]).await;
     assert_eq!(users.as_array().unwrap().len(), 1);
 
+    // Authorizations, APIs, external apps, the audit filters and export.
+    assert_eq!(
+        cb.call("app_authorizations", &[("client_id", &a_app)])
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        cb.act("revoke_app_authorization", &[("client_id", &a_app)])
+            .await
+            .0,
+        404
+    );
+    let api = [
+        ("api[name]", "Orders"),
+        ("api[identifier]", "urn:a:orders"),
+        ("api[scopes]", "orders:read"),
+    ];
+    assert_eq!(ca.act("create_api", &api).await.0, 200);
+    let (_, a_apis) = ca.call("list_apis", &[]).await;
+    let a_api = a_apis[0]["id"].as_str().unwrap().to_string();
+    let (_, b_apis) = cb.call("list_apis", &[]).await;
+    assert!(b_apis.as_array().unwrap().is_empty());
+    assert_eq!(cb.act("delete_api", &[("id", &a_api)]).await.0, 404);
+    let (_, ext) = cb.call("get_external_apps", &[("client_id", &a_app)]).await;
+    assert_eq!(
+        ext["unknown"], true,
+        "an internal app of A is nothing B can approve"
+    );
+    assert_eq!(
+        cb.act(
+            "approve_app",
+            &[("client_id", &a_app), ("scopes[]", "openid")]
+        )
+        .await
+        .0,
+        404
+    );
+    assert_eq!(
+        cb.act("remove_approval", &[("client_id", &a_app)]).await.0,
+        404
+    );
+    let (_, filtered) = cb.call("list_audit", &[("q[app]", &a_app)]).await;
+    assert!(
+        filtered["items"].as_array().unwrap().is_empty(),
+        "{filtered}"
+    );
+    let (s, csv, _) = cb
+        .get(&format!("/admin/audit/export?format=csv&app={a_app}"))
+        .await;
+    assert_eq!((s.as_u16(), csv.lines().count()), (200, 0), "{csv}");
+    let (_, nd, _) = cb.get("/admin/audit/export?format=ndjson").await;
+    assert!(
+        !nd.is_empty() && !nd.contains(&a.id) && !nd.contains(&a_app),
+        "{nd}"
+    );
+    assert_eq!(cb.act("set_audit_retention", &[("days", "7")]).await.0, 200);
+    assert_eq!(
+        cb.act("set_app_policy", &[("policy", "restricted")])
+            .await
+            .0,
+        200
+    );
+    let (_, a_org) = ca.call("get_org", &[]).await;
+    assert_eq!(a_org["audit_retention_days"], 365);
+    let (_, a_ext) = ca.call("get_external_apps", &[]).await;
+    assert_eq!(a_ext["policy"]["policy"], "unrestricted");
+
     // Nothing changed in A.
     let (_, page) = ca.call("get_app", &[("client_id", &a_app)]).await;
     assert_eq!(page["detail"]["app"]["name"], "A's app");

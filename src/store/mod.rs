@@ -103,19 +103,15 @@ pub fn is_unique_violation(e: &sqlx::Error) -> bool {
 }
 
 /// Escapes `%`, `_` and `\` for a LIKE pattern used with `ESCAPE '\'`.
-pub fn like_escape(needle: &str) -> String {
-    needle
+pub fn like_pattern(needle: &str) -> String {
+    let escaped: String = needle
         .chars()
         .flat_map(|c| match c {
             '%' | '_' | '\\' => vec!['\\', c],
             c => vec![c],
         })
-        .collect()
-}
-
-/// A case-insensitive "contains" pattern for LIKE with `ESCAPE '\'`.
-pub fn like_pattern(needle: &str) -> String {
-    format!("%{}%", like_escape(needle).to_lowercase())
+        .collect();
+    format!("%{}%", escaped.to_lowercase())
 }
 
 #[cfg(test)]

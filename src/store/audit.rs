@@ -235,7 +235,10 @@ pub async fn search<'c>(
     if let Some(user) = &f.user {
         // Records about the user, and records of what the user did.
         cond(" AND (user_id = ?", Arg::Text(user.clone()));
-        cond(" OR actor_id = ?)", Arg::Text(user.clone()));
+        cond(
+            " OR (actor_type = 'user' AND actor_id = ?))",
+            Arg::Text(user.clone()),
+        );
     }
     match &f.action {
         Some(ActionMatch::Exact(a)) => cond(" AND action = ?", Arg::Text(a.clone())),

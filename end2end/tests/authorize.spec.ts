@@ -12,11 +12,13 @@ test('a web app sends the user to sign in and consent, gets a code and exchanges
   await page.getByLabel('Redirect URIs (one per line)').fill(`http://127.0.0.1:${port}/cb`);
   await page.locator('input[name="app[scopes][]"][value="openid"]').check();
   await page.locator('input[name="app[scopes][]"][value="email"]').check();
+  await page.locator('input[name="app[scopes][]"][value="offline_access"]').check();
+  await page.locator('input[name="app[grant_types][]"][value="refresh_token"]').check();
   await page.getByRole('button', { name: 'Create app' }).click();
   await expect(page.getByRole('heading', { name })).toBeVisible();
   const clientId = (await page.getByTestId('client-id').textContent())!;
   const secret = (await page.getByTestId('new-secret').textContent())!;
-  const client = await startClient(port, clientId, secret);
+  const client = await startClient(port, clientId, secret, 'openid email offline_access');
   try {
     // A user, in a browser with no session, starts at the app.
     const context = await browser.newContext();
@@ -33,7 +35,9 @@ test('a web app sends the user to sign in and consent, gets a code and exchanges
     await expect(user.getByText('Sign you in (OpenID Connect)')).toBeVisible();
     await user.getByRole('button', { name: 'Allow' }).click();
     await expect(user.locator('#result')).toHaveText(`Signed in as ${ADMIN.email}`);
-    await expect(user.locator('#scope')).toHaveText('openid email');
+    await expect(user.locator('#scope')).toHaveText('openid email offline_access');
+    await user.goto(`http://127.0.0.1:${port}/refresh`);
+    await expect(user.locator('#result')).toHaveText('Refreshed');
 
     // The consent is remembered: straight back with a code.
     await user.goto(`http://127.0.0.1:${port}/start`);
@@ -53,6 +57,9 @@ test('a web app sends the user to sign in and consent, gets a code and exchanges
     await expect(user.getByRole('cell', { name })).toBeVisible();
     await user.getByRole('button', { name: 'Revoke' }).click();
     await expect(user.getByText('You have not authorized any app.')).toBeVisible();
+    // The app's refresh token no longer works.
+    await user.goto(`http://127.0.0.1:${port}/refresh`);
+    await expect(user.locator('#result')).toHaveText('Refresh error: invalid_grant');
     await user.goto(`http://127.0.0.1:${port}/start`);
     await expect(user.getByRole('heading', { name: `${name} wants to access your account` })).toBeVisible();
 

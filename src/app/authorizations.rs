@@ -13,14 +13,12 @@ use crate::domain::views::AuthorizationView;
 #[server(prefix = "/api", endpoint = "app_authorizations")]
 pub async fn app_authorizations(client_id: String) -> Result<Vec<AuthorizationView>, AppError> {
     use crate::server::portal;
-    let result = async {
-        let (state, me) = portal::require_admin().await?;
+    portal::admin_read(async |state, me| {
         crate::services::authorizations::of_app(&state.db, &me.org_id, &client_id)
             .await
             .map_err(portal::service_error)
-    }
-    .await;
-    portal::finish(result)
+    })
+    .await
 }
 
 #[server(prefix = "/api", endpoint = "revoke_app_authorization")]
@@ -30,8 +28,7 @@ pub async fn revoke_app_authorization(
     #[server(default)] user_id: String,
 ) -> Result<(), AppError> {
     use crate::server::portal;
-    let result = async {
-        let (state, me) = portal::admin_action(&csrf).await?;
+    portal::admin_write(&csrf, async |state, me| {
         let user = (!user_id.is_empty()).then_some(user_id.as_str());
         crate::services::authorizations::revoke_for_app(
             &state.db, &me.caller, &me.org_id, &client_id, user,
@@ -39,9 +36,8 @@ pub async fn revoke_app_authorization(
         .await
         .map(|_| ())
         .map_err(portal::service_error)
-    }
-    .await;
-    portal::finish(result)
+    })
+    .await
 }
 
 #[server(prefix = "/api", endpoint = "my_authorizations")]

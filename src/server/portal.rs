@@ -165,6 +165,31 @@ pub async fn admin_action(csrf: &str) -> Result<(AppState, SignedIn), AppError> 
     require_admin().await
 }
 
+/// Runs a portal read for an organization admin and finishes it (`finish`).
+pub async fn admin_read<T>(
+    run: impl AsyncFnOnce(AppState, SignedIn) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    let result = async {
+        let (state, me) = require_admin().await?;
+        run(state, me).await
+    }
+    .await;
+    finish(result)
+}
+
+/// Runs a portal change for an organization admin (CSRF checked) and finishes it.
+pub async fn admin_write<T>(
+    csrf: &str,
+    run: impl AsyncFnOnce(AppState, SignedIn) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    let result = async {
+        let (state, me) = admin_action(csrf).await?;
+        run(state, me).await
+    }
+    .await;
+    finish(result)
+}
+
 /// Maps a service error to what the page shows; internal details are logged, never shown.
 pub fn service_error(e: services::Error) -> AppError {
     match e {

@@ -13,21 +13,18 @@ use crate::domain::views::ApiView;
 #[server(prefix = "/api", endpoint = "list_apis")]
 pub async fn list_apis() -> Result<Vec<ApiView>, AppError> {
     use crate::server::portal;
-    let result = async {
-        let (state, me) = portal::require_admin().await?;
+    portal::admin_read(async |state, me| {
         crate::services::apis::list(&state.db, &me.org_id)
             .await
             .map_err(portal::service_error)
-    }
-    .await;
-    portal::finish(result)
+    })
+    .await
 }
 
 #[server(prefix = "/api", endpoint = "create_api")]
 pub async fn create_api(csrf: String, api: ApiInput) -> Result<(), AppError> {
     use crate::server::portal;
-    let result = async {
-        let (state, me) = portal::admin_action(&csrf).await?;
+    portal::admin_write(&csrf, async |state, me| {
         crate::services::apis::create(
             &state.db,
             &me.caller,
@@ -38,22 +35,19 @@ pub async fn create_api(csrf: String, api: ApiInput) -> Result<(), AppError> {
         .await
         .map(|_| ())
         .map_err(portal::service_error)
-    }
-    .await;
-    portal::finish(result)
+    })
+    .await
 }
 
 #[server(prefix = "/api", endpoint = "delete_api")]
 pub async fn delete_api(csrf: String, id: String) -> Result<(), AppError> {
     use crate::server::portal;
-    let result = async {
-        let (state, me) = portal::admin_action(&csrf).await?;
+    portal::admin_write(&csrf, async |state, me| {
         crate::services::apis::delete(&state.db, &me.caller, &me.org_id, &id)
             .await
             .map_err(portal::service_error)
-    }
-    .await;
-    portal::finish(result)
+    })
+    .await
 }
 
 #[component]

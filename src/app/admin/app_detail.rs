@@ -27,8 +27,7 @@ pub struct AppPageData {
 #[server(prefix = "/api", endpoint = "get_app")]
 pub async fn get_app(client_id: String) -> Result<AppPageData, AppError> {
     use crate::server::portal;
-    let result = async {
-        let (state, me) = portal::require_admin().await?;
+    portal::admin_read(async |state, me| {
         let detail = crate::services::apps::get(&state.db, &me.org_id, &client_id)
             .await
             .map_err(portal::service_error)?;
@@ -42,9 +41,8 @@ pub async fn get_app(client_id: String) -> Result<AppPageData, AppError> {
             new_secret,
             activity,
         })
-    }
-    .await;
-    portal::finish(result)
+    })
+    .await
 }
 
 #[server(prefix = "/api", endpoint = "update_app")]
@@ -55,8 +53,7 @@ pub async fn update_app(
     #[server(default)] public_keys: String,
 ) -> Result<(), AppError> {
     use crate::server::portal;
-    let result = async {
-        let (state, me) = portal::admin_action(&csrf).await?;
+    portal::admin_write(&csrf, async |state, me| {
         crate::services::apps::update(
             &state.db,
             &me.caller,
@@ -68,9 +65,8 @@ pub async fn update_app(
         .await
         .map(|_| ())
         .map_err(portal::service_error)
-    }
-    .await;
-    portal::finish(result)
+    })
+    .await
 }
 
 #[server(prefix = "/api", endpoint = "set_app_enabled")]
@@ -80,14 +76,12 @@ pub async fn set_app_enabled(
     enabled: bool,
 ) -> Result<(), AppError> {
     use crate::server::portal;
-    let result = async {
-        let (state, me) = portal::admin_action(&csrf).await?;
+    portal::admin_write(&csrf, async |state, me| {
         crate::services::apps::set_enabled(&state.db, &me.caller, &me.org_id, &client_id, enabled)
             .await
             .map_err(portal::service_error)
-    }
-    .await;
-    portal::finish(result)
+    })
+    .await
 }
 
 #[server(prefix = "/api", endpoint = "delete_app")]
@@ -97,32 +91,28 @@ pub async fn delete_app(
     #[server(default)] confirm_name: String,
 ) -> Result<(), AppError> {
     use crate::server::portal;
-    let result = async {
-        let (state, me) = portal::admin_action(&csrf).await?;
+    portal::admin_write(&csrf, async |state, me| {
         crate::services::apps::delete(&state.db, &me.caller, &me.org_id, &client_id, &confirm_name)
             .await
             .map_err(portal::service_error)?;
         leptos_axum::redirect("/admin");
         Ok(())
-    }
-    .await;
-    portal::finish(result)
+    })
+    .await
 }
 
 #[server(prefix = "/api", endpoint = "add_secret")]
 pub async fn add_secret(csrf: String, client_id: String) -> Result<(), AppError> {
     use crate::server::portal;
     use secrecy::ExposeSecret;
-    let result = async {
-        let (state, me) = portal::admin_action(&csrf).await?;
+    portal::admin_write(&csrf, async |state, me| {
         let secret =
             crate::services::apps::add_secret(&state.db, &me.caller, &me.org_id, &client_id)
                 .await
                 .map_err(portal::service_error)?;
         portal::keep_new_secret(&state, &client_id, secret.expose_secret()).await
-    }
-    .await;
-    portal::finish(result)
+    })
+    .await
 }
 
 #[server(prefix = "/api", endpoint = "delete_secret")]
@@ -132,16 +122,14 @@ pub async fn delete_secret(
     secret_id: String,
 ) -> Result<(), AppError> {
     use crate::server::portal;
-    let result = async {
-        let (state, me) = portal::admin_action(&csrf).await?;
+    portal::admin_write(&csrf, async |state, me| {
         crate::services::apps::delete_secret(
             &state.db, &me.caller, &me.org_id, &client_id, &secret_id,
         )
         .await
         .map_err(portal::service_error)
-    }
-    .await;
-    portal::finish(result)
+    })
+    .await
 }
 
 #[component]

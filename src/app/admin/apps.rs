@@ -18,14 +18,12 @@ pub async fn list_apps(
     #[server(default)] page: i64,
 ) -> Result<AppPage, AppError> {
     use crate::server::portal;
-    let result = async {
-        let (state, me) = portal::require_admin().await?;
+    portal::admin_read(async |state, me| {
         crate::services::apps::list(&state.db, &me.org_id, &q, page.max(1))
             .await
             .map_err(portal::service_error)
-    }
-    .await;
-    portal::finish(result)
+    })
+    .await
 }
 
 #[server(prefix = "/api", endpoint = "create_app")]
@@ -36,8 +34,7 @@ pub async fn create_app(
 ) -> Result<String, AppError> {
     use crate::server::portal;
     use secrecy::ExposeSecret;
-    let result = async {
-        let (state, me) = portal::admin_action(&csrf).await?;
+    portal::admin_write(&csrf, async |state, me| {
         let input = app.only_fields_of_kind();
         let (app, secret) =
             crate::services::apps::create(&state.db, &me.caller, &me.org_id, &input, &public_keys)
@@ -48,9 +45,8 @@ pub async fn create_app(
         }
         leptos_axum::redirect(&format!("/admin/apps/{}", app.client_id));
         Ok(app.client_id)
-    }
-    .await;
-    portal::finish(result)
+    })
+    .await
 }
 
 #[component]

@@ -17,15 +17,13 @@ pub const EXPORT_PATH: &str = "/admin/audit/export";
 #[server(prefix = "/api", endpoint = "list_audit")]
 pub async fn list_audit(#[server(default)] q: AuditQuery) -> Result<AuditPage, AppError> {
     use crate::server::portal;
-    let result = async {
-        let (state, me) = portal::require_admin().await?;
+    portal::admin_read(async |state, me| {
         let filter = q.parse().map_err(AppError::Invalid)?;
         crate::services::audit::search(&state.db, &me.org_id, &filter)
             .await
             .map_err(portal::service_error)
-    }
-    .await;
-    portal::finish(result)
+    })
+    .await
 }
 
 /// The query of the current URL.

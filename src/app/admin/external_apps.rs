@@ -30,8 +30,7 @@ pub async fn get_external_apps(
 ) -> Result<ExternalAppsData, AppError> {
     use crate::server::portal;
     use crate::services::{Error, policy};
-    let result = async {
-        let (state, me) = portal::require_admin().await?;
+    portal::admin_read(async |state, me| {
         let view = policy::get(&state.db, &me.org_id)
             .await
             .map_err(portal::service_error)?;
@@ -49,23 +48,20 @@ pub async fn get_external_apps(
             candidate,
             unknown,
         })
-    }
-    .await;
-    portal::finish(result)
+    })
+    .await
 }
 
 #[server(prefix = "/api", endpoint = "set_app_policy")]
 pub async fn set_app_policy(csrf: String, policy: String) -> Result<(), AppError> {
     use crate::server::portal;
-    let result = async {
-        let (state, me) = portal::admin_action(&csrf).await?;
+    portal::admin_write(&csrf, async |state, me| {
         crate::services::policy::set(&state.db, &me.caller, &me.org_id, &policy)
             .await
             .map(|_| ())
             .map_err(portal::service_error)
-    }
-    .await;
-    portal::finish(result)
+    })
+    .await
 }
 
 #[server(prefix = "/api", endpoint = "approve_app")]
@@ -75,28 +71,24 @@ pub async fn approve_app(
     #[server(default)] scopes: Vec<String>,
 ) -> Result<(), AppError> {
     use crate::server::portal;
-    let result = async {
-        let (state, me) = portal::admin_action(&csrf).await?;
+    portal::admin_write(&csrf, async |state, me| {
         crate::services::policy::approve(&state.db, &me.caller, &me.org_id, &client_id, &scopes)
             .await
             .map_err(portal::service_error)
-    }
-    .await;
-    portal::finish(result)
+    })
+    .await
 }
 
 #[server(prefix = "/api", endpoint = "remove_approval")]
 pub async fn remove_approval(csrf: String, client_id: String) -> Result<(), AppError> {
     use crate::server::portal;
-    let result = async {
-        let (state, me) = portal::admin_action(&csrf).await?;
+    portal::admin_write(&csrf, async |state, me| {
         crate::services::policy::remove(&state.db, &me.caller, &me.org_id, &client_id)
             .await
             .map(|_| ())
             .map_err(portal::service_error)
-    }
-    .await;
-    portal::finish(result)
+    })
+    .await
 }
 
 #[component]

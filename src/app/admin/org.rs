@@ -11,42 +11,36 @@ use crate::domain::views::OrgView;
 #[server(prefix = "/api", endpoint = "get_org")]
 pub async fn get_org() -> Result<OrgView, AppError> {
     use crate::server::portal;
-    let result = async {
-        let (state, me) = portal::require_admin().await?;
+    portal::admin_read(async |state, me| {
         crate::services::orgs::get(&state.db, &me.org_id)
             .await
             .map_err(portal::service_error)
-    }
-    .await;
-    portal::finish(result)
+    })
+    .await
 }
 
 #[server(prefix = "/api", endpoint = "rename_org")]
 pub async fn rename_org(csrf: String, name: String) -> Result<(), AppError> {
     use crate::server::portal;
-    let result = async {
-        let (state, me) = portal::admin_action(&csrf).await?;
+    portal::admin_write(&csrf, async |state, me| {
         crate::services::orgs::rename(&state.db, &me.caller, &me.org_id, &name)
             .await
             .map(|_| ())
             .map_err(portal::service_error)
-    }
-    .await;
-    portal::finish(result)
+    })
+    .await
 }
 
 #[server(prefix = "/api", endpoint = "set_audit_retention")]
 pub async fn set_audit_retention(csrf: String, days: String) -> Result<(), AppError> {
     use crate::server::portal;
-    let result = async {
-        let (state, me) = portal::admin_action(&csrf).await?;
+    portal::admin_write(&csrf, async |state, me| {
         crate::services::orgs::set_retention(&state.db, &me.caller, &me.org_id, &days)
             .await
             .map(|_| ())
             .map_err(portal::service_error)
-    }
-    .await;
-    portal::finish(result)
+    })
+    .await
 }
 
 #[component]

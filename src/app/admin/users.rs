@@ -12,14 +12,12 @@ use crate::domain::views::MemberView;
 #[server(prefix = "/api", endpoint = "list_users")]
 pub async fn list_users() -> Result<Vec<MemberView>, AppError> {
     use crate::server::portal;
-    let result = async {
-        let (state, me) = portal::require_admin().await?;
+    portal::admin_read(async |state, me| {
         crate::services::users::list(&state.db, &me.org_id)
             .await
             .map_err(portal::service_error)
-    }
-    .await;
-    portal::finish(result)
+    })
+    .await
 }
 
 #[server(prefix = "/api", endpoint = "create_user")]
@@ -31,8 +29,7 @@ pub async fn create_user(
     password: String,
 ) -> Result<(), AppError> {
     use crate::server::portal;
-    let result = async {
-        let (state, me) = portal::admin_action(&csrf).await?;
+    portal::admin_write(&csrf, async |state, me| {
         crate::services::users::create(
             &state.db,
             &me.caller,
@@ -45,36 +42,31 @@ pub async fn create_user(
         .await
         .map(|_| ())
         .map_err(portal::service_error)
-    }
-    .await;
-    portal::finish(result)
+    })
+    .await
 }
 
 #[server(prefix = "/api", endpoint = "change_role")]
 pub async fn change_role(csrf: String, user_id: String, role: String) -> Result<(), AppError> {
     use crate::server::portal;
-    let result = async {
-        let (state, me) = portal::admin_action(&csrf).await?;
+    portal::admin_write(&csrf, async |state, me| {
         crate::services::users::change_role(&state.db, &me.caller, &me.org_id, &user_id, &role)
             .await
             .map(|_| ())
             .map_err(portal::service_error)
-    }
-    .await;
-    portal::finish(result)
+    })
+    .await
 }
 
 #[server(prefix = "/api", endpoint = "remove_user")]
 pub async fn remove_user(csrf: String, user_id: String) -> Result<(), AppError> {
     use crate::server::portal;
-    let result = async {
-        let (state, me) = portal::admin_action(&csrf).await?;
+    portal::admin_write(&csrf, async |state, me| {
         crate::services::users::remove(&state.db, &me.caller, &me.org_id, &user_id)
             .await
             .map_err(portal::service_error)
-    }
-    .await;
-    portal::finish(result)
+    })
+    .await
 }
 
 #[component]

@@ -357,13 +357,7 @@ async fn every_route_is_scoped_and_isolated(b: Backend) {
     let bee = app.org_with_admin("Org B").await;
     let (a_app, _, _) = app_token(&app, &a, "read:apps").await;
     let a_member = app.add_user(&a, "member").await;
-    let a_user = services::users::list(&app.state.db, &a.id)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|u| u.email == a_member)
-        .unwrap()
-        .user_id;
+    let a_user = app.user_id(&a, &a_member).await;
     let api_input = latchkey::domain::api::ApiInput {
         name: "A API".into(),
         identifier: "urn:a:api".into(),

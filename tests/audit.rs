@@ -127,13 +127,7 @@ async fn filters_and_cursor_paging(b: Backend) {
 
     // The user filter: what an admin did and what concerns the user.
     let member = app.add_user(&org, "member").await;
-    let user_id = services::users::list(&app.state.db, &org.id)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|u| u.email == member)
-        .unwrap()
-        .user_id;
+    let user_id = app.user_id(&org, &member).await;
     let (_, about) = items(&app, &token, &format!("user={user_id}")).await;
     let about = about["items"].as_array().unwrap();
     assert_eq!(about.len(), 1, "{about:?}");

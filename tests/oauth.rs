@@ -833,13 +833,7 @@ async fn password_and_refresh_grants(b: Backend) {
         body["refresh_token"].as_str().unwrap().to_string(),
         body["access_token"].as_str().unwrap().to_string(),
     );
-    let member_id = services::users::list(&app.state.db, &org.id)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|u| u.email == member)
-        .unwrap()
-        .user_id;
+    let member_id = app.user_id(&org, &member).await;
     services::users::remove(&app.state.db, &Caller::cli(), &org.id, &member_id)
         .await
         .unwrap();

@@ -155,6 +155,17 @@ impl TestApp {
         email
     }
 
+    /// The id of `org`'s user with this e-mail.
+    pub async fn user_id(&self, org: &Org, email: &str) -> String {
+        services::users::list(&self.state.db, &org.id)
+            .await
+            .expect("users")
+            .into_iter()
+            .find(|u| u.email == email)
+            .expect("user")
+            .user_id
+    }
+
     /// A browser-like client (cookie jar, no redirects followed).
     pub fn client(&self) -> Browser {
         let http = reqwest::Client::builder()

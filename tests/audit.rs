@@ -125,6 +125,30 @@ async fn filters_and_cursor_paging(b: Backend) {
     let (s, _) = items(&app, &token, &format!("app={}", "x".repeat(5000))).await;
     assert_eq!(s, 422);
 
+    // A wrong secret for an app of the organization is recorded there, unauthenticated; an
+    // unknown client in no organization's log.
+    for (client, secret) in [(a.as_str(), "wrong"), ("no-such-client", "x")] {
+        reqwest::Client::new()
+            .post(format!("{}/oauth2/token", app.base))
+            .basic_auth(client, Some(secret))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap();
+    }
+    let (_, refused) = items(&app, &token, &format!("app={a}&action=token.refused")).await;
+    let refused = refused["items"].as_array().unwrap();
+    assert_eq!(refused.len(), 3);
+    assert_eq!(refused[0]["actor"], "anonymous");
+    assert!(
+        refused[0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("\"client_authenticated\":false")
+    );
+    let (_, unknown) = items(&app, &token, "app=no-such-client").await;
+    assert!(unknown["items"].as_array().unwrap().is_empty());
+
     // The user filter: what an admin did and what concerns the user.
     let member = app.add_user(&org, "member").await;
     let user_id = app.user_id(&org, &member).await;

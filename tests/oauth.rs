@@ -1054,6 +1054,13 @@ async fn token_requests_are_audited(b: Backend) {
     )
     .await;
     assert_eq!(status, 401);
+    let (status, _, _) = token(
+        &app,
+        Some(("no-such-client", "x")),
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
+    assert_eq!(status, 401);
     let q = |action: &str, org: &str| {
         format!(
             "SELECT COUNT(*) FROM audit_events WHERE action = '{action}' AND actor_type <> 'user' AND {org}"
@@ -1061,11 +1068,15 @@ async fn token_requests_are_audited(b: Backend) {
     };
     let in_org = format!("org_id = '{}' AND object_id = '{}'", org.id, c.id);
     assert_eq!(app.count(&q("token.issued", &in_org)).await, 1);
-    assert_eq!(app.count(&q("token.refused", &in_org)).await, 1);
+    assert_eq!(
+        app.count(&q("token.refused", &in_org)).await,
+        2,
+        "a wrong secret is recorded in the claimed app's organization"
+    );
     assert_eq!(
         app.count(&q("token.refused", "org_id IS NULL")).await,
         1,
-        "an unauthenticated refusal is recorded too"
+        "an unknown client's refusal is recorded too, in no organization"
     );
     use sqlx::Row;
     let detail: String =

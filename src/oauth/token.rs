@@ -19,10 +19,12 @@ use crate::server::portal::client_meta;
 use crate::services::audit::Event;
 use crate::services::{Actor, Caller, RequestMeta, tokens};
 
-/// What the audit record says of a request: the client once known, the grant type.
+/// What the audit record says of a request: the client once authenticated (or the one it
+/// claimed to be), the grant type.
 #[derive(Default)]
 struct Attempt {
     client: Option<(String, String)>,
+    claimed: Option<String>,
     grant_type: String,
 }
 
@@ -35,14 +37,26 @@ pub async fn token(
     let mut attempt = Attempt::default();
     let meta = client_meta(&headers, Some(peer), state.settings.trust_forwarded_for);
     let result = issue(&state, &meta, &headers, &body, &mut attempt).await;
-    let (client_id, org_id) = attempt.client.unwrap_or_default();
+    let authenticated = attempt.client.is_some();
+    // A refused client authentication is recorded in the organization of the app it
+    // claimed to be, so its admins see the attempts.
+    let (client_id, org_id) = match (attempt.client, attempt.claimed) {
+        (Some(known), _) => known,
+        (None, Some(claimed)) if claimed.len() <= 200 => {
+            match crate::store::apps::find(&state.db.pool, &claimed).await {
+                Ok(Some(app)) => (app.client_id, app.org_id),
+                _ => Default::default(),
+            }
+        }
+        _ => Default::default(),
+    };
     let caller = Caller {
-        actor: if client_id.is_empty() {
-            Actor::Anonymous
-        } else {
+        actor: if authenticated {
             Actor::App {
                 client_id: client_id.clone(),
             }
+        } else {
+            Actor::Anonymous
         },
         meta,
     };
@@ -62,7 +76,7 @@ pub async fn token(
             action: "token.refused",
             object: ("app", &client_id),
             success: false,
-            detail: json!({ "grant_type": grant_type, "error": e.code() }),
+            detail: json!({ "grant_type": grant_type, "error": e.code(), "client_authenticated": authenticated }),
         },
     };
     if state.audit.record(&caller, event).await.is_err() {
@@ -93,10 +107,13 @@ async fn issue(
         url: &state.settings.issuer,
         resource: params.get("resource"),
     };
+    attempt.grant_type = params.get("grant_type").unwrap_or_default().to_string();
+    attempt.claimed = client_auth::presented(headers, &params)
+        .ok()
+        .map(|p| p.client_id);
     let app = client_auth::authenticated(&ctx, headers, &params).await?;
     attempt.client = Some((app.client_id.clone(), app.org_id.clone()));
     let grant = params.require("grant_type")?;
-    attempt.grant_type = grant.to_string();
     let scope = params.get("scope");
     match GrantType::parse(grant) {
         Ok(GrantType::ClientCredentials) => tokens::client_credentials(&ctx, &app, scope).await,

@@ -255,8 +255,20 @@ async fn the_portal_export_is_for_admins_only(b: Backend) {
     assert!(html.contains("<code>login</code>"), "{html}");
     assert!(html.contains("/admin/audit/export?format=csv&amp;action=login&amp;outcome=success"));
 
+    // An auditor reads and exports the log too; a member does not.
+    let auditor = app.signed_in(&app.add_user(&org, "auditor").await).await;
+    let (s, csv, _) = auditor.get("/admin/audit/export?format=csv").await;
+    assert_eq!(s, 200, "{csv}");
+    assert_eq!(auditor.call("list_audit", &[]).await.0, 200);
+    let (s, html, _) = auditor.get("/admin/audit").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("Audit log") && !html.contains("Not allowed"));
+    assert_eq!(auditor.call("list_apps", &[]).await.0, 403);
     let member = app.signed_in(&app.add_user(&org, "member").await).await;
     let (s, _, _) = member.get("/admin/audit/export?format=csv").await;
+    assert_eq!(s, 403);
+    assert_eq!(member.call("list_audit", &[]).await.0, 403);
+    let (s, _, _) = member.get("/admin/audit").await;
     assert_eq!(s, 403);
     let (s, _, _) = app.client().get("/admin/audit/export?format=csv").await;
     assert_eq!(s, 401);

@@ -16,6 +16,8 @@ pub enum Need {
     Anyone,
     SignedIn,
     Admin,
+    /// Admins and auditors (the audit log).
+    Audit,
 }
 
 /// Sets the HTTP status of the page being rendered on the server.
@@ -46,13 +48,15 @@ pub fn Page(#[prop(into)] title: String, need: Need, children: ChildrenFn) -> im
             {move || ctx.get().map(|result| match result {
                 Err(e) => view! { <ErrorPage error=e/> }.into_any(),
                 Ok(c) => match (&c.me, need) {
-                    (None, Need::SignedIn | Need::Admin) => {
+                    (None, Need::SignedIn | Need::Admin | Need::Audit) => {
                         let search = here.search.get_untracked();
                         let next = if search.is_empty() { here.pathname.get_untracked() } else { format!("{}?{search}", here.pathname.get_untracked()) };
                         let path = format!("/login?next={}", url_encode(&next));
                         view! { <Redirect path/> }.into_any()
                     }
-                    (Some(me), Need::Admin) if !me.is_admin => {
+                    (Some(me), Need::Admin) | (Some(me), Need::Audit)
+                        if !me.is_admin && !(need == Need::Audit && me.can_audit) =>
+                    {
                         set_status(403);
                         let me = me.clone();
                         provide_context(c.clone());
@@ -62,7 +66,7 @@ pub fn Page(#[prop(into)] title: String, need: Need, children: ChildrenFn) -> im
                                 <h1>"Not allowed"</h1>
                                 <p class="notice">
                                     "You are signed in as " {me.email} ", a member of " {me.org_name}
-                                    ". Only the organization's admins can open the admin portal."
+                                    ". Only the organization's admins can open the admin portal (auditors: the audit log)."
                                 </p>
                             </section>
                         }.into_any()
@@ -105,8 +109,8 @@ fn Nav() -> impl IntoView {
                             <A href="/admin/apis">"APIs"</A>
                             <A href="/admin/org">"Organization"</A>
                             <A href="/admin/external-apps">"External apps"</A>
-                            <A href="/admin/audit">"Audit log"</A>
                         })}
+                        {me.can_audit.then(|| view! { <A href="/admin/audit">"Audit log"</A> })}
                         <A href="/account/apps">"My apps"</A>
                     </nav>
                     <div class="who">

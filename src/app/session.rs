@@ -13,6 +13,8 @@ pub struct Me {
     pub org_id: String,
     pub org_name: String,
     pub is_admin: bool,
+    /// May read the audit log (admins and auditors).
+    pub can_audit: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,6 +41,7 @@ pub async fn page_context() -> Result<PageCtx, AppError> {
                 org_id: s.org_id,
                 org_name: org.name,
                 is_admin: s.role.is_admin(),
+                can_audit: s.role.may(crate::domain::role::READ_AUDIT),
             })
         }
         None => None,

@@ -2,6 +2,9 @@ use serde::{Deserialize, Serialize};
 
 use super::FieldError;
 
+/// Reading the audit log: admins and auditors.
+pub const READ_AUDIT: &str = "read:audit";
+
 /// Every platform permission, each a scope of the same name.
 pub const PLATFORM: &[&str] = &[
     "read:org",
@@ -60,6 +63,11 @@ impl Role {
     }
 
     /// Whether this role may manage the organization in the admin portal.
+    /// Whether the role holds a platform permission.
+    pub fn may(self, permission: &str) -> bool {
+        self.permissions().contains(&permission)
+    }
+
     pub fn is_admin(self) -> bool {
         matches!(self, Role::Admin)
     }

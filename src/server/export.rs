@@ -40,7 +40,7 @@ pub fn export_response(format: ExportFormat, body: Vec<u8>) -> Response {
         .into_response()
 }
 
-/// `GET /admin/audit/export?format=csv|ndjson&<filter>`: the signed-in admin's
+/// `GET /admin/audit/export?format=csv|ndjson&<filter>`: the signed-in admin's or auditor's
 /// organization's records matching the filter.
 pub async fn portal_export(
     State(state): State<AppState>,
@@ -53,10 +53,10 @@ pub async fn portal_export(
         Ok(None) => return refused(StatusCode::UNAUTHORIZED, "Sign in first.".into()),
         Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     };
-    if !me.role.is_admin() {
+    if !me.role.may(crate::domain::role::READ_AUDIT) {
         return refused(
             StatusCode::FORBIDDEN,
-            "Only administrators may export the audit log.".into(),
+            "Only administrators and auditors may export the audit log.".into(),
         );
     }
     let (format, filter) = match (ExportFormat::parse(&q.format), q.filter.parse()) {

@@ -177,6 +177,21 @@ pub async fn admin_read<T>(
     finish(result)
 }
 
+/// Runs a portal read of the audit log, for admins and auditors.
+pub async fn audit_read<T>(
+    run: impl AsyncFnOnce(AppState, SignedIn) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    let result = async {
+        let (state, _, me) = require_signed_in().await?;
+        if !me.role.may(crate::domain::role::READ_AUDIT) {
+            return Err(AppError::NotAllowed);
+        }
+        run(state, me).await
+    }
+    .await;
+    finish(result)
+}
+
 /// Runs a portal change for an organization admin (CSRF checked) and finishes it.
 pub async fn admin_write<T>(
     csrf: &str,

@@ -17,7 +17,7 @@ pub const EXPORT_PATH: &str = "/admin/audit/export";
 #[server(prefix = "/api", endpoint = "list_audit")]
 pub async fn list_audit(#[server(default)] q: AuditQuery) -> Result<AuditPage, AppError> {
     use crate::server::portal;
-    portal::admin_read(async |state, me| {
+    portal::audit_read(async |state, me| {
         let filter = q.parse().map_err(AppError::Invalid)?;
         crate::services::audit::search(&state.db, &me.org_id, &filter)
             .await
@@ -71,7 +71,7 @@ pub fn AuditPage() -> impl IntoView {
     let q = current_query();
     let events = Resource::new(q, list_audit);
     view! {
-        <Page title="Audit log" need=Need::Admin>
+        <Page title="Audit log" need=Need::Audit>
             <Audit events/>
         </Page>
     }

@@ -55,7 +55,7 @@ pub fn Page(#[prop(into)] title: String, need: Need, children: ChildrenFn) -> im
                         view! { <Redirect path/> }.into_any()
                     }
                     (Some(me), Need::Admin) | (Some(me), Need::Audit)
-                        if !me.is_admin && !(need == Need::Audit && me.can_audit) =>
+                        if !(me.is_admin || (need == Need::Audit && me.can_audit)) =>
                     {
                         set_status(403);
                         let me = me.clone();

@@ -171,6 +171,8 @@ impl TestApp {
         let http = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
+            // A request left unanswered fails the test instead of stalling the suite.
+            .timeout(std::time::Duration::from_secs(60))
             .build()
             .expect("client");
         Browser {

@@ -250,6 +250,17 @@ async fn the_portal_export_is_for_admins_only(b: Backend) {
         .get("/admin/audit/export?format=csv&from=garbage")
         .await;
     assert_eq!(s, 400);
+    // A malformed filter in the page's URL: 400, the page says which and why.
+    for bad in ["from=yesterday", "before=-1&limit=abc", "action=%00x"] {
+        let (s, html, _) = admin.get(&format!("/admin/audit?{bad}")).await;
+        assert_eq!(s, 400, "{bad}");
+        assert!(
+            html.contains("Check the request") && html.contains("<li>"),
+            "{bad}: {html}"
+        );
+    }
+    let (s, html, _) = admin.get("/admin/audit?from=yesterday").await;
+    assert!(html.contains("from must be a time"), "{s} {html}");
     let (s, html, _) = admin.get("/admin/audit?action=login&outcome=success").await;
     assert_eq!(s, 200);
     assert!(html.contains("<code>login</code>"), "{html}");

@@ -465,6 +465,20 @@ struct OrgChange {
 async fn update_org(State(s): State<AppState>, h: Req, body: Bytes) -> Response {
     call(&s, &h, &UPDATE_ORG, async |c| {
         let b: OrgChange = parse_body(&body)?;
+        // Every field is checked before anything changes: a bad one changes nothing.
+        let mut errors = crate::domain::FieldErrors::default();
+        if let Some(name) = &b.name {
+            errors.check(crate::domain::parse_name("name", name));
+        }
+        if let Some(days) = b.audit_retention_days {
+            errors.check(crate::domain::audit::parse_retention(&days.to_string()));
+        }
+        if let Some(policy) = &b.app_policy {
+            errors.check(crate::domain::policy::AppPolicy::parse(policy));
+        }
+        if !errors.is_empty() {
+            return Err(errors.into());
+        }
         if let Some(name) = &b.name {
             services::orgs::rename(&s.db, &c.caller, &c.org_id, name).await?;
         }

@@ -165,15 +165,27 @@ fn field_label(field: &str) -> String {
 pub fn ErrorPage(error: AppError) -> impl IntoView {
     let (code, title) = match &error {
         AppError::NotFound => (404, "Not found"),
-        AppError::NotAllowed => (403, "Not allowed"),
+        AppError::NotAllowed | AppError::Csrf => (403, "Not allowed"),
         AppError::Unauthenticated => (401, "Please sign in"),
-        _ => (500, "Something went wrong"),
+        AppError::Invalid(_) | AppError::Request(_) => (400, "Check the request"),
+        AppError::Refused(_) => (409, "Refused"),
+        AppError::Throttled(_) => (429, "Too many attempts"),
+        AppError::Internal => (500, "Something went wrong"),
     };
     set_status(code);
+    // Field errors of a page's own query (an audit filter, say) have no form field to sit
+    // next to: each is listed.
+    let fields = match &error {
+        AppError::Invalid(errors) => errors.0.iter().map(ToString::to_string).collect(),
+        _ => Vec::new(),
+    };
     view! {
         <section class="content">
             <h1>{title}</h1>
             <p class="notice">{error.summary()}</p>
+            {(!fields.is_empty()).then(|| view! {
+                <ul class="errors" role="alert">{fields.into_iter().map(|f| view! { <li>{f}</li> }).collect_view()}</ul>
+            })}
             <p><a href="/">"Back to the start page"</a></p>
         </section>
     }

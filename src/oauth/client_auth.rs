@@ -36,7 +36,7 @@ fn form_decode(s: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Parses the body and authenticates the client that sent it.
+/// Authenticates the client that sent these parameters.
 pub async fn authenticated(
     ctx: &Issuer<'_>,
     headers: &HeaderMap,

@@ -108,10 +108,9 @@ async fn issue(
         resource: params.get("resource"),
     };
     attempt.grant_type = params.get("grant_type").unwrap_or_default().to_string();
-    attempt.claimed = client_auth::presented(headers, &params)
-        .ok()
-        .map(|p| p.client_id);
-    let app = client_auth::authenticated(&ctx, headers, &params).await?;
+    let presented = client_auth::presented(headers, &params)?;
+    attempt.claimed = Some(presented.client_id.clone());
+    let app = tokens::authenticate(&ctx, &presented.client_id, presented.proof).await?;
     attempt.client = Some((app.client_id.clone(), app.org_id.clone()));
     let grant = params.require("grant_type")?;
     let scope = params.get("scope");

@@ -16,12 +16,8 @@ use crate::store::{self, Db, apis::ApiRow};
 fn view(r: ApiRow) -> ApiView {
     ApiView {
         scopes: r
-            .scopes
-            .lines()
-            .map(|l| {
-                let (n, w) = l.split_once(' ').unwrap_or((l, ""));
-                (n.to_string(), w.to_string())
-            })
+            .scope_list()
+            .map(|(n, w)| (n.to_string(), w.to_string()))
             .collect(),
         id: r.id,
         name: r.name,

@@ -14,19 +14,21 @@ pub struct ApiRow {
 }
 
 impl ApiRow {
-    /// The scopes' names.
-    pub fn scope_names(&self) -> impl Iterator<Item = &str> {
+    /// Each scope it defines, with its plain words.
+    pub fn scope_list(&self) -> impl Iterator<Item = (&str, &str)> {
         self.scopes
             .lines()
-            .filter_map(|l| l.split_whitespace().next())
+            .map(|l| l.split_once(' ').unwrap_or((l, "")))
+    }
+
+    /// The scopes' names.
+    pub fn scope_names(&self) -> impl Iterator<Item = &str> {
+        self.scope_list().map(|(n, _)| n)
     }
 
     /// The plain words of one of its scopes.
     pub fn words_of(&self, scope: &str) -> Option<&str> {
-        self.scopes.lines().find_map(|l| {
-            let (n, w) = l.split_once(' ').unwrap_or((l, ""));
-            (n == scope).then_some(w)
-        })
+        self.scope_list().find(|(n, _)| *n == scope).map(|(_, w)| w)
     }
 }
 

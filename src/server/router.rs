@@ -21,6 +21,10 @@ use crate::app::{App, shell};
 pub const SESSION_COOKIE: &str = "latchkey_session";
 /// Largest request body accepted anywhere (a JWKS document fits comfortably).
 const MAX_BODY: usize = 256 * 1024;
+/// Longest a request may take. Pages render on the server; Leptos 0.8's SSR has a rare
+/// lost-wakeup race (leptos-rs/leptos#4851, #4578) that can leave a render waiting forever,
+/// so no request may hold its connection and memory longer than this (408).
+const MAX_REQUEST_TIME: std::time::Duration = std::time::Duration::from_secs(30);
 
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
@@ -57,6 +61,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(bad_arguments_are_400))
         .layer(sessions)
         .layer(RequestBodyLimitLayer::new(MAX_BODY))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            MAX_REQUEST_TIME,
+        ))
         .layer(axum::middleware::from_fn(super::headers::security_headers))
         .with_state(state)
 }

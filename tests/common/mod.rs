@@ -249,14 +249,28 @@ impl Browser {
             .await
     }
 
+    /// GETs a page as a browser does. A page whose server render stalls (Leptos 0.8's rare
+    /// SSR lost-wakeup race, leptos-rs/leptos#4851) is asked for again, as a user would
+    /// reload it; the stall is reported on stderr.
     pub async fn get(&self, path: &str) -> (reqwest::StatusCode, String, Option<String>) {
-        let res = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .header("accept", "text/html")
-            .send()
-            .await
-            .expect("get");
+        let url = format!("{}{path}", self.base);
+        let mut attempt = 0;
+        let res = loop {
+            let sent = self
+                .http
+                .get(&url)
+                .header("accept", "text/html")
+                .timeout(std::time::Duration::from_secs(10))
+                .send()
+                .await;
+            match sent {
+                Err(e) if e.is_timeout() && attempt < 2 => {
+                    attempt += 1;
+                    eprintln!("stalled page render, asking again: {path}");
+                }
+                other => break other.expect("get"),
+            }
+        };
         let status = res.status();
         let location = res
             .headers()

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::domain::app::AppInput;
 use crate::server::config::{Config, Settings};
-use crate::services::{self, Caller, bootstrap::Bootstrapped};
+use crate::services::{self, Principal, bootstrap::Bootstrapped};
 use crate::store::Db;
 
 #[derive(Debug, Parser)]
@@ -26,6 +26,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Run the server (the default).
     Serve,
@@ -112,6 +113,9 @@ pub enum AppCommand {
         grant_types: Vec<String>,
         #[arg(long = "redirect-uri")]
         redirect_uris: Vec<String>,
+        /// Where RP-initiated logout may return to (with an ID token of the app as hint).
+        #[arg(long = "post-logout-redirect-uri")]
+        post_logout_redirect_uris: Vec<String>,
         #[arg(long, default_value = "")]
         scopes: String,
         #[arg(long)]
@@ -124,6 +128,9 @@ pub enum AppCommand {
         access_token_ttl: String,
         #[arg(long, default_value = "")]
         refresh_token_ttl: String,
+        /// The absolute lifetime of a user's grant, in seconds (default 365 days).
+        #[arg(long, default_value = "")]
+        grant_ttl: String,
         #[arg(long)]
         public_key_file: Option<std::path::PathBuf>,
         /// The ID tokens' algorithm: RS256 (the default) or ES256.
@@ -158,12 +165,16 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             match cmd {
                 OrgCommand::Create { name } => {
                     print(json!(
-                        services::orgs::create(&db, &Caller::cli(), &name)
+                        services::orgs::create(&db, &Principal::operator(), &name)
                             .await
                             .map_err(err)?
                     ));
                 }
-                OrgCommand::List => print(json!(services::orgs::list(&db).await.map_err(err)?)),
+                OrgCommand::List => print(json!(
+                    services::orgs::list(&db, &Principal::operator())
+                        .await
+                        .map_err(err)?
+                )),
             }
             Ok(())
         }
@@ -188,8 +199,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             };
             let user = services::users::create(
                 &db,
-                &Caller::cli(),
-                &org,
+                &Principal::operator_in(&org),
                 &email,
                 &name,
                 &role,
@@ -206,12 +216,14 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             kind,
             grant_types,
             redirect_uris,
+            post_logout_redirect_uris,
             scopes,
             public,
             audience,
             website_url,
             access_token_ttl,
             refresh_token_ttl,
+            grant_ttl,
             public_key_file,
             id_token_alg,
         }) => {
@@ -231,12 +243,15 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 scopes: vec![scopes],
                 access_token_ttl,
                 refresh_token_ttl,
+                grant_ttl,
                 public_client: public,
                 id_token_alg,
+                post_logout_redirect_uris,
             };
-            let (app, secret) = services::apps::create(&db, &Caller::cli(), &org, &input, &keys)
-                .await
-                .map_err(err)?;
+            let (app, secret) =
+                services::apps::create(&db, &Principal::operator_in(&org), &input, &keys)
+                    .await
+                    .map_err(err)?;
             let mut out = json!({ "client_id": app.client_id, "app": app });
             if let Some(secret) = secret {
                 out["client_secret"] = json!(secret.expose_secret());
@@ -302,13 +317,13 @@ pub async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::App(AppCommand::List { org }) => {
             let db = open(&settings).await?;
-            services::orgs::get(&db, &org)
+            services::orgs::get(&db, &Principal::operator_in(&org))
                 .await
                 .map_err(|_| format!("no organization with id {org}"))?;
             let mut all = Vec::new();
             let mut page = 1;
             loop {
-                let p = services::apps::list(&db, &org, "", page)
+                let p = services::apps::list(&db, &Principal::operator_in(&org), "", page)
                     .await
                     .map_err(err)?;
                 let last = page >= p.pages();

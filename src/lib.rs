@@ -1,8 +1,9 @@
 //! Latchkey: an OAuth 2.0 and OpenID Connect authorization server for connected apps.
 //!
-//! Layers (data flows one way): `app` (Leptos pages and their server functions), the
-//! protocol endpoints (`oauth`) and the REST API (`api`) call `services`, which combine `domain` rules, `store` (SQL) and
-//! `crypto`; `server` wires the process together.
+//! Layers (data flows one way): `server` wires the process together on top; the Leptos
+//! pages (`app`), the protocol endpoints (`oauth`) and the REST API (`api`) translate HTTP
+//! through `web` (state, sessions, the principal) into calls of `services`, which alone
+//! combine `domain` rules, `store` (SQL) and `crypto`, and decide what each principal may do.
 
 #![recursion_limit = "256"]
 
@@ -23,6 +24,8 @@ pub mod server;
 pub mod services;
 #[cfg(feature = "ssr")]
 pub mod store;
+#[cfg(feature = "ssr")]
+pub mod web;
 
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]

@@ -8,7 +8,7 @@ mod common;
 
 use common::*;
 use latchkey::domain::AppInput;
-use latchkey::services::{self, Caller};
+use latchkey::services;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
@@ -107,8 +107,7 @@ async fn each_operation_needs_its_scope(b: Backend) {
     };
     services::apps::update(
         &app.state.db,
-        &Caller::cli(),
-        &org.id,
+        &latchkey::services::Principal::operator_in(&org.id),
         &ci_id,
         &narrowed,
         "",
@@ -122,9 +121,14 @@ async fn each_operation_needs_its_scope(b: Backend) {
             .0,
         403
     );
-    services::apps::set_enabled(&app.state.db, &Caller::cli(), &org.id, &ci_id, false)
-        .await
-        .unwrap();
+    services::apps::set_enabled(
+        &app.state.db,
+        &latchkey::services::Principal::operator_in(&org.id),
+        &ci_id,
+        false,
+    )
+    .await
+    .unwrap();
     assert_eq!(api(&app, "GET", "/apps", t, None).await.0, 401);
 
     // Every call is audited: method, route, status, app.
@@ -162,9 +166,14 @@ async fn the_effective_scope_follows_the_role_at_the_moment_of_use(b: Backend) {
         scopes: vec!["openid full".into()],
         ..Default::default()
     };
-    let (a, s) = services::apps::create(&app.state.db, &Caller::cli(), &org.id, &input, "")
-        .await
-        .unwrap();
+    let (a, s) = services::apps::create(
+        &app.state.db,
+        &latchkey::services::Principal::operator_in(&org.id),
+        &input,
+        "",
+    )
+    .await
+    .unwrap();
     let secret = s.unwrap().expose_secret().to_string();
     let t: Value = reqwest::Client::new()
         .post(format!("{}/oauth2/token", app.base))
@@ -195,9 +204,14 @@ async fn the_effective_scope_follows_the_role_at_the_moment_of_use(b: Backend) {
     let user_id = me["user_id"].as_str().unwrap().to_string();
     let second_admin = app.add_user(&org, "admin").await;
     let _ = second_admin;
-    services::users::change_role(&app.state.db, &Caller::cli(), &org.id, &user_id, "auditor")
-        .await
-        .unwrap();
+    services::users::change_role(
+        &app.state.db,
+        &latchkey::services::Principal::operator_in(&org.id),
+        &user_id,
+        "auditor",
+    )
+    .await
+    .unwrap();
     assert_eq!(api(&app, "GET", "/audit", tk, None).await.0, 200);
     assert_eq!(
         api(
@@ -211,9 +225,14 @@ async fn the_effective_scope_follows_the_role_at_the_moment_of_use(b: Backend) {
         .0,
         403
     );
-    services::users::change_role(&app.state.db, &Caller::cli(), &org.id, &user_id, "member")
-        .await
-        .unwrap();
+    services::users::change_role(
+        &app.state.db,
+        &latchkey::services::Principal::operator_in(&org.id),
+        &user_id,
+        "member",
+    )
+    .await
+    .unwrap();
     assert_eq!(api(&app, "GET", "/audit", tk, None).await.0, 403);
     assert_eq!(api(&app, "GET", "/users", tk, None).await.0, 403);
     assert_eq!(api(&app, "GET", "/apps", tk, None).await.0, 200);
@@ -223,8 +242,7 @@ async fn the_effective_scope_follows_the_role_at_the_moment_of_use(b: Backend) {
     // Revoking the user's authorization ends the token at the API at once.
     services::authorizations::revoke_for_app(
         &app.state.db,
-        &Caller::cli(),
-        &org.id,
+        &latchkey::services::Principal::operator_in(&org.id),
         &a.client_id,
         Some(&user_id),
     )
@@ -363,10 +381,15 @@ async fn every_route_is_scoped_and_isolated(b: Backend) {
         identifier: "urn:a:api".into(),
         scopes: "a:read".into(),
     };
-    let a_api = services::apis::create(&app.state.db, &Caller::cli(), &app.base, &a.id, &api_input)
-        .await
-        .unwrap()
-        .id;
+    let a_api = services::apis::create(
+        &app.state.db,
+        &latchkey::services::Principal::operator_in(&a.id),
+        &app.base,
+        &api_input,
+    )
+    .await
+    .unwrap()
+    .id;
     let all = "read:org manage:org read:users manage:users read:apps manage:apps read:audit";
     let (_, _, token) = app_token(&app, &bee, all).await;
     let (_, _, weak) = app_token(&app, &bee, "read:org").await;
@@ -420,27 +443,51 @@ async fn every_route_is_scoped_and_isolated(b: Backend) {
     // Org A is untouched: its app, member, API, name and policy.
     let db = &app.state.db;
     assert!(
-        services::apps::get(db, &a.id, &a_app)
-            .await
-            .unwrap()
-            .app
-            .enabled
+        services::apps::get(
+            db,
+            &latchkey::services::Principal::operator_in(&a.id),
+            &a_app
+        )
+        .await
+        .unwrap()
+        .app
+        .enabled
     );
-    let members = services::users::list(db, &a.id).await.unwrap();
+    let members = services::users::list(db, &latchkey::services::Principal::operator_in(&a.id))
+        .await
+        .unwrap();
     assert!(
         members
             .iter()
             .any(|m| m.user_id == a_user && m.role == "member")
     );
-    assert_eq!(services::apis::list(db, &a.id).await.unwrap().len(), 1);
-    assert_eq!(services::orgs::get(db, &a.id).await.unwrap().name, "Org A");
     assert_eq!(
-        services::policy::get(db, &a.id).await.unwrap().policy,
+        services::apis::list(db, &latchkey::services::Principal::operator_in(&a.id))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        services::orgs::get(db, &latchkey::services::Principal::operator_in(&a.id))
+            .await
+            .unwrap()
+            .name,
+        "Org A"
+    );
+    assert_eq!(
+        services::policy::get(db, &latchkey::services::Principal::operator_in(&a.id))
+            .await
+            .unwrap()
+            .policy,
         "unrestricted"
     );
     // B's own changes went through, in B.
     assert_eq!(
-        services::orgs::get(db, &bee.id).await.unwrap().name,
+        services::orgs::get(db, &latchkey::services::Principal::operator_in(&bee.id))
+            .await
+            .unwrap()
+            .name,
         "Renamed"
     );
 }

@@ -323,14 +323,22 @@ async fn retention_purges_and_the_chain_still_verifies(b: Backend) {
     // Bad settings are refused; 30 days purges the old half only, in this organization only.
     for bad in ["0", "99999", "thirty"] {
         assert!(
-            services::orgs::set_retention(db, &Caller::cli(), &org.id, bad)
-                .await
-                .is_err()
+            services::orgs::set_retention(
+                db,
+                &latchkey::services::Principal::operator_in(&org.id),
+                bad
+            )
+            .await
+            .is_err()
         );
     }
-    services::orgs::set_retention(db, &Caller::cli(), &org.id, "30")
-        .await
-        .unwrap();
+    services::orgs::set_retention(
+        db,
+        &latchkey::services::Principal::operator_in(&org.id),
+        "30",
+    )
+    .await
+    .unwrap();
     let purged = services::audit::purge_expired(db, &Caller::system())
         .await
         .unwrap();
@@ -426,9 +434,13 @@ async fn the_app_chart_counts_token_requests_per_hour(b: Backend) {
         .execute(&app.state.db.pool)
         .await
         .unwrap();
-    let hours = services::audit::token_chart(&app.state.db, &org.id, &a)
-        .await
-        .unwrap();
+    let hours = services::audit::token_chart(
+        &app.state.db,
+        &latchkey::services::Principal::operator_in(&org.id),
+        &a,
+    )
+    .await
+    .unwrap();
     assert_eq!(hours.len(), 168);
     assert!(hours.windows(2).all(|w| w[1].hour == w[0].hour + 3600));
     let last = hours.last().unwrap();

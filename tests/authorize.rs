@@ -8,7 +8,7 @@ mod common;
 
 use common::*;
 use latchkey::domain::AppInput;
-use latchkey::services::{self, Caller};
+use latchkey::services;
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreUserInfoClaims,
 };
@@ -28,13 +28,6 @@ on_both!(
     the_restricted_policy_blocks_until_an_admin_approves,
 );
 
-const CB: &str = "https://rp.example.com/cb";
-
-struct Rp {
-    id: String,
-    secret: Option<String>,
-}
-
 async fn rp(app: &TestApp, org: &Org, name: &str, audience: &str, public: bool) -> Rp {
     rp_with_alg(app, org, name, audience, public, "").await
 }
@@ -52,6 +45,7 @@ async fn rp_with_alg(
         kind: "on-behalf-of-user".into(),
         grant_types: vec!["authorization_code".into(), "refresh_token".into()],
         redirect_uris: vec![format!("{CB}\nhttp://127.0.0.1:8765/cb")],
+        post_logout_redirect_uris: vec![CB.into()],
         scopes: vec!["openid profile email offline_access read:apps".into()],
         audience: audience.into(),
         public_client: public,
@@ -59,9 +53,14 @@ async fn rp_with_alg(
         id_token_alg: id_token_alg.into(),
         ..Default::default()
     };
-    let (a, s) = services::apps::create(&app.state.db, &Caller::cli(), &org.id, &input, "")
-        .await
-        .unwrap();
+    let (a, s) = services::apps::create(
+        &app.state.db,
+        &latchkey::services::Principal::operator_in(&org.id),
+        &input,
+        "",
+    )
+    .await
+    .unwrap();
     Rp {
         id: a.client_id,
         secret: s.map(|s| s.expose_secret().to_string()),
@@ -73,58 +72,6 @@ fn http() -> openidconnect::reqwest::Client {
         .redirect(openidconnect::reqwest::redirect::Policy::none())
         .build()
         .unwrap()
-}
-
-fn query_of(url: &str) -> std::collections::HashMap<String, String> {
-    url::Url::parse(url)
-        .unwrap()
-        .query_pairs()
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
-}
-
-impl Browser {
-    /// Follows the authorization endpoint's answers as a browser does: signs in with
-    /// `email` when sent to the login page and answers the consent page with `decision`.
-    /// Returns the final redirect to the client.
-    async fn authorize(&self, url: &str, email: &str, decision: &str) -> String {
-        let path = url.trim_start_matches(&self.base).to_string();
-        let (status, body, mut location) = self.get(&path).await;
-        for _ in 0..4 {
-            let Some(loc) = location.clone() else {
-                panic!("no redirect: {status} {body}");
-            };
-            if !loc.starts_with('/') {
-                return loc;
-            }
-            if loc.starts_with("/login") {
-                let next = query_of(&format!("http://x{loc}"))["next"].clone();
-                let (s, b) = self
-                    .act(
-                        "login",
-                        &[("email", email), ("password", PASSWORD), ("next", &next)],
-                    )
-                    .await;
-                assert!(s.is_success() || s.is_redirection(), "login: {s} {b}");
-                location = self.get(&next).await.2;
-            } else if loc.starts_with("/consent") {
-                let request = query_of(&format!("http://x{loc}"))["request"].clone();
-                let (s, page) = self.call("get_consent", &[("request", &request)]).await;
-                assert_eq!(s, 200, "{page}");
-                let back = self
-                    .plain_post(
-                        "decide_consent",
-                        &loc,
-                        &[("request", &request), ("decision", decision)],
-                    )
-                    .await;
-                return back;
-            } else {
-                location = self.get(&loc).await.2;
-            }
-        }
-        panic!("too many redirects");
-    }
 }
 
 async fn openid_connect_flow_with_a_certified_client_library(b: Backend) {
@@ -294,40 +241,6 @@ async fn openid_connect_flow_with_a_certified_client_library(b: Backend) {
     );
 }
 
-fn authorize_url(pairs: &[(&str, &str)]) -> String {
-    let q: String = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(pairs)
-        .finish();
-    format!("/oauth2/authorize?{q}")
-}
-
-const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-
-fn good(client_id: &str) -> Vec<(&str, &str)> {
-    vec![
-        ("response_type", "code"),
-        ("client_id", client_id),
-        ("redirect_uri", CB),
-        ("scope", "openid email"),
-        ("state", "st'\"<>;--"),
-        ("code_challenge", CHALLENGE),
-        ("code_challenge_method", "S256"),
-    ]
-}
-
-fn with<'a>(
-    base: &[(&'a str, &'a str)],
-    key: &'a str,
-    value: Option<&'a str>,
-) -> Vec<(&'a str, &'a str)> {
-    let mut v: Vec<_> = base.iter().copied().filter(|(k, _)| *k != key).collect();
-    if let Some(value) = value {
-        v.push((key, value));
-    }
-    v
-}
-
 async fn authorization_requests_that_go_wrong(b: Backend) {
     let app = spawn_app(b).await;
     let org = app.org_with_admin("Acme").await;
@@ -399,20 +312,29 @@ async fn authorization_requests_that_go_wrong(b: Backend) {
     assert_eq!(query_of(&loc.unwrap())["error"], "access_denied");
 
     // A disabled app: unauthorized_client.
-    services::apps::set_enabled(&app.state.db, &Caller::cli(), &org.id, &c.id, false)
-        .await
-        .unwrap();
+    services::apps::set_enabled(
+        &app.state.db,
+        &latchkey::services::Principal::operator_in(&org.id),
+        &c.id,
+        false,
+    )
+    .await
+    .unwrap();
     let (_, _, loc) = browser.get(&authorize_url(&base)).await;
     assert_eq!(query_of(&loc.unwrap())["error"], "unauthorized_client");
-    services::apps::set_enabled(&app.state.db, &Caller::cli(), &org.id, &c.id, true)
-        .await
-        .unwrap();
+    services::apps::set_enabled(
+        &app.state.db,
+        &latchkey::services::Principal::operator_in(&org.id),
+        &c.id,
+        true,
+    )
+    .await
+    .unwrap();
 
     // An own-behalf app has no redirect URI: an error page.
     let (own, _) = services::apps::create(
         &app.state.db,
-        &Caller::cli(),
-        &org.id,
+        &latchkey::services::Principal::operator_in(&org.id),
         &AppInput {
             name: "CI".into(),
             kind: "own-behalf".into(),
@@ -438,28 +360,6 @@ async fn authorization_requests_that_go_wrong(b: Backend) {
     assert_eq!((status.as_u16(), loc), (400, None));
     let (status, _) = browser.call("get_consent", &[("request", "nope")]).await;
     assert_eq!(status, 409);
-}
-
-async fn code_for(app: &TestApp, browser: &Browser, client_id: &str, user: &str) -> String {
-    let url = format!("{}{}", app.base, authorize_url(&good(client_id)));
-    let back = browser.authorize(&url, user, "allow").await;
-    query_of(&back)["code"].clone()
-}
-
-async fn exchange(app: &TestApp, c: &Rp, form: &[(&str, &str)]) -> (u16, Value) {
-    let mut req = reqwest::Client::new().post(format!("{}/oauth2/token", app.base));
-    let mut all: Vec<(&str, &str)> = vec![("grant_type", "authorization_code")];
-    all.extend_from_slice(form);
-    match &c.secret {
-        Some(s) => req = req.basic_auth(&c.id, Some(s)),
-        None => all.push(("client_id", &c.id)),
-    }
-    let res = req.form(&all).send().await.unwrap();
-    assert_eq!(res.headers()["cache-control"], "no-store");
-    (
-        res.status().as_u16(),
-        res.json().await.unwrap_or(Value::Null),
-    )
 }
 
 async fn introspect(app: &TestApp, c: &Rp, token: &str) -> bool {
@@ -970,7 +870,7 @@ async fn the_restricted_policy_blocks_until_an_admin_approves(b: Backend) {
     // Every step is in the customer's audit log.
     let actions: Vec<String> = services::audit::search(
         &app.state.db,
-        &customer.id,
+        &latchkey::services::Principal::operator_in(&customer.id),
         &latchkey::domain::audit::AuditQuery::default()
             .parse()
             .unwrap(),

@@ -7,7 +7,7 @@ mod common;
 use common::*;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header, jwk::JwkSet};
 use latchkey::domain::AppInput;
-use latchkey::services::{self, Caller};
+use latchkey::services;
 use secrecy::ExposeSecret;
 use serde_json::Value;
 
@@ -37,9 +37,14 @@ async fn own_app(app: &TestApp, org: &Org, name: &str, scopes: &str) -> Client {
         access_token_ttl: "600".into(),
         ..Default::default()
     };
-    let (a, s) = services::apps::create(&app.state.db, &Caller::cli(), &org.id, &input, "")
-        .await
-        .unwrap();
+    let (a, s) = services::apps::create(
+        &app.state.db,
+        &latchkey::services::Principal::operator_in(&org.id),
+        &input,
+        "",
+    )
+    .await
+    .unwrap();
     Client {
         id: a.client_id,
         secret: s.unwrap().expose_secret().to_string(),
@@ -339,9 +344,14 @@ async fn token_endpoint_errors_follow_rfc6749(b: Backend) {
         redirect_uris: vec!["https://web.example.com/cb".into()],
         ..Default::default()
     };
-    let (web, s) = services::apps::create(&app.state.db, &Caller::cli(), &org.id, &input, "")
-        .await
-        .unwrap();
+    let (web, s) = services::apps::create(
+        &app.state.db,
+        &latchkey::services::Principal::operator_in(&org.id),
+        &input,
+        "",
+    )
+    .await
+    .unwrap();
     expect(
         token(
             &app,
@@ -375,10 +385,13 @@ async fn rotated_secrets_and_disabled_apps(b: Backend) {
     let org = app.org_with_admin("Acme").await;
     let c = own_app(&app, &org, "CI", "read:apps").await;
     let cc = [("grant_type", "client_credentials")];
-    let caller = Caller::cli();
-    let second = services::apps::add_secret(&app.state.db, &caller, &org.id, &c.id)
-        .await
-        .unwrap();
+    let second = services::apps::add_secret(
+        &app.state.db,
+        &latchkey::services::Principal::operator_in(&org.id),
+        &c.id,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         token(&app, Some((&c.id, &c.secret)), &cc).await.0,
         200,
@@ -391,15 +404,24 @@ async fn rotated_secrets_and_disabled_apps(b: Backend) {
         200,
         "and so does the new one"
     );
-    let old = services::apps::get(&app.state.db, &org.id, &c.id)
-        .await
-        .unwrap()
-        .secrets[0]
+    let old = services::apps::get(
+        &app.state.db,
+        &latchkey::services::Principal::operator_in(&org.id),
+        &c.id,
+    )
+    .await
+    .unwrap()
+    .secrets[0]
         .id
         .clone();
-    services::apps::delete_secret(&app.state.db, &caller, &org.id, &c.id, &old)
-        .await
-        .unwrap();
+    services::apps::delete_secret(
+        &app.state.db,
+        &latchkey::services::Principal::operator_in(&org.id),
+        &c.id,
+        &old,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         token(&app, Some((&c.id, &c.secret)), &cc).await.0,
         401,
@@ -411,9 +433,14 @@ async fn rotated_secrets_and_disabled_apps(b: Backend) {
             .0,
         200
     );
-    services::apps::set_enabled(&app.state.db, &caller, &org.id, &c.id, false)
-        .await
-        .unwrap();
+    services::apps::set_enabled(
+        &app.state.db,
+        &latchkey::services::Principal::operator_in(&org.id),
+        &c.id,
+        false,
+    )
+    .await
+    .unwrap();
     let (status, _, body) = token(&app, Some((&c.id, second.expose_secret())), &cc).await;
     assert_eq!(
         (status, body["error"].as_str()),
@@ -607,21 +634,35 @@ async fn introspection_and_revocation(b: Backend) {
     // Disabling the app makes its tokens inactive; deleting it too.
     let t2 = get("manage:apps").await;
     assert!(active(&app, &rs, &t2).await);
-    let caller = Caller::cli();
-    services::apps::set_enabled(&app.state.db, &caller, &org.id, &c.id, false)
-        .await
-        .unwrap();
+    services::apps::set_enabled(
+        &app.state.db,
+        &latchkey::services::Principal::operator_in(&org.id),
+        &c.id,
+        false,
+    )
+    .await
+    .unwrap();
     assert!(
         !active(&app, &rs, &t2).await,
         "a disabled app's tokens are inactive"
     );
-    services::apps::set_enabled(&app.state.db, &caller, &org.id, &c.id, true)
-        .await
-        .unwrap();
+    services::apps::set_enabled(
+        &app.state.db,
+        &latchkey::services::Principal::operator_in(&org.id),
+        &c.id,
+        true,
+    )
+    .await
+    .unwrap();
     assert!(active(&app, &rs, &t2).await);
-    services::apps::delete(&app.state.db, &caller, &org.id, &c.id, "CI")
-        .await
-        .unwrap();
+    services::apps::delete(
+        &app.state.db,
+        &latchkey::services::Principal::operator_in(&org.id),
+        &c.id,
+        "CI",
+    )
+    .await
+    .unwrap();
     assert!(
         !active(&app, &rs, &t2).await,
         "a deleted app's tokens are inactive"
@@ -643,9 +684,14 @@ async fn user_app(app: &TestApp, org: &Org, name: &str, audience: &str) -> Clien
         audience: audience.into(),
         ..Default::default()
     };
-    let (a, s) = services::apps::create(&app.state.db, &Caller::cli(), &org.id, &input, "")
-        .await
-        .unwrap();
+    let (a, s) = services::apps::create(
+        &app.state.db,
+        &latchkey::services::Principal::operator_in(&org.id),
+        &input,
+        "",
+    )
+    .await
+    .unwrap();
     Client {
         id: a.client_id,
         secret: s.unwrap().expose_secret().to_string(),
@@ -834,9 +880,13 @@ async fn password_and_refresh_grants(b: Backend) {
         body["access_token"].as_str().unwrap().to_string(),
     );
     let member_id = app.user_id(&org, &member).await;
-    services::users::remove(&app.state.db, &Caller::cli(), &org.id, &member_id)
-        .await
-        .unwrap();
+    services::users::remove(
+        &app.state.db,
+        &latchkey::services::Principal::operator_in(&org.id),
+        &member_id,
+    )
+    .await
+    .unwrap();
     assert!(
         !active(&app, &rs, &at).await,
         "a removed user's token is inactive"
@@ -844,7 +894,9 @@ async fn password_and_refresh_grants(b: Backend) {
     assert_eq!(refresh(&rt, "").await.0, 400);
     assert_eq!(refresh("lkr_unknown", "").await.0, 400);
 
-    // An `everyone` app serves users of other organizations, in their own organization.
+    // An `everyone` app of another organization never gets a user's password: the
+    // password grant serves the app's own organization only (RFC 9700 §2.4; the attack of
+    // issue 8, tests/attacks.rs). Such users reach it through the browser flow.
     let portal = user_app(&app, &org, "Partner portal", "everyone").await;
     let (status, _, body) = token(
         &app,
@@ -856,10 +908,10 @@ async fn password_and_refresh_grants(b: Backend) {
         ],
     )
     .await;
-    assert_eq!(status, 200, "{body}");
     assert_eq!(
-        verify(body["access_token"].as_str().unwrap(), &set, &app.base)["org_id"],
-        other.id.as_str()
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
     );
 }
 
@@ -885,9 +937,14 @@ async fn jwt_bearer_grant(b: Backend) {
         scopes: vec!["email offline_access read:apps".into()],
         ..Default::default()
     };
-    let (a, s) = services::apps::create(&app.state.db, &Caller::cli(), &org.id, &input, &jwks)
-        .await
-        .unwrap();
+    let (a, s) = services::apps::create(
+        &app.state.db,
+        &latchkey::services::Principal::operator_in(&org.id),
+        &input,
+        &jwks,
+    )
+    .await
+    .unwrap();
     let c = Client {
         id: a.client_id,
         secret: s.unwrap().expose_secret().to_string(),

@@ -496,7 +496,6 @@ async fn edit_disable_enable_and_delete_app(b: Backend) {
 async fn search_and_paging(b: Backend) {
     let app = spawn_app(b).await;
     let org = app.org_with_admin("Acme").await;
-    let caller = latchkey::services::Caller::cli();
     for n in 0..25 {
         let input = latchkey::domain::AppInput {
             name: format!("App {n:02}{}", if n % 5 == 0 { " billing" } else { "" }),
@@ -504,9 +503,14 @@ async fn search_and_paging(b: Backend) {
             grant_types: vec!["client_credentials".into()],
             ..Default::default()
         };
-        latchkey::services::apps::create(&app.state.db, &caller, &org.id, &input, "")
-            .await
-            .unwrap();
+        latchkey::services::apps::create(
+            &app.state.db,
+            &latchkey::services::Principal::operator_in(&org.id),
+            &input,
+            "",
+        )
+        .await
+        .unwrap();
     }
     let c = app.signed_in(&org.admin_email).await;
     let (_, p1) = c.call("list_apps", &[]).await;

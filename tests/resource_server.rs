@@ -12,7 +12,7 @@ mod example;
 use common::*;
 use latchkey::domain::AppInput;
 use latchkey::domain::api::ApiInput;
-use latchkey::services::{self, Caller};
+use latchkey::services;
 use serde_json::Value;
 
 on_both!(tokens_for_a_custom_api, custom_api_registration_rules);
@@ -25,9 +25,14 @@ async fn register_orders(app: &TestApp, org: &Org) {
         identifier: ORDERS.into(),
         scopes: "orders:read Read your orders\norders:write Place orders".into(),
     };
-    services::apis::create(&app.state.db, &Caller::cli(), &app.base, &org.id, &input)
-        .await
-        .unwrap();
+    services::apis::create(
+        &app.state.db,
+        &latchkey::services::Principal::operator_in(&org.id),
+        &app.base,
+        &input,
+    )
+    .await
+    .unwrap();
 }
 
 async fn serve(api: example::Api) -> String {
@@ -145,9 +150,14 @@ async fn tokens_for_a_custom_api(b: Backend) {
         identifier: "urn:other:api".into(),
         scopes: "orders:read".into(),
     };
-    services::apis::create(&app.state.db, &Caller::cli(), &app.base, &other.id, &theirs)
-        .await
-        .unwrap();
+    services::apis::create(
+        &app.state.db,
+        &latchkey::services::Principal::operator_in(&other.id),
+        &app.base,
+        &theirs,
+    )
+    .await
+    .unwrap();
     let (s, e) = token(&app, &id, &secret, &[("resource", "urn:other:api")]).await;
     assert_eq!((s, e["error"].as_str()), (400, Some("invalid_target")));
 
@@ -188,14 +198,24 @@ async fn custom_api_registration_rules(b: Backend) {
         scopes: vec!["openid orders:read".into()],
         ..Default::default()
     };
-    let e = services::apps::create(db, &Caller::cli(), &org.id, &input, "")
-        .await
-        .unwrap_err();
+    let e = services::apps::create(
+        db,
+        &latchkey::services::Principal::operator_in(&org.id),
+        &input,
+        "",
+    )
+    .await
+    .unwrap_err();
     assert!(e.to_string().contains("orders:read"), "{e}");
     register_orders(&app, &org).await;
-    let (shop, _) = services::apps::create(db, &Caller::cli(), &org.id, &input, "")
-        .await
-        .unwrap();
+    let (shop, _) = services::apps::create(
+        db,
+        &latchkey::services::Principal::operator_in(&org.id),
+        &input,
+        "",
+    )
+    .await
+    .unwrap();
     // The consent page's words come from the API.
     let set = latchkey::domain::ScopeSet::parse(["openid orders:read"]).unwrap();
     let words = services::apis::describe(db, &org.id, &set).await.unwrap();
@@ -220,28 +240,49 @@ async fn custom_api_registration_rules(b: Backend) {
         (again("ftp://x.example", "billing:read"), "identifier"),
         (again("urn:billing", "read:apps"), "scopes"),
     ] {
-        let e = services::apis::create(db, &Caller::cli(), &app.base, &org.id, &input)
-            .await
-            .unwrap_err();
+        let e = services::apis::create(
+            db,
+            &latchkey::services::Principal::operator_in(&org.id),
+            &app.base,
+            &input,
+        )
+        .await
+        .unwrap_err();
         let shown = format!("{e:?}");
         assert!(shown.contains(field), "{shown}");
     }
     // An API in use cannot be deleted; once no app uses it, it can.
-    let apis = services::apis::list(db, &org.id).await.unwrap();
-    let e = services::apis::delete(db, &Caller::cli(), &org.id, &apis[0].id)
+    let apis = services::apis::list(db, &latchkey::services::Principal::operator_in(&org.id))
         .await
-        .unwrap_err();
+        .unwrap();
+    let e = services::apis::delete(
+        db,
+        &latchkey::services::Principal::operator_in(&org.id),
+        &apis[0].id,
+    )
+    .await
+    .unwrap_err();
     assert!(format!("{e:?}").contains("Shop"));
     let narrowed = AppInput {
         scopes: vec!["openid".into()],
         ..input
     };
-    services::apps::update(db, &Caller::cli(), &org.id, &shop.client_id, &narrowed, "")
-        .await
-        .unwrap();
-    services::apis::delete(db, &Caller::cli(), &org.id, &apis[0].id)
-        .await
-        .unwrap();
+    services::apps::update(
+        db,
+        &latchkey::services::Principal::operator_in(&org.id),
+        &shop.client_id,
+        &narrowed,
+        "",
+    )
+    .await
+    .unwrap();
+    services::apis::delete(
+        db,
+        &latchkey::services::Principal::operator_in(&org.id),
+        &apis[0].id,
+    )
+    .await
+    .unwrap();
     // Through the REST API: listed and created with manage:apps; another organization's
     // admin token cannot delete it.
     let (_, _, t) = app_token(&app, &org, "read:apps manage:apps").await;

@@ -9,25 +9,23 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, patch, post, put};
+use axum::routing::{any, delete, get, patch, post, put};
 use http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::domain::Role;
 use crate::domain::api::ApiInput;
 use crate::domain::app::AppInput;
 use crate::domain::audit::AuditQuery;
-use crate::domain::role::{PLATFORM, effective_scopes};
+use crate::domain::role::PLATFORM;
 use crate::oauth::userinfo::{bearer, bearer_error};
-use crate::server::AppState;
-use crate::server::export::{ExportQuery, export_response};
-use crate::server::portal::client_meta;
 use crate::services::audit::Event;
 use crate::services::audit::ExportFormat;
 use crate::services::tokens::{self, BearerError};
-use crate::services::{self, Actor, Caller, RequestMeta};
-use crate::store;
+use crate::services::{self, Principal, RequestMeta};
+use crate::web::AppState;
+use crate::web::export::{ExportQuery, export_response};
+use crate::web::portal::client_meta;
 
 /// One operation of the API: its route, the scope it needs and what it does.
 pub struct Op {
@@ -216,7 +214,7 @@ pub const OPS: &[&Op] = &[
     &AUDIT_EXPORT,
 ];
 
-pub const PREFIX: &str = "/api/v1";
+pub use crate::domain::paths::API_PREFIX as PREFIX;
 
 pub fn routes() -> Router<AppState> {
     let r = |p: &str| format!("{PREFIX}{p}");
@@ -244,6 +242,22 @@ pub fn routes() -> Router<AppState> {
         )
         .route(&r(AUDIT.path), get(audit))
         .route(&r(AUDIT_EXPORT.path), get(audit_export))
+        .route(PREFIX, any(unknown))
+        .route(&r("/{*rest}"), any(unknown))
+}
+
+/// Any other path under the API: a JSON 404, never the portal's page.
+async fn unknown() -> Response {
+    let mut res = (
+        StatusCode::NOT_FOUND,
+        Json(json!({ "error": "not_found", "message": "no such API operation" })),
+    )
+        .into_response();
+    res.headers_mut().insert(
+        http::header::CACHE_CONTROL,
+        http::HeaderValue::from_static("no-store"),
+    );
+    res
 }
 
 /// A call's headers and where it came from (client IP behind a trusted proxy, user agent),
@@ -265,23 +279,14 @@ impl axum::extract::FromRequestParts<AppState> for Req {
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
             .map(|c| c.0);
         Ok(Req {
-            meta: client_meta(&parts.headers, peer, state.settings.trust_forwarded_for),
+            meta: client_meta(&parts.headers, peer, state.settings.trusted_proxies),
             headers: parts.headers.clone(),
         })
     }
 }
 
-/// Who a call acts for, once its token and scope are checked.
-pub struct ApiCaller {
-    pub caller: Caller,
-    pub org_id: String,
-    pub user_id: Option<String>,
-    pub client_id: String,
-    pub scopes: Vec<&'static str>,
-}
-
-/// Checks the bearer token and computes its effective scopes now.
-async fn authenticate(state: &AppState, req: &Req) -> Result<ApiCaller, BearerError> {
+/// The principal of a call: its bearer token, resolved once (see `services::principal`).
+async fn authenticate(state: &AppState, req: &Req) -> Result<Principal, BearerError> {
     let token = bearer(&req.headers).ok_or(BearerError::InvalidToken)?;
     let ring = state.key_ring();
     let ctx = tokens::Issuer {
@@ -290,49 +295,7 @@ async fn authenticate(state: &AppState, req: &Req) -> Result<ApiCaller, BearerEr
         url: &state.settings.issuer,
         resource: None,
     };
-    let (claims, app) = tokens::active_here(&ctx, token)
-        .await
-        .map_err(|_| BearerError::Internal)?
-        .ok_or(BearerError::InvalidToken)?;
-    let meta = req.meta.clone();
-    if claims.gid.is_some() {
-        let member = store::users::member(&state.db.pool, &claims.org_id, &claims.sub)
-            .await
-            .map_err(|_| BearerError::Internal)?
-            .ok_or(BearerError::InvalidToken)?;
-        let role = Role::parse(&member.role).map_err(|_| BearerError::Internal)?;
-        Ok(ApiCaller {
-            caller: Caller {
-                actor: Actor::User {
-                    id: claims.sub.clone(),
-                    email: member.email,
-                },
-                meta,
-            },
-            org_id: claims.org_id,
-            user_id: Some(claims.sub),
-            client_id: claims.client_id,
-            scopes: effective_scopes(&claims.scope, role.permissions()),
-        })
-    } else {
-        let allowed: Vec<&'static str> = PLATFORM
-            .iter()
-            .copied()
-            .filter(|p| app.scopes.split_whitespace().any(|s| s == *p))
-            .collect();
-        Ok(ApiCaller {
-            caller: Caller {
-                actor: Actor::App {
-                    client_id: app.client_id.clone(),
-                },
-                meta,
-            },
-            org_id: app.org_id,
-            user_id: None,
-            client_id: claims.client_id,
-            scopes: effective_scopes(&claims.scope, &allowed),
-        })
-    }
+    services::principal::of_bearer(&ctx, token, req.meta.clone()).await
 }
 
 fn service_error(e: services::Error) -> Response {
@@ -350,6 +313,10 @@ fn service_error(e: services::Error) -> Response {
             StatusCode::FORBIDDEN,
             json!({ "error": "forbidden", "message": m }),
         ),
+        services::Error::MissingPermission(scope) => {
+            return bearer_error(BearerError::InsufficientScope, Some(scope));
+        }
+        services::Error::Unauthenticated => return bearer_error(BearerError::InvalidToken, None),
         e => {
             tracing::error!(error = %e, "api");
             (
@@ -393,39 +360,41 @@ fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> services::Result<T
     })
 }
 
-/// Runs one operation: authenticate, check its scope, run it, audit the call.
+/// Runs one operation: resolve the principal, run the service (which decides what the
+/// principal may do), audit the call.
 async fn call<T: Reply>(
     state: &AppState,
     req: &Req,
     op: &Op,
-    run: impl AsyncFnOnce(&ApiCaller) -> services::Result<T>,
+    run: impl AsyncFnOnce(&Principal) -> services::Result<T>,
 ) -> Response {
     let who = match authenticate(state, req).await {
         Ok(who) => who,
         Err(e) => return bearer_error(e, None),
     };
+    // The route table's scope is checked before the body is read, so a caller without it
+    // learns nothing from validation errors; the service checks again, as it always does.
     let mut res = match op.scope {
-        Some(scope) if !who.scopes.contains(&scope) => {
-            bearer_error(BearerError::InsufficientScope, Some(scope))
-        }
+        Some(scope) if !who.may(scope) => bearer_error(BearerError::InsufficientScope, Some(scope)),
         _ => match run(&who).await {
             Ok(v) => v.reply(),
             Err(e) => service_error(e),
         },
     };
+    let client_id = who.client_id().unwrap_or_default();
     let event = Event {
-        org_id: Some(&who.org_id),
+        org_id: who.org_id(),
         action: "api.call",
-        object: ("app", &who.client_id),
+        object: ("app", client_id),
         success: res.status().is_success(),
         detail: json!({
             "method": op.method.to_uppercase(),
             "route": format!("{PREFIX}{}", op.path),
             "status": res.status().as_u16(),
-            "user_id": who.user_id,
+            "user_id": who.user_id(),
         }),
     };
-    if state.audit.record(&who.caller, event).await.is_err() {
+    if state.audit.record(who.caller(), event).await.is_err() {
         res = StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
     res.headers_mut().insert(
@@ -438,20 +407,17 @@ async fn call<T: Reply>(
 async fn me(State(s): State<AppState>, h: Req) -> Response {
     call(&s, &h, &ME, async |c| {
         Ok(json!({
-            "org_id": c.org_id,
-            "user_id": c.user_id,
-            "client_id": c.client_id,
-            "scopes": c.scopes,
+            "org_id": c.org_id(),
+            "user_id": c.user_id(),
+            "client_id": c.client_id(),
+            "scopes": c.permissions(),
         }))
     })
     .await
 }
 
 async fn org(State(s): State<AppState>, h: Req) -> Response {
-    call(&s, &h, &ORG, async |c| {
-        services::orgs::get(&s.db, &c.org_id).await
-    })
-    .await
+    call(&s, &h, &ORG, async |c| services::orgs::get(&s.db, c).await).await
 }
 
 #[derive(Deserialize)]
@@ -480,16 +446,16 @@ async fn update_org(State(s): State<AppState>, h: Req, body: Bytes) -> Response 
             return Err(errors.into());
         }
         if let Some(name) = &b.name {
-            services::orgs::rename(&s.db, &c.caller, &c.org_id, name).await?;
+            services::orgs::rename(&s.db, c, name).await?;
         }
         if let Some(days) = b.audit_retention_days {
-            services::orgs::set_retention(&s.db, &c.caller, &c.org_id, &days.to_string()).await?;
+            services::orgs::set_retention(&s.db, c, &days.to_string()).await?;
         }
         if let Some(policy) = &b.app_policy {
-            services::policy::set(&s.db, &c.caller, &c.org_id, policy).await?;
+            services::policy::set(&s.db, c, policy).await?;
         }
-        let org = services::orgs::get(&s.db, &c.org_id).await?;
-        let policy = services::policy::get(&s.db, &c.org_id).await?;
+        let org = services::orgs::get(&s.db, c).await?;
+        let policy = services::policy::get(&s.db, c).await?;
         Ok(json!({ "org": org, "app_policy": policy.policy }))
     })
     .await
@@ -514,8 +480,7 @@ async fn create_user(State(s): State<AppState>, h: Req, body: Bytes) -> Response
         let b: NewUser = parse_body(&body)?;
         services::users::create(
             &s.db,
-            &c.caller,
-            &c.org_id,
+            c,
             &b.email,
             &b.name,
             &b.role,
@@ -540,14 +505,14 @@ async fn update_user(
 ) -> Response {
     call(&s, &h, &UPDATE_USER, async |c| {
         let b: RoleChange = parse_body(&body)?;
-        services::users::change_role(&s.db, &c.caller, &c.org_id, &id, &b.role).await
+        services::users::change_role(&s.db, c, &id, &b.role).await
     })
     .await
 }
 
 async fn remove_user(State(s): State<AppState>, h: Req, Path(id): Path<String>) -> Response {
     call(&s, &h, &REMOVE_USER, async |c| {
-        services::users::remove(&s.db, &c.caller, &c.org_id, &id).await?;
+        services::users::remove(&s.db, c, &id).await?;
         Ok(json!({ "removed": id }))
     })
     .await
@@ -561,14 +526,14 @@ async fn update_app(
 ) -> Response {
     call(&s, &h, &UPDATE_APP, async |c| {
         let input: AppInput = parse_body(&body)?;
-        services::apps::update(&s.db, &c.caller, &c.org_id, &id, &input, "").await
+        services::apps::update(&s.db, c, &id, &input, "").await
     })
     .await
 }
 
 async fn list_apis(State(s): State<AppState>, h: Req) -> Response {
     call(&s, &h, &LIST_APIS, async |c| {
-        services::apis::list(&s.db, &c.org_id).await
+        services::apis::list(&s.db, c).await
     })
     .await
 }
@@ -576,14 +541,14 @@ async fn list_apis(State(s): State<AppState>, h: Req) -> Response {
 async fn create_api(State(s): State<AppState>, h: Req, body: Bytes) -> Response {
     call(&s, &h, &CREATE_API, async |c| {
         let input: ApiInput = parse_body(&body)?;
-        services::apis::create(&s.db, &c.caller, &s.settings.issuer, &c.org_id, &input).await
+        services::apis::create(&s.db, c, &s.settings.issuer, &input).await
     })
     .await
 }
 
 async fn delete_api(State(s): State<AppState>, h: Req, Path(id): Path<String>) -> Response {
     call(&s, &h, &DELETE_API, async |c| {
-        services::apis::delete(&s.db, &c.caller, &c.org_id, &id).await?;
+        services::apis::delete(&s.db, c, &id).await?;
         Ok(json!({ "deleted": id }))
     })
     .await
@@ -591,7 +556,7 @@ async fn delete_api(State(s): State<AppState>, h: Req, Path(id): Path<String>) -
 
 async fn external_apps(State(s): State<AppState>, h: Req) -> Response {
     call(&s, &h, &EXTERNAL_APPS, async |c| {
-        services::policy::get(&s.db, &c.org_id).await
+        services::policy::get(&s.db, c).await
     })
     .await
 }
@@ -610,7 +575,7 @@ async fn approve_app(
 ) -> Response {
     call(&s, &h, &APPROVE_APP, async |c| {
         let b: Approval = parse_body(&body)?;
-        services::policy::approve(&s.db, &c.caller, &c.org_id, &id, &b.scopes).await?;
+        services::policy::approve(&s.db, c, &id, &b.scopes).await?;
         Ok(json!({ "client_id": id, "scopes": b.scopes }))
     })
     .await
@@ -618,7 +583,7 @@ async fn approve_app(
 
 async fn remove_approval(State(s): State<AppState>, h: Req, Path(id): Path<String>) -> Response {
     call(&s, &h, &REMOVE_APPROVAL, async |c| {
-        let ended = services::policy::remove(&s.db, &c.caller, &c.org_id, &id).await?;
+        let ended = services::policy::remove(&s.db, c, &id).await?;
         Ok(json!({ "client_id": id, "grants_ended": ended }))
     })
     .await
@@ -626,7 +591,7 @@ async fn remove_approval(State(s): State<AppState>, h: Req, Path(id): Path<Strin
 
 async fn users(State(s): State<AppState>, h: Req) -> Response {
     call(&s, &h, &USERS, async |c| {
-        services::users::list(&s.db, &c.org_id).await
+        services::users::list(&s.db, c).await
     })
     .await
 }
@@ -641,7 +606,7 @@ struct ListQuery {
 
 async fn apps(State(s): State<AppState>, h: Req, Query(q): Query<ListQuery>) -> Response {
     call(&s, &h, &APPS, async |c| {
-        services::apps::list(&s.db, &c.org_id, &q.q, q.page.parse().unwrap_or(1)).await
+        services::apps::list(&s.db, c, &q.q, q.page.parse().unwrap_or(1)).await
     })
     .await
 }
@@ -652,7 +617,7 @@ async fn create_app(State(s): State<AppState>, h: Req, body: Bytes) -> Response 
         use secrecy::ExposeSecret;
         let public_keys = String::new();
         let (app, secret) =
-            services::apps::create(&s.db, &c.caller, &c.org_id, &input, &public_keys).await?;
+            services::apps::create(&s.db, c, &input, &public_keys).await?;
         Ok(json!({ "client_id": app.client_id, "client_secret": secret.map(|x| x.expose_secret().to_string()), "app": app }))
     })
     .await
@@ -660,15 +625,15 @@ async fn create_app(State(s): State<AppState>, h: Req, body: Bytes) -> Response 
 
 async fn app(State(s): State<AppState>, h: Req, Path(id): Path<String>) -> Response {
     call(&s, &h, &APP, async |c| {
-        services::apps::get(&s.db, &c.org_id, &id).await
+        services::apps::get(&s.db, c, &id).await
     })
     .await
 }
 
 async fn delete_app(State(s): State<AppState>, h: Req, Path(id): Path<String>) -> Response {
     call(&s, &h, &DELETE_APP, async |c| {
-        let name = services::apps::get(&s.db, &c.org_id, &id).await?.app.name;
-        services::apps::delete(&s.db, &c.caller, &c.org_id, &id, &name).await?;
+        let name = services::apps::get(&s.db, c, &id).await?.app.name;
+        services::apps::delete(&s.db, c, &id, &name).await?;
         Ok(json!({ "deleted": id }))
     })
     .await
@@ -676,7 +641,7 @@ async fn delete_app(State(s): State<AppState>, h: Req, Path(id): Path<String>) -
 
 async fn set_enabled(s: &AppState, h: &Req, op: &Op, id: &str, enabled: bool) -> Response {
     call(s, h, op, async |c| {
-        services::apps::set_enabled(&s.db, &c.caller, &c.org_id, id, enabled).await?;
+        services::apps::set_enabled(&s.db, c, id, enabled).await?;
         Ok(json!({ "client_id": id, "enabled": enabled }))
     })
     .await
@@ -693,7 +658,7 @@ async fn disable_app(State(s): State<AppState>, h: Req, Path(id): Path<String>) 
 async fn rotate_secret(State(s): State<AppState>, h: Req, Path(id): Path<String>) -> Response {
     call(&s, &h, &ROTATE_SECRET, async |c| {
         use secrecy::ExposeSecret;
-        let secret = services::apps::add_secret(&s.db, &c.caller, &c.org_id, &id).await?;
+        let secret = services::apps::add_secret(&s.db, c, &id).await?;
         Ok(json!({ "client_id": id, "client_secret": secret.expose_secret() }))
     })
     .await
@@ -701,16 +666,14 @@ async fn rotate_secret(State(s): State<AppState>, h: Req, Path(id): Path<String>
 
 async fn authorizations(State(s): State<AppState>, h: Req, Path(id): Path<String>) -> Response {
     call(&s, &h, &AUTHORIZATIONS, async |c| {
-        services::authorizations::of_app(&s.db, &c.org_id, &id).await
+        services::authorizations::of_app(&s.db, c, &id).await
     })
     .await
 }
 
 async fn revoke_all(State(s): State<AppState>, h: Req, Path(id): Path<String>) -> Response {
     call(&s, &h, &REVOKE_ALL, async |c| {
-        let ended =
-            services::authorizations::revoke_for_app(&s.db, &c.caller, &c.org_id, &id, None)
-                .await?;
+        let ended = services::authorizations::revoke_for_app(&s.db, c, &id, None).await?;
         Ok(json!({ "grants_ended": ended }))
     })
     .await
@@ -719,7 +682,7 @@ async fn revoke_all(State(s): State<AppState>, h: Req, Path(id): Path<String>) -
 async fn audit(State(s): State<AppState>, h: Req, Query(q): Query<AuditQuery>) -> Response {
     call(&s, &h, &AUDIT, async |c| {
         let f = q.parse()?;
-        services::audit::search(&s.db, &c.org_id, &f).await
+        services::audit::search(&s.db, c, &f).await
     })
     .await
 }
@@ -727,7 +690,7 @@ async fn audit(State(s): State<AppState>, h: Req, Query(q): Query<AuditQuery>) -
 async fn audit_export(State(s): State<AppState>, h: Req, Query(q): Query<ExportQuery>) -> Response {
     call(&s, &h, &AUDIT_EXPORT, async |c| {
         let format = ExportFormat::parse(&q.format)?;
-        let rows = services::audit::export(&s.db, &c.org_id, &q.filter.parse()?).await?;
+        let rows = services::audit::export(&s.db, c, &q.filter.parse()?).await?;
         Ok(Raw(format, format.encode(&rows)?))
     })
     .await

@@ -12,9 +12,9 @@ use crate::domain::views::AuthorizationView;
 
 #[server(prefix = "/api", endpoint = "app_authorizations")]
 pub async fn app_authorizations(client_id: String) -> Result<Vec<AuthorizationView>, AppError> {
-    use crate::server::portal;
+    use crate::web::portal;
     portal::admin_read(async |state, me| {
-        crate::services::authorizations::of_app(&state.db, &me.org_id, &client_id)
+        crate::services::authorizations::of_app(&state.db, &me.principal, &client_id)
             .await
             .map_err(portal::service_error)
     })
@@ -27,25 +27,23 @@ pub async fn revoke_app_authorization(
     client_id: String,
     #[server(default)] user_id: String,
 ) -> Result<(), AppError> {
-    use crate::server::portal;
+    use crate::web::portal;
     portal::admin_write(&csrf, async |state, me| {
         let user = (!user_id.is_empty()).then_some(user_id.as_str());
-        crate::services::authorizations::revoke_for_app(
-            &state.db, &me.caller, &me.org_id, &client_id, user,
-        )
-        .await
-        .map(|_| ())
-        .map_err(portal::service_error)
+        crate::services::authorizations::revoke_for_app(&state.db, &me.principal, &client_id, user)
+            .await
+            .map(|_| ())
+            .map_err(portal::service_error)
     })
     .await
 }
 
 #[server(prefix = "/api", endpoint = "my_authorizations")]
 pub async fn my_authorizations() -> Result<Vec<AuthorizationView>, AppError> {
-    use crate::server::portal;
+    use crate::web::portal;
     let result = async {
         let (state, _, me) = portal::require_signed_in().await?;
-        crate::services::authorizations::of_user(&state.db, &me.user_id)
+        crate::services::authorizations::of_user(&state.db, &me.principal)
             .await
             .map_err(portal::service_error)
     }
@@ -55,11 +53,11 @@ pub async fn my_authorizations() -> Result<Vec<AuthorizationView>, AppError> {
 
 #[server(prefix = "/api", endpoint = "revoke_my_authorization")]
 pub async fn revoke_my_authorization(csrf: String, client_id: String) -> Result<(), AppError> {
-    use crate::server::portal;
+    use crate::web::portal;
     let result = async {
         let (state, session, me) = portal::require_signed_in().await?;
         portal::check_csrf(&session, &csrf).await?;
-        crate::services::authorizations::revoke_mine(&state.db, &me.caller, &me.user_id, &client_id)
+        crate::services::authorizations::revoke_mine(&state.db, &me.principal, &client_id)
             .await
             .map(|_| ())
             .map_err(portal::service_error)

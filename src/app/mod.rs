@@ -18,6 +18,16 @@ use leptos_router::{SsrMode, path};
 use components::NotFound;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // The policy names this response's nonce, which Leptos puts on every script it writes.
+    #[cfg(feature = "ssr")]
+    if let (Some(nonce), Some(res)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) && let Ok(policy) =
+        http::HeaderValue::from_str(&crate::web::headers::page_policy(&nonce.to_string()))
+    {
+        res.insert_header(http::header::CONTENT_SECURITY_POLICY, policy);
+    }
     view! {
         <!DOCTYPE html>
         <html lang="en">

@@ -25,13 +25,13 @@ pub struct PageCtx {
 
 #[server(prefix = "/api", endpoint = "page_context")]
 pub async fn page_context() -> Result<PageCtx, AppError> {
-    use crate::server::portal;
+    use crate::web::portal;
     let state = portal::state()?;
     let session = portal::session().await?;
     let csrf = portal::csrf_token(&session).await?;
     let me = match portal::signed_in(&state, &session).await? {
         Some(s) => {
-            let org = crate::services::orgs::get(&state.db, &s.org_id)
+            let org = crate::services::orgs::get(&state.db, &s.principal)
                 .await
                 .map_err(portal::service_error)?;
             Some(Me {

@@ -6,6 +6,19 @@ use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
 use serde::Deserialize;
 
+/// The algorithms an assertion may be signed with (discovery advertises exactly these).
+pub const ALGORITHMS: [Algorithm; 9] = [
+    Algorithm::ES256,
+    Algorithm::ES384,
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+    Algorithm::EdDSA,
+];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Family {
     Ec,
@@ -15,6 +28,9 @@ enum Family {
 
 impl Family {
     fn of(alg: Algorithm) -> Option<Self> {
+        if !ALGORITHMS.contains(&alg) {
+            return None;
+        }
         match alg {
             Algorithm::ES256 | Algorithm::ES384 => Some(Family::Ec),
             Algorithm::RS256

@@ -66,12 +66,13 @@ pub enum GrantType {
 }
 
 impl GrantType {
+    /// Every grant type, in the order discovery lists them.
     pub const ALL: [GrantType; 5] = [
         GrantType::AuthorizationCode,
         GrantType::RefreshToken,
+        GrantType::ClientCredentials,
         GrantType::Password,
         GrantType::JwtBearer,
-        GrantType::ClientCredentials,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -205,6 +206,31 @@ impl RedirectUri {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// A URI checked when it was registered, read back from the store as it was kept
+    /// (rules that tightened since must not make a registered app unreadable).
+    pub fn from_stored(stored: &str) -> Self {
+        Self(stored.to_string())
+    }
+
+    /// A native app's redirect (RFC 8252 §7): loopback http or a private-use scheme, which
+    /// any app on the device may claim, so it proves nothing about who receives the code.
+    pub fn is_native(&self) -> bool {
+        is_native_redirect(&self.0)
+    }
+}
+
+/// Whether a (registered) redirect URI is a native app's: loopback http or a private-use
+/// scheme (RFC 8252 §7.1 and §7.3).
+pub fn is_native_redirect(uri: &str) -> bool {
+    match Url::parse(uri) {
+        Ok(url) => match url.scheme() {
+            "https" => false,
+            "http" => is_loopback(&url),
+            _ => true,
+        },
+        Err(_) => false,
+    }
 }
 
 fn is_loopback(url: &Url) -> bool {
@@ -244,6 +270,8 @@ pub fn parse_website_url(raw: &str) -> Result<Option<String>, FieldError> {
 pub struct TokenLifetimes {
     pub access_secs: i64,
     pub refresh_secs: i64,
+    /// The absolute lifetime of a user's grant: refreshing never takes it further.
+    pub grant_secs: i64,
 }
 
 impl TokenLifetimes {
@@ -251,9 +279,11 @@ impl TokenLifetimes {
     pub const DEFAULT_REFRESH: i64 = 90 * 24 * 3600;
     pub const ACCESS_BOUNDS: (i64, i64) = (60, 24 * 3600);
     pub const REFRESH_BOUNDS: (i64, i64) = (5 * 60, 365 * 24 * 3600);
+    pub const DEFAULT_GRANT: i64 = 365 * 24 * 3600;
+    pub const GRANT_BOUNDS: (i64, i64) = (5 * 60, 5 * 365 * 24 * 3600);
 
     /// Parses lifetimes given in seconds; an empty string means the default.
-    pub fn parse(access: &str, refresh: &str) -> Result<Self, FieldErrors> {
+    pub fn parse(access: &str, refresh: &str, grant: &str) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::default();
         let access = errors.check(parse_secs(
             "access_token_ttl",
@@ -267,11 +297,20 @@ impl TokenLifetimes {
             Self::DEFAULT_REFRESH,
             Self::REFRESH_BOUNDS,
         ));
-        match (access, refresh) {
-            (Some(access_secs), Some(refresh_secs)) if errors.is_empty() => Ok(Self {
-                access_secs,
-                refresh_secs,
-            }),
+        let grant = errors.check(parse_secs(
+            "grant_ttl",
+            grant,
+            Self::DEFAULT_GRANT,
+            Self::GRANT_BOUNDS,
+        ));
+        match (access, refresh, grant) {
+            (Some(access_secs), Some(refresh_secs), Some(grant_secs)) if errors.is_empty() => {
+                Ok(Self {
+                    access_secs,
+                    refresh_secs,
+                    grant_secs,
+                })
+            }
             _ => Err(errors),
         }
     }
@@ -282,6 +321,7 @@ impl Default for TokenLifetimes {
         Self {
             access_secs: Self::DEFAULT_ACCESS,
             refresh_secs: Self::DEFAULT_REFRESH,
+            grant_secs: Self::DEFAULT_GRANT,
         }
     }
 }
@@ -321,9 +361,13 @@ pub struct AppInput {
     pub scopes: Vec<String>,
     pub access_token_ttl: String,
     pub refresh_token_ttl: String,
+    /// The absolute lifetime of a user's grant, in seconds (empty: 365 days).
+    pub grant_ttl: String,
     pub public_client: bool,
     /// `RS256` (the default) or `ES256`.
     pub id_token_alg: String,
+    /// Where RP-initiated logout may send the browser back to, one per line.
+    pub post_logout_redirect_uris: Vec<String>,
 }
 
 /// A connected app's settings, valid by construction.
@@ -333,6 +377,7 @@ pub struct AppSpec {
     pub kind: AppKind,
     pub grant_types: Vec<GrantType>,
     pub redirect_uris: Vec<RedirectUri>,
+    pub post_logout_redirect_uris: Vec<RedirectUri>,
     pub website_url: Option<String>,
     pub audience: Audience,
     pub scopes: ScopeSet,
@@ -358,14 +403,17 @@ impl AppSpec {
             .flatten();
         let scopes = errors.check(ScopeSet::parse(input.scopes.iter().map(String::as_str)));
         let id_token_alg = errors.check(parse_id_token_alg(&input.id_token_alg));
-        let lifetimes =
-            match TokenLifetimes::parse(&input.access_token_ttl, &input.refresh_token_ttl) {
-                Ok(l) => Some(l),
-                Err(e) => {
-                    errors.0.extend(e.0);
-                    None
-                }
-            };
+        let lifetimes = match TokenLifetimes::parse(
+            &input.access_token_ttl,
+            &input.refresh_token_ttl,
+            &input.grant_ttl,
+        ) {
+            Ok(l) => Some(l),
+            Err(e) => {
+                errors.0.extend(e.0);
+                None
+            }
+        };
 
         let mut grant_types = Vec::new();
         for raw in input
@@ -382,28 +430,12 @@ impl AppSpec {
         }
         grant_types.sort();
 
-        let raw_uris: Vec<&str> = input
-            .redirect_uris
-            .iter()
-            .flat_map(|u| u.split(['\n', '\r']))
-            .map(str::trim)
-            .filter(|u| !u.is_empty())
-            .collect();
-        let mut redirect_uris: Vec<RedirectUri> = Vec::new();
-        if raw_uris.len() > MAX_REDIRECT_URIS {
-            errors.push(
-                "redirect_uris",
-                format!("at most {MAX_REDIRECT_URIS} redirect URIs"),
-            );
-        } else {
-            for raw in raw_uris {
-                if let Some(uri) = errors.check(RedirectUri::parse(raw))
-                    && !redirect_uris.contains(&uri)
-                {
-                    redirect_uris.push(uri);
-                }
-            }
-        }
+        let redirect_uris = parse_uri_list("redirect_uris", &input.redirect_uris, &mut errors);
+        let post_logout_redirect_uris = parse_uri_list(
+            "post_logout_redirect_uris",
+            &input.post_logout_redirect_uris,
+            &mut errors,
+        );
 
         if let Some(kind) = kind {
             check_kind_rules(
@@ -437,6 +469,7 @@ impl AppSpec {
                     },
                     grant_types,
                     redirect_uris,
+                    post_logout_redirect_uris,
                     website_url,
                     scopes,
                     lifetimes,
@@ -451,6 +484,37 @@ impl AppSpec {
     pub fn uses(&self, grant: GrantType) -> bool {
         self.grant_types.contains(&grant)
     }
+}
+
+/// A list of URIs typed one per line (or one per entry), each checked, without repeats.
+fn parse_uri_list(
+    field: &'static str,
+    input: &[String],
+    errors: &mut FieldErrors,
+) -> Vec<RedirectUri> {
+    let raw_uris: Vec<&str> = input
+        .iter()
+        .flat_map(|u| u.split(['\n', '\r']))
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .collect();
+    let mut uris: Vec<RedirectUri> = Vec::new();
+    if raw_uris.len() > MAX_REDIRECT_URIS {
+        errors.push(field, format!("at most {MAX_REDIRECT_URIS} URIs"));
+        return uris;
+    }
+    for raw in raw_uris {
+        let parsed = RedirectUri::parse(raw).map_err(|mut e| {
+            e.field = field.into();
+            e
+        });
+        if let Some(uri) = errors.check(parsed)
+            && !uris.contains(&uri)
+        {
+            uris.push(uri);
+        }
+    }
+    uris
 }
 
 /// The ID-token algorithms an app may choose; RS256 is what OpenID Connect clients expect
@@ -476,6 +540,7 @@ impl AppInput {
         if AppKind::parse(&self.kind) == Ok(AppKind::OwnBehalf) {
             self.grant_types = vec![GrantType::ClientCredentials.as_str().to_string()];
             self.redirect_uris.clear();
+            self.post_logout_redirect_uris.clear();
             self.public_client = false;
             self.audience = Audience::Internal.as_str().to_string();
             self.scopes
@@ -713,18 +778,49 @@ mod tests {
     #[test]
     fn lifetimes() {
         assert_eq!(
-            TokenLifetimes::parse("", "").unwrap(),
+            TokenLifetimes::parse("", "", "").unwrap(),
             TokenLifetimes::default()
         );
         assert_eq!(TokenLifetimes::default().access_secs, 900);
         assert_eq!(TokenLifetimes::default().refresh_secs, 90 * 86400);
-        assert_eq!(TokenLifetimes::parse("60", "300").unwrap().access_secs, 60);
-        let e = TokenLifetimes::parse("59", "99999999999").unwrap_err();
-        assert!(
-            e.for_field("access_token_ttl").is_some() && e.for_field("refresh_token_ttl").is_some()
+        assert_eq!(TokenLifetimes::default().grant_secs, 365 * 86400);
+        assert_eq!(
+            TokenLifetimes::parse("60", "300", "").unwrap().access_secs,
+            60
         );
-        assert!(TokenLifetimes::parse("abc", "").is_err());
-        assert!(TokenLifetimes::parse("86401", "").is_err());
+        let e = TokenLifetimes::parse("59", "99999999999", "1").unwrap_err();
+        assert!(
+            e.for_field("access_token_ttl").is_some()
+                && e.for_field("refresh_token_ttl").is_some()
+                && e.for_field("grant_ttl").is_some()
+        );
+        assert!(TokenLifetimes::parse("abc", "", "").is_err());
+        assert!(TokenLifetimes::parse("86401", "", "").is_err());
+        assert_eq!(
+            TokenLifetimes::parse("", "", "3600").unwrap().grant_secs,
+            3600
+        );
+    }
+
+    #[test]
+    fn post_logout_uris_are_checked_like_redirect_uris() {
+        let mut i = input("on-behalf-of-user", &["authorization_code"]);
+        i.post_logout_redirect_uris =
+            vec!["https://app.example.com/bye\njavascript:alert(1)".into()];
+        let e = errs(&i, false);
+        assert!(e.for_field("post_logout_redirect_uris").is_some());
+        i.post_logout_redirect_uris = vec!["https://app.example.com/bye".into()];
+        let spec = AppSpec::validate(&i, false).unwrap();
+        assert_eq!(spec.post_logout_redirect_uris.len(), 1);
+    }
+
+    #[test]
+    fn native_redirects() {
+        assert!(is_native_redirect("http://127.0.0.1:8765/cb"));
+        assert!(is_native_redirect("http://localhost/cb"));
+        assert!(is_native_redirect("com.example.app:/cb"));
+        assert!(!is_native_redirect("https://app.example.com/cb"));
+        assert!(!is_native_redirect("not a uri"));
     }
 
     #[test]

@@ -2,9 +2,35 @@
 
 use super::{Audience, ScopeSet};
 
-/// Where the token endpoint lives, under the issuer.
-pub const TOKEN_PATH: &str = "/oauth2/token";
-pub const AUTHORIZE_PATH: &str = "/oauth2/authorize";
+pub use super::paths::{AUTHORIZE_PATH, TOKEN_PATH};
+
+/// How a client authenticates at the token, introspection and revocation endpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientAuthMethod {
+    SecretBasic,
+    SecretPost,
+    PrivateKeyJwt,
+    /// A public client: its id alone (PKCE protects its codes).
+    None,
+}
+
+impl ClientAuthMethod {
+    pub const ALL: [ClientAuthMethod; 4] = [
+        ClientAuthMethod::SecretBasic,
+        ClientAuthMethod::SecretPost,
+        ClientAuthMethod::PrivateKeyJwt,
+        ClientAuthMethod::None,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientAuthMethod::SecretBasic => "client_secret_basic",
+            ClientAuthMethod::SecretPost => "client_secret_post",
+            ClientAuthMethod::PrivateKeyJwt => "private_key_jwt",
+            ClientAuthMethod::None => "none",
+        }
+    }
+}
 
 /// An error of the token endpoint, with a description safe to show to the client.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +49,9 @@ pub enum OAuthError {
     LoginRequired(String),
     ConsentRequired(String),
     RequestNotSupported(String),
+    /// Too many failed client authentications from one address: refused before any check,
+    /// 429 with the seconds to wait.
+    TooManyAttempts(String, i64),
     ServerError,
 }
 
@@ -41,6 +70,7 @@ impl OAuthError {
             OAuthError::LoginRequired(_) => "login_required",
             OAuthError::ConsentRequired(_) => "consent_required",
             OAuthError::RequestNotSupported(_) => "request_not_supported",
+            OAuthError::TooManyAttempts(..) => "invalid_client",
             OAuthError::ServerError => "server_error",
         }
     }
@@ -58,7 +88,8 @@ impl OAuthError {
             | OAuthError::UnsupportedResponseType(d)
             | OAuthError::LoginRequired(d)
             | OAuthError::ConsentRequired(d)
-            | OAuthError::RequestNotSupported(d) => d,
+            | OAuthError::RequestNotSupported(d)
+            | OAuthError::TooManyAttempts(d, _) => d,
             OAuthError::ServerError => "the server could not complete the request",
         }
     }
@@ -67,6 +98,7 @@ impl OAuthError {
     pub fn status(&self) -> u16 {
         match self {
             OAuthError::InvalidClient(_) => 401,
+            OAuthError::TooManyAttempts(..) => 429,
             OAuthError::ServerError => 500,
             _ => 400,
         }

@@ -28,11 +28,15 @@ pub struct AppView {
     pub kind: String,
     pub grant_types: Vec<String>,
     pub redirect_uris: Vec<String>,
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
     pub website_url: Option<String>,
     pub audience: String,
     pub scopes: Vec<String>,
     pub access_token_ttl: i64,
     pub refresh_token_ttl: i64,
+    #[serde(default)]
+    pub grant_ttl: i64,
     pub enabled: bool,
     pub owner_id: Option<String>,
     pub public_client: bool,

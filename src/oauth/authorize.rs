@@ -10,9 +10,9 @@ use tower_sessions::Session;
 
 use super::errors::no_store;
 use super::params::Params;
-use crate::server::AppState;
-use crate::server::portal;
 use crate::services::authorize::{self, Step};
+use crate::web::AppState;
+use crate::web::portal;
 
 pub async fn get_authorize(State(state): State<AppState>, session: Session, uri: Uri) -> Response {
     let params = Params::from_form(uri.query().unwrap_or("").as_bytes());

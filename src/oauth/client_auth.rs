@@ -9,8 +9,8 @@ use secrecy::SecretString;
 
 use super::params::Params;
 use crate::domain::oauth::OAuthError;
-use crate::services::tokens::{self, ClientProof, Issuer};
-use crate::store::apps::AppRow;
+use crate::services::tokens::{self, ClientProof, ClientRefusal, Issuer};
+use crate::store::apps::App;
 
 pub struct Presented {
     pub client_id: String,
@@ -36,14 +36,15 @@ fn form_decode(s: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Authenticates the client that sent these parameters.
+/// Authenticates the client that sent these parameters from address `ip`.
 pub async fn authenticated(
     ctx: &Issuer<'_>,
     headers: &HeaderMap,
     params: &Params,
-) -> Result<AppRow, OAuthError> {
+    ip: Option<&str>,
+) -> Result<App, ClientRefusal> {
     let presented = presented(headers, params)?;
-    tokens::authenticate(ctx, &presented.client_id, presented.proof).await
+    tokens::authenticate(ctx, &presented.client_id, presented.proof, ip).await
 }
 
 pub fn presented(headers: &HeaderMap, params: &Params) -> Result<Presented, OAuthError> {

@@ -27,6 +27,11 @@ impl IntoResponse for OAuthReply {
             Json(json!({ "error": e.code(), "error_description": e.description() })),
         )
             .into_response();
+        if let OAuthError::TooManyAttempts(_, secs) = &e
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+        {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
         if status == StatusCode::UNAUTHORIZED {
             res.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

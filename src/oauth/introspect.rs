@@ -9,11 +9,11 @@ use http::HeaderMap;
 use super::client_auth;
 use super::errors::{OAuthReply, no_store};
 use crate::domain::oauth::OAuthError;
-use crate::server::AppState;
-use crate::server::portal::client_meta;
 use crate::services::audit::Event;
 use crate::services::{Actor, Caller, tokens};
-use crate::store::apps::AppRow;
+use crate::store::apps::App;
+use crate::web::AppState;
+use crate::web::portal::client_meta;
 use axum::extract::ConnectInfo;
 use serde_json::json;
 use std::net::SocketAddr;
@@ -22,13 +22,14 @@ use std::net::SocketAddr;
 /// otherwise. Every answer is `no-store`.
 async fn with_token<T, F>(
     state: &AppState,
+    peer: SocketAddr,
     headers: &HeaderMap,
     body: &Bytes,
     action: F,
 ) -> Response
 where
     T: IntoResponse,
-    F: AsyncFnOnce(&tokens::Issuer<'_>, &AppRow, &str) -> Result<T, OAuthError>,
+    F: AsyncFnOnce(&tokens::Issuer<'_>, &App, &str) -> Result<T, OAuthError>,
 {
     let ring = state.key_ring();
     let ctx = tokens::Issuer {
@@ -37,9 +38,12 @@ where
         url: &state.settings.issuer,
         resource: None,
     };
+    let meta = client_meta(headers, Some(peer), state.settings.trusted_proxies);
     let result = async {
         let params = super::params::Params::from_body(headers, body)?;
-        let app = client_auth::authenticated(&ctx, headers, &params).await?;
+        let app = client_auth::authenticated(&ctx, headers, &params, meta.ip.as_deref())
+            .await
+            .map_err(OAuthError::from)?;
         action(&ctx, &app, params.require("token")?).await
     }
     .await;
@@ -53,10 +57,11 @@ where
 
 pub async fn introspect(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    with_token(&state, &headers, &body, async |ctx, app, token| {
+    with_token(&state, peer, &headers, &body, async |ctx, app, token| {
         tokens::introspect(ctx, app, token).await.map(Json)
     })
     .await
@@ -70,12 +75,12 @@ pub async fn revoke(
     body: Bytes,
 ) -> Response {
     let audit = state.audit.clone();
-    let meta = client_meta(&headers, Some(peer), state.settings.trust_forwarded_for);
-    with_token(&state, &headers, &body, async |ctx, app, token| {
+    let meta = client_meta(&headers, Some(peer), state.settings.trusted_proxies);
+    with_token(&state, peer, &headers, &body, async |ctx, app, token| {
         let ended = tokens::revoke(ctx, app, token).await?;
         let caller = Caller {
             actor: Actor::App {
-                client_id: app.client_id.clone(),
+                client_id: app.client_id.to_string(),
             },
             meta,
         };

@@ -1,6 +1,7 @@
 //! `GET|POST /oauth2/logout`: OpenID Connect RP-Initiated Logout. With a valid
 //! `id_token_hint` the session ends at once; without one the user confirms first (so no
-//! other site can sign them out). Only a redirect URI registered for the client is followed.
+//! other site can sign them out). The browser goes back to the app only with that hint and
+//! a post-logout redirect URI registered for the app (see `services::logout`).
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -11,13 +12,12 @@ use tower_sessions::Session;
 use super::authorize::{error_page, escape, page};
 use super::errors::no_store;
 use super::params::Params;
-use crate::domain::authorize::response_url;
-use crate::server::AppState;
-use crate::server::portal;
-use crate::services::tokens;
-use crate::store;
+use crate::services;
+use crate::web::AppState;
+use crate::web::portal;
 
-pub const LOGOUT_PATH: &str = "/oauth2/logout";
+use crate::domain::paths::LOGIN_PATH;
+pub use crate::domain::paths::LOGOUT_PATH;
 
 pub async fn end_session(
     State(state): State<AppState>,
@@ -40,44 +40,32 @@ pub async fn end_session(
 }
 
 async fn answer(state: &AppState, session: &Session, posted: bool, params: &Params) -> Response {
-    let bad = |m: &str| error_page(StatusCode::BAD_REQUEST, m);
     let ring = state.key_ring();
-    let hint = match params.get("id_token_hint") {
-        None => None,
-        Some(h) => match tokens::id_token_hint(&ring, &state.settings.issuer, h) {
-            Some(claims) => Some(claims),
-            None => return bad("The id_token_hint is not an ID token of ours."),
-        },
-    };
-    let client_id = match (params.get("client_id"), hint.as_ref().map(|h| h.1.as_str())) {
-        (Some(a), Some(b)) if a != b => {
-            return bad("The client_id differs from the id_token_hint's audience.");
-        }
-        (a, b) => a.or(b).map(str::to_string),
-    };
-    let target = match params.get("post_logout_redirect_uri") {
-        None => None,
-        Some(uri) => {
-            let Some(client_id) = &client_id else {
-                return bad("A post_logout_redirect_uri needs a client_id or an id_token_hint.");
-            };
-            let app = match store::apps::find(&state.db.pool, client_id).await {
-                Ok(app) => app,
-                Err(e) => {
-                    tracing::error!(error = %e, "logout");
-                    return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-                }
-            };
-            if !app.is_some_and(|a| a.redirect_uris.split_whitespace().any(|u| u == uri)) {
-                return bad("The post_logout_redirect_uri is not registered for this app.");
-            }
-            Some(response_url(uri, &[("state", params.get("state"))]))
+    let checked = services::logout::check(
+        &state.db,
+        &ring,
+        &state.settings.issuer,
+        params.get("id_token_hint"),
+        params.get("client_id"),
+        params.get("post_logout_redirect_uri"),
+        params.get("state"),
+    )
+    .await;
+    let services::logout::Logout {
+        hinted_user,
+        target,
+    } = match checked {
+        Ok(c) => c,
+        Err(services::Error::Forbidden(m)) => return error_page(StatusCode::BAD_REQUEST, &m),
+        Err(e) => {
+            tracing::error!(error = %e, "logout");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
     };
     let me = portal::visitor(state, session).await;
-    let hinted_user = hint
+    let hinted_user = hinted_user
         .as_ref()
-        .is_some_and(|(sub, _)| me.as_ref().is_none_or(|m| &m.user_id == sub));
+        .is_some_and(|sub| me.as_ref().is_none_or(|m| &m.user_id == sub));
     let confirmed = posted
         && portal::check_csrf(session, params.get("csrf").unwrap_or(""))
             .await
@@ -88,7 +76,7 @@ async fn answer(state: &AppState, session: &Session, posted: bool, params: &Para
     if let Err(e) = session.flush().await {
         tracing::error!(error = %e, "logout");
     }
-    Redirect::to(&target.unwrap_or_else(|| "/login?signed_out=1".into())).into_response()
+    Redirect::to(&target.unwrap_or_else(|| format!("{LOGIN_PATH}?signed_out=1"))).into_response()
 }
 
 async fn confirm_page(session: &Session, params: &Params) -> Response {

@@ -9,28 +9,44 @@ use serde_json::json;
 use super::{
     AUTHORIZE_PATH, INTROSPECT_PATH, JWKS_PATH, LOGOUT_PATH, REVOKE_PATH, TOKEN_PATH, USERINFO_PATH,
 };
+use crate::crypto::assertions;
 use crate::domain::GrantType;
 use crate::domain::app::ID_TOKEN_ALGS;
+use crate::domain::oauth::ClientAuthMethod;
 use crate::domain::scope::CATALOGUE;
-use crate::server::AppState;
+use crate::web::AppState;
 
-/// RFC 8414 metadata: exactly what is implemented.
+/// The client authentication methods, as discovery names them; introspection is for
+/// confidential clients only.
+fn auth_methods(public_too: bool) -> Vec<&'static str> {
+    ClientAuthMethod::ALL
+        .iter()
+        .filter(|m| public_too || **m != ClientAuthMethod::None)
+        .map(|m| m.as_str())
+        .collect()
+}
+
+/// RFC 8414 metadata: exactly what is implemented, listed from the types that implement it.
 fn metadata(issuer: &str) -> serde_json::Value {
+    let assertion_algs: Vec<String> = assertions::ALGORITHMS
+        .iter()
+        .map(|a| format!("{a:?}"))
+        .collect();
     json!({
         "issuer": issuer,
         "authorization_endpoint": format!("{issuer}{AUTHORIZE_PATH}"),
         "token_endpoint": format!("{issuer}{TOKEN_PATH}"),
         "jwks_uri": format!("{issuer}{JWKS_PATH}"),
         "introspection_endpoint": format!("{issuer}{INTROSPECT_PATH}"),
-        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
+        "introspection_endpoint_auth_methods_supported": auth_methods(false),
         "revocation_endpoint": format!("{issuer}{REVOKE_PATH}"),
-        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", "password", GrantType::JwtBearer.as_str()],
+        "revocation_endpoint_auth_methods_supported": auth_methods(true),
+        "grant_types_supported": GrantType::ALL.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "code_challenge_methods_supported": ["S256"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
-        "token_endpoint_auth_signing_alg_values_supported": ["ES256", "ES384", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "EdDSA"],
+        "token_endpoint_auth_methods_supported": auth_methods(true),
+        "token_endpoint_auth_signing_alg_values_supported": assertion_algs,
         "scopes_supported": CATALOGUE.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
         "authorization_response_iss_parameter_supported": true,
     })

@@ -15,15 +15,12 @@ use axum::routing::{get, post};
 use http::{HeaderName, Method};
 use tower_http::cors::{Any, CorsLayer};
 
-use crate::server::AppState;
+use crate::web::AppState;
 
 pub use crate::domain::oauth::{AUTHORIZE_PATH, TOKEN_PATH};
+pub use crate::domain::paths::{INTROSPECT_PATH, JWKS_PATH, REVOKE_PATH, USERINFO_PATH};
 pub use crate::services::authorize::RESUME_PATH;
 pub use logout::LOGOUT_PATH;
-pub const USERINFO_PATH: &str = "/oauth2/userinfo";
-pub const JWKS_PATH: &str = "/oauth2/jwks";
-pub const INTROSPECT_PATH: &str = "/oauth2/introspect";
-pub const REVOKE_PATH: &str = "/oauth2/revoke";
 
 /// The protocol routes: the browser-facing ones (authorization, logout), then the ones
 /// browser apps of any origin may call (no cookies involved).
@@ -56,7 +53,7 @@ fn cross_origin_routes() -> Router<AppState> {
             get(metadata::authorization_server),
         )
         .route(
-            "/.well-known/openid-configuration",
+            crate::domain::paths::DISCOVERY_PATH,
             get(metadata::openid_configuration),
         )
         .route(JWKS_PATH, get(metadata::jwks))

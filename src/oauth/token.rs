@@ -14,18 +14,31 @@ use super::client_auth;
 use super::errors::{OAuthReply, no_store};
 use crate::domain::GrantType;
 use crate::domain::oauth::OAuthError;
-use crate::server::AppState;
-use crate::server::portal::client_meta;
 use crate::services::audit::Event;
 use crate::services::{Actor, Caller, RequestMeta, tokens};
+use crate::web::AppState;
+use crate::web::portal::client_meta;
 
 /// What the audit record says of a request: the client once authenticated (or the one it
 /// claimed to be), the grant type.
-#[derive(Default)]
 struct Attempt {
     client: Option<(String, String)>,
     claimed: Option<String>,
     grant_type: String,
+    /// The audit detail of a refused client authentication, `None` when it is folded into
+    /// the record of its window.
+    refusal: Option<serde_json::Value>,
+}
+
+impl Default for Attempt {
+    fn default() -> Self {
+        Self {
+            client: None,
+            claimed: None,
+            grant_type: String::new(),
+            refusal: Some(json!({})),
+        }
+    }
 }
 
 pub async fn token(
@@ -35,18 +48,29 @@ pub async fn token(
     body: Bytes,
 ) -> Response {
     let mut attempt = Attempt::default();
-    let meta = client_meta(&headers, Some(peer), state.settings.trust_forwarded_for);
+    let meta = client_meta(&headers, Some(peer), state.settings.trusted_proxies);
     let result = issue(&state, &meta, &headers, &body, &mut attempt).await;
     let authenticated = attempt.client.is_some();
+    let Some(refusal) = attempt.refusal else {
+        // Counted, not recorded: folded into the first refusal of its window.
+        return match result {
+            Ok(_) => OAuthReply(OAuthError::ServerError).into_response(),
+            Err(e) => OAuthReply(e).into_response(),
+        };
+    };
     // A refused client authentication is recorded in the organization of the app it
     // claimed to be, so its admins see the attempts.
     let (client_id, org_id) = match (attempt.client, attempt.claimed) {
         (Some(known), _) => known,
-        (None, Some(claimed)) if claimed.len() <= 200 => {
-            match crate::store::apps::find(&state.db.pool, &claimed).await {
-                Ok(Some(app)) => (app.client_id, app.org_id),
-                _ => Default::default(),
-            }
+        (None, Some(claimed)) => {
+            let ring = state.key_ring();
+            let ctx = tokens::Issuer {
+                db: &state.db,
+                ring: &ring,
+                url: &state.settings.issuer,
+                resource: None,
+            };
+            tokens::claimed(&ctx, &claimed).await.unwrap_or_default()
         }
         _ => Default::default(),
     };
@@ -61,6 +85,10 @@ pub async fn token(
         meta,
     };
     let grant_type: String = attempt.grant_type.chars().take(60).collect();
+    let mut detail = json!({ "grant_type": grant_type, "client_authenticated": authenticated });
+    if let (Some(d), Some(extra)) = (detail.as_object_mut(), refusal.as_object()) {
+        d.extend(extra.clone());
+    }
     let event = match &result {
         Ok(t) => Event {
             org_id: Some(&org_id),
@@ -76,7 +104,10 @@ pub async fn token(
             action: "token.refused",
             object: ("app", &client_id),
             success: false,
-            detail: json!({ "grant_type": grant_type, "error": e.code(), "client_authenticated": authenticated }),
+            detail: {
+                detail["error"] = e.code().into();
+                detail
+            },
         },
     };
     if state.audit.record(&caller, event).await.is_err() {
@@ -110,8 +141,18 @@ async fn issue(
     attempt.grant_type = params.get("grant_type").unwrap_or_default().to_string();
     let presented = client_auth::presented(headers, &params)?;
     attempt.claimed = Some(presented.client_id.clone());
-    let app = tokens::authenticate(&ctx, &presented.client_id, presented.proof).await?;
-    attempt.client = Some((app.client_id.clone(), app.org_id.clone()));
+    let app = tokens::authenticate(
+        &ctx,
+        &presented.client_id,
+        presented.proof,
+        meta.ip.as_deref(),
+    )
+    .await
+    .map_err(|r| {
+        attempt.refusal = r.record;
+        r.error
+    })?;
+    attempt.client = Some((app.client_id.to_string(), app.org_id.to_string()));
     let grant = params.require("grant_type")?;
     let scope = params.get("scope");
     match GrantType::parse(grant) {

@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 
 use super::errors::no_store;
-use crate::server::AppState;
 use crate::services::tokens::{self, BearerError};
+use crate::web::AppState;
 
 /// The token of an `Authorization: Bearer` header.
 pub fn bearer(headers: &HeaderMap) -> Option<&str> {

@@ -8,6 +8,7 @@ use clap::Args;
 use secrecy::SecretString;
 
 use crate::crypto::master_key::MasterKey;
+pub use crate::web::Settings;
 
 #[derive(Debug, Clone, Args)]
 pub struct Config {
@@ -91,7 +92,18 @@ pub struct Config {
     )]
     pub site_root: String,
 
-    /// Take the client IP from X-Forwarded-For (only behind a trusted proxy).
+    /// How many reverse proxies of yours stand in front of Latchkey, each appending to
+    /// X-Forwarded-For: the client address is taken that many entries from the right (what
+    /// the client wrote itself is never believed). 0, the default, ignores the header.
+    #[arg(
+        long,
+        env = "LATCHKEY_TRUSTED_PROXIES",
+        default_value_t = 0,
+        global = true
+    )]
+    pub trusted_proxies: usize,
+
+    /// Earlier name for one trusted proxy (`--trusted-proxies 1`).
     #[arg(
         long,
         env = "LATCHKEY_TRUST_FORWARDED_FOR",
@@ -99,21 +111,6 @@ pub struct Config {
         global = true
     )]
     pub trust_forwarded_for: bool,
-}
-
-/// Configuration after every value was checked.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    pub database_url: String,
-    pub issuer: String,
-    pub bind: SocketAddr,
-    pub master_key: MasterKey,
-    pub admin_email: String,
-    pub admin_password: Option<SecretString>,
-    pub admin_org: String,
-    pub site_root: String,
-    pub trust_forwarded_for: bool,
-    pub secure_cookies: bool,
 }
 
 impl Config {
@@ -145,7 +142,11 @@ impl Config {
             admin_password: self.admin_password.clone().map(SecretString::from),
             admin_org: self.admin_org.clone(),
             site_root: self.site_root.clone(),
-            trust_forwarded_for: self.trust_forwarded_for,
+            trusted_proxies: if self.trusted_proxies == 0 && self.trust_forwarded_for {
+                1
+            } else {
+                self.trusted_proxies.min(16)
+            },
         })
     }
 

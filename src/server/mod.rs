@@ -1,15 +1,11 @@
-//! Process wiring: configuration, shared state, sessions, the router and its layers.
+//! Process wiring, on top of everything: configuration, the router and its layers,
+//! serving, and the background jobs.
 
 pub mod config;
-pub mod export;
-pub mod headers;
-pub mod portal;
 pub mod router;
-pub mod session_store;
-pub mod state;
 
+pub use crate::web::AppState;
 pub use router::router;
-pub use state::AppState;
 
 use std::net::SocketAddr;
 
@@ -54,28 +50,7 @@ fn spawn_purge(db: Db) {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
         loop {
             tick.tick().await;
-            let now = crate::services::now();
-            if let Err(e) = crate::store::sessions::purge_expired(&db.pool, now).await {
-                tracing::warn!(error = %e, "session purge failed");
-            }
-            if let Err(e) = crate::store::tokens::purge_expired(&db.pool, now).await {
-                tracing::warn!(error = %e, "revoked-token purge failed");
-            }
-            if let Err(e) = crate::store::tokens::purge_used_jtis(&db.pool, now).await {
-                tracing::warn!(error = %e, "used-jti purge failed");
-            }
-            if let Err(e) = crate::store::authz::purge_expired(&db.pool, now).await {
-                tracing::warn!(error = %e, "authorization request purge failed");
-            }
-            let system = crate::services::Caller::system();
-            match crate::services::audit::purge_expired(&db, &system).await {
-                Ok(purged) => {
-                    for (org, removed) in purged {
-                        tracing::info!(org, removed, "audit records past retention removed");
-                    }
-                }
-                Err(e) => tracing::warn!(error = %e, "audit purge failed"),
-            }
+            crate::services::maintenance::hourly(&db).await;
         }
     });
 }

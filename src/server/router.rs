@@ -15,8 +15,8 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
 use super::AppState;
-use super::session_store::DbSessionStore;
 use crate::app::{App, shell};
+use crate::store::session_store::DbSessionStore;
 
 pub const SESSION_COOKIE: &str = "latchkey_session";
 /// Largest request body accepted anywhere (a JWKS document fits comfortably).
@@ -44,7 +44,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route(
             crate::app::admin::audit::EXPORT_PATH,
-            get(super::export::portal_export),
+            get(crate::web::export::portal_export),
         )
         .merge(crate::oauth::routes())
         .merge(crate::api::routes())
@@ -65,7 +65,10 @@ pub fn router(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             MAX_REQUEST_TIME,
         ))
-        .layer(axum::middleware::from_fn(super::headers::security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::web::headers::security_headers,
+        ))
         .with_state(state)
 }
 

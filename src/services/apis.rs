@@ -6,7 +6,8 @@
 use serde_json::json;
 
 use super::audit::{self, Event};
-use super::{Caller, Error, Result, new_id, now};
+use super::principal::{MANAGE_APPS, Principal, READ_APPS};
+use super::{Error, Result, new_id, now};
 use crate::domain::api::{ApiInput, scopes_text};
 use crate::domain::oauth::OAuthError;
 use crate::domain::views::ApiView;
@@ -26,7 +27,8 @@ fn view(r: ApiRow) -> ApiView {
     }
 }
 
-pub async fn list(db: &Db, org_id: &str) -> Result<Vec<ApiView>> {
+pub async fn list(db: &Db, p: &Principal) -> Result<Vec<ApiView>> {
+    let org_id = p.act(READ_APPS)?.org_id;
     Ok(store::apis::list(&db.pool, org_id)
         .await?
         .into_iter()
@@ -36,13 +38,9 @@ pub async fn list(db: &Db, org_id: &str) -> Result<Vec<ApiView>> {
 
 /// Registers an API. Its identifier must be new everywhere and not our own issuer; its
 /// scopes must not be defined by another API of the organization.
-pub async fn create(
-    db: &Db,
-    caller: &Caller,
-    issuer: &str,
-    org_id: &str,
-    input: &ApiInput,
-) -> Result<ApiView> {
+pub async fn create(db: &Db, p: &Principal, issuer: &str, input: &ApiInput) -> Result<ApiView> {
+    let at = p.act(MANAGE_APPS)?;
+    let (caller, org_id) = (at.caller, at.org_id);
     let spec = input.parse()?;
     if spec.identifier.trim_end_matches('/') == issuer.trim_end_matches('/') {
         return Err(FieldError::new("identifier", "must not be this server's own address").into());
@@ -99,7 +97,9 @@ pub async fn create(
 }
 
 /// Deletes an API no app is allowed any scope of.
-pub async fn delete(db: &Db, caller: &Caller, org_id: &str, id: &str) -> Result<()> {
+pub async fn delete(db: &Db, p: &Principal, id: &str) -> Result<()> {
+    let at = p.act(MANAGE_APPS)?;
+    let (caller, org_id) = (at.caller, at.org_id);
     let mut tx = db.begin().await?;
     let api = store::apis::get(&mut *tx, org_id, id)
         .await?

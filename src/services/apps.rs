@@ -4,37 +4,54 @@ use secrecy::SecretString;
 use serde_json::json;
 
 use super::audit::{self, Event};
-use super::{Actor, Caller, Error, Result, conflict_on, new_id, now};
+use super::principal::{MANAGE_APPS, Principal, READ_APPS};
+use super::{Actor, Error, Result, conflict_on, new_id, now};
 use crate::crypto::{public_keys, random_token, secrets};
 use crate::domain::app::AppInput;
+use crate::domain::ids::{ClientId, OrgId, UserId};
 use crate::domain::views::{AppDetail, AppPage, AppView, SecretView};
-use crate::domain::{AppSpec, FieldError, FieldErrors};
-use crate::store::{self, Db, apps::AppRow, apps::SecretRow};
+use crate::domain::{AppSpec, FieldError, FieldErrors, RedirectUri};
+use crate::store::{self, Db, apps::App, apps::SecretRow};
 
 /// At most this many secrets at once: the current one and its replacement.
 pub const MAX_SECRETS: usize = 2;
 pub const PER_PAGE: i64 = 20;
 const MAX_SEARCH: usize = 100;
 
-fn split(s: &str) -> Vec<String> {
-    s.split_whitespace().map(str::to_string).collect()
+/// The app's grant types as the audit records them, space-separated.
+fn grant_text(app: &App) -> String {
+    app.grant_types
+        .iter()
+        .map(|g| g.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
-pub(crate) fn view(r: AppRow) -> AppView {
+fn uri_texts(list: &[RedirectUri]) -> Vec<String> {
+    list.iter().map(|u| u.as_str().to_string()).collect()
+}
+
+pub(crate) fn view(r: App) -> AppView {
     AppView {
-        grant_types: split(&r.grant_types),
-        redirect_uris: split(&r.redirect_uris),
-        scopes: split(&r.scopes),
-        client_id: r.client_id,
-        org_id: r.org_id,
+        grant_types: r
+            .grant_types
+            .iter()
+            .map(|g| g.as_str().to_string())
+            .collect(),
+        redirect_uris: uri_texts(&r.redirect_uris),
+        post_logout_redirect_uris: uri_texts(&r.post_logout_redirect_uris),
+        grant_ttl: r.grant_ttl,
+        scopes: r.scopes.iter().map(|s| s.as_str().to_string()).collect(),
+        client_id: r.client_id.into_inner(),
+        org_id: r.org_id.into_inner(),
         name: r.name,
-        kind: r.kind,
+        kind: r.kind.as_str().to_string(),
         website_url: r.website_url,
-        audience: r.audience,
+        audience: r.audience.as_str().to_string(),
         access_token_ttl: r.access_token_ttl,
         refresh_token_ttl: r.refresh_token_ttl,
         enabled: r.enabled,
-        owner_id: r.owner_id,
+        owner_id: r.owner_id.map(|u| u.into_inner()),
         public_client: r.public_client,
         public_keys: r.public_keys,
         created_at: r.created_at,
@@ -76,25 +93,17 @@ fn validate(input: &AppInput, public_keys_text: &str) -> Result<(AppSpec, Option
     }
 }
 
-fn row_from_spec(spec: &AppSpec, keys: Option<String>, base: AppRow) -> AppRow {
-    AppRow {
+fn row_from_spec(spec: &AppSpec, keys: Option<String>, base: App) -> App {
+    App {
         name: spec.name.clone(),
-        kind: spec.kind.as_str().into(),
-        grant_types: spec
-            .grant_types
-            .iter()
-            .map(|g| g.as_str())
-            .collect::<Vec<_>>()
-            .join(" "),
-        redirect_uris: spec
-            .redirect_uris
-            .iter()
-            .map(|u| u.as_str())
-            .collect::<Vec<_>>()
-            .join("\n"),
+        kind: spec.kind,
+        grant_types: spec.grant_types.clone(),
+        redirect_uris: spec.redirect_uris.clone(),
+        post_logout_redirect_uris: spec.post_logout_redirect_uris.clone(),
+        grant_ttl: spec.lifetimes.grant_secs,
         website_url: spec.website_url.clone(),
-        audience: spec.audience.as_str().into(),
-        scopes: spec.scopes.to_space_separated(),
+        audience: spec.audience,
+        scopes: spec.scopes.clone(),
         access_token_ttl: spec.lifetimes.access_secs,
         refresh_token_ttl: spec.lifetimes.refresh_secs,
         public_client: spec.public_client,
@@ -122,33 +131,36 @@ async fn insert_secret(tx: &mut store::Tx, client_id: &str) -> Result<SecretStri
 /// Creates an app in `org_id`; returns it with its first secret (none for public clients).
 pub async fn create(
     db: &Db,
-    caller: &Caller,
-    org_id: &str,
+    p: &Principal,
     input: &AppInput,
     public_keys_text: &str,
 ) -> Result<(AppView, Option<SecretString>)> {
+    let at = p.act(MANAGE_APPS)?;
+    let (caller, org_id) = (at.caller, at.org_id);
     let (spec, keys) = validate(input, public_keys_text)?;
     let t = now();
     let owner_id = match &caller.actor {
-        Actor::User { id, .. } => Some(id.clone()),
+        Actor::User { id, .. } => Some(UserId::new(id.clone())),
         _ => None,
     };
-    let base = AppRow {
-        client_id: random_token(16),
-        org_id: org_id.into(),
+    let base = App {
+        client_id: ClientId::new(random_token(16)),
+        org_id: OrgId::new(org_id),
         enabled: true,
         owner_id,
         created_at: t,
         updated_at: t,
         name: String::new(),
-        kind: String::new(),
-        grant_types: String::new(),
-        redirect_uris: String::new(),
+        kind: spec.kind,
+        grant_types: Vec::new(),
+        redirect_uris: Vec::new(),
         website_url: None,
-        audience: String::new(),
-        scopes: String::new(),
+        audience: spec.audience,
+        scopes: spec.scopes.clone(),
         access_token_ttl: 0,
         refresh_token_ttl: 0,
+        post_logout_redirect_uris: Vec::new(),
+        grant_ttl: 0,
         public_client: false,
         public_keys: None,
         id_token_alg: String::new(),
@@ -175,7 +187,8 @@ pub async fn create(
         action: "app.create",
         object: ("app", &row.client_id),
         success: true,
-        detail: json!({ "name": row.name, "kind": row.kind, "grant_types": row.grant_types, "scopes": row.scopes }),
+        detail: json!({ "name": row.name, "kind": row.kind.as_str(), "grant_types": grant_text(&row),
+                        "scopes": row.scopes.to_space_separated() }),
     })
     .await?;
     tx.commit().await?;
@@ -183,7 +196,8 @@ pub async fn create(
 }
 
 /// One page of the apps of `org_id` whose name or client id contains `search`.
-pub async fn list(db: &Db, org_id: &str, search: &str, page: i64) -> Result<AppPage> {
+pub async fn list(db: &Db, p: &Principal, search: &str, page: i64) -> Result<AppPage> {
+    let org_id = p.act(READ_APPS)?.org_id;
     let search: String = search.trim().chars().take(MAX_SEARCH).collect();
     let total = store::apps::count(&db.pool, org_id, &search).await?;
     let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
@@ -198,17 +212,14 @@ pub async fn list(db: &Db, org_id: &str, search: &str, page: i64) -> Result<AppP
     })
 }
 
-async fn get_row<'c>(
-    e: impl sqlx::AnyExecutor<'c>,
-    org_id: &str,
-    client_id: &str,
-) -> Result<AppRow> {
+async fn get_row<'c>(e: impl sqlx::AnyExecutor<'c>, org_id: &str, client_id: &str) -> Result<App> {
     store::apps::get(e, org_id, client_id)
         .await?
         .ok_or(Error::NotFound)
 }
 
-pub async fn get(db: &Db, org_id: &str, client_id: &str) -> Result<AppDetail> {
+pub async fn get(db: &Db, p: &Principal, client_id: &str) -> Result<AppDetail> {
+    let org_id = p.act(READ_APPS)?.org_id;
     let app = get_row(&db.pool, org_id, client_id).await?;
     let secrets = store::apps::secrets(&db.pool, client_id).await?;
     Ok(AppDetail {
@@ -220,16 +231,17 @@ pub async fn get(db: &Db, org_id: &str, client_id: &str) -> Result<AppDetail> {
 /// Replaces an app's settings. The kind and the public-client flag are fixed at creation.
 pub async fn update(
     db: &Db,
-    caller: &Caller,
-    org_id: &str,
+    p: &Principal,
     client_id: &str,
     input: &AppInput,
     public_keys_text: &str,
 ) -> Result<AppView> {
+    let at = p.act(MANAGE_APPS)?;
+    let (caller, org_id) = (at.caller, at.org_id);
     let mut tx = db.begin().await?;
     let before = get_row(&mut *tx, org_id, client_id).await?;
     let input = AppInput {
-        kind: before.kind.clone(),
+        kind: before.kind.as_str().to_string(),
         public_client: before.public_client,
         ..input.clone()
     };
@@ -238,7 +250,7 @@ pub async fn update(
     let row = row_from_spec(
         &spec,
         keys,
-        AppRow {
+        App {
             updated_at: now(),
             ..before.clone()
         },
@@ -255,8 +267,10 @@ pub async fn update(
         object: ("app", client_id),
         success: true,
         detail: json!({
-            "name": row.name, "grant_types": row.grant_types, "redirect_uris": row.redirect_uris,
-            "scopes": row.scopes, "access_token_ttl": row.access_token_ttl, "refresh_token_ttl": row.refresh_token_ttl,
+            "name": row.name, "grant_types": grant_text(&row), "redirect_uris": uri_texts(&row.redirect_uris),
+            "scopes": row.scopes.to_space_separated(), "access_token_ttl": row.access_token_ttl,
+            "refresh_token_ttl": row.refresh_token_ttl, "grant_ttl": row.grant_ttl,
+            "post_logout_redirect_uris": uri_texts(&row.post_logout_redirect_uris),
             "public_keys_changed": row.public_keys != before.public_keys,
         }),
     })
@@ -265,13 +279,9 @@ pub async fn update(
     Ok(view(row))
 }
 
-pub async fn set_enabled(
-    db: &Db,
-    caller: &Caller,
-    org_id: &str,
-    client_id: &str,
-    enabled: bool,
-) -> Result<()> {
+pub async fn set_enabled(db: &Db, p: &Principal, client_id: &str, enabled: bool) -> Result<()> {
+    let at = p.act(MANAGE_APPS)?;
+    let (caller, org_id) = (at.caller, at.org_id);
     let mut tx = db.begin().await?;
     if !store::apps::set_enabled(&mut *tx, org_id, client_id, enabled, now()).await? {
         return Err(Error::NotFound);
@@ -293,13 +303,9 @@ pub async fn set_enabled(
 }
 
 /// Deletes an app; `confirm_name` must repeat its name.
-pub async fn delete(
-    db: &Db,
-    caller: &Caller,
-    org_id: &str,
-    client_id: &str,
-    confirm_name: &str,
-) -> Result<()> {
+pub async fn delete(db: &Db, p: &Principal, client_id: &str, confirm_name: &str) -> Result<()> {
+    let at = p.act(MANAGE_APPS)?;
+    let (caller, org_id) = (at.caller, at.org_id);
     let mut tx = db.begin().await?;
     let app = get_row(&mut *tx, org_id, client_id).await?;
     if confirm_name.trim() != app.name {
@@ -323,12 +329,9 @@ pub async fn delete(
 }
 
 /// Adds a secret (at most two at once) and returns its value, shown once.
-pub async fn add_secret(
-    db: &Db,
-    caller: &Caller,
-    org_id: &str,
-    client_id: &str,
-) -> Result<SecretString> {
+pub async fn add_secret(db: &Db, p: &Principal, client_id: &str) -> Result<SecretString> {
+    let at = p.act(MANAGE_APPS)?;
+    let (caller, org_id) = (at.caller, at.org_id);
     let mut tx = db.begin().await?;
     let app = get_row(&mut *tx, org_id, client_id).await?;
     if app.public_client {
@@ -357,13 +360,9 @@ pub async fn add_secret(
 }
 
 /// Deletes one secret; the last one stays (add its replacement first).
-pub async fn delete_secret(
-    db: &Db,
-    caller: &Caller,
-    org_id: &str,
-    client_id: &str,
-    secret_id: &str,
-) -> Result<()> {
+pub async fn delete_secret(db: &Db, p: &Principal, client_id: &str, secret_id: &str) -> Result<()> {
+    let at = p.act(MANAGE_APPS)?;
+    let (caller, org_id) = (at.caller, at.org_id);
     let mut tx = db.begin().await?;
     get_row(&mut *tx, org_id, client_id).await?;
     let all = store::apps::secrets(&mut *tx, client_id).await?;

@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use super::principal::{Principal, READ_APPS, READ_AUDIT};
 use crate::domain::audit::{AuditFilter, EXPORT_MAX};
 use crate::domain::views::{AuditPage, AuditView, HourCount};
 use crate::store::{self, Db, audit::AuditRow};
@@ -268,7 +269,8 @@ fn view(r: AuditRow) -> AuditView {
 
 /// One page of an organization's records matching the filter, newest first, and the
 /// cursor of the next (older) page when there is one.
-pub async fn search(db: &Db, org_id: &str, f: &AuditFilter) -> super::Result<AuditPage> {
+pub async fn search(db: &Db, p: &Principal, f: &AuditFilter) -> super::Result<AuditPage> {
+    let org_id = p.act(READ_AUDIT)?.org_id;
     let mut rows = store::audit::search(&db.pool, org_id, f, f.limit + 1).await?;
     let more = rows.len() as i64 > f.limit;
     rows.truncate(f.limit as usize);
@@ -283,7 +285,8 @@ pub async fn search(db: &Db, org_id: &str, f: &AuditFilter) -> super::Result<Aud
 }
 
 /// Every record matching the filter (newest first, at most `EXPORT_MAX`), read in pages.
-pub async fn export(db: &Db, org_id: &str, f: &AuditFilter) -> super::Result<Vec<AuditRow>> {
+pub async fn export(db: &Db, p: &Principal, f: &AuditFilter) -> super::Result<Vec<AuditRow>> {
+    let org_id = p.act(READ_AUDIT)?.org_id;
     const CHUNK: i64 = 2000;
     let mut f = f.clone();
     let mut out = Vec::new();
@@ -334,6 +337,17 @@ impl ExportFormat {
                 for r in rows {
                     w.serialize(r).map_err(|e| failed(&e))?;
                 }
+                let plain = w.into_inner().map_err(|e| failed(&e))?;
+                // Every cell again, made inert for spreadsheets (OWASP CSV injection).
+                let mut read = csv::ReaderBuilder::new()
+                    .has_headers(false)
+                    .from_reader(plain.as_slice());
+                let mut w = csv::Writer::from_writer(Vec::new());
+                for record in read.records() {
+                    let record = record.map_err(|e| failed(&e))?;
+                    w.write_record(record.iter().map(|c| inert_cell(c).into_owned()))
+                        .map_err(|e| failed(&e))?;
+                }
                 w.into_inner().map_err(|e| failed(&e))
             }
             Self::Ndjson => {
@@ -348,12 +362,23 @@ impl ExportFormat {
     }
 }
 
+/// A CSV cell a spreadsheet will not run: one that starts like a formula (`=`, `+`, `-`,
+/// `@`, a tab or a carriage return) is prefixed with an apostrophe.
+pub fn inert_cell(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
+}
+
 /// The hours of the chart on an app's page: the last 7 days.
 pub const CHART_HOURS: i64 = 7 * 24;
 
 /// Tokens issued and refused per hour for one app over the last 7 days, oldest first,
 /// every hour present (zero when nothing happened).
-pub async fn token_chart(db: &Db, org_id: &str, client_id: &str) -> super::Result<Vec<HourCount>> {
+pub async fn token_chart(db: &Db, p: &Principal, client_id: &str) -> super::Result<Vec<HourCount>> {
+    let org_id = p.act(READ_APPS)?.org_id;
     let this_hour = super::now() / 3600 * 3600;
     let first = this_hour - (CHART_HOURS - 1) * 3600;
     let counts = store::audit::token_hours(&db.pool, org_id, client_id, first).await?;

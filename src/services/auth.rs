@@ -9,11 +9,16 @@ use crate::crypto::password;
 use crate::domain::Email;
 use crate::store::{self, Db};
 
-/// Failures allowed before each further attempt must wait.
-const FREE_PER_ACCOUNT: i64 = 5;
+/// Failures allowed before each further attempt must wait: for one account from one
+/// address, for one address whatever the account, and for one account from everywhere (a
+/// distributed guess). A stranger's guesses lock only their own address out of an account,
+/// never its owner; the account-wide limit is high enough that only a distributed attack
+/// reaches it.
+const FREE_PER_ACCOUNT_AND_IP: i64 = 5;
 const FREE_PER_IP: i64 = 20;
+const FREE_PER_ACCOUNT: i64 = 50;
 /// Failures older than this are forgotten.
-const WINDOW_SECS: i64 = 15 * 60;
+pub const WINDOW_SECS: i64 = 15 * 60;
 const MAX_WAIT_SECS: i64 = 15 * 60;
 
 /// First wait once the free failures are used up; it doubles with each further failure.
@@ -38,24 +43,42 @@ pub struct SignedIn {
     pub org_id: Option<String>,
 }
 
-fn keys(email: &str, meta: &super::RequestMeta) -> (String, Option<String>) {
-    (
-        format!("account:{email}"),
-        meta.ip.as_ref().map(|ip| format!("ip:{ip}")),
-    )
+/// The counters one attempt is charged to, with the failures each allows.
+fn counters(email: &str, meta: &super::RequestMeta) -> Vec<(String, i64)> {
+    let ip = meta.ip.as_deref().unwrap_or("-");
+    vec![
+        (format!("account:{email}|ip:{ip}"), FREE_PER_ACCOUNT_AND_IP),
+        (format!("ip:{ip}"), FREE_PER_IP),
+        (format!("account:{email}"), FREE_PER_ACCOUNT),
+    ]
 }
 
-async fn throttled(db: &Db, account_key: &str, ip_key: Option<&str>, t: i64) -> Result<i64> {
-    let mut wait = 0;
-    if let Some((n, last)) = store::throttle::get(&db.pool, account_key).await? {
-        wait = wait.max(wait_secs(n, FREE_PER_ACCOUNT, last, t));
+/// Reserves the attempt on every counter before the password is checked, so a burst of
+/// parallel guesses is counted in full before any of them is verified. Returns the wait
+/// when a counter is spent.
+async fn reserve(db: &Db, counters: &[(String, i64)], t: i64) -> Result<i64> {
+    for (key, free) in counters {
+        let mut reserved = false;
+        // Each lost race means another attempt was counted; a few rounds always settle.
+        for _ in 0..16 {
+            let seen = store::throttle::get(&db.pool, key).await?;
+            if let Some((n, last)) = seen {
+                let wait = wait_secs(n, *free, last, t);
+                if wait > 0 {
+                    return Ok(wait);
+                }
+            }
+            if store::throttle::reserve(&db.pool, key, seen, t, t - WINDOW_SECS).await? {
+                reserved = true;
+                break;
+            }
+        }
+        if !reserved {
+            // Contention this high is itself an attack: refuse rather than check.
+            return Ok(FIRST_WAIT_SECS);
+        }
     }
-    if let Some(ip_key) = ip_key
-        && let Some((n, last)) = store::throttle::get(&db.pool, ip_key).await?
-    {
-        wait = wait.max(wait_secs(n, FREE_PER_IP, last, t));
-    }
-    Ok(wait)
+    Ok(0)
 }
 
 /// Checks an e-mail and password. Unknown users cost the same time as wrong passwords;
@@ -70,8 +93,8 @@ pub async fn login(
     let normalized = Email::parse(email)
         .map(|e| e.to_string())
         .unwrap_or_else(|_| email.trim().to_lowercase());
-    let (account_key, ip_key) = keys(&normalized, meta);
-    let wait = throttled(db, &account_key, ip_key.as_deref(), t).await?;
+    let counters = counters(&normalized, meta);
+    let wait = reserve(db, &counters, t).await?;
     let anonymous = Caller {
         actor: Actor::Anonymous,
         meta: meta.clone(),
@@ -93,15 +116,22 @@ pub async fn login(
     }
     let user = store::users::find_by_email(&db.pool, &normalized).await?;
     let ok = password::verify(pw, user.as_ref().map(|u| u.password_hash.clone())).await;
-    let memberships = match (&user, ok) {
-        (Some(u), true) => store::users::memberships_of(&db.pool, &u.id).await?,
-        _ => Vec::new(),
+    let memberships = match &user {
+        Some(u) => store::users::memberships_of(&db.pool, &u.id).await?,
+        None => Vec::new(),
     };
     let org_id = memberships.first().map(|(org, _)| org.clone());
     let mut tx = db.begin().await?;
     match (user, ok) {
         (Some(u), true) => {
-            store::throttle::clear(&mut *tx, &account_key).await?;
+            // The attempt was counted as a failure in advance: give it back.
+            for (key, free) in &counters {
+                if *free == FREE_PER_IP {
+                    store::throttle::release(&mut *tx, key).await?;
+                } else {
+                    store::throttle::clear(&mut *tx, key).await?;
+                }
+            }
             let caller = Caller {
                 actor: Actor::User {
                     id: u.id.clone(),
@@ -129,19 +159,11 @@ pub async fn login(
             })
         }
         (user, _) => {
-            store::throttle::record_failure(&mut *tx, &account_key, t, t - WINDOW_SECS).await?;
-            if let Some(ip_key) = &ip_key {
-                store::throttle::record_failure(&mut *tx, ip_key, t, t - WINDOW_SECS).await?;
-            }
-            let user_orgs = match &user {
-                Some(u) => store::users::memberships_of(&mut *tx, &u.id).await?,
-                None => Vec::new(),
-            };
             audit::record(
                 &mut tx,
                 &anonymous,
                 Event {
-                    org_id: user_orgs.first().map(|(o, _)| o.as_str()),
+                    org_id: org_id.as_deref(),
                     action: "login",
                     object: (
                         "user",

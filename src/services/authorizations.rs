@@ -5,7 +5,8 @@
 use serde_json::json;
 
 use super::audit::{self, Event};
-use super::{Caller, Error, Result, now};
+use super::principal::{MANAGE_APPS, Principal, READ_APPS};
+use super::{Error, Result, now};
 use crate::domain::views::AuthorizationView;
 use crate::store::{self, Db, grants::ActiveGrant};
 
@@ -42,7 +43,8 @@ fn fold(grants: Vec<ActiveGrant>) -> Vec<AuthorizationView> {
 }
 
 /// The users who authorized an app of `org_id`.
-pub async fn of_app(db: &Db, org_id: &str, client_id: &str) -> Result<Vec<AuthorizationView>> {
+pub async fn of_app(db: &Db, p: &Principal, client_id: &str) -> Result<Vec<AuthorizationView>> {
+    let org_id = p.act(READ_APPS)?.org_id;
     store::apps::get(&db.pool, org_id, client_id)
         .await?
         .ok_or(Error::NotFound)?;
@@ -51,8 +53,9 @@ pub async fn of_app(db: &Db, org_id: &str, client_id: &str) -> Result<Vec<Author
     ))
 }
 
-/// The apps `user_id` authorized.
-pub async fn of_user(db: &Db, user_id: &str) -> Result<Vec<AuthorizationView>> {
+/// The apps the acting user authorized.
+pub async fn of_user(db: &Db, p: &Principal) -> Result<Vec<AuthorizationView>> {
+    let user_id = p.user_id().ok_or(Error::Unauthenticated)?;
     Ok(fold(
         store::grants::active(&db.pool, None, Some(user_id)).await?,
     ))
@@ -61,11 +64,12 @@ pub async fn of_user(db: &Db, user_id: &str) -> Result<Vec<AuthorizationView>> {
 /// An admin withdraws an app of `org_id` from one user, or from everyone (`user_id` None).
 pub async fn revoke_for_app(
     db: &Db,
-    caller: &Caller,
-    org_id: &str,
+    p: &Principal,
     client_id: &str,
     user_id: Option<&str>,
 ) -> Result<u64> {
+    let at = p.act(MANAGE_APPS)?;
+    let (caller, org_id) = (at.caller, at.org_id);
     let mut tx = db.begin().await?;
     store::apps::get(&mut *tx, org_id, client_id)
         .await?
@@ -87,8 +91,10 @@ pub async fn revoke_for_app(
     Ok(ended)
 }
 
-/// A user withdraws their own authorization of an app.
-pub async fn revoke_mine(db: &Db, caller: &Caller, user_id: &str, client_id: &str) -> Result<u64> {
+/// The acting user withdraws their own authorization of an app.
+pub async fn revoke_mine(db: &Db, p: &Principal, client_id: &str) -> Result<u64> {
+    let user_id = p.user_id().ok_or(Error::Unauthenticated)?;
+    let caller = p.caller();
     let mut tx = db.begin().await?;
     let app = store::apps::find(&mut *tx, client_id)
         .await?

@@ -6,6 +6,7 @@ use super::audit::{self, Event};
 use super::policy::{Access, access};
 use super::{Caller, Error, Result, new_id, now};
 use crate::crypto::{random_token, secrets};
+use crate::domain::app::is_native_redirect;
 use crate::domain::authorize::{
     self, AuthorizeRequest, CODE_TTL, ClientFacts, PENDING_TTL, error_url, redirect_target,
     response_url,
@@ -13,11 +14,11 @@ use crate::domain::authorize::{
 use crate::domain::oauth::OAuthError;
 use crate::domain::views::ConsentView;
 use crate::domain::{AppKind, GrantType, ScopeSet};
-use crate::store::{self, Db, apps::AppRow, authz::CodeRow, grants::GrantRow};
+use crate::store::{self, Db, apps::App, authz::CodeRow, grants::GrantRow};
 use serde_json::json;
 
-/// Where the sign-in page sends the browser back to, with the pending request's id.
-pub const RESUME_PATH: &str = "/oauth2/authorize/resume";
+pub use crate::domain::paths::RESUME_PATH;
+use crate::domain::paths::{CONSENT_PATH, LOGIN_PATH};
 
 /// What the browser gets next.
 #[derive(Debug, PartialEq)]
@@ -41,10 +42,10 @@ fn internal(e: impl std::fmt::Display) -> Error {
     Error::Internal(e.to_string())
 }
 
-fn registered_uris(app: &AppRow) -> Vec<String> {
+fn registered_uris(app: &App) -> Vec<String> {
     app.redirect_uris
-        .split_whitespace()
-        .map(str::to_string)
+        .iter()
+        .map(|u| u.as_str().to_string())
         .collect()
 }
 
@@ -73,17 +74,13 @@ pub async fn start<'p>(
         Ok(uri) => uri,
         Err(message) => return Ok(Step::Page(message.into())),
     };
-    let allowed = ScopeSet::parse([app.scopes.as_str()]).map_err(|e| internal(e.message))?;
-    let may_use_code = AppKind::parse(&app.kind).ok() == Some(AppKind::OnBehalfOfUser)
-        && app
-            .grant_types
-            .split_whitespace()
-            .any(|g| g == GrantType::AuthorizationCode.as_str());
+    let may_use_code =
+        app.kind == AppKind::OnBehalfOfUser && app.uses(GrantType::AuthorizationCode);
     let facts = ClientFacts {
         client_id: &app.client_id,
         enabled: app.enabled,
         may_use_code,
-        allowed: &allowed,
+        allowed: &app.scopes,
     };
     match authorize::parse(&get, &facts, redirect_uri.clone(), now()) {
         Ok(req) => proceed(db, issuer, &app, req, visitor, None).await,
@@ -105,6 +102,17 @@ async fn pending(db: &Db, id: &str) -> Result<Option<AuthorizeRequest>> {
         return Ok(None);
     };
     serde_json::from_str(&json).map(Some).map_err(internal)
+}
+
+/// The origin a pending request's code goes to (`https://host:port`, or `scheme:` for a
+/// private-use scheme), for the page that continues it to allow its form to post on there.
+pub async fn pending_redirect_origin(db: &Db, id: &str) -> Option<String> {
+    let req = pending(db, id).await.ok()??;
+    let url = url::Url::parse(&req.redirect_uri).ok()?;
+    match url.scheme() {
+        "http" | "https" => Some(url.origin().ascii_serialization()),
+        scheme => Some(format!("{scheme}:")),
+    }
 }
 
 const EXPIRED: &str =
@@ -152,7 +160,7 @@ fn narrowed(requested: &str, within: &ScopeSet) -> Option<String> {
 async fn proceed(
     db: &Db,
     issuer: &str,
-    app: &AppRow,
+    app: &App,
     req: AuthorizeRequest,
     visitor: Option<Visitor>,
     id: Option<String>,
@@ -173,7 +181,7 @@ async fn proceed(
         }
         let id = keep(db, &req, id).await?;
         let next = encode(&format!("{RESUME_PATH}?id={id}"));
-        let mut login = format!("/login?next={next}");
+        let mut login = format!("{LOGIN_PATH}?next={next}");
         if req.fresh_after.is_some() {
             login.push_str("&reauth=1");
         }
@@ -194,7 +202,7 @@ async fn proceed(
         Access::Blocked { .. } => {
             return Ok(Step::Blocked {
                 app_name: app.name.clone(),
-                client_id: app.client_id.clone(),
+                client_id: app.client_id.to_string(),
             });
         }
         Access::Open { org_id, within } => (org_id, within),
@@ -214,15 +222,20 @@ async fn proceed(
             }
         }
     }
+    // A public client redirecting to loopback or a private-use scheme may be any app on
+    // the device claiming that URI: the user answers every time (RFC 8252 §8.6).
+    let native = app.public_client && is_native_redirect(&req.redirect_uri);
     let remembered = store::authz::consent(&db.pool, &visitor.user_id, &app.client_id).await?;
-    if req.needs_consent(remembered.as_deref()) {
+    if native || req.needs_consent(remembered.as_deref()) {
         if req.prompt_none {
-            return Ok(refuse(OAuthError::ConsentRequired(
-                "the user has not consented".into(),
-            )));
+            return Ok(refuse(OAuthError::ConsentRequired(if native {
+                "a native app's request needs the user's interaction".into()
+            } else {
+                "the user has not consented".into()
+            })));
         }
         let id = keep(db, &req, id).await?;
-        return Ok(Step::Redirect(format!("/consent?request={id}")));
+        return Ok(Step::Redirect(format!("{CONSENT_PATH}?request={id}")));
     }
     if let Some(id) = &id
         && !store::authz::take_request(&db.pool, id).await?
@@ -237,7 +250,7 @@ async fn proceed(
 async fn issue_code(
     db: &Db,
     issuer: &str,
-    app: &AppRow,
+    app: &App,
     req: &AuthorizeRequest,
     visitor: &Visitor,
     org_id: String,
@@ -246,7 +259,7 @@ async fn issue_code(
     let grant = GrantRow {
         id: new_id(),
         org_id,
-        client_id: app.client_id.clone(),
+        client_id: app.client_id.to_string(),
         user_id: visitor.user_id.clone(),
         scopes: req.scopes.clone(),
         grant_type: GrantType::AuthorizationCode.as_str().into(),
@@ -258,7 +271,7 @@ async fn issue_code(
     let row = CodeRow {
         digest: secrets::digest(&code),
         grant_id: grant.id.clone(),
-        client_id: app.client_id.clone(),
+        client_id: app.client_id.to_string(),
         redirect_uri: req.redirect_uri.clone(),
         code_challenge: req.code_challenge.clone(),
         nonce: req.nonce.clone(),

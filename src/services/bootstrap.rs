@@ -2,7 +2,7 @@
 
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{Caller, Result};
+use super::{Principal, Result};
 use crate::store::{self, Db};
 
 /// What bootstrap did, for the start-up log.
@@ -28,12 +28,10 @@ pub async fn ensure_admin(
     }
     let generated = password.is_none();
     let password = password.unwrap_or_else(|| SecretString::from(crate::crypto::random_token(18)));
-    let caller = Caller::system();
-    let org = super::orgs::create(db, &caller, org_name).await?;
+    let org = super::orgs::create(db, &Principal::system(None), org_name).await?;
     let user = super::users::create(
         db,
-        &caller,
-        &org.id,
+        &Principal::system(Some(&org.id)),
         email,
         "Administrator",
         "admin",

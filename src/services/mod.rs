@@ -9,14 +9,18 @@ pub mod authorizations;
 pub mod authorize;
 pub mod bootstrap;
 pub mod keys;
+pub mod logout;
+pub mod maintenance;
 pub mod orgs;
 pub mod policy;
+pub mod principal;
 pub mod tokens;
 pub mod users;
 
 use crate::domain::{FieldError, FieldErrors};
 
 pub use audit::{Actor, AuditLog, Caller, RequestMeta};
+pub use principal::{InOrg, Principal};
 
 /// What a use case can answer besides success.
 #[derive(Debug, thiserror::Error)]
@@ -29,18 +33,20 @@ pub enum Error {
     NotFound,
     #[error("{0}")]
     Forbidden(String),
+    /// The principal is not identified.
+    #[error("sign in first")]
+    Unauthenticated,
+    /// The principal lacks this permission (a role's, or a token's scope).
+    #[error("the {0} permission is needed")]
+    MissingPermission(&'static str),
     #[error("wrong e-mail or password")]
     BadCredentials,
     #[error("too many failed attempts; try again in {0} seconds")]
     Throttled(i64),
-    #[error("internal error")]
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("internal error: {0}")]
     Internal(String),
-}
-
-impl From<sqlx::Error> for Error {
-    fn from(e: sqlx::Error) -> Self {
-        Error::Internal(format!("database: {e}"))
-    }
 }
 
 impl From<FieldErrors> for Error {

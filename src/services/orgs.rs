@@ -1,7 +1,8 @@
 use serde_json::json;
 
 use super::audit::{self, Event};
-use super::{Caller, Error, Result, new_id, now};
+use super::principal::{MANAGE_ORG, Principal, READ_ORG};
+use super::{Error, Result, new_id, now};
 use crate::domain::audit::{RETENTION_DEFAULT_DAYS, parse_retention};
 use crate::domain::parse_name;
 use crate::domain::views::OrgView;
@@ -16,7 +17,8 @@ fn view(r: OrgRow) -> OrgView {
     }
 }
 
-pub async fn create(db: &Db, caller: &Caller, name: &str) -> Result<OrgView> {
+pub async fn create(db: &Db, p: &Principal, name: &str) -> Result<OrgView> {
+    let caller = p.operator_only()?;
     let name = parse_name("name", name)?;
     let row = OrgRow {
         id: new_id(),
@@ -42,7 +44,8 @@ pub async fn create(db: &Db, caller: &Caller, name: &str) -> Result<OrgView> {
     Ok(view(row))
 }
 
-pub async fn list(db: &Db) -> Result<Vec<OrgView>> {
+pub async fn list(db: &Db, p: &Principal) -> Result<Vec<OrgView>> {
+    p.operator_only()?;
     Ok(store::orgs::list(&db.pool)
         .await?
         .into_iter()
@@ -50,14 +53,17 @@ pub async fn list(db: &Db) -> Result<Vec<OrgView>> {
         .collect())
 }
 
-pub async fn get(db: &Db, org_id: &str) -> Result<OrgView> {
+pub async fn get(db: &Db, p: &Principal) -> Result<OrgView> {
+    let org_id = p.act(READ_ORG)?.org_id;
     store::orgs::get(&db.pool, org_id)
         .await?
         .map(view)
         .ok_or(Error::NotFound)
 }
 
-pub async fn rename(db: &Db, caller: &Caller, org_id: &str, name: &str) -> Result<OrgView> {
+pub async fn rename(db: &Db, p: &Principal, name: &str) -> Result<OrgView> {
+    let at = p.act(MANAGE_ORG)?;
+    let (caller, org_id) = (at.caller, at.org_id);
     let name = parse_name("name", name)?;
     let mut tx = db.begin().await?;
     let before = store::orgs::get(&mut *tx, org_id)
@@ -85,7 +91,9 @@ pub async fn rename(db: &Db, caller: &Caller, org_id: &str, name: &str) -> Resul
 
 /// Sets how many days the organization's audit records are kept; older ones go at the
 /// next purge (hourly, and `latchkey audit purge`).
-pub async fn set_retention(db: &Db, caller: &Caller, org_id: &str, days: &str) -> Result<OrgView> {
+pub async fn set_retention(db: &Db, p: &Principal, days: &str) -> Result<OrgView> {
+    let at = p.act(MANAGE_ORG)?;
+    let (caller, org_id) = (at.caller, at.org_id);
     let days = parse_retention(days)?;
     let mut tx = db.begin().await?;
     let before = store::orgs::get(&mut *tx, org_id)

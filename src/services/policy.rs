@@ -5,12 +5,13 @@
 use serde_json::json;
 
 use super::audit::{self, Event};
-use super::{Caller, Error, Result, now};
+use super::principal::{MANAGE_ORG, Principal, READ_ORG};
+use super::{Error, Result, now};
 use crate::domain::oauth::acting_org;
 use crate::domain::policy::{AppPolicy, PolicyDecision, decide};
 use crate::domain::views::{ApprovalCandidate, ApprovalView, PolicyView};
 use crate::domain::{AppKind, Audience, FieldError, ScopeSet};
-use crate::store::{self, Db, apps::AppRow};
+use crate::store::{self, Db, apps::App};
 
 fn internal(e: impl std::fmt::Display) -> Error {
     Error::Internal(e.to_string())
@@ -32,17 +33,16 @@ pub enum Access {
 
 /// The access `user_id` has to `app` now: its audience, then the acting organization's
 /// external-app policy. The authorization flow and every user grant ask this.
-pub async fn access(db: &Db, app: &AppRow, user_id: &str) -> Result<Access> {
+pub async fn access(db: &Db, app: &App, user_id: &str) -> Result<Access> {
     let orgs: Vec<String> = store::users::memberships_of(&db.pool, user_id)
         .await?
         .into_iter()
         .map(|(o, _)| o)
         .collect();
-    let audience = Audience::parse(&app.audience).map_err(|e| internal(e.message))?;
-    let Some(org_id) = acting_org(&app.org_id, audience, &orgs) else {
+    let Some(org_id) = acting_org(&app.org_id, app.audience, &orgs) else {
         return Ok(Access::Denied);
     };
-    let external = org_id != app.org_id;
+    let external = app.org_id != org_id;
     let policy = if external {
         policy_of(db, &org_id).await?
     } else {
@@ -77,7 +77,8 @@ async fn policy_of(db: &Db, org_id: &str) -> Result<AppPolicy> {
 }
 
 /// The organization's policy and its approved apps.
-pub async fn get(db: &Db, org_id: &str) -> Result<PolicyView> {
+pub async fn get(db: &Db, p: &Principal) -> Result<PolicyView> {
+    let org_id = p.act(READ_ORG)?.org_id;
     let policy = policy_of(db, org_id).await?;
     let approved = store::policy::list(&db.pool, org_id)
         .await?
@@ -99,7 +100,9 @@ pub async fn get(db: &Db, org_id: &str) -> Result<PolicyView> {
 
 /// Sets the policy. Switching to restricted approves the external apps the organization's
 /// users already authorized, with the scopes they granted, so nobody loses access silently.
-pub async fn set(db: &Db, caller: &Caller, org_id: &str, raw: &str) -> Result<PolicyView> {
+pub async fn set(db: &Db, p: &Principal, raw: &str) -> Result<PolicyView> {
+    let at = p.act(MANAGE_ORG)?;
+    let (caller, org_id) = (at.caller, at.org_id);
     let policy = AppPolicy::parse(raw)?;
     let before = policy_of(db, org_id).await?;
     let mut tx = db.begin().await?;
@@ -148,12 +151,12 @@ pub async fn set(db: &Db, caller: &Caller, org_id: &str, raw: &str) -> Result<Po
     )
     .await?;
     tx.commit().await?;
-    get(db, org_id).await
+    get(db, p).await
 }
 
 /// An app the organization's admin may approve: open to everyone, of another organization,
 /// acting on behalf of users.
-async fn external_app(db: &Db, org_id: &str, client_id: &str) -> Result<AppRow> {
+async fn external_app(db: &Db, org_id: &str, client_id: &str) -> Result<App> {
     if client_id.is_empty() || client_id.len() > 200 {
         return Err(Error::NotFound);
     }
@@ -161,8 +164,8 @@ async fn external_app(db: &Db, org_id: &str, client_id: &str) -> Result<AppRow> 
         .await?
         .ok_or(Error::NotFound)?;
     let approvable = app.org_id != org_id
-        && app.audience == Audience::Everyone.as_str()
-        && AppKind::parse(&app.kind).ok() == Some(AppKind::OnBehalfOfUser);
+        && app.audience == Audience::Everyone
+        && app.kind == AppKind::OnBehalfOfUser;
     if !approvable {
         return Err(Error::NotFound);
     }
@@ -171,34 +174,30 @@ async fn external_app(db: &Db, org_id: &str, client_id: &str) -> Result<AppRow> 
 
 /// What the approval form shows: the app, its organization, every scope it may ask for,
 /// and those approved now.
-pub async fn candidate(db: &Db, org_id: &str, client_id: &str) -> Result<ApprovalCandidate> {
+pub async fn candidate(db: &Db, p: &Principal, client_id: &str) -> Result<ApprovalCandidate> {
+    let org_id = p.act(MANAGE_ORG)?.org_id;
     let app = external_app(db, org_id, client_id).await?;
     let owner = store::orgs::get(&db.pool, &app.org_id)
         .await?
         .ok_or(Error::NotFound)?;
     let approved = store::policy::approved(&db.pool, org_id, client_id).await?;
-    let scopes = ScopeSet::parse([app.scopes.as_str()]).map_err(|e| internal(e.message))?;
     Ok(ApprovalCandidate {
-        client_id: app.client_id,
+        client_id: app.client_id.to_string(),
         app_name: app.name,
         app_org_name: owner.name,
         website_url: app.website_url,
-        scopes: super::apis::describe(db, &app.org_id, &scopes).await?,
+        scopes: super::apis::describe(db, &app.org_id, &app.scopes).await?,
         approved: approved.map(|s| s.split_whitespace().map(str::to_string).collect()),
     })
 }
 
 /// Approves an external app for the organization with the chosen scopes (a subset of what
 /// the app may ask for). Approving fewer scopes than before ends the grants beyond them.
-pub async fn approve(
-    db: &Db,
-    caller: &Caller,
-    org_id: &str,
-    client_id: &str,
-    scopes: &[String],
-) -> Result<()> {
+pub async fn approve(db: &Db, p: &Principal, client_id: &str, scopes: &[String]) -> Result<()> {
+    let at = p.act(MANAGE_ORG)?;
+    let (caller, org_id) = (at.caller, at.org_id);
     let app = external_app(db, org_id, client_id).await?;
-    let allowed = ScopeSet::parse([app.scopes.as_str()]).map_err(|e| internal(e.message))?;
+    let allowed = &app.scopes;
     let chosen = ScopeSet::parse(scopes.iter().map(String::as_str))?;
     if chosen.is_empty() {
         return Err(FieldError::new("scopes", "choose at least one scope").into());
@@ -249,7 +248,9 @@ pub async fn approve(
 
 /// Withdraws an approval: under the restricted policy the app is blocked again, and the
 /// grants the organization's users hold for it end at once.
-pub async fn remove(db: &Db, caller: &Caller, org_id: &str, client_id: &str) -> Result<u64> {
+pub async fn remove(db: &Db, p: &Principal, client_id: &str) -> Result<u64> {
+    let at = p.act(MANAGE_ORG)?;
+    let (caller, org_id) = (at.caller, at.org_id);
     let mut tx = db.begin().await?;
     if !store::policy::remove(&mut *tx, org_id, client_id).await? {
         return Err(Error::NotFound);

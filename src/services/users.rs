@@ -2,7 +2,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
 use super::audit::{self, Event};
-use super::{Caller, Error, Result, conflict_on, new_id, now};
+use super::principal::{MANAGE_USERS, Principal, READ_USERS};
+use super::{Error, Result, conflict_on, new_id, now};
 use crate::crypto::password;
 use crate::domain::views::MemberView;
 use crate::domain::{Email, FieldError, FieldErrors, Role, parse_name};
@@ -21,13 +22,14 @@ pub(crate) fn view(r: MemberRow) -> MemberView {
 /// Creates a user with a role in `org_id`.
 pub async fn create(
     db: &Db,
-    caller: &Caller,
-    org_id: &str,
+    p: &Principal,
     email: &str,
     name: &str,
     role: &str,
     pw: SecretString,
 ) -> Result<MemberView> {
+    let at = p.act(MANAGE_USERS)?;
+    let (caller, org_id) = (at.caller, at.org_id);
     let mut errors = FieldErrors::default();
     let email = errors.check(Email::parse(email));
     let name = errors.check(parse_name("name", name));
@@ -56,10 +58,41 @@ pub async fn create(
         created_at: t,
     };
     let mut tx = db.begin().await?;
-    store::users::insert(&mut *tx, &user)
+    // An address with an account elsewhere joins this organization with that account (its
+    // own password stays; the one typed here is dropped), answered exactly like a new
+    // user, so no admin learns which addresses other organizations hold.
+    let user = match store::users::find_by_email(&mut *tx, &user.email).await? {
+        Some(existing) => {
+            if store::users::member(&mut *tx, org_id, &existing.id)
+                .await?
+                .is_some()
+            {
+                return Err(Error::Conflict(FieldError::new(
+                    "email",
+                    "is already a member of this organization",
+                )));
+            }
+            UserRow {
+                name: user.name,
+                ..existing
+            }
+        }
+        None => {
+            store::users::insert(&mut *tx, &user)
+                .await
+                .map_err(conflict_on(
+                    "email",
+                    "is already a member of this organization",
+                ))?;
+            user
+        }
+    };
+    store::users::insert_membership(&mut *tx, org_id, &user.id, role.as_str(), t)
         .await
-        .map_err(conflict_on("email", "is already used by another user"))?;
-    store::users::insert_membership(&mut *tx, org_id, &user.id, role.as_str(), t).await?;
+        .map_err(conflict_on(
+            "email",
+            "is already a member of this organization",
+        ))?;
     audit::record(
         &mut tx,
         caller,
@@ -82,7 +115,8 @@ pub async fn create(
     })
 }
 
-pub async fn list(db: &Db, org_id: &str) -> Result<Vec<MemberView>> {
+pub async fn list(db: &Db, p: &Principal) -> Result<Vec<MemberView>> {
+    let org_id = p.act(READ_USERS)?.org_id;
     Ok(store::users::members(&db.pool, org_id)
         .await?
         .into_iter()
@@ -91,13 +125,9 @@ pub async fn list(db: &Db, org_id: &str) -> Result<Vec<MemberView>> {
 }
 
 /// Changes a member's role; the last admin of an organization keeps the role.
-pub async fn change_role(
-    db: &Db,
-    caller: &Caller,
-    org_id: &str,
-    user_id: &str,
-    role: &str,
-) -> Result<MemberView> {
+pub async fn change_role(db: &Db, p: &Principal, user_id: &str, role: &str) -> Result<MemberView> {
+    let at = p.act(MANAGE_USERS)?;
+    let (caller, org_id) = (at.caller, at.org_id);
     let role = Role::parse(role)?;
     let mut tx = db.begin().await?;
     let member = store::users::member(&mut *tx, org_id, user_id)
@@ -134,7 +164,9 @@ pub async fn change_role(
 }
 
 /// Removes a member from `org_id`; a user left in no organization is deleted.
-pub async fn remove(db: &Db, caller: &Caller, org_id: &str, user_id: &str) -> Result<()> {
+pub async fn remove(db: &Db, p: &Principal, user_id: &str) -> Result<()> {
+    let at = p.act(MANAGE_USERS)?;
+    let (caller, org_id) = (at.caller, at.org_id);
     if let super::Actor::User { id, .. } = &caller.actor
         && id == user_id
     {

@@ -1,28 +1,52 @@
 use serde::Serialize;
 use sqlx::{AnyExecutor, Row};
 
-/// A connected app as stored. Lists are kept as space-separated text
-/// (redirect URIs newline-separated).
-#[derive(Debug, Clone, Serialize)]
-pub struct AppRow {
-    pub client_id: String,
-    pub org_id: String,
+use crate::domain::ids::{ClientId, OrgId, UserId};
+use crate::domain::{AppKind, Audience, GrantType, RedirectUri, ScopeSet};
+
+/// A connected app, every field parsed: nothing outside the store splits a stored string.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub client_id: ClientId,
+    pub org_id: OrgId,
     pub name: String,
-    pub kind: String,
-    pub grant_types: String,
-    pub redirect_uris: String,
+    pub kind: AppKind,
+    pub grant_types: Vec<GrantType>,
+    pub redirect_uris: Vec<RedirectUri>,
     pub website_url: Option<String>,
-    pub audience: String,
-    pub scopes: String,
+    pub audience: Audience,
+    pub scopes: ScopeSet,
     pub access_token_ttl: i64,
     pub refresh_token_ttl: i64,
     pub enabled: bool,
-    pub owner_id: Option<String>,
+    pub owner_id: Option<UserId>,
     pub public_client: bool,
     pub public_keys: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
     pub id_token_alg: String,
+    pub post_logout_redirect_uris: Vec<RedirectUri>,
+    /// The absolute lifetime of a user's grant to the app, in seconds.
+    pub grant_ttl: i64,
+}
+
+impl App {
+    /// Whether the app has `grant` registered.
+    pub fn uses(&self, grant: GrantType) -> bool {
+        self.grant_types.contains(&grant)
+    }
+
+    /// Whether `uri` is one of the app's authorization redirect URIs, exactly.
+    pub fn has_redirect_uri(&self, uri: &str) -> bool {
+        self.redirect_uris.iter().any(|u| u.as_str() == uri)
+    }
+
+    /// Whether `uri` is one of the app's post-logout redirect URIs, exactly.
+    pub fn has_post_logout_uri(&self, uri: &str) -> bool {
+        self.post_logout_redirect_uris
+            .iter()
+            .any(|u| u.as_str() == uri)
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -37,29 +61,83 @@ pub struct SecretRow {
 }
 
 const APP_COLS: &str = "client_id, org_id, name, kind, grant_types, redirect_uris, website_url, audience, scopes, \
-    access_token_ttl, refresh_token_ttl, enabled, owner_id, public_client, public_keys, created_at, updated_at, id_token_alg";
+    access_token_ttl, refresh_token_ttl, enabled, owner_id, public_client, public_keys, created_at, updated_at, id_token_alg, \
+    post_logout_redirect_uris, grant_ttl";
 
-fn app_from_row(r: &sqlx::any::AnyRow) -> Result<AppRow, sqlx::Error> {
-    Ok(AppRow {
-        client_id: r.try_get("client_id")?,
-        org_id: r.try_get("org_id")?,
+/// A stored value that no longer parses: the row is refused, never half-read.
+fn corrupt(column: &str, message: impl std::fmt::Display) -> sqlx::Error {
+    sqlx::Error::Decode(format!("apps.{column}: {message}").into())
+}
+
+fn lines(stored: &str) -> Vec<RedirectUri> {
+    stored
+        .split_whitespace()
+        .map(RedirectUri::from_stored)
+        .collect()
+}
+
+fn app_from_row(r: &sqlx::any::AnyRow) -> Result<App, sqlx::Error> {
+    let kind: String = r.try_get("kind")?;
+    let grant_types: String = r.try_get("grant_types")?;
+    let audience: String = r.try_get("audience")?;
+    let scopes: String = r.try_get("scopes")?;
+    let redirect_uris: String = r.try_get("redirect_uris")?;
+    let logout_uris: String = r.try_get("post_logout_redirect_uris")?;
+    Ok(App {
+        client_id: ClientId::new(r.try_get::<String, _>("client_id")?),
+        org_id: OrgId::new(r.try_get::<String, _>("org_id")?),
         name: r.try_get("name")?,
-        kind: r.try_get("kind")?,
-        grant_types: r.try_get("grant_types")?,
-        redirect_uris: r.try_get("redirect_uris")?,
+        kind: AppKind::parse(&kind).map_err(|e| corrupt("kind", e.message))?,
+        grant_types: grant_types
+            .split_whitespace()
+            .map(GrantType::parse)
+            .collect::<Result<_, _>>()
+            .map_err(|e| corrupt("grant_types", e.message))?,
+        redirect_uris: lines(&redirect_uris),
         website_url: r.try_get("website_url")?,
-        audience: r.try_get("audience")?,
-        scopes: r.try_get("scopes")?,
+        audience: Audience::parse(&audience).map_err(|e| corrupt("audience", e.message))?,
+        scopes: ScopeSet::parse([scopes.as_str()]).map_err(|e| corrupt("scopes", e.message))?,
         access_token_ttl: r.try_get("access_token_ttl")?,
         refresh_token_ttl: r.try_get("refresh_token_ttl")?,
         enabled: r.try_get::<i64, _>("enabled")? != 0,
-        owner_id: r.try_get("owner_id")?,
+        owner_id: r.try_get::<Option<String>, _>("owner_id")?.map(UserId::new),
         public_client: r.try_get::<i64, _>("public_client")? != 0,
         public_keys: r.try_get("public_keys")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
         id_token_alg: r.try_get("id_token_alg")?,
+        post_logout_redirect_uris: lines(&logout_uris),
+        grant_ttl: r.try_get("grant_ttl")?,
     })
+}
+
+/// The stored text of the app's lists: grant types and scopes space-separated, URIs one
+/// per line.
+struct Stored {
+    grant_types: String,
+    redirect_uris: String,
+    post_logout_redirect_uris: String,
+    scopes: String,
+}
+
+fn stored(a: &App) -> Stored {
+    let uris = |list: &[RedirectUri]| {
+        list.iter()
+            .map(RedirectUri::as_str)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    Stored {
+        grant_types: a
+            .grant_types
+            .iter()
+            .map(|g| g.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
+        redirect_uris: uris(&a.redirect_uris),
+        post_logout_redirect_uris: uris(&a.post_logout_redirect_uris),
+        scopes: a.scopes.to_space_separated(),
+    }
 }
 
 fn secret_from_row(r: &sqlx::any::AnyRow) -> Result<SecretRow, sqlx::Error> {
@@ -74,53 +152,60 @@ fn secret_from_row(r: &sqlx::any::AnyRow) -> Result<SecretRow, sqlx::Error> {
     })
 }
 
-pub async fn insert<'c>(e: impl AnyExecutor<'c>, a: &AppRow) -> Result<(), sqlx::Error> {
+pub async fn insert<'c>(e: impl AnyExecutor<'c>, a: &App) -> Result<(), sqlx::Error> {
+    let t = stored(a);
     sqlx::query(&format!(
-        "INSERT INTO apps ({APP_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+        "INSERT INTO apps ({APP_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
     ))
-    .bind(&a.client_id)
-    .bind(&a.org_id)
+    .bind(a.client_id.as_str())
+    .bind(a.org_id.as_str())
     .bind(&a.name)
-    .bind(&a.kind)
-    .bind(&a.grant_types)
-    .bind(&a.redirect_uris)
+    .bind(a.kind.as_str())
+    .bind(&t.grant_types)
+    .bind(&t.redirect_uris)
     .bind(&a.website_url)
-    .bind(&a.audience)
-    .bind(&a.scopes)
+    .bind(a.audience.as_str())
+    .bind(&t.scopes)
     .bind(a.access_token_ttl)
     .bind(a.refresh_token_ttl)
     .bind(i64::from(a.enabled))
-    .bind(&a.owner_id)
+    .bind(a.owner_id.as_ref().map(|u| u.as_str().to_string()))
     .bind(i64::from(a.public_client))
     .bind(&a.public_keys)
     .bind(a.created_at)
     .bind(a.updated_at)
     .bind(&a.id_token_alg)
+    .bind(&t.post_logout_redirect_uris)
+    .bind(a.grant_ttl)
     .execute(e)
     .await?;
     Ok(())
 }
 
 /// Replaces the editable settings of an app of `org_id`.
-pub async fn update<'c>(e: impl AnyExecutor<'c>, a: &AppRow) -> Result<bool, sqlx::Error> {
+pub async fn update<'c>(e: impl AnyExecutor<'c>, a: &App) -> Result<bool, sqlx::Error> {
+    let t = stored(a);
     let done = sqlx::query(
         "UPDATE apps SET name = $1, grant_types = $2, redirect_uris = $3, website_url = $4, audience = $5, scopes = $6, \
          access_token_ttl = $7, refresh_token_ttl = $8, public_keys = $9, updated_at = $10, \
-         id_token_alg = $11 WHERE org_id = $12 AND client_id = $13",
+         id_token_alg = $11, post_logout_redirect_uris = $12, grant_ttl = $13 \
+         WHERE org_id = $14 AND client_id = $15",
     )
     .bind(&a.name)
-    .bind(&a.grant_types)
-    .bind(&a.redirect_uris)
+    .bind(&t.grant_types)
+    .bind(&t.redirect_uris)
     .bind(&a.website_url)
-    .bind(&a.audience)
-    .bind(&a.scopes)
+    .bind(a.audience.as_str())
+    .bind(&t.scopes)
     .bind(a.access_token_ttl)
     .bind(a.refresh_token_ttl)
     .bind(&a.public_keys)
     .bind(a.updated_at)
     .bind(&a.id_token_alg)
-    .bind(&a.org_id)
-    .bind(&a.client_id)
+    .bind(&t.post_logout_redirect_uris)
+    .bind(a.grant_ttl)
+    .bind(a.org_id.as_str())
+    .bind(a.client_id.as_str())
     .execute(e)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -131,7 +216,7 @@ pub async fn get<'c>(
     e: impl AnyExecutor<'c>,
     org_id: &str,
     client_id: &str,
-) -> Result<Option<AppRow>, sqlx::Error> {
+) -> Result<Option<App>, sqlx::Error> {
     let row = sqlx::query(&format!(
         "SELECT {APP_COLS} FROM apps WHERE org_id = $1 AND client_id = $2"
     ))
@@ -149,7 +234,7 @@ pub async fn list<'c>(
     search: &str,
     limit: i64,
     offset: i64,
-) -> Result<Vec<AppRow>, sqlx::Error> {
+) -> Result<Vec<App>, sqlx::Error> {
     let rows = sqlx::query(&format!(
         "SELECT {APP_COLS} FROM apps WHERE org_id = $1 AND (LOWER(name) LIKE $2 ESCAPE '\\' OR LOWER(client_id) LIKE $2 ESCAPE '\\') \
          ORDER BY LOWER(name), client_id LIMIT $3 OFFSET $4"
@@ -246,7 +331,7 @@ pub async fn secrets<'c>(
 pub async fn find_with_secrets<'c>(
     e: impl AnyExecutor<'c>,
     client_id: &str,
-) -> Result<Option<(AppRow, Vec<SecretRow>)>, sqlx::Error> {
+) -> Result<Option<(App, Vec<SecretRow>)>, sqlx::Error> {
     static QUERY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         let app_cols: Vec<String> = APP_COLS
             .split(',')
@@ -269,7 +354,7 @@ pub async fn find_with_secrets<'c>(
         if let Some(id) = r.try_get::<Option<String>, _>("s_id")? {
             secrets.push(SecretRow {
                 id,
-                client_id: app.client_id.clone(),
+                client_id: app.client_id.to_string(),
                 digest: r.try_get("s_digest")?,
                 hint: r.try_get("s_hint")?,
                 created_at: r.try_get("s_created_at")?,
@@ -298,7 +383,7 @@ pub async fn delete_secret<'c>(
 pub async fn find<'c>(
     e: impl AnyExecutor<'c>,
     client_id: &str,
-) -> Result<Option<AppRow>, sqlx::Error> {
+) -> Result<Option<App>, sqlx::Error> {
     let row = sqlx::query(&format!("SELECT {APP_COLS} FROM apps WHERE client_id = $1"))
         .bind(client_id)
         .fetch_optional(e)

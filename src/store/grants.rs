@@ -216,3 +216,21 @@ pub async fn revoke_of_member<'c>(
     .await?
     .rows_affected())
 }
+
+/// Whether `user_id` holds a live grant to `client_id` that came from the browser flow
+/// (they signed in and consented there).
+pub async fn has_live_consented<'c>(
+    e: impl AnyExecutor<'c>,
+    client_id: &str,
+    user_id: &str,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query(
+        "SELECT id FROM grants WHERE client_id = $1 AND user_id = $2 AND grant_type = 'authorization_code' \
+         AND revoked_at IS NULL LIMIT 1",
+    )
+    .bind(client_id)
+    .bind(user_id)
+    .fetch_optional(e)
+    .await?
+    .is_some())
+}

@@ -9,6 +9,7 @@ pub mod grants;
 pub mod keys;
 pub mod orgs;
 pub mod policy;
+pub mod session_store;
 pub mod sessions;
 pub mod throttle;
 pub mod tokens;

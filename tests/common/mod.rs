@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use latchkey::crypto::master_key::MasterKey;
 use latchkey::server::config::Settings;
 use latchkey::server::{self, AppState};
-use latchkey::services::{self, Caller};
+use latchkey::services;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
@@ -75,7 +75,7 @@ pub fn settings(database_url: String, issuer: String) -> Settings {
         admin_password: None,
         admin_org: "Default organization".into(),
         site_root: "target/site".into(),
-        trust_forwarded_for: false,
+        trusted_proxies: 0,
         secure_cookies: false,
     }
 }
@@ -89,15 +89,20 @@ pub struct TestApp {
 
 /// Starts the real server on a random port against a fresh database.
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// `spawn_app` with settings changed by `adjust` (trusted proxies, an https issuer...).
+pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let database_url = fresh_database(backend).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let base = format!("http://{addr}");
-    let state = server::prepare(settings(database_url.clone(), base.clone()))
-        .await
-        .expect("prepare");
+    let mut settings = settings(database_url.clone(), base.clone());
+    adjust(&mut settings);
+    let state = server::prepare(settings).await.expect("prepare");
     let serve_state = state.clone();
     tokio::spawn(async move {
         let _ = server::serve(listener, serve_state, std::future::pending()).await;
@@ -118,14 +123,17 @@ pub struct Org {
 
 impl TestApp {
     pub async fn org_with_admin(&self, name: &str) -> Org {
-        let org = services::orgs::create(&self.state.db, &Caller::cli(), name)
-            .await
-            .expect("org");
+        let org = services::orgs::create(
+            &self.state.db,
+            &latchkey::services::Principal::operator(),
+            name,
+        )
+        .await
+        .expect("org");
         let email = format!("admin-{}@example.com", uuid_like());
         services::users::create(
             &self.state.db,
-            &Caller::cli(),
-            &org.id,
+            &latchkey::services::Principal::operator_in(&org.id),
             &email,
             "Admin",
             "admin",
@@ -143,8 +151,7 @@ impl TestApp {
         let email = format!("{role}-{}@example.com", uuid_like());
         services::users::create(
             &self.state.db,
-            &Caller::cli(),
-            &org.id,
+            &latchkey::services::Principal::operator_in(&org.id),
             &email,
             "Someone",
             role,
@@ -157,13 +164,16 @@ impl TestApp {
 
     /// The id of `org`'s user with this e-mail.
     pub async fn user_id(&self, org: &Org, email: &str) -> String {
-        services::users::list(&self.state.db, &org.id)
-            .await
-            .expect("users")
-            .into_iter()
-            .find(|u| u.email == email)
-            .expect("user")
-            .user_id
+        services::users::list(
+            &self.state.db,
+            &latchkey::services::Principal::operator_in(&org.id),
+        )
+        .await
+        .expect("users")
+        .into_iter()
+        .find(|u| u.email == email)
+        .expect("user")
+        .user_id
     }
 
     /// A browser-like client (cookie jar, no redirects followed).
@@ -360,9 +370,14 @@ pub async fn app_token(app: &TestApp, org: &Org, scopes: &str) -> (String, Strin
         scopes: vec![scopes.into()],
         ..Default::default()
     };
-    let (a, s) = services::apps::create(&app.state.db, &Caller::cli(), &org.id, &input, "")
-        .await
-        .unwrap();
+    let (a, s) = services::apps::create(
+        &app.state.db,
+        &latchkey::services::Principal::operator_in(&org.id),
+        &input,
+        "",
+    )
+    .await
+    .unwrap();
     let secret = s.unwrap().expose_secret().to_string();
     let t: serde_json::Value = reqwest::Client::new()
         .post(format!("{}/oauth2/token", app.base))
@@ -415,5 +430,122 @@ pub async fn api(
         status,
         challenge,
         res.json().await.unwrap_or(serde_json::Value::Null),
+    )
+}
+
+// The authorization-code flow, as a browser and a relying party drive it.
+
+pub const CB: &str = "https://rp.example.com/cb";
+pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+
+/// A relying party: its client id and secret (none for a public client).
+pub struct Rp {
+    pub id: String,
+    pub secret: Option<String>,
+}
+
+pub fn query_of(url: &str) -> std::collections::HashMap<String, String> {
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+pub fn authorize_url(pairs: &[(&str, &str)]) -> String {
+    let q: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    format!("/oauth2/authorize?{q}")
+}
+
+pub fn good(client_id: &str) -> Vec<(&str, &str)> {
+    vec![
+        ("response_type", "code"),
+        ("client_id", client_id),
+        ("redirect_uri", CB),
+        ("scope", "openid email"),
+        ("state", "st'\"<>;--"),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ]
+}
+
+pub fn with<'a>(
+    base: &[(&'a str, &'a str)],
+    key: &'a str,
+    value: Option<&'a str>,
+) -> Vec<(&'a str, &'a str)> {
+    let mut v: Vec<_> = base.iter().copied().filter(|(k, _)| *k != key).collect();
+    if let Some(value) = value {
+        v.push((key, value));
+    }
+    v
+}
+
+impl Browser {
+    /// Follows the authorization endpoint's answers as a browser does: signs in with
+    /// `email` when sent to the login page and answers the consent page with `decision`.
+    /// Returns the final redirect to the client.
+    pub async fn authorize(&self, url: &str, email: &str, decision: &str) -> String {
+        let path = url.trim_start_matches(&self.base).to_string();
+        let (status, body, mut location) = self.get(&path).await;
+        for _ in 0..4 {
+            let Some(loc) = location.clone() else {
+                panic!("no redirect: {status} {body}");
+            };
+            if !loc.starts_with('/') {
+                return loc;
+            }
+            if loc.starts_with("/login") {
+                let next = query_of(&format!("http://x{loc}"))["next"].clone();
+                let (s, b) = self
+                    .act(
+                        "login",
+                        &[("email", email), ("password", PASSWORD), ("next", &next)],
+                    )
+                    .await;
+                assert!(s.is_success() || s.is_redirection(), "login: {s} {b}");
+                location = self.get(&next).await.2;
+            } else if loc.starts_with("/consent") {
+                let request = query_of(&format!("http://x{loc}"))["request"].clone();
+                let (s, page) = self.call("get_consent", &[("request", &request)]).await;
+                assert_eq!(s, 200, "{page}");
+                let back = self
+                    .plain_post(
+                        "decide_consent",
+                        &loc,
+                        &[("request", &request), ("decision", decision)],
+                    )
+                    .await;
+                return back;
+            } else {
+                location = self.get(&loc).await.2;
+            }
+        }
+        panic!("too many redirects");
+    }
+}
+
+pub async fn code_for(app: &TestApp, browser: &Browser, client_id: &str, user: &str) -> String {
+    let url = format!("{}{}", app.base, authorize_url(&good(client_id)));
+    let back = browser.authorize(&url, user, "allow").await;
+    query_of(&back)["code"].clone()
+}
+
+pub async fn exchange(app: &TestApp, c: &Rp, form: &[(&str, &str)]) -> (u16, Value) {
+    let mut req = reqwest::Client::new().post(format!("{}/oauth2/token", app.base));
+    let mut all: Vec<(&str, &str)> = vec![("grant_type", "authorization_code")];
+    all.extend_from_slice(form);
+    match &c.secret {
+        Some(s) => req = req.basic_auth(&c.id, Some(s)),
+        None => all.push(("client_id", &c.id)),
+    }
+    let res = req.form(&all).send().await.unwrap();
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    (
+        res.status().as_u16(),
+        res.json().await.unwrap_or(Value::Null),
     )
 }

@@ -12,9 +12,9 @@ use crate::domain::views::ApiView;
 
 #[server(prefix = "/api", endpoint = "list_apis")]
 pub async fn list_apis() -> Result<Vec<ApiView>, AppError> {
-    use crate::server::portal;
+    use crate::web::portal;
     portal::admin_read(async |state, me| {
-        crate::services::apis::list(&state.db, &me.org_id)
+        crate::services::apis::list(&state.db, &me.principal)
             .await
             .map_err(portal::service_error)
     })
@@ -23,27 +23,21 @@ pub async fn list_apis() -> Result<Vec<ApiView>, AppError> {
 
 #[server(prefix = "/api", endpoint = "create_api")]
 pub async fn create_api(csrf: String, api: ApiInput) -> Result<(), AppError> {
-    use crate::server::portal;
+    use crate::web::portal;
     portal::admin_write(&csrf, async |state, me| {
-        crate::services::apis::create(
-            &state.db,
-            &me.caller,
-            &state.settings.issuer,
-            &me.org_id,
-            &api,
-        )
-        .await
-        .map(|_| ())
-        .map_err(portal::service_error)
+        crate::services::apis::create(&state.db, &me.principal, &state.settings.issuer, &api)
+            .await
+            .map(|_| ())
+            .map_err(portal::service_error)
     })
     .await
 }
 
 #[server(prefix = "/api", endpoint = "delete_api")]
 pub async fn delete_api(csrf: String, id: String) -> Result<(), AppError> {
-    use crate::server::portal;
+    use crate::web::portal;
     portal::admin_write(&csrf, async |state, me| {
-        crate::services::apis::delete(&state.db, &me.caller, &me.org_id, &id)
+        crate::services::apis::delete(&state.db, &me.principal, &id)
             .await
             .map_err(portal::service_error)
     })

@@ -26,14 +26,14 @@ pub struct AppPageData {
 
 #[server(prefix = "/api", endpoint = "get_app")]
 pub async fn get_app(client_id: String) -> Result<AppPageData, AppError> {
-    use crate::server::portal;
+    use crate::web::portal;
     portal::admin_read(async |state, me| {
-        let detail = crate::services::apps::get(&state.db, &me.org_id, &client_id)
+        let detail = crate::services::apps::get(&state.db, &me.principal, &client_id)
             .await
             .map_err(portal::service_error)?;
         let new_secret =
             portal::take_new_secret(&state, &portal::session().await?, &client_id).await;
-        let activity = crate::services::audit::token_chart(&state.db, &me.org_id, &client_id)
+        let activity = crate::services::audit::token_chart(&state.db, &me.principal, &client_id)
             .await
             .map_err(portal::service_error)?;
         Ok(AppPageData {
@@ -52,19 +52,12 @@ pub async fn update_app(
     app: AppInput,
     #[server(default)] public_keys: String,
 ) -> Result<(), AppError> {
-    use crate::server::portal;
+    use crate::web::portal;
     portal::admin_write(&csrf, async |state, me| {
-        crate::services::apps::update(
-            &state.db,
-            &me.caller,
-            &me.org_id,
-            &client_id,
-            &app,
-            &public_keys,
-        )
-        .await
-        .map(|_| ())
-        .map_err(portal::service_error)
+        crate::services::apps::update(&state.db, &me.principal, &client_id, &app, &public_keys)
+            .await
+            .map(|_| ())
+            .map_err(portal::service_error)
     })
     .await
 }
@@ -75,9 +68,9 @@ pub async fn set_app_enabled(
     client_id: String,
     enabled: bool,
 ) -> Result<(), AppError> {
-    use crate::server::portal;
+    use crate::web::portal;
     portal::admin_write(&csrf, async |state, me| {
-        crate::services::apps::set_enabled(&state.db, &me.caller, &me.org_id, &client_id, enabled)
+        crate::services::apps::set_enabled(&state.db, &me.principal, &client_id, enabled)
             .await
             .map_err(portal::service_error)
     })
@@ -90,9 +83,9 @@ pub async fn delete_app(
     client_id: String,
     #[server(default)] confirm_name: String,
 ) -> Result<(), AppError> {
-    use crate::server::portal;
+    use crate::web::portal;
     portal::admin_write(&csrf, async |state, me| {
-        crate::services::apps::delete(&state.db, &me.caller, &me.org_id, &client_id, &confirm_name)
+        crate::services::apps::delete(&state.db, &me.principal, &client_id, &confirm_name)
             .await
             .map_err(portal::service_error)?;
         leptos_axum::redirect("/admin");
@@ -103,13 +96,12 @@ pub async fn delete_app(
 
 #[server(prefix = "/api", endpoint = "add_secret")]
 pub async fn add_secret(csrf: String, client_id: String) -> Result<(), AppError> {
-    use crate::server::portal;
+    use crate::web::portal;
     use secrecy::ExposeSecret;
     portal::admin_write(&csrf, async |state, me| {
-        let secret =
-            crate::services::apps::add_secret(&state.db, &me.caller, &me.org_id, &client_id)
-                .await
-                .map_err(portal::service_error)?;
+        let secret = crate::services::apps::add_secret(&state.db, &me.principal, &client_id)
+            .await
+            .map_err(portal::service_error)?;
         portal::keep_new_secret(&state, &client_id, secret.expose_secret()).await
     })
     .await
@@ -121,13 +113,11 @@ pub async fn delete_secret(
     client_id: String,
     secret_id: String,
 ) -> Result<(), AppError> {
-    use crate::server::portal;
+    use crate::web::portal;
     portal::admin_write(&csrf, async |state, me| {
-        crate::services::apps::delete_secret(
-            &state.db, &me.caller, &me.org_id, &client_id, &secret_id,
-        )
-        .await
-        .map_err(portal::service_error)
+        crate::services::apps::delete_secret(&state.db, &me.principal, &client_id, &secret_id)
+            .await
+            .map_err(portal::service_error)
     })
     .await
 }

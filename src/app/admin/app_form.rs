@@ -26,6 +26,15 @@ pub fn AppFields(
         .as_ref()
         .map(|a| a.redirect_uris.join("\n"))
         .unwrap_or_default();
+    let logout_uris = app
+        .as_ref()
+        .map(|a| a.post_logout_redirect_uris.join("\n"))
+        .unwrap_or_default();
+    let grant_lifetime = app
+        .as_ref()
+        .map(|a| a.grant_ttl)
+        .filter(|t| *t > 0)
+        .unwrap_or(TokenLifetimes::DEFAULT_GRANT);
     let website = app
         .as_ref()
         .and_then(|a| a.website_url.clone())
@@ -126,6 +135,10 @@ pub fn AppFields(
                 <textarea name="app[redirect_uris][]" rows="3" placeholder="https://app.example.com/callback">{redirect_uris}</textarea>
                 <FieldError error field="redirect_uris"/>
             </label>
+            <label class="only-user">"Post-logout redirect URIs (one per line; followed only with an ID token of this app)"
+                <textarea name="app[post_logout_redirect_uris][]" rows="2" placeholder="https://app.example.com/signed-out">{logout_uris}</textarea>
+                <FieldError error field="post_logout_redirect_uris"/>
+            </label>
             <label class="only-user">"Who may authorize it"
                 <select name="app[audience]">
                     <option value="internal" selected=audience == "internal">"Users of this organization only"</option>
@@ -161,6 +174,11 @@ pub fn AppFields(
                 <input type="number" name="app[refresh_token_ttl]" value=refresh.to_string()
                     min=TokenLifetimes::REFRESH_BOUNDS.0.to_string() max=TokenLifetimes::REFRESH_BOUNDS.1.to_string()/>
                 <FieldError error field="refresh_token_ttl"/>
+            </label>
+            <label class="only-user">"Sign in again after (seconds, however often refreshed)"
+                <input type="number" name="app[grant_ttl]" value=grant_lifetime.to_string()
+                    min=TokenLifetimes::GRANT_BOUNDS.0.to_string() max=TokenLifetimes::GRANT_BOUNDS.1.to_string()/>
+                <FieldError error field="grant_ttl"/>
             </label>
         </div>
         {is_new.then(|| view! {

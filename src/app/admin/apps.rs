@@ -17,9 +17,9 @@ pub async fn list_apps(
     #[server(default)] q: String,
     #[server(default)] page: i64,
 ) -> Result<AppPage, AppError> {
-    use crate::server::portal;
+    use crate::web::portal;
     portal::admin_read(async |state, me| {
-        crate::services::apps::list(&state.db, &me.org_id, &q, page.max(1))
+        crate::services::apps::list(&state.db, &me.principal, &q, page.max(1))
             .await
             .map_err(portal::service_error)
     })
@@ -32,12 +32,12 @@ pub async fn create_app(
     app: AppInput,
     #[server(default)] public_keys: String,
 ) -> Result<String, AppError> {
-    use crate::server::portal;
+    use crate::web::portal;
     use secrecy::ExposeSecret;
     portal::admin_write(&csrf, async |state, me| {
         let input = app.only_fields_of_kind();
         let (app, secret) =
-            crate::services::apps::create(&state.db, &me.caller, &me.org_id, &input, &public_keys)
+            crate::services::apps::create(&state.db, &me.principal, &input, &public_keys)
                 .await
                 .map_err(portal::service_error)?;
         if let Some(secret) = secret {

@@ -12,14 +12,14 @@ use crate::domain::views::AuditPage;
 
 pub const PATH: &str = "/admin/audit";
 /// The portal's export link (an axum handler; see `server::export`).
-pub const EXPORT_PATH: &str = "/admin/audit/export";
+pub use crate::domain::paths::AUDIT_EXPORT_PATH as EXPORT_PATH;
 
 #[server(prefix = "/api", endpoint = "list_audit")]
 pub async fn list_audit(#[server(default)] q: AuditQuery) -> Result<AuditPage, AppError> {
-    use crate::server::portal;
+    use crate::web::portal;
     portal::audit_read(async |state, me| {
         let filter = q.parse().map_err(AppError::Invalid)?;
-        crate::services::audit::search(&state.db, &me.org_id, &filter)
+        crate::services::audit::search(&state.db, &me.principal, &filter)
             .await
             .map_err(portal::service_error)
     })

@@ -28,16 +28,16 @@ pub struct ExternalAppsData {
 pub async fn get_external_apps(
     #[server(default)] client_id: String,
 ) -> Result<ExternalAppsData, AppError> {
-    use crate::server::portal;
     use crate::services::{Error, policy};
+    use crate::web::portal;
     portal::admin_read(async |state, me| {
-        let view = policy::get(&state.db, &me.org_id)
+        let view = policy::get(&state.db, &me.principal)
             .await
             .map_err(portal::service_error)?;
         let (candidate, unknown) = if client_id.is_empty() {
             (None, false)
         } else {
-            match policy::candidate(&state.db, &me.org_id, &client_id).await {
+            match policy::candidate(&state.db, &me.principal, &client_id).await {
                 Ok(c) => (Some(c), false),
                 Err(Error::NotFound) => (None, true),
                 Err(e) => return Err(portal::service_error(e)),
@@ -54,9 +54,9 @@ pub async fn get_external_apps(
 
 #[server(prefix = "/api", endpoint = "set_app_policy")]
 pub async fn set_app_policy(csrf: String, policy: String) -> Result<(), AppError> {
-    use crate::server::portal;
+    use crate::web::portal;
     portal::admin_write(&csrf, async |state, me| {
-        crate::services::policy::set(&state.db, &me.caller, &me.org_id, &policy)
+        crate::services::policy::set(&state.db, &me.principal, &policy)
             .await
             .map(|_| ())
             .map_err(portal::service_error)
@@ -70,9 +70,9 @@ pub async fn approve_app(
     client_id: String,
     #[server(default)] scopes: Vec<String>,
 ) -> Result<(), AppError> {
-    use crate::server::portal;
+    use crate::web::portal;
     portal::admin_write(&csrf, async |state, me| {
-        crate::services::policy::approve(&state.db, &me.caller, &me.org_id, &client_id, &scopes)
+        crate::services::policy::approve(&state.db, &me.principal, &client_id, &scopes)
             .await
             .map_err(portal::service_error)
     })
@@ -81,9 +81,9 @@ pub async fn approve_app(
 
 #[server(prefix = "/api", endpoint = "remove_approval")]
 pub async fn remove_approval(csrf: String, client_id: String) -> Result<(), AppError> {
-    use crate::server::portal;
+    use crate::web::portal;
     portal::admin_write(&csrf, async |state, me| {
-        crate::services::policy::remove(&state.db, &me.caller, &me.org_id, &client_id)
+        crate::services::policy::remove(&state.db, &me.principal, &client_id)
             .await
             .map(|_| ())
             .map_err(portal::service_error)

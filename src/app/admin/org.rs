@@ -10,9 +10,9 @@ use crate::domain::views::OrgView;
 
 #[server(prefix = "/api", endpoint = "get_org")]
 pub async fn get_org() -> Result<OrgView, AppError> {
-    use crate::server::portal;
+    use crate::web::portal;
     portal::admin_read(async |state, me| {
-        crate::services::orgs::get(&state.db, &me.org_id)
+        crate::services::orgs::get(&state.db, &me.principal)
             .await
             .map_err(portal::service_error)
     })
@@ -21,9 +21,9 @@ pub async fn get_org() -> Result<OrgView, AppError> {
 
 #[server(prefix = "/api", endpoint = "rename_org")]
 pub async fn rename_org(csrf: String, name: String) -> Result<(), AppError> {
-    use crate::server::portal;
+    use crate::web::portal;
     portal::admin_write(&csrf, async |state, me| {
-        crate::services::orgs::rename(&state.db, &me.caller, &me.org_id, &name)
+        crate::services::orgs::rename(&state.db, &me.principal, &name)
             .await
             .map(|_| ())
             .map_err(portal::service_error)
@@ -33,9 +33,9 @@ pub async fn rename_org(csrf: String, name: String) -> Result<(), AppError> {
 
 #[server(prefix = "/api", endpoint = "set_audit_retention")]
 pub async fn set_audit_retention(csrf: String, days: String) -> Result<(), AppError> {
-    use crate::server::portal;
+    use crate::web::portal;
     portal::admin_write(&csrf, async |state, me| {
-        crate::services::orgs::set_retention(&state.db, &me.caller, &me.org_id, &days)
+        crate::services::orgs::set_retention(&state.db, &me.principal, &days)
             .await
             .map(|_| ())
             .map_err(portal::service_error)

@@ -11,9 +11,9 @@ use crate::domain::views::MemberView;
 
 #[server(prefix = "/api", endpoint = "list_users")]
 pub async fn list_users() -> Result<Vec<MemberView>, AppError> {
-    use crate::server::portal;
+    use crate::web::portal;
     portal::admin_read(async |state, me| {
-        crate::services::users::list(&state.db, &me.org_id)
+        crate::services::users::list(&state.db, &me.principal)
             .await
             .map_err(portal::service_error)
     })
@@ -28,12 +28,11 @@ pub async fn create_user(
     role: String,
     password: String,
 ) -> Result<(), AppError> {
-    use crate::server::portal;
+    use crate::web::portal;
     portal::admin_write(&csrf, async |state, me| {
         crate::services::users::create(
             &state.db,
-            &me.caller,
-            &me.org_id,
+            &me.principal,
             &email,
             &name,
             &role,
@@ -48,9 +47,9 @@ pub async fn create_user(
 
 #[server(prefix = "/api", endpoint = "change_role")]
 pub async fn change_role(csrf: String, user_id: String, role: String) -> Result<(), AppError> {
-    use crate::server::portal;
+    use crate::web::portal;
     portal::admin_write(&csrf, async |state, me| {
-        crate::services::users::change_role(&state.db, &me.caller, &me.org_id, &user_id, &role)
+        crate::services::users::change_role(&state.db, &me.principal, &user_id, &role)
             .await
             .map(|_| ())
             .map_err(portal::service_error)
@@ -60,9 +59,9 @@ pub async fn change_role(csrf: String, user_id: String, role: String) -> Result<
 
 #[server(prefix = "/api", endpoint = "remove_user")]
 pub async fn remove_user(csrf: String, user_id: String) -> Result<(), AppError> {
-    use crate::server::portal;
+    use crate::web::portal;
     portal::admin_write(&csrf, async |state, me| {
-        crate::services::users::remove(&state.db, &me.caller, &me.org_id, &user_id)
+        crate::services::users::remove(&state.db, &me.principal, &user_id)
             .await
             .map_err(portal::service_error)
     })

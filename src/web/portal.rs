@@ -15,8 +15,8 @@ use tower_sessions::Session;
 use super::AppState;
 use crate::app::error::AppError;
 use crate::domain::Role;
-use crate::services::{self, Actor, Caller, RequestMeta};
-use crate::store;
+use crate::services::principal::Who;
+use crate::services::{self, Principal, RequestMeta};
 
 pub const USER_ID: &str = "user_id";
 pub const ORG_ID: &str = "org_id";
@@ -51,28 +51,53 @@ pub fn request_meta(state: &AppState) -> RequestMeta {
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0),
-        state.settings.trust_forwarded_for,
+        state.settings.trusted_proxies,
     )
 }
 
-/// Client IP (from the socket, or X-Forwarded-For behind a trusted proxy) and user agent.
+/// Client IP (from the socket, or X-Forwarded-For behind trusted proxies) and user agent.
 pub fn client_meta(
     headers: &http::HeaderMap,
     peer: Option<SocketAddr>,
-    trust_forwarded_for: bool,
+    trusted_proxies: usize,
 ) -> RequestMeta {
-    let forwarded = trust_forwarded_for
-        .then(|| headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()))
-        .flatten()
-        .and_then(|v| v.split(',').next())
-        .and_then(|ip| ip.trim().parse::<std::net::IpAddr>().ok());
+    let forwarded: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
     RequestMeta {
-        ip: forwarded.or(peer.map(|p| p.ip())).map(|ip| ip.to_string()),
+        ip: client_ip(&forwarded, peer.map(|p| p.ip()), trusted_proxies).map(|ip| ip.to_string()),
         user_agent: headers
             .get(http::header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string),
     }
+}
+
+/// The client's address behind `trusted` proxies, each of which appends the address it
+/// received from to X-Forwarded-For: the entry `trusted` places from the right. Whatever
+/// stands further left was written by the client and is ignored; a list shorter than that
+/// was written by our proxies alone, so its first entry is good. Anything malformed falls
+/// back to the socket's peer.
+pub fn client_ip(
+    forwarded: &[&str],
+    peer: Option<std::net::IpAddr>,
+    trusted: usize,
+) -> Option<std::net::IpAddr> {
+    if trusted == 0 {
+        return peer;
+    }
+    let entries: Vec<&str> = forwarded
+        .iter()
+        .flat_map(|h| h.split(','))
+        .map(str::trim)
+        .collect();
+    if entries.is_empty() || entries.len() > 64 {
+        return peer;
+    }
+    let at = entries.len().saturating_sub(trusted);
+    entries[at].parse().ok().or(peer)
 }
 
 /// The session's CSRF token, created on first use.
@@ -97,10 +122,11 @@ pub async fn check_csrf(session: &Session, presented: &str) -> Result<(), AppErr
     Ok(())
 }
 
-/// The signed-in user as the portal sees them.
+/// The signed-in user as the portal sees them: their principal (what services are given)
+/// and what the pages show.
 #[derive(Debug, Clone)]
 pub struct SignedIn {
-    pub caller: Caller,
+    pub principal: Principal,
     pub user_id: String,
     pub email: String,
     pub name: String,
@@ -117,24 +143,24 @@ pub async fn signed_in(state: &AppState, session: &Session) -> Result<Option<Sig
     ) else {
         return Ok(None);
     };
-    let Some(member) = store::users::member(&state.db.pool, &org_id, &user_id)
-        .await
-        .map_err(internal)?
+    let principal =
+        services::principal::of_session(&state.db, &user_id, &org_id, request_meta(state))
+            .await
+            .map_err(service_error)?;
+    let Some(principal) = principal else {
+        return Ok(None);
+    };
+    let Who::Member {
+        email, name, role, ..
+    } = principal.who().clone()
     else {
         return Ok(None);
     };
-    let role = Role::parse(&member.role).map_err(|e| internal(e.message))?;
     Ok(Some(SignedIn {
-        caller: Caller {
-            actor: Actor::User {
-                id: user_id.clone(),
-                email: member.email.clone(),
-            },
-            meta: request_meta(state),
-        },
+        principal,
         user_id,
-        email: member.email,
-        name: member.name,
+        email,
+        name,
         org_id,
         role,
     }))
@@ -212,11 +238,13 @@ pub fn service_error(e: services::Error) -> AppError {
         services::Error::Conflict(error) => AppError::Invalid(error.into()),
         services::Error::NotFound => AppError::NotFound,
         services::Error::Forbidden(m) => AppError::Refused(m),
+        services::Error::MissingPermission(_) => AppError::NotAllowed,
+        services::Error::Unauthenticated => AppError::Unauthenticated,
         services::Error::BadCredentials => AppError::Refused("Wrong e-mail or password.".into()),
         services::Error::Throttled(secs) => AppError::Throttled(format!(
             "Too many failed sign-in attempts. Try again in {secs} seconds."
         )),
-        services::Error::Internal(m) => internal(m),
+        e @ (services::Error::Internal(_) | services::Error::Database(_)) => internal(e),
     }
 }
 
@@ -321,4 +349,41 @@ pub async fn visitor_of(me: &SignedIn, session: &Session) -> services::authorize
 
 pub async fn end_session(session: &Session) -> Result<(), AppError> {
     session.flush().await.map_err(internal)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::client_ip;
+    use std::net::IpAddr;
+
+    fn ip(s: &str) -> Option<IpAddr> {
+        Some(s.parse().unwrap())
+    }
+
+    #[test]
+    fn forwarded_for_is_read_from_the_right() {
+        let peer = ip("10.0.0.1");
+        // The client wrote "6.6.6.6" itself; our one proxy appended the real address.
+        assert_eq!(
+            client_ip(&["6.6.6.6, 203.0.113.7"], peer, 1),
+            ip("203.0.113.7")
+        );
+        // Two proxies: the second appended the first's address.
+        assert_eq!(
+            client_ip(&["6.6.6.6, 203.0.113.7, 10.0.0.9"], peer, 2),
+            ip("203.0.113.7")
+        );
+        // Several headers count as one list.
+        assert_eq!(
+            client_ip(&["6.6.6.6", "203.0.113.7"], peer, 1),
+            ip("203.0.113.7")
+        );
+        // Not trusted: the socket's address whatever the header says.
+        assert_eq!(client_ip(&["203.0.113.7"], peer, 0), peer);
+        // Nothing, garbage or a list shorter than the proxies.
+        assert_eq!(client_ip(&[], peer, 1), peer);
+        assert_eq!(client_ip(&["not-an-ip"], peer, 1), peer);
+        assert_eq!(client_ip(&["203.0.113.7"], peer, 2), ip("203.0.113.7"));
+    }
 }

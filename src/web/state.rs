@@ -3,7 +3,7 @@ use std::sync::{Arc, RwLock};
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
-use super::config::Settings;
+use super::Settings;
 use crate::services::keys::KeyRing;
 use crate::store::Db;
 

@@ -54,7 +54,10 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let now = crate::services::now();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
         match store::sessions::load(&self.db.pool, &id.to_string(), now)
             .await
             .map_err(backend)?

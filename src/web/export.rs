@@ -67,7 +67,7 @@ pub async fn portal_export(
             return refused(StatusCode::BAD_REQUEST, text.join("\n"));
         }
     };
-    let body = match audit::export(&state.db, &me.org_id, &filter).await {
+    let body = match audit::export(&state.db, &me.principal, &filter).await {
         Ok(rows) => format.encode(&rows),
         Err(e) => Err(e),
     };

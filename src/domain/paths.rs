@@ -1,0 +1,25 @@
+//! Every path the server answers on, in one place: the protocol endpoints, the pages the
+//! services send browsers to, and the REST API's prefix. Compiled for both targets, so the
+//! pages link with the same constants the router mounts.
+
+/// OpenID Connect discovery (RFC 8414 / OIDC Discovery §4).
+pub const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
+pub const AUTHORIZE_PATH: &str = "/oauth2/authorize";
+/// Where the sign-in page sends the browser back to, with the pending request's id.
+pub const RESUME_PATH: &str = "/oauth2/authorize/resume";
+pub const TOKEN_PATH: &str = "/oauth2/token";
+pub const USERINFO_PATH: &str = "/oauth2/userinfo";
+pub const JWKS_PATH: &str = "/oauth2/jwks";
+pub const INTROSPECT_PATH: &str = "/oauth2/introspect";
+pub const REVOKE_PATH: &str = "/oauth2/revoke";
+pub const LOGOUT_PATH: &str = "/oauth2/logout";
+
+/// The sign-in page (`next` = where to go afterwards).
+pub const LOGIN_PATH: &str = "/login";
+/// The consent page (`request` = the pending authorization request).
+pub const CONSENT_PATH: &str = "/consent";
+/// The audit export of the portal (the signed-in admin's or auditor's session).
+pub const AUDIT_EXPORT_PATH: &str = "/admin/audit/export";
+
+/// The REST API.
+pub const API_PREFIX: &str = "/api/v1";

@@ -1,0 +1,340 @@
+//! Who is acting: resolved once per request and handed to every service, which decides
+//! what it may do. A service that changes or reads an organization's data asks the
+//! principal for an [`InOrg`] with the permission it needs; only this module makes one, and
+//! only for the organization the principal has proved it acts in (a session's membership,
+//! a token's organization, the operator's `--org`). So no caller can hand a service an
+//! organization id of its choosing: the unsafe call cannot be written (lldap's
+//! `get_admin_handler(&ValidationResults)`, as a type).
+
+use super::audit::{Actor, Caller, RequestMeta};
+use super::tokens::{self, BearerError, Issuer};
+use super::{Error, Result};
+use crate::domain::Role;
+use crate::domain::role::{PLATFORM, effective_scopes};
+use crate::store::{self, Db};
+
+/// A platform permission (`read:apps`, `manage:users`...), each also a scope of its name.
+pub type Permission = &'static str;
+
+pub const READ_ORG: Permission = "read:org";
+pub const MANAGE_ORG: Permission = "manage:org";
+pub const READ_USERS: Permission = "read:users";
+pub const MANAGE_USERS: Permission = "manage:users";
+pub const READ_APPS: Permission = "read:apps";
+pub const MANAGE_APPS: Permission = "manage:apps";
+pub const READ_AUDIT: Permission = "read:audit";
+
+/// Who acts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Who {
+    /// Nobody identified (the login page, a failed client authentication).
+    Anonymous,
+    /// The command line on the server: trusted, in the organization it names (if any).
+    Operator { org_id: Option<String> },
+    /// A user signed in to the portal, acting in one organization with their role.
+    Member {
+        user_id: String,
+        email: String,
+        name: String,
+        org_id: String,
+        role: Role,
+    },
+    /// A user acting through an app's access token: what both the token (within the app's
+    /// scopes now) and the user's role allow.
+    Delegated {
+        user_id: String,
+        email: String,
+        org_id: String,
+        client_id: String,
+        permissions: Vec<Permission>,
+    },
+    /// An own-behalf app (client credentials), in its organization, with its scopes now.
+    App {
+        client_id: String,
+        org_id: String,
+        permissions: Vec<Permission>,
+    },
+}
+
+/// The acting party of one request, and where the request came from.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    who: Who,
+    caller: Caller,
+}
+
+/// Proof that the principal may act in `org_id` with a permission: what services take
+/// instead of a bare organization id. Only `Principal::act` makes one.
+#[derive(Debug)]
+pub struct InOrg<'a> {
+    pub org_id: &'a str,
+    pub caller: &'a Caller,
+}
+
+impl Principal {
+    fn new(who: Who, meta: RequestMeta) -> Self {
+        let actor = match &who {
+            Who::Anonymous => Actor::Anonymous,
+            Who::Operator { .. } => Actor::Cli,
+            Who::Member { user_id, email, .. } | Who::Delegated { user_id, email, .. } => {
+                Actor::User {
+                    id: user_id.clone(),
+                    email: email.clone(),
+                }
+            }
+            Who::App { client_id, .. } => Actor::App {
+                client_id: client_id.clone(),
+            },
+        };
+        Self {
+            who,
+            caller: Caller { actor, meta },
+        }
+    }
+
+    /// The command line, acting in no organization (creating and listing organizations).
+    pub fn operator() -> Self {
+        Self::new(Who::Operator { org_id: None }, RequestMeta::default())
+    }
+
+    /// The command line acting in `org_id` (`--org`).
+    pub fn operator_in(org_id: &str) -> Self {
+        Self::new(
+            Who::Operator {
+                org_id: Some(org_id.to_string()),
+            },
+            RequestMeta::default(),
+        )
+    }
+
+    /// The server itself (bootstrap, scheduled jobs): trusted like the operator, recorded
+    /// as the system.
+    pub fn system(org_id: Option<&str>) -> Self {
+        let mut p = Self::new(
+            Who::Operator {
+                org_id: org_id.map(str::to_string),
+            },
+            RequestMeta::default(),
+        );
+        p.caller.actor = Actor::System;
+        p
+    }
+
+    pub fn anonymous(meta: RequestMeta) -> Self {
+        Self::new(Who::Anonymous, meta)
+    }
+
+    pub fn who(&self) -> &Who {
+        &self.who
+    }
+
+    /// Who to name in the audit log.
+    pub fn caller(&self) -> &Caller {
+        &self.caller
+    }
+
+    /// The organization acted in, if any.
+    pub fn org_id(&self) -> Option<&str> {
+        match &self.who {
+            Who::Anonymous => None,
+            Who::Operator { org_id } => org_id.as_deref(),
+            Who::Member { org_id, .. }
+            | Who::Delegated { org_id, .. }
+            | Who::App { org_id, .. } => Some(org_id),
+        }
+    }
+
+    /// The user acting (signed in, or through an app).
+    pub fn user_id(&self) -> Option<&str> {
+        match &self.who {
+            Who::Member { user_id, .. } | Who::Delegated { user_id, .. } => Some(user_id),
+            _ => None,
+        }
+    }
+
+    /// The app a token was issued to, for a token principal.
+    pub fn client_id(&self) -> Option<&str> {
+        match &self.who {
+            Who::Delegated { client_id, .. } | Who::App { client_id, .. } => Some(client_id),
+            _ => None,
+        }
+    }
+
+    /// Whether the principal holds `permission` now.
+    pub fn may(&self, permission: Permission) -> bool {
+        match &self.who {
+            Who::Anonymous => false,
+            Who::Operator { .. } => true,
+            Who::Member { role, .. } => role.may(permission),
+            Who::Delegated { permissions, .. } | Who::App { permissions, .. } => {
+                permissions.contains(&permission)
+            }
+        }
+    }
+
+    /// The permissions held now, in the platform's order.
+    pub fn permissions(&self) -> Vec<Permission> {
+        PLATFORM.iter().copied().filter(|p| self.may(p)).collect()
+    }
+
+    /// Acts in the principal's organization with `permission`, or is refused: anonymous
+    /// callers are unauthenticated, everyone else lacks the permission.
+    pub fn act(&self, permission: Permission) -> Result<InOrg<'_>> {
+        let Some(org_id) = self.org_id() else {
+            return Err(match self.who {
+                Who::Anonymous => Error::Unauthenticated,
+                _ => Error::MissingPermission(permission),
+            });
+        };
+        if !self.may(permission) {
+            return Err(Error::MissingPermission(permission));
+        }
+        Ok(InOrg {
+            org_id,
+            caller: &self.caller,
+        })
+    }
+
+    /// The operator alone (organizations are created and listed on the server itself).
+    pub fn operator_only(&self) -> Result<&Caller> {
+        match self.who {
+            Who::Operator { .. } => Ok(&self.caller),
+            _ => Err(Error::Forbidden(
+                "only the server's operator may do this".into(),
+            )),
+        }
+    }
+}
+
+/// The principal of a portal session: the user, if still a member of the organization the
+/// session works in, with their role now (a removed user or a lowered role takes effect at
+/// once).
+pub async fn of_session(
+    db: &Db,
+    user_id: &str,
+    org_id: &str,
+    meta: RequestMeta,
+) -> Result<Option<Principal>> {
+    let Some(member) = store::users::member(&db.pool, org_id, user_id).await? else {
+        return Ok(None);
+    };
+    let role = Role::parse(&member.role).map_err(|e| Error::Internal(e.message))?;
+    Ok(Some(Principal::new(
+        Who::Member {
+            user_id: user_id.to_string(),
+            email: member.email,
+            name: member.name,
+            org_id: org_id.to_string(),
+            role,
+        },
+        meta,
+    )))
+}
+
+/// The principal of a bearer token at this server's own API: the token must be active and
+/// meant for this server. Its permissions are the effective-scope rule at this moment: the
+/// token's scopes, within the app's allowed scopes now, and, for a user's token, within
+/// the user's role now and their organization's approval of the app now.
+pub async fn of_bearer(
+    ctx: &Issuer<'_>,
+    token: &str,
+    meta: RequestMeta,
+) -> std::result::Result<Principal, BearerError> {
+    let internal = |_| BearerError::Internal;
+    let (claims, app) = tokens::active_here(ctx, token)
+        .await
+        .map_err(internal)?
+        .ok_or(BearerError::InvalidToken)?;
+    let who = if claims.gid.is_some() {
+        let member = store::users::member(&ctx.db.pool, &claims.org_id, &claims.sub)
+            .await
+            .map_err(|_| BearerError::Internal)?
+            .ok_or(BearerError::InvalidToken)?;
+        let role = Role::parse(&member.role).map_err(|_| BearerError::Internal)?;
+        let now = tokens::current_scopes(ctx.db, &app, &claims.org_id, &claims.sub, &claims.scope)
+            .await
+            .map_err(internal)?
+            .ok_or(BearerError::InvalidToken)?;
+        Who::Delegated {
+            user_id: claims.sub,
+            email: member.email,
+            org_id: claims.org_id,
+            client_id: claims.client_id,
+            permissions: effective_scopes(&now.to_space_separated(), role.permissions()),
+        }
+    } else {
+        let allowed: Vec<Permission> = PLATFORM
+            .iter()
+            .copied()
+            .filter(|p| app.scopes.contains(p))
+            .collect();
+        Who::App {
+            client_id: claims.client_id,
+            org_id: app.org_id.to_string(),
+            permissions: effective_scopes(&claims.scope, &allowed),
+        }
+    };
+    Ok(Principal::new(who, meta))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    fn member(role: Role) -> Principal {
+        Principal::new(
+            Who::Member {
+                user_id: "u".into(),
+                email: "u@example.com".into(),
+                name: "U".into(),
+                org_id: "org-a".into(),
+                role,
+            },
+            RequestMeta::default(),
+        )
+    }
+
+    #[test]
+    fn acting_needs_the_permission_and_stays_in_the_proven_organization() {
+        let admin = member(Role::Admin);
+        assert_eq!(admin.act(MANAGE_USERS).unwrap().org_id, "org-a");
+        let m = member(Role::Member);
+        assert!(matches!(
+            m.act(MANAGE_USERS),
+            Err(Error::MissingPermission(MANAGE_USERS))
+        ));
+        assert_eq!(m.act(READ_APPS).unwrap().org_id, "org-a");
+        let anon = Principal::anonymous(RequestMeta::default());
+        assert!(matches!(anon.act(READ_ORG), Err(Error::Unauthenticated)));
+        assert!(matches!(
+            Principal::operator().act(READ_ORG),
+            Err(Error::MissingPermission(_))
+        ));
+        assert_eq!(
+            Principal::operator_in("org-b")
+                .act(MANAGE_ORG)
+                .unwrap()
+                .org_id,
+            "org-b"
+        );
+        assert!(m.operator_only().is_err());
+        assert!(Principal::operator().operator_only().is_ok());
+    }
+
+    #[test]
+    fn a_token_holds_only_its_permissions() {
+        let app = Principal::new(
+            Who::App {
+                client_id: "c".into(),
+                org_id: "org-a".into(),
+                permissions: vec![READ_APPS],
+            },
+            RequestMeta::default(),
+        );
+        assert!(app.act(READ_APPS).is_ok());
+        assert!(app.act(MANAGE_APPS).is_err());
+        assert_eq!(app.permissions(), vec![READ_APPS]);
+        assert_eq!(app.client_id(), Some("c"));
+    }
+}

@@ -1,0 +1,321 @@
+//! Tenant isolation at the service layer, generated from the services themselves: every
+//! service operation that takes a `Principal` is listed here (a test reads `src/services`
+//! and fails on any operation the table misses), and each is called by an admin of
+//! organization B against organization A's objects. B gets not-found (or sees only its
+//! own), and A is exactly as it was. SQLite and PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+mod common;
+
+use common::*;
+use latchkey::domain::AppInput;
+use latchkey::domain::api::ApiInput;
+use latchkey::services::{self, Error, Principal, RequestMeta};
+use serde_json::{Value, json};
+
+on_both!(a_principal_of_another_organization_reaches_none_of_its_objects);
+
+/// Every operation of the table, by `module::function`.
+const TABLE: &[&str] = &[
+    "apps::create",
+    "apps::list",
+    "apps::get",
+    "apps::update",
+    "apps::set_enabled",
+    "apps::delete",
+    "apps::add_secret",
+    "apps::delete_secret",
+    "users::create",
+    "users::list",
+    "users::change_role",
+    "users::remove",
+    "orgs::create",
+    "orgs::list",
+    "orgs::get",
+    "orgs::rename",
+    "orgs::set_retention",
+    "apis::list",
+    "apis::create",
+    "apis::delete",
+    "policy::get",
+    "policy::set",
+    "policy::candidate",
+    "policy::approve",
+    "policy::remove",
+    "audit::search",
+    "audit::export",
+    "audit::token_chart",
+    "authorizations::of_app",
+    "authorizations::of_user",
+    "authorizations::revoke_for_app",
+    "authorizations::revoke_mine",
+];
+
+#[test]
+fn the_table_lists_every_operation_that_takes_a_principal() {
+    let sources = [
+        ("apps", include_str!("../src/services/apps.rs")),
+        ("users", include_str!("../src/services/users.rs")),
+        ("orgs", include_str!("../src/services/orgs.rs")),
+        ("apis", include_str!("../src/services/apis.rs")),
+        ("policy", include_str!("../src/services/policy.rs")),
+        ("audit", include_str!("../src/services/audit.rs")),
+        (
+            "authorizations",
+            include_str!("../src/services/authorizations.rs"),
+        ),
+    ];
+    let mut found = Vec::new();
+    for (module, text) in sources {
+        for chunk in text.split("pub async fn ").skip(1) {
+            let name: String = chunk
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            let signature = chunk.split('{').next().unwrap_or("");
+            if signature.contains("&Principal") {
+                found.push(format!("{module}::{name}"));
+            }
+        }
+    }
+    for op in &found {
+        assert!(
+            TABLE.contains(&op.as_str()),
+            "{op} takes a Principal but is not in the isolation table"
+        );
+    }
+    for op in TABLE {
+        assert!(
+            found.iter().any(|f| f == op),
+            "{op} is in the table but no longer a service operation"
+        );
+    }
+}
+
+/// Not found, or refused: never A's data.
+fn refused<T: std::fmt::Debug>(op: &str, r: Result<T, Error>) {
+    match r {
+        Err(Error::NotFound | Error::Forbidden(_) | Error::MissingPermission(_)) => {}
+        other => panic!("{op}: B reached A's object: {other:?}"),
+    }
+}
+
+/// Everything an admin of A can see of A, to compare before and after.
+async fn snapshot(app: &TestApp, a: &Principal, app_id: &str) -> Value {
+    let db = &app.state.db;
+    let detail = services::apps::get(db, a, app_id).await.unwrap();
+    json!({
+        "org": services::orgs::get(db, a).await.unwrap(),
+        "apps": services::apps::list(db, a, "", 1).await.unwrap(),
+        "app": detail.app,
+        "secrets": detail.secrets.iter().map(|s| s.id.clone()).collect::<Vec<_>>(),
+        "users": services::users::list(db, a).await.unwrap(),
+        "apis": services::apis::list(db, a).await.unwrap(),
+        "policy": services::policy::get(db, a).await.unwrap(),
+        "authorizations": services::authorizations::of_app(db, a, app_id).await.unwrap(),
+    })
+}
+
+async fn a_principal_of_another_organization_reaches_none_of_its_objects(b: Backend) {
+    let app = spawn_app(b).await;
+    let db = &app.state.db;
+    let org_a = app.org_with_admin("Org A").await;
+    let org_b = app.org_with_admin("Org B").await;
+    let org_c = app.org_with_admin("Org C").await;
+    let a = Principal::operator_in(&org_a.id);
+    let b_admin = app.user_id(&org_b, &org_b.admin_email).await;
+    let bee = services::principal::of_session(db, &b_admin, &org_b.id, RequestMeta::default())
+        .await
+        .unwrap()
+        .unwrap();
+
+    // A's objects: an app with a secret, a member, an API, an approved external app.
+    let input = AppInput {
+        name: "A's app".into(),
+        kind: "on-behalf-of-user".into(),
+        grant_types: vec!["authorization_code".into()],
+        redirect_uris: vec![CB.into()],
+        scopes: vec!["openid email".into()],
+        ..Default::default()
+    };
+    let (a_app, _) = services::apps::create(db, &a, &input, "").await.unwrap();
+    let a_app = a_app.client_id;
+    let a_secret = services::apps::get(db, &a, &a_app).await.unwrap().secrets[0]
+        .id
+        .clone();
+    let a_member_email = app.add_user(&org_a, "member").await;
+    let a_member = app.user_id(&org_a, &a_member_email).await;
+    let api = ApiInput {
+        name: "Orders".into(),
+        identifier: "https://orders.a.example".into(),
+        scopes: "orders:read Read orders".into(),
+    };
+    let a_api = services::apis::create(db, &a, &app.base, &api)
+        .await
+        .unwrap()
+        .id;
+    let c = Principal::operator_in(&org_c.id);
+    let external = AppInput {
+        name: "Everyone's app".into(),
+        audience: "everyone".into(),
+        ..input.clone()
+    };
+    let (c_app, _) = services::apps::create(db, &c, &external, "").await.unwrap();
+    services::policy::set(db, &a, "restricted").await.unwrap();
+    services::policy::approve(db, &a, &c_app.client_id, &["openid".into()])
+        .await
+        .unwrap();
+    let before = snapshot(&app, &a, &a_app).await;
+
+    // Operations on one of A's objects: not found.
+    refused("apps::get", services::apps::get(db, &bee, &a_app).await);
+    refused(
+        "apps::update",
+        services::apps::update(db, &bee, &a_app, &input, "").await,
+    );
+    refused(
+        "apps::set_enabled",
+        services::apps::set_enabled(db, &bee, &a_app, false).await,
+    );
+    refused(
+        "apps::delete",
+        services::apps::delete(db, &bee, &a_app, "A's app").await,
+    );
+    refused(
+        "apps::add_secret",
+        services::apps::add_secret(db, &bee, &a_app).await,
+    );
+    refused(
+        "apps::delete_secret",
+        services::apps::delete_secret(db, &bee, &a_app, &a_secret).await,
+    );
+    refused(
+        "users::change_role",
+        services::users::change_role(db, &bee, &a_member, "admin").await,
+    );
+    refused(
+        "users::remove",
+        services::users::remove(db, &bee, &a_member).await,
+    );
+    refused(
+        "apis::delete",
+        services::apis::delete(db, &bee, &a_api).await,
+    );
+    refused(
+        "policy::candidate",
+        services::policy::candidate(db, &bee, &a_app).await,
+    );
+    refused(
+        "policy::approve",
+        services::policy::approve(db, &bee, &a_app, &["openid".into()]).await,
+    );
+    refused(
+        "policy::remove",
+        services::policy::remove(db, &bee, &c_app.client_id).await,
+    );
+    refused(
+        "authorizations::of_app",
+        services::authorizations::of_app(db, &bee, &a_app).await,
+    );
+    refused(
+        "authorizations::revoke_for_app",
+        services::authorizations::revoke_for_app(db, &bee, &a_app, None).await,
+    );
+    // B's own records about A's app: none.
+    let chart = services::audit::token_chart(db, &bee, &a_app)
+        .await
+        .unwrap();
+    assert!(chart.iter().all(|h| h.issued == 0 && h.refused == 0));
+    // Withdrawing "my" authorization of A's app touches only B's user's own grants.
+    assert_eq!(
+        services::authorizations::revoke_mine(db, &bee, &a_app)
+            .await
+            .unwrap(),
+        0
+    );
+
+    // Operations on the principal's own organization: only B's, never A's.
+    let seen = json!([
+        services::apps::list(db, &bee, "", 1).await.unwrap(),
+        services::users::list(db, &bee).await.unwrap(),
+        services::apis::list(db, &bee).await.unwrap(),
+        services::policy::get(db, &bee).await.unwrap(),
+        services::orgs::get(db, &bee).await.unwrap(),
+        services::audit::search(
+            db,
+            &bee,
+            &latchkey::domain::audit::AuditQuery::default()
+                .parse()
+                .unwrap()
+        )
+        .await
+        .unwrap(),
+        services::audit::export(
+            db,
+            &bee,
+            &latchkey::domain::audit::AuditQuery::default()
+                .parse()
+                .unwrap()
+        )
+        .await
+        .unwrap()
+        .len(),
+        services::authorizations::of_user(db, &bee).await.unwrap(),
+    ])
+    .to_string();
+    for secret_of_a in [
+        org_a.id.as_str(),
+        a_app.as_str(),
+        a_member.as_str(),
+        a_api.as_str(),
+        "Org A",
+    ] {
+        assert!(!seen.contains(secret_of_a), "B saw {secret_of_a}: {seen}");
+    }
+    services::orgs::rename(db, &bee, "Org B renamed")
+        .await
+        .unwrap();
+    services::orgs::set_retention(db, &bee, "30").await.unwrap();
+    services::policy::set(db, &bee, "unrestricted")
+        .await
+        .unwrap();
+    services::users::create(
+        db,
+        &bee,
+        &format!(
+            "new-{}@example.com",
+            latchkey::crypto::random_token(4).to_lowercase()
+        ),
+        "New",
+        "member",
+        PASSWORD.to_string().into(),
+    )
+    .await
+    .unwrap();
+    services::apps::create(
+        db,
+        &bee,
+        &AppInput {
+            name: "A's app".into(),
+            ..input.clone()
+        },
+        "",
+    )
+    .await
+    .unwrap();
+    // The identifier is global: B cannot take A's, and learns only that it is taken.
+    assert!(
+        services::apis::create(db, &bee, &app.base, &api)
+            .await
+            .is_err()
+    );
+    // Organizations are the operator's alone.
+    refused(
+        "orgs::create",
+        services::orgs::create(db, &bee, "Mine").await,
+    );
+    refused("orgs::list", services::orgs::list(db, &bee).await);
+
+    assert_eq!(snapshot(&app, &a, &a_app).await, before, "A is unchanged");
+}

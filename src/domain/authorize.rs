@@ -8,6 +8,9 @@ use url::Url;
 use super::ScopeSet;
 use super::oauth::{OAuthError, user_grant_scopes};
 
+/// The one PKCE method accepted (RFC 7636 §4.2; `plain` never).
+pub const PKCE_METHOD: &str = "S256";
+
 /// How long a pending request waits for sign-in and consent.
 pub const PENDING_TTL: i64 = 600;
 /// How long an authorization code may wait for its exchange.
@@ -108,7 +111,7 @@ pub fn parse<'p>(
     let challenge = get("code_challenge").ok_or_else(|| {
         invalid("PKCE is required: send code_challenge with code_challenge_method=S256")
     })?;
-    if get("code_challenge_method") != Some("S256") {
+    if get("code_challenge_method") != Some(PKCE_METHOD) {
         return Err(invalid("code_challenge_method must be S256"));
     }
     if challenge.len() != 43

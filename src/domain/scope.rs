@@ -152,6 +152,18 @@ impl ScopeSet {
         ScopeSet(self.0.iter().filter(|s| keep(s)).cloned().collect())
     }
 
+    /// Every scope of `self` and of `other`.
+    pub fn union(&self, other: &ScopeSet) -> ScopeSet {
+        // Both are valid already: parsing again only orders and de-duplicates them.
+        ScopeSet::parse(self.0.iter().chain(other.0.iter()).map(|s| s.as_str()))
+            .unwrap_or_else(|_| self.clone())
+    }
+
+    /// Each scope's name, for views and messages.
+    pub fn names(&self) -> Vec<String> {
+        self.0.iter().map(|s| s.as_str().to_string()).collect()
+    }
+
     /// The space-separated form used in storage and in OAuth messages.
     pub fn to_space_separated(&self) -> String {
         self.0

@@ -1,10 +1,22 @@
-//! Authorization-server metadata (RFC 8414) and the JWKS document.
+//! Discovery (OpenID Connect Discovery 1.0 and RFC 8414) and the JWKS document. The
+//! document is built as `openidconnect`'s typed `ProviderMetadata`, the very model its
+//! clients parse, and every list in it comes from the types that implement it (grant types,
+//! client authentication methods, algorithms, scopes), never written by hand.
 
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, header};
-use serde_json::json;
+use openidconnect::core::{
+    CoreAuthDisplay, CoreClaimName, CoreClaimType, CoreClientAuthMethod, CoreGrantType,
+    CoreJsonWebKey, CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm,
+    CoreJwsSigningAlgorithm, CoreResponseMode, CoreResponseType, CoreSubjectIdentifierType,
+};
+use openidconnect::{
+    AdditionalProviderMetadata, AuthUrl, IssuerUrl, JsonWebKeySetUrl, ProviderMetadata,
+    ResponseTypes, Scope, TokenUrl, UserInfoUrl,
+};
+use serde::{Deserialize, Serialize};
 
 use super::{
     AUTHORIZE_PATH, INTROSPECT_PATH, JWKS_PATH, LOGOUT_PATH, REVOKE_PATH, TOKEN_PATH, USERINFO_PATH,
@@ -16,65 +28,177 @@ use crate::domain::oauth::ClientAuthMethod;
 use crate::domain::scope::CATALOGUE;
 use crate::web::AppState;
 
-/// The client authentication methods, as discovery names them; introspection is for
-/// confidential clients only.
-fn auth_methods(public_too: bool) -> Vec<&'static str> {
+/// What we publish beyond OpenID Connect Discovery: RFC 8414, 7662, 7009, 7636, 9207 and
+/// RP-Initiated Logout fields.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+struct Extra {
+    introspection_endpoint: String,
+    introspection_endpoint_auth_methods_supported: Vec<CoreClientAuthMethod>,
+    revocation_endpoint: String,
+    revocation_endpoint_auth_methods_supported: Vec<CoreClientAuthMethod>,
+    end_session_endpoint: String,
+    code_challenge_methods_supported: Vec<String>,
+    authorization_response_iss_parameter_supported: bool,
+    prompt_values_supported: Vec<String>,
+}
+
+impl AdditionalProviderMetadata for Extra {}
+
+type Metadata = ProviderMetadata<
+    Extra,
+    CoreAuthDisplay,
+    CoreClientAuthMethod,
+    CoreClaimName,
+    CoreClaimType,
+    CoreGrantType,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJweKeyManagementAlgorithm,
+    CoreJsonWebKey,
+    CoreResponseMode,
+    CoreResponseType,
+    CoreSubjectIdentifierType,
+>;
+
+fn grant_type(g: GrantType) -> CoreGrantType {
+    match g {
+        GrantType::AuthorizationCode => CoreGrantType::AuthorizationCode,
+        GrantType::RefreshToken => CoreGrantType::RefreshToken,
+        GrantType::ClientCredentials => CoreGrantType::ClientCredentials,
+        GrantType::Password => CoreGrantType::Password,
+        GrantType::JwtBearer => CoreGrantType::JwtBearer,
+    }
+}
+
+fn auth_method(m: ClientAuthMethod) -> CoreClientAuthMethod {
+    match m {
+        ClientAuthMethod::SecretBasic => CoreClientAuthMethod::ClientSecretBasic,
+        ClientAuthMethod::SecretPost => CoreClientAuthMethod::ClientSecretPost,
+        ClientAuthMethod::PrivateKeyJwt => CoreClientAuthMethod::PrivateKeyJwt,
+        ClientAuthMethod::None => CoreClientAuthMethod::None,
+    }
+}
+
+/// A JWS algorithm by its JOSE name (`RS256`, `EdDSA`...), as `openidconnect` names it.
+fn signing_alg(name: &str) -> Option<CoreJwsSigningAlgorithm> {
+    serde_json::from_value(serde_json::Value::String(name.into())).ok()
+}
+
+/// The client authentication methods; introspection is for confidential clients only.
+fn auth_methods(public_too: bool) -> Vec<CoreClientAuthMethod> {
     ClientAuthMethod::ALL
         .iter()
         .filter(|m| public_too || **m != ClientAuthMethod::None)
-        .map(|m| m.as_str())
+        .map(|m| auth_method(*m))
         .collect()
 }
 
-/// RFC 8414 metadata: exactly what is implemented, listed from the types that implement it.
-fn metadata(issuer: &str) -> serde_json::Value {
-    let assertion_algs: Vec<String> = assertions::ALGORITHMS
-        .iter()
-        .map(|a| format!("{a:?}"))
-        .collect();
-    json!({
-        "issuer": issuer,
-        "authorization_endpoint": format!("{issuer}{AUTHORIZE_PATH}"),
-        "token_endpoint": format!("{issuer}{TOKEN_PATH}"),
-        "jwks_uri": format!("{issuer}{JWKS_PATH}"),
-        "introspection_endpoint": format!("{issuer}{INTROSPECT_PATH}"),
-        "introspection_endpoint_auth_methods_supported": auth_methods(false),
-        "revocation_endpoint": format!("{issuer}{REVOKE_PATH}"),
-        "revocation_endpoint_auth_methods_supported": auth_methods(true),
-        "grant_types_supported": GrantType::ALL.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
-        "response_types_supported": ["code"],
-        "response_modes_supported": ["query"],
-        "code_challenge_methods_supported": ["S256"],
-        "token_endpoint_auth_methods_supported": auth_methods(true),
-        "token_endpoint_auth_signing_alg_values_supported": assertion_algs,
-        "scopes_supported": CATALOGUE.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
-        "authorization_response_iss_parameter_supported": true,
-    })
+/// The OpenID Provider metadata of `issuer`: exactly what is implemented.
+fn provider_metadata(issuer: &str) -> Result<Metadata, String> {
+    let url = |path: &str| format!("{issuer}{path}");
+    let bad = |e: url::ParseError| format!("issuer URL: {e}");
+    let extra = Extra {
+        introspection_endpoint: url(INTROSPECT_PATH),
+        introspection_endpoint_auth_methods_supported: auth_methods(false),
+        revocation_endpoint: url(REVOKE_PATH),
+        revocation_endpoint_auth_methods_supported: auth_methods(true),
+        end_session_endpoint: url(LOGOUT_PATH),
+        code_challenge_methods_supported: vec![crate::domain::authorize::PKCE_METHOD.into()],
+        authorization_response_iss_parameter_supported: true,
+        prompt_values_supported: ["none", "login", "consent"].map(String::from).to_vec(),
+    };
+    let claims = [
+        "iss",
+        "sub",
+        "aud",
+        "exp",
+        "iat",
+        "auth_time",
+        "nonce",
+        "at_hash",
+        "azp",
+        "name",
+        "email",
+        "email_verified",
+    ];
+    Ok(Metadata::new(
+        IssuerUrl::new(issuer.to_string()).map_err(bad)?,
+        AuthUrl::new(url(AUTHORIZE_PATH)).map_err(bad)?,
+        JsonWebKeySetUrl::new(url(JWKS_PATH)).map_err(bad)?,
+        vec![ResponseTypes::new(vec![CoreResponseType::Code])],
+        vec![CoreSubjectIdentifierType::Public],
+        ID_TOKEN_ALGS
+            .iter()
+            .filter_map(|a| signing_alg(a))
+            .collect(),
+        extra,
+    )
+    .set_token_endpoint(Some(TokenUrl::new(url(TOKEN_PATH)).map_err(bad)?))
+    .set_userinfo_endpoint(Some(UserInfoUrl::new(url(USERINFO_PATH)).map_err(bad)?))
+    .set_grant_types_supported(Some(
+        GrantType::ALL.iter().map(|g| grant_type(*g)).collect(),
+    ))
+    .set_response_modes_supported(Some(vec![CoreResponseMode::Query]))
+    .set_token_endpoint_auth_methods_supported(Some(auth_methods(true)))
+    .set_token_endpoint_auth_signing_alg_values_supported(Some(
+        assertions::ALGORITHMS
+            .iter()
+            .filter_map(|a| signing_alg(&format!("{a:?}")))
+            .collect(),
+    ))
+    .set_scopes_supported(Some(
+        CATALOGUE
+            .iter()
+            .map(|(s, _)| Scope::new(s.to_string()))
+            .collect(),
+    ))
+    .set_claims_supported(Some(
+        claims
+            .iter()
+            .map(|c| CoreClaimName::new(c.to_string()))
+            .collect(),
+    ))
+    .set_claims_parameter_supported(Some(false))
+    .set_request_parameter_supported(Some(false))
+    .set_request_uri_parameter_supported(Some(false)))
 }
 
+/// The fields only OpenID Connect defines, left out of the RFC 8414 document.
+const OPENID_ONLY: &[&str] = &[
+    "userinfo_endpoint",
+    "end_session_endpoint",
+    "subject_types_supported",
+    "id_token_signing_alg_values_supported",
+    "claims_supported",
+    "prompt_values_supported",
+    "claims_parameter_supported",
+    "request_parameter_supported",
+    "request_uri_parameter_supported",
+];
+
+fn document(issuer: &str, openid: bool) -> Response {
+    let mut doc = match provider_metadata(issuer)
+        .and_then(|m| serde_json::to_value(&m).map_err(|e| format!("provider metadata: {e}")))
+    {
+        Ok(doc) => doc,
+        Err(e) => {
+            tracing::error!(error = %e, "discovery");
+            return http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    if !openid && let Some(d) = doc.as_object_mut() {
+        d.retain(|k, _| !OPENID_ONLY.contains(&k.as_str()));
+    }
+    Json(doc).into_response()
+}
+
+/// RFC 8414 metadata.
 pub async fn authorization_server(State(state): State<AppState>) -> Response {
-    Json(metadata(&state.settings.issuer)).into_response()
+    document(&state.settings.issuer, false)
 }
 
 /// OpenID Connect Discovery 1.0: the RFC 8414 document plus the OpenID Provider fields.
 pub async fn openid_configuration(State(state): State<AppState>) -> Response {
-    let issuer = &state.settings.issuer;
-    let mut doc = metadata(issuer);
-    let extra = json!({
-        "userinfo_endpoint": format!("{issuer}{USERINFO_PATH}"),
-        "end_session_endpoint": format!("{issuer}{LOGOUT_PATH}"),
-        "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ID_TOKEN_ALGS,
-        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "azp", "name", "email", "email_verified"],
-        "prompt_values_supported": ["none", "login", "consent"],
-        "claims_parameter_supported": false,
-        "request_parameter_supported": false,
-        "request_uri_parameter_supported": false,
-    });
-    if let (Some(d), Some(e)) = (doc.as_object_mut(), extra.as_object()) {
-        d.extend(e.clone());
-    }
-    Json(doc).into_response()
+    document(&state.settings.issuer, true)
 }
 
 pub async fn jwks(State(state): State<AppState>) -> Response {
@@ -84,4 +208,42 @@ pub async fn jwks(State(state): State<AppState>) -> Response {
         HeaderValue::from_static("public, max-age=300"),
     );
     res
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_list_comes_from_the_types() {
+        let doc = serde_json::to_value(provider_metadata("https://id.example").unwrap()).unwrap();
+        assert_eq!(
+            doc["grant_types_supported"].as_array().unwrap().len(),
+            GrantType::ALL.len()
+        );
+        assert_eq!(
+            doc["token_endpoint_auth_signing_alg_values_supported"]
+                .as_array()
+                .unwrap()
+                .len(),
+            assertions::ALGORITHMS.len(),
+            "every assertion algorithm has its JOSE name"
+        );
+        assert_eq!(
+            doc["id_token_signing_alg_values_supported"],
+            serde_json::json!(ID_TOKEN_ALGS)
+        );
+        assert_eq!(
+            doc["introspection_endpoint_auth_methods_supported"]
+                .as_array()
+                .unwrap()
+                .len(),
+            3
+        );
+        // What a client library parses back is what we meant.
+        let parsed: openidconnect::core::CoreProviderMetadata =
+            serde_json::from_value(doc).unwrap();
+        assert_eq!(parsed.issuer().as_str(), "https://id.example");
+    }
 }

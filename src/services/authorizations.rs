@@ -14,7 +14,7 @@ use crate::store::{self, Db, grants::ActiveGrant};
 fn fold(grants: Vec<ActiveGrant>) -> Vec<AuthorizationView> {
     let mut out: Vec<AuthorizationView> = Vec::new();
     for g in grants {
-        let scopes = g.scopes.split_whitespace().map(str::to_string);
+        let scopes = g.scopes.names();
         match out
             .iter_mut()
             .find(|a| a.user_id == g.user_id && a.client_id == g.client_id)
@@ -32,7 +32,7 @@ fn fold(grants: Vec<ActiveGrant>) -> Vec<AuthorizationView> {
                 user_email: g.email,
                 client_id: g.client_id,
                 app_name: g.app_name,
-                scopes: scopes.collect(),
+                scopes,
                 granted_at: g.created_at,
                 last_used_at: g.last_used_at,
             }),

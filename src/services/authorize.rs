@@ -11,10 +11,11 @@ use crate::domain::authorize::{
     self, AuthorizeRequest, CODE_TTL, ClientFacts, PENDING_TTL, error_url, redirect_target,
     response_url,
 };
+use crate::domain::ids::{GrantId, OrgId, UserId};
 use crate::domain::oauth::OAuthError;
 use crate::domain::views::ConsentView;
 use crate::domain::{AppKind, GrantType, ScopeSet};
-use crate::store::{self, Db, apps::App, authz::CodeRow, grants::GrantRow};
+use crate::store::{self, Db, apps::App, authz::CodeRow, grants::Grant};
 use serde_json::json;
 
 pub use crate::domain::paths::RESUME_PATH;
@@ -226,6 +227,7 @@ async fn proceed(
     // the device claiming that URI: the user answers every time (RFC 8252 §8.6).
     let native = app.public_client && is_native_redirect(&req.redirect_uri);
     let remembered = store::authz::consent(&db.pool, &visitor.user_id, &app.client_id).await?;
+    let remembered = remembered.map(|s| s.to_space_separated());
     if native || req.needs_consent(remembered.as_deref()) {
         if req.prompt_none {
             return Ok(refuse(OAuthError::ConsentRequired(if native {
@@ -256,13 +258,13 @@ async fn issue_code(
     org_id: String,
 ) -> Result<String> {
     let t = now();
-    let grant = GrantRow {
-        id: new_id(),
-        org_id,
-        client_id: app.client_id.to_string(),
-        user_id: visitor.user_id.clone(),
-        scopes: req.scopes.clone(),
-        grant_type: GrantType::AuthorizationCode.as_str().into(),
+    let grant = Grant {
+        id: GrantId::new(new_id()),
+        org_id: OrgId::new(org_id),
+        client_id: app.client_id.clone(),
+        user_id: UserId::new(visitor.user_id.clone()),
+        scopes: ScopeSet::parse([req.scopes.as_str()])?,
+        grant_type: GrantType::AuthorizationCode,
         created_at: t,
         revoked_at: None,
         auth_time: visitor.auth_time,
@@ -270,7 +272,7 @@ async fn issue_code(
     let code = format!("lkc_{}", random_token(32));
     let row = CodeRow {
         digest: secrets::digest(&code),
-        grant_id: grant.id.clone(),
+        grant_id: grant.id.to_string(),
         client_id: app.client_id.to_string(),
         redirect_uri: req.redirect_uri.clone(),
         code_challenge: req.code_challenge.clone(),
@@ -372,15 +374,13 @@ pub async fn decide(
         return Err(Error::NotFound);
     }
     let before = store::authz::consent(&db.pool, &visitor.user_id, &app.client_id).await?;
-    let mut granted: Vec<&str> = before.as_deref().unwrap_or("").split_whitespace().collect();
-    granted.extend(req.scopes.split_whitespace());
-    granted.sort_unstable();
-    granted.dedup();
+    let asked = ScopeSet::parse([req.scopes.as_str()])?;
+    let granted = before.map_or(asked.clone(), |b| b.union(&asked));
     store::authz::save_consent(
         &db.pool,
         &visitor.user_id,
         &app.client_id,
-        &granted.join(" "),
+        &granted.to_space_separated(),
         now(),
     )
     .await?;

@@ -49,11 +49,7 @@ pub async fn access(db: &Db, app: &App, user_id: &str) -> Result<Access> {
         AppPolicy::Unrestricted
     };
     let approved = match policy {
-        AppPolicy::Restricted => store::policy::approved(&db.pool, &org_id, &app.client_id)
-            .await?
-            .map(|s| ScopeSet::parse([s.as_str()]))
-            .transpose()
-            .map_err(|e| internal(e.message))?,
+        AppPolicy::Restricted => store::policy::approved(&db.pool, &org_id, &app.client_id).await?,
         AppPolicy::Unrestricted => None,
     };
     Ok(match decide(policy, external, approved) {
@@ -87,7 +83,7 @@ pub async fn get(db: &Db, p: &Principal) -> Result<PolicyView> {
             client_id: r.client_id,
             app_name: r.app_name,
             app_org_name: r.app_org_name,
-            scopes: r.scopes.split_whitespace().map(str::to_string).collect(),
+            scopes: r.scopes.names(),
             approved_by: r.approved_by,
             approved_at: r.approved_at,
         })
@@ -118,9 +114,7 @@ pub async fn set(db: &Db, p: &Principal, raw: &str) -> Result<PolicyView> {
                         .ok_or_else(|| internal("empty list"))?
                 }
             };
-            entry
-                .1
-                .extend(scopes.split_whitespace().map(str::to_string));
+            entry.1.extend(scopes.names());
         }
         for (client_id, scopes) in &mut allowlisted {
             let set = ScopeSet::parse(scopes.iter().map(String::as_str))
@@ -187,7 +181,7 @@ pub async fn candidate(db: &Db, p: &Principal, client_id: &str) -> Result<Approv
         app_org_name: owner.name,
         website_url: app.website_url,
         scopes: super::apis::describe(db, &app.org_id, &app.scopes).await?,
-        approved: approved.map(|s| s.split_whitespace().map(str::to_string).collect()),
+        approved: approved.map(|s| s.names()),
     })
 }
 
@@ -209,8 +203,8 @@ pub async fn approve(db: &Db, p: &Principal, client_id: &str, scopes: &[String])
     }
     let before = store::policy::approved(&db.pool, org_id, client_id).await?;
     let narrowed = before
-        .as_deref()
-        .is_some_and(|b| b.split_whitespace().any(|s| !chosen.contains(s)));
+        .as_ref()
+        .is_some_and(|b| b.iter().any(|s| !chosen.contains(s.as_str())));
     let by = match &caller.actor {
         super::Actor::User { email, .. } => Some(email.as_str()),
         _ => None,
@@ -238,7 +232,7 @@ pub async fn approve(db: &Db, p: &Principal, client_id: &str, scopes: &[String])
             action: "app.approved",
             object: ("app", client_id),
             success: true,
-            detail: json!({ "scopes": chosen.to_space_separated(), "before": before, "grants_ended": ended }),
+            detail: json!({ "scopes": chosen.to_space_separated(), "before": before.map(|b| b.to_space_separated()), "grants_ended": ended }),
         },
     )
     .await?;

@@ -218,7 +218,7 @@ pub async fn of_session(
     let Some(member) = store::users::member(&db.pool, org_id, user_id).await? else {
         return Ok(None);
     };
-    let role = Role::parse(&member.role).map_err(|e| Error::Internal(e.message))?;
+    let role = member.role;
     Ok(Some(Principal::new(
         Who::Member {
             user_id: user_id.to_string(),
@@ -250,8 +250,10 @@ pub async fn of_bearer(
             .await
             .map_err(|_| BearerError::Internal)?
             .ok_or(BearerError::InvalidToken)?;
-        let role = Role::parse(&member.role).map_err(|_| BearerError::Internal)?;
-        let now = tokens::current_scopes(ctx.db, &app, &claims.org_id, &claims.sub, &claims.scope)
+        let role = member.role;
+        let token_scopes = crate::domain::ScopeSet::parse([claims.scope.as_str()])
+            .map_err(|_| BearerError::InvalidToken)?;
+        let now = tokens::current_scopes(ctx.db, &app, &claims.org_id, &claims.sub, &token_scopes)
             .await
             .map_err(internal)?
             .ok_or(BearerError::InvalidToken)?;

@@ -7,14 +7,14 @@ use super::{Error, Result, conflict_on, new_id, now};
 use crate::crypto::password;
 use crate::domain::views::MemberView;
 use crate::domain::{Email, FieldError, FieldErrors, Role, parse_name};
-use crate::store::{self, Db, users::MemberRow, users::UserRow};
+use crate::store::{self, Db, users::Member, users::UserRow};
 
-pub(crate) fn view(r: MemberRow) -> MemberView {
+pub(crate) fn view(r: Member) -> MemberView {
     MemberView {
-        user_id: r.user_id,
+        user_id: r.user_id.into_inner(),
         email: r.email,
         name: r.name,
-        role: r.role,
+        role: r.role.as_str().to_string(),
         created_at: r.created_at,
     }
 }
@@ -133,7 +133,7 @@ pub async fn change_role(db: &Db, p: &Principal, user_id: &str, role: &str) -> R
     let member = store::users::member(&mut *tx, org_id, user_id)
         .await?
         .ok_or(Error::NotFound)?;
-    if member.role == "admin"
+    if member.role == Role::Admin
         && !role.is_admin()
         && store::users::count_admins(&mut *tx, org_id).await? <= 1
     {
@@ -152,7 +152,7 @@ pub async fn change_role(db: &Db, p: &Principal, user_id: &str, role: &str) -> R
             action: "user.role_change",
             object: ("user", user_id),
             success: true,
-            detail: json!({ "from": member.role, "to": role.as_str() }),
+            detail: json!({ "from": member.role.as_str(), "to": role.as_str() }),
         },
     )
     .await?;
@@ -176,7 +176,7 @@ pub async fn remove(db: &Db, p: &Principal, user_id: &str) -> Result<()> {
     let member = store::users::member(&mut *tx, org_id, user_id)
         .await?
         .ok_or(Error::NotFound)?;
-    if member.role == "admin" && store::users::count_admins(&mut *tx, org_id).await? <= 1 {
+    if member.role == Role::Admin && store::users::count_admins(&mut *tx, org_id).await? <= 1 {
         return Err(Error::Forbidden(
             "the organization's last admin cannot be removed".into(),
         ));

@@ -2,6 +2,8 @@
 
 use sqlx::{AnyExecutor, Row};
 
+use crate::domain::ScopeSet;
+
 /// Keeps a checked authorization request (JSON) until `expires_at`.
 pub async fn insert_request<'c>(
     e: impl AnyExecutor<'c>,
@@ -52,13 +54,13 @@ pub async fn consent<'c>(
     e: impl AnyExecutor<'c>,
     user_id: &str,
     client_id: &str,
-) -> Result<Option<String>, sqlx::Error> {
+) -> Result<Option<ScopeSet>, sqlx::Error> {
     sqlx::query("SELECT scopes FROM consents WHERE user_id = $1 AND client_id = $2")
         .bind(user_id)
         .bind(client_id)
         .fetch_optional(e)
         .await?
-        .map(|r| r.try_get("scopes"))
+        .map(|r| super::scope_set(&r, "scopes"))
         .transpose()
 }
 

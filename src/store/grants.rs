@@ -1,40 +1,55 @@
 use sqlx::{AnyExecutor, Row};
 
+use crate::domain::ids::{ClientId, GrantId, OrgId, UserId};
+use crate::domain::{GrantType, ScopeSet};
+
+/// A user's grant to an app, every field parsed.
 #[derive(Debug, Clone)]
-pub struct GrantRow {
-    pub id: String,
-    pub org_id: String,
-    pub client_id: String,
-    pub user_id: String,
-    pub scopes: String,
-    pub grant_type: String,
+pub struct Grant {
+    pub id: GrantId,
+    /// The organization the user acts in through the app.
+    pub org_id: OrgId,
+    pub client_id: ClientId,
+    pub user_id: UserId,
+    pub scopes: ScopeSet,
+    pub grant_type: GrantType,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
     /// When the user signed in for this grant (OIDC `auth_time`), if they did.
     pub auth_time: Option<i64>,
 }
 
+/// A refresh token of a grant (its digest only), with the scopes it may refresh.
 #[derive(Debug, Clone)]
-pub struct RefreshRow {
+pub struct Refresh {
     pub digest: String,
-    pub grant_id: String,
-    pub scopes: String,
+    pub grant_id: GrantId,
+    pub scopes: ScopeSet,
     pub created_at: i64,
     pub expires_at: i64,
     pub used_at: Option<i64>,
 }
 
-pub async fn insert<'c>(e: impl AnyExecutor<'c>, g: &GrantRow) -> Result<(), sqlx::Error> {
+fn corrupt(column: &str, message: impl std::fmt::Display) -> sqlx::Error {
+    sqlx::Error::Decode(format!("grants.{column}: {message}").into())
+}
+
+fn scopes(r: &sqlx::any::AnyRow) -> Result<ScopeSet, sqlx::Error> {
+    let raw: String = r.try_get("scopes")?;
+    ScopeSet::parse([raw.as_str()]).map_err(|e| corrupt("scopes", e.message))
+}
+
+pub async fn insert<'c>(e: impl AnyExecutor<'c>, g: &Grant) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO grants (id, org_id, client_id, user_id, scopes, grant_type, created_at, revoked_at, auth_time) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
-    .bind(&g.id)
-    .bind(&g.org_id)
-    .bind(&g.client_id)
-    .bind(&g.user_id)
-    .bind(&g.scopes)
-    .bind(&g.grant_type)
+    .bind(g.id.as_str())
+    .bind(g.org_id.as_str())
+    .bind(g.client_id.as_str())
+    .bind(g.user_id.as_str())
+    .bind(g.scopes.to_space_separated())
+    .bind(g.grant_type.as_str())
     .bind(g.created_at)
     .bind(g.revoked_at)
     .bind(g.auth_time)
@@ -43,7 +58,7 @@ pub async fn insert<'c>(e: impl AnyExecutor<'c>, g: &GrantRow) -> Result<(), sql
     Ok(())
 }
 
-pub async fn get<'c>(e: impl AnyExecutor<'c>, id: &str) -> Result<Option<GrantRow>, sqlx::Error> {
+pub async fn get<'c>(e: impl AnyExecutor<'c>, id: &str) -> Result<Option<Grant>, sqlx::Error> {
     let row = sqlx::query(
         "SELECT id, org_id, client_id, user_id, scopes, grant_type, created_at, revoked_at, auth_time FROM grants WHERE id = $1",
     )
@@ -51,13 +66,15 @@ pub async fn get<'c>(e: impl AnyExecutor<'c>, id: &str) -> Result<Option<GrantRo
     .fetch_optional(e)
     .await?;
     row.map(|r| {
-        Ok(GrantRow {
-            id: r.try_get("id")?,
-            org_id: r.try_get("org_id")?,
-            client_id: r.try_get("client_id")?,
-            user_id: r.try_get("user_id")?,
-            scopes: r.try_get("scopes")?,
-            grant_type: r.try_get("grant_type")?,
+        let grant_type: String = r.try_get("grant_type")?;
+        Ok(Grant {
+            id: GrantId::new(r.try_get::<String, _>("id")?),
+            org_id: OrgId::new(r.try_get::<String, _>("org_id")?),
+            client_id: ClientId::new(r.try_get::<String, _>("client_id")?),
+            user_id: UserId::new(r.try_get::<String, _>("user_id")?),
+            scopes: scopes(&r)?,
+            grant_type: GrantType::parse(&grant_type)
+                .map_err(|e| corrupt("grant_type", e.message))?,
             created_at: r.try_get("created_at")?,
             revoked_at: r.try_get("revoked_at")?,
             auth_time: r.try_get("auth_time")?,
@@ -75,16 +92,13 @@ pub async fn revoke<'c>(e: impl AnyExecutor<'c>, id: &str, now: i64) -> Result<(
     Ok(())
 }
 
-pub async fn insert_refresh<'c>(
-    e: impl AnyExecutor<'c>,
-    r: &RefreshRow,
-) -> Result<(), sqlx::Error> {
+pub async fn insert_refresh<'c>(e: impl AnyExecutor<'c>, r: &Refresh) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO refresh_tokens (digest, grant_id, scopes, created_at, expires_at, used_at) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(&r.digest)
-    .bind(&r.grant_id)
-    .bind(&r.scopes)
+    .bind(r.grant_id.as_str())
+    .bind(r.scopes.to_space_separated())
     .bind(r.created_at)
     .bind(r.expires_at)
     .bind(r.used_at)
@@ -96,16 +110,16 @@ pub async fn insert_refresh<'c>(
 pub async fn find_refresh<'c>(
     e: impl AnyExecutor<'c>,
     digest: &str,
-) -> Result<Option<RefreshRow>, sqlx::Error> {
+) -> Result<Option<Refresh>, sqlx::Error> {
     let row = sqlx::query("SELECT digest, grant_id, scopes, created_at, expires_at, used_at FROM refresh_tokens WHERE digest = $1")
         .bind(digest)
         .fetch_optional(e)
         .await?;
     row.map(|r| {
-        Ok(RefreshRow {
+        Ok(Refresh {
             digest: r.try_get("digest")?,
-            grant_id: r.try_get("grant_id")?,
-            scopes: r.try_get("scopes")?,
+            grant_id: GrantId::new(r.try_get::<String, _>("grant_id")?),
+            scopes: scopes(&r)?,
             created_at: r.try_get("created_at")?,
             expires_at: r.try_get("expires_at")?,
             used_at: r.try_get("used_at")?,
@@ -136,7 +150,7 @@ pub struct ActiveGrant {
     pub email: String,
     pub client_id: String,
     pub app_name: String,
-    pub scopes: String,
+    pub scopes: ScopeSet,
     pub created_at: i64,
     /// The last refresh under the grant, or its creation.
     pub last_used_at: i64,
@@ -166,7 +180,7 @@ pub async fn active<'c>(
                 email: r.try_get("email")?,
                 client_id: r.try_get("client_id")?,
                 app_name: r.try_get("app_name")?,
-                scopes: r.try_get("scopes")?,
+                scopes: super::scope_set(r, "scopes")?,
                 created_at: r.try_get("created_at")?,
                 last_used_at: r.try_get("last_used_at")?,
             })

@@ -115,6 +115,18 @@ pub fn like_pattern(needle: &str) -> String {
     format!("%{}%", escaped.to_lowercase())
 }
 
+/// A stored scope list (space-separated) read back as a set; a value that no longer
+/// parses refuses the row.
+pub(crate) fn scope_set(
+    r: &sqlx::any::AnyRow,
+    column: &str,
+) -> Result<crate::domain::ScopeSet, sqlx::Error> {
+    use sqlx::Row;
+    let raw: String = r.try_get(column)?;
+    crate::domain::ScopeSet::parse([raw.as_str()])
+        .map_err(|e| sqlx::Error::Decode(format!("{column}: {}", e.message).into()))
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {

@@ -2,13 +2,15 @@
 
 use sqlx::{AnyExecutor, Row};
 
+use crate::domain::ScopeSet;
+
 /// An approved external app, with its name and organization for display.
 #[derive(Debug, Clone)]
 pub struct AllowedRow {
     pub client_id: String,
     pub app_name: String,
     pub app_org_name: String,
-    pub scopes: String,
+    pub scopes: ScopeSet,
     pub approved_by: Option<String>,
     pub approved_at: i64,
 }
@@ -43,13 +45,13 @@ pub async fn approved<'c>(
     e: impl AnyExecutor<'c>,
     org_id: &str,
     client_id: &str,
-) -> Result<Option<String>, sqlx::Error> {
+) -> Result<Option<ScopeSet>, sqlx::Error> {
     sqlx::query("SELECT scopes FROM app_allowlist WHERE org_id = $1 AND client_id = $2")
         .bind(org_id)
         .bind(client_id)
         .fetch_optional(e)
         .await?
-        .map(|r| r.try_get("scopes"))
+        .map(|r| super::scope_set(&r, "scopes"))
         .transpose()
 }
 
@@ -107,7 +109,7 @@ pub async fn list<'c>(
                 client_id: r.try_get("client_id")?,
                 app_name: r.try_get("app_name")?,
                 app_org_name: r.try_get("app_org_name")?,
-                scopes: r.try_get("scopes")?,
+                scopes: super::scope_set(r, "scopes")?,
                 approved_by: r.try_get("approved_by")?,
                 approved_at: r.try_get("approved_at")?,
             })
@@ -120,7 +122,7 @@ pub async fn list<'c>(
 pub async fn authorized_external<'c>(
     e: impl AnyExecutor<'c>,
     org_id: &str,
-) -> Result<Vec<(String, String)>, sqlx::Error> {
+) -> Result<Vec<(String, ScopeSet)>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT g.client_id, g.scopes FROM grants g JOIN apps a ON a.client_id = g.client_id \
          WHERE g.org_id = $1 AND a.org_id <> $1 AND g.revoked_at IS NULL",
@@ -129,7 +131,7 @@ pub async fn authorized_external<'c>(
     .fetch_all(e)
     .await?;
     rows.iter()
-        .map(|r| Ok((r.try_get("client_id")?, r.try_get("scopes")?)))
+        .map(|r| Ok((r.try_get("client_id")?, super::scope_set(r, "scopes")?)))
         .collect()
 }
 

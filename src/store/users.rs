@@ -1,5 +1,7 @@
-use serde::Serialize;
 use sqlx::{AnyExecutor, Row};
+
+use crate::domain::Role;
+use crate::domain::ids::UserId;
 
 #[derive(Debug, Clone)]
 pub struct UserRow {
@@ -10,13 +12,13 @@ pub struct UserRow {
     pub created_at: i64,
 }
 
-/// A user as seen inside one organization.
-#[derive(Debug, Clone, Serialize)]
-pub struct MemberRow {
-    pub user_id: String,
+/// A user as seen inside one organization, with their role there.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub user_id: UserId,
     pub email: String,
     pub name: String,
-    pub role: String,
+    pub role: Role,
     pub created_at: i64,
 }
 
@@ -32,12 +34,14 @@ fn user_from_row(r: &sqlx::any::AnyRow) -> Result<UserRow, sqlx::Error> {
     })
 }
 
-fn member_from_row(r: &sqlx::any::AnyRow) -> Result<MemberRow, sqlx::Error> {
-    Ok(MemberRow {
-        user_id: r.try_get("id")?,
+fn member_from_row(r: &sqlx::any::AnyRow) -> Result<Member, sqlx::Error> {
+    let role: String = r.try_get("role")?;
+    Ok(Member {
+        user_id: UserId::new(r.try_get::<String, _>("id")?),
         email: r.try_get("email")?,
         name: r.try_get("name")?,
-        role: r.try_get("role")?,
+        role: Role::parse(&role)
+            .map_err(|e| sqlx::Error::Decode(format!("memberships.role: {}", e.message).into()))?,
         created_at: r.try_get("created_at")?,
     })
 }
@@ -112,7 +116,7 @@ pub async fn member<'c>(
     e: impl AnyExecutor<'c>,
     org_id: &str,
     user_id: &str,
-) -> Result<Option<MemberRow>, sqlx::Error> {
+) -> Result<Option<Member>, sqlx::Error> {
     let row = sqlx::query(
         "SELECT u.id, u.email, u.name, m.role, m.created_at FROM memberships m JOIN users u ON u.id = m.user_id \
          WHERE m.org_id = $1 AND m.user_id = $2",
@@ -127,7 +131,7 @@ pub async fn member<'c>(
 pub async fn members<'c>(
     e: impl AnyExecutor<'c>,
     org_id: &str,
-) -> Result<Vec<MemberRow>, sqlx::Error> {
+) -> Result<Vec<Member>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT u.id, u.email, u.name, m.role, m.created_at FROM memberships m JOIN users u ON u.id = m.user_id \
          WHERE m.org_id = $1 ORDER BY u.email",

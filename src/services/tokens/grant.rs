@@ -5,11 +5,12 @@ use super::access::{Subject, access_token};
 use super::id_token::id_token;
 use super::{Issuer, TokenResponse, internal};
 use crate::crypto::{random_token, secrets};
+use crate::domain::ids::{GrantId, OrgId, UserId};
 use crate::domain::oauth::OAuthError;
 use crate::domain::{GrantType, ScopeSet};
 use crate::services::policy::{Access, access};
 use crate::services::{Actor, Caller, RequestMeta, new_id, now};
-use crate::store::{self, Db, apps::App, grants::GrantRow, grants::RefreshRow};
+use crate::store::{self, Db, apps::App, grants::Grant, grants::Refresh};
 
 /// The one answer for a user a password or JWT bearer grant may not act for, whatever the
 /// reason (unknown, wrong password, another organization, not approved): nothing tells an
@@ -57,7 +58,6 @@ pub(super) async fn start_direct(
             tracing::warn!(client_id = %app.client_id, "assertion for another organization's user without their consent refused");
             return Err(not_for_this_app());
         };
-        let consented = ScopeSet::parse([consented.as_str()]).map_err(|e| internal(e.message))?;
         scopes = scopes.intersect(&consented);
     }
     if scopes.is_empty() {
@@ -65,13 +65,13 @@ pub(super) async fn start_direct(
             "none of the requested scopes may be granted for this user".into(),
         ));
     }
-    let grant = GrantRow {
-        id: new_id(),
-        org_id,
-        client_id: app.client_id.to_string(),
-        user_id: user_id.to_string(),
-        scopes: scopes.to_space_separated(),
-        grant_type: grant_type.as_str().into(),
+    let grant = Grant {
+        id: GrantId::new(new_id()),
+        org_id: OrgId::new(org_id),
+        client_id: app.client_id.clone(),
+        user_id: UserId::new(user_id),
+        scopes: scopes.clone(),
+        grant_type,
         created_at: now(),
         revoked_at: None,
         auth_time: None,
@@ -91,9 +91,8 @@ pub async fn current_scopes(
     app: &App,
     grant_org: &str,
     user_id: &str,
-    granted: &str,
+    granted: &ScopeSet,
 ) -> Result<Option<ScopeSet>, OAuthError> {
-    let granted = ScopeSet::parse([granted]).map_err(|e| internal(e.message))?;
     let mut scopes = granted.intersect(&app.scopes);
     match access(db, app, user_id).await.map_err(internal)? {
         Access::Open { org_id, within } if org_id == grant_org => {
@@ -107,7 +106,7 @@ pub async fn current_scopes(
 }
 
 /// When a grant ends however often it is refreshed: its start plus the app's grant lifetime.
-pub(super) fn grant_expiry(app: &App, grant: &GrantRow) -> i64 {
+pub(super) fn grant_expiry(app: &App, grant: &Grant) -> i64 {
     grant.created_at.saturating_add(app.grant_ttl)
 }
 
@@ -117,7 +116,7 @@ pub(super) fn grant_expiry(app: &App, grant: &GrantRow) -> i64 {
 pub(super) async fn issue_for_grant(
     ctx: &Issuer<'_>,
     app: &App,
-    grant: &GrantRow,
+    grant: &Grant,
     scopes: ScopeSet,
     offline: bool,
     nonce: Option<&str>,
@@ -136,7 +135,7 @@ pub(super) async fn issue_for_grant(
     if refresh {
         let value = format!("lkr_{}", random_token(32));
         let t = now();
-        let row = RefreshRow {
+        let row = Refresh {
             digest: secrets::digest(&value),
             grant_id: grant.id.clone(),
             scopes: grant.scopes.clone(),

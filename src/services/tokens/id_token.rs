@@ -8,7 +8,7 @@ use super::{Issuer, TokenResponse, internal};
 use crate::domain::oauth::OAuthError;
 use crate::services::keys::KeyRing;
 use crate::services::now;
-use crate::store::{self, Db, apps::App, grants::GrantRow};
+use crate::store::{self, Db, apps::App, grants::Grant};
 
 /// The `typ` header of our ID tokens; access tokens carry `at+jwt` (RFC 9068), so one can
 /// never stand in for the other.
@@ -64,7 +64,7 @@ pub(super) async fn user_claims(
 pub(super) async fn id_token(
     ctx: &Issuer<'_>,
     app: &App,
-    grant: &GrantRow,
+    grant: &Grant,
     answer: &TokenResponse,
     nonce: Option<&str>,
 ) -> Result<String, OAuthError> {

@@ -46,7 +46,7 @@ async fn access_token(
     let token_scopes = ScopeSet::parse([c.scope.as_str()]).map_err(|e| internal(e.message))?;
     let now_allowed = match &c.gid {
         None => Some(app.scopes.clone()),
-        Some(_) => current_scopes(ctx.db, &app, &c.org_id, &c.sub, &c.scope).await?,
+        Some(_) => current_scopes(ctx.db, &app, &c.org_id, &c.sub, &token_scopes).await?,
     };
     let Some(now_allowed) = now_allowed else {
         return Ok(None);

@@ -18,14 +18,14 @@ use crate::domain::api::ApiInput;
 use crate::domain::app::AppInput;
 use crate::domain::audit::AuditQuery;
 use crate::domain::role::PLATFORM;
-use crate::oauth::userinfo::{bearer, bearer_error};
 use crate::services::audit::Event;
 use crate::services::audit::ExportFormat;
 use crate::services::tokens::{self, BearerError};
 use crate::services::{self, Principal, RequestMeta};
 use crate::web::AppState;
+use crate::web::bearer::{bearer, bearer_error};
 use crate::web::export::{ExportQuery, export_response};
-use crate::web::portal::client_meta;
+use crate::web::meta::client_meta;
 
 /// One operation of the API: its route, the scope it needs and what it does.
 pub struct Op {

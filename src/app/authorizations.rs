@@ -12,7 +12,7 @@ use crate::domain::views::AuthorizationView;
 
 #[server(prefix = "/api", endpoint = "app_authorizations")]
 pub async fn app_authorizations(client_id: String) -> Result<Vec<AuthorizationView>, AppError> {
-    use crate::web::portal;
+    use crate::app::server as portal;
     portal::admin_read(async |state, me| {
         crate::services::authorizations::of_app(&state.db, &me.principal, &client_id)
             .await
@@ -27,7 +27,7 @@ pub async fn revoke_app_authorization(
     client_id: String,
     #[server(default)] user_id: String,
 ) -> Result<(), AppError> {
-    use crate::web::portal;
+    use crate::app::server as portal;
     portal::admin_write(&csrf, async |state, me| {
         let user = (!user_id.is_empty()).then_some(user_id.as_str());
         crate::services::authorizations::revoke_for_app(&state.db, &me.principal, &client_id, user)
@@ -40,7 +40,7 @@ pub async fn revoke_app_authorization(
 
 #[server(prefix = "/api", endpoint = "my_authorizations")]
 pub async fn my_authorizations() -> Result<Vec<AuthorizationView>, AppError> {
-    use crate::web::portal;
+    use crate::app::server as portal;
     let result = async {
         let (state, _, me) = portal::require_signed_in().await?;
         crate::services::authorizations::of_user(&state.db, &me.principal)
@@ -53,7 +53,7 @@ pub async fn my_authorizations() -> Result<Vec<AuthorizationView>, AppError> {
 
 #[server(prefix = "/api", endpoint = "revoke_my_authorization")]
 pub async fn revoke_my_authorization(csrf: String, client_id: String) -> Result<(), AppError> {
-    use crate::web::portal;
+    use crate::app::server as portal;
     let result = async {
         let (state, session, me) = portal::require_signed_in().await?;
         portal::check_csrf(&session, &csrf).await?;

@@ -13,7 +13,7 @@ use crate::domain::views::ConsentView;
 
 #[server(prefix = "/api", endpoint = "get_consent")]
 pub async fn get_consent(request: String) -> Result<ConsentView, AppError> {
-    use crate::web::portal;
+    use crate::app::server as portal;
     let result = async {
         let (state, _, _) = portal::require_signed_in().await?;
         crate::services::authorize::consent_view(&state.db, &request)
@@ -36,7 +36,7 @@ pub async fn decide_consent(
     request: String,
     decision: String,
 ) -> Result<(), AppError> {
-    use crate::web::portal;
+    use crate::app::server as portal;
     let result = async {
         let (state, session, me) = portal::require_signed_in().await?;
         portal::check_csrf(&session, &csrf).await?;

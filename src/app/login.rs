@@ -31,7 +31,7 @@ pub async fn login(
     password: String,
     #[server(default)] next: String,
 ) -> Result<(), AppError> {
-    use crate::web::portal;
+    use crate::app::server as portal;
     use secrecy::SecretString;
     let result = async {
         let state = portal::state()?;
@@ -58,7 +58,7 @@ pub async fn login(
 
 #[server(prefix = "/api", endpoint = "logout")]
 pub async fn logout(csrf: String) -> Result<(), AppError> {
-    use crate::web::portal;
+    use crate::app::server as portal;
     let result = async {
         let session = portal::session().await?;
         portal::check_csrf(&session, &csrf).await?;

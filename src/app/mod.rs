@@ -8,6 +8,8 @@ pub mod components;
 pub mod consent;
 pub mod error;
 pub mod login;
+#[cfg(feature = "ssr")]
+pub mod server;
 pub mod session;
 
 use leptos::prelude::*;

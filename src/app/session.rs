@@ -25,7 +25,7 @@ pub struct PageCtx {
 
 #[server(prefix = "/api", endpoint = "page_context")]
 pub async fn page_context() -> Result<PageCtx, AppError> {
-    use crate::web::portal;
+    use crate::app::server as portal;
     let state = portal::state()?;
     let session = portal::session().await?;
     let csrf = portal::csrf_token(&session).await?;

@@ -18,6 +18,8 @@ pub const LOGOUT_PATH: &str = "/oauth2/logout";
 pub const LOGIN_PATH: &str = "/login";
 /// The consent page (`request` = the pending authorization request).
 pub const CONSENT_PATH: &str = "/consent";
+/// The portal page where an admin approves external apps (`client_id` = the one to approve).
+pub const EXTERNAL_APPS_PATH: &str = "/admin/external-apps";
 /// The audit export of the portal (the signed-in admin's or auditor's session).
 pub const AUDIT_EXPORT_PATH: &str = "/admin/audit/export";
 

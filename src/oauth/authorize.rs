@@ -10,9 +10,10 @@ use tower_sessions::Session;
 
 use super::errors::no_store;
 use super::params::Params;
+use crate::services::RequestMeta;
 use crate::services::authorize::{self, Step};
 use crate::web::AppState;
-use crate::web::portal;
+use crate::web::session as portal;
 
 pub async fn get_authorize(State(state): State<AppState>, session: Session, uri: Uri) -> Response {
     let params = Params::from_form(uri.query().unwrap_or("").as_bytes());
@@ -45,7 +46,7 @@ async fn answer(
         // A repeated or oversized parameter: nothing in the request can be trusted.
         Err(e) => return error_page(StatusCode::BAD_REQUEST, e.description()),
     };
-    let visitor = portal::visitor(state, session).await;
+    let visitor = portal::visitor(state, session, RequestMeta::default()).await;
     let step = authorize::start(
         &state.db,
         &state.settings.issuer,
@@ -59,7 +60,7 @@ async fn answer(
 pub async fn resume(State(state): State<AppState>, session: Session, uri: Uri) -> Response {
     let params = Params::from_form(uri.query().unwrap_or("").as_bytes()).unwrap_or_default();
     let id = params.get("id").unwrap_or_default().to_string();
-    let visitor = portal::visitor(&state, &session).await;
+    let visitor = portal::visitor(&state, &session, RequestMeta::default()).await;
     let step = authorize::resume(&state.db, &state.settings.issuer, &id, visitor).await;
     reply(&state.settings.issuer, step)
 }
@@ -118,7 +119,7 @@ pub fn error_page(status: StatusCode, message: &str) -> Response {
 fn blocked_page(issuer: &str, app_name: &str, client_id: &str) -> Response {
     let link = format!(
         "{issuer}{}?client_id={}",
-        crate::app::admin::external_apps::PATH,
+        crate::domain::paths::EXTERNAL_APPS_PATH,
         url::form_urlencoded::byte_serialize(client_id.as_bytes()).collect::<String>()
     );
     page(

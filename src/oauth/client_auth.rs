@@ -9,8 +9,8 @@ use secrecy::SecretString;
 
 use super::params::Params;
 use crate::domain::oauth::OAuthError;
+use crate::services::App;
 use crate::services::tokens::{self, ClientProof, ClientRefusal, Issuer};
-use crate::store::apps::App;
 
 pub struct Presented {
     pub client_id: String,

@@ -14,7 +14,7 @@ use super::errors::no_store;
 use super::params::Params;
 use crate::services;
 use crate::web::AppState;
-use crate::web::portal;
+use crate::web::session as portal;
 
 use crate::domain::paths::LOGIN_PATH;
 pub use crate::domain::paths::LOGOUT_PATH;
@@ -62,7 +62,7 @@ async fn answer(state: &AppState, session: &Session, posted: bool, params: &Para
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
     };
-    let me = portal::visitor(state, session).await;
+    let me = portal::visitor(state, session, crate::services::RequestMeta::default()).await;
     let hinted_user = hinted_user
         .as_ref()
         .is_some_and(|sub| me.as_ref().is_none_or(|m| &m.user_id == sub));

@@ -17,7 +17,7 @@ use crate::domain::oauth::OAuthError;
 use crate::services::audit::Event;
 use crate::services::{Actor, Caller, RequestMeta, tokens};
 use crate::web::AppState;
-use crate::web::portal::client_meta;
+use crate::web::meta::client_meta;
 
 /// What the audit record says of a request: the client once authenticated (or the one it
 /// claimed to be), the grant type.

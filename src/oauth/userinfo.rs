@@ -4,18 +4,12 @@
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use http::{HeaderMap, HeaderValue, StatusCode, header};
+use http::HeaderMap;
 
 use super::errors::no_store;
 use crate::services::tokens::{self, BearerError};
 use crate::web::AppState;
-
-/// The token of an `Authorization: Bearer` header.
-pub fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()).then(|| token.trim())
-}
+use crate::web::bearer::{bearer, bearer_error};
 
 pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let ring = state.key_ring();
@@ -35,51 +29,4 @@ pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Resp
     };
     no_store(&mut res);
     res
-}
-
-/// A refused bearer token: 401 `invalid_token` or 403 `insufficient_scope`, said in
-/// `WWW-Authenticate`.
-pub fn bearer_error(e: BearerError, scope: Option<&str>) -> Response {
-    let (status, challenge) = match e {
-        BearerError::InvalidToken => (
-            StatusCode::UNAUTHORIZED,
-            "Bearer error=\"invalid_token\", error_description=\"the access token is invalid, expired or revoked\"".to_string(),
-        ),
-        BearerError::InsufficientScope => (
-            StatusCode::FORBIDDEN,
-            format!(
-                "Bearer error=\"insufficient_scope\", scope=\"{}\"",
-                scope.unwrap_or("openid")
-            ),
-        ),
-        BearerError::Internal => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-    };
-    let mut res = status.into_response();
-    if let Ok(v) = HeaderValue::from_str(&challenge) {
-        res.headers_mut().insert(header::WWW_AUTHENTICATE, v);
-    }
-    res
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bearer_header() {
-        let mut h = HeaderMap::new();
-        assert_eq!(bearer(&h), None);
-        h.insert(
-            header::AUTHORIZATION,
-            HeaderValue::from_static("Bearer abc"),
-        );
-        assert_eq!(bearer(&h), Some("abc"));
-        h.insert(
-            header::AUTHORIZATION,
-            HeaderValue::from_static("bearer  abc "),
-        );
-        assert_eq!(bearer(&h), Some("abc"));
-        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
-        assert_eq!(bearer(&h), None);
-    }
 }

@@ -1,14 +1,14 @@
 //! Audit exports as files to download: the portal's link (`/admin/audit/export`, the
 //! signed-in admin's session) and the REST API's operation answer the same way.
 
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::AppState;
-use super::portal::signed_in;
+use super::session::signed_in;
 use crate::domain::audit::AuditQuery;
 use crate::services::audit::{self, ExportFormat};
 
@@ -44,11 +44,14 @@ pub fn export_response(format: ExportFormat, body: Vec<u8>) -> Response {
 /// organization's records matching the filter.
 pub async fn portal_export(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: http::HeaderMap,
     session: Session,
     Query(q): Query<ExportQuery>,
 ) -> Response {
     let refused = |status: StatusCode, message: String| (status, message).into_response();
-    let me = match signed_in(&state, &session).await {
+    let meta = super::meta::client_meta(&headers, Some(peer), state.settings.trusted_proxies);
+    let me = match signed_in(&state, &session, meta).await {
         Ok(Some(me)) => me,
         Ok(None) => return refused(StatusCode::UNAUTHORIZED, "Sign in first.".into()),
         Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),

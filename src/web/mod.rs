@@ -4,9 +4,11 @@
 //! (`server`, `oauth`, `api`, the pages); the handlers translate HTTP to a service call and
 //! back through it.
 
+pub mod bearer;
 pub mod export;
 pub mod headers;
-pub mod portal;
+pub mod meta;
+pub mod session;
 pub mod settings;
 pub mod state;
 

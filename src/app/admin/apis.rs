@@ -12,7 +12,7 @@ use crate::domain::views::ApiView;
 
 #[server(prefix = "/api", endpoint = "list_apis")]
 pub async fn list_apis() -> Result<Vec<ApiView>, AppError> {
-    use crate::web::portal;
+    use crate::app::server as portal;
     portal::admin_read(async |state, me| {
         crate::services::apis::list(&state.db, &me.principal)
             .await
@@ -23,7 +23,7 @@ pub async fn list_apis() -> Result<Vec<ApiView>, AppError> {
 
 #[server(prefix = "/api", endpoint = "create_api")]
 pub async fn create_api(csrf: String, api: ApiInput) -> Result<(), AppError> {
-    use crate::web::portal;
+    use crate::app::server as portal;
     portal::admin_write(&csrf, async |state, me| {
         crate::services::apis::create(&state.db, &me.principal, &state.settings.issuer, &api)
             .await
@@ -35,7 +35,7 @@ pub async fn create_api(csrf: String, api: ApiInput) -> Result<(), AppError> {
 
 #[server(prefix = "/api", endpoint = "delete_api")]
 pub async fn delete_api(csrf: String, id: String) -> Result<(), AppError> {
-    use crate::web::portal;
+    use crate::app::server as portal;
     portal::admin_write(&csrf, async |state, me| {
         crate::services::apis::delete(&state.db, &me.principal, &id)
             .await

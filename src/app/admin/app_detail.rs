@@ -26,7 +26,7 @@ pub struct AppPageData {
 
 #[server(prefix = "/api", endpoint = "get_app")]
 pub async fn get_app(client_id: String) -> Result<AppPageData, AppError> {
-    use crate::web::portal;
+    use crate::app::server as portal;
     portal::admin_read(async |state, me| {
         let detail = crate::services::apps::get(&state.db, &me.principal, &client_id)
             .await
@@ -52,7 +52,7 @@ pub async fn update_app(
     app: AppInput,
     #[server(default)] public_keys: String,
 ) -> Result<(), AppError> {
-    use crate::web::portal;
+    use crate::app::server as portal;
     portal::admin_write(&csrf, async |state, me| {
         crate::services::apps::update(&state.db, &me.principal, &client_id, &app, &public_keys)
             .await
@@ -68,7 +68,7 @@ pub async fn set_app_enabled(
     client_id: String,
     enabled: bool,
 ) -> Result<(), AppError> {
-    use crate::web::portal;
+    use crate::app::server as portal;
     portal::admin_write(&csrf, async |state, me| {
         crate::services::apps::set_enabled(&state.db, &me.principal, &client_id, enabled)
             .await
@@ -83,7 +83,7 @@ pub async fn delete_app(
     client_id: String,
     #[server(default)] confirm_name: String,
 ) -> Result<(), AppError> {
-    use crate::web::portal;
+    use crate::app::server as portal;
     portal::admin_write(&csrf, async |state, me| {
         crate::services::apps::delete(&state.db, &me.principal, &client_id, &confirm_name)
             .await
@@ -96,7 +96,7 @@ pub async fn delete_app(
 
 #[server(prefix = "/api", endpoint = "add_secret")]
 pub async fn add_secret(csrf: String, client_id: String) -> Result<(), AppError> {
-    use crate::web::portal;
+    use crate::app::server as portal;
     use secrecy::ExposeSecret;
     portal::admin_write(&csrf, async |state, me| {
         let secret = crate::services::apps::add_secret(&state.db, &me.principal, &client_id)
@@ -113,7 +113,7 @@ pub async fn delete_secret(
     client_id: String,
     secret_id: String,
 ) -> Result<(), AppError> {
-    use crate::web::portal;
+    use crate::app::server as portal;
     portal::admin_write(&csrf, async |state, me| {
         crate::services::apps::delete_secret(&state.db, &me.principal, &client_id, &secret_id)
             .await

@@ -17,7 +17,7 @@ pub async fn list_apps(
     #[server(default)] q: String,
     #[server(default)] page: i64,
 ) -> Result<AppPage, AppError> {
-    use crate::web::portal;
+    use crate::app::server as portal;
     portal::admin_read(async |state, me| {
         crate::services::apps::list(&state.db, &me.principal, &q, page.max(1))
             .await
@@ -32,7 +32,7 @@ pub async fn create_app(
     app: AppInput,
     #[server(default)] public_keys: String,
 ) -> Result<String, AppError> {
-    use crate::web::portal;
+    use crate::app::server as portal;
     use secrecy::ExposeSecret;
     portal::admin_write(&csrf, async |state, me| {
         let input = app.only_fields_of_kind();

@@ -16,7 +16,7 @@ pub use crate::domain::paths::AUDIT_EXPORT_PATH as EXPORT_PATH;
 
 #[server(prefix = "/api", endpoint = "list_audit")]
 pub async fn list_audit(#[server(default)] q: AuditQuery) -> Result<AuditPage, AppError> {
-    use crate::web::portal;
+    use crate::app::server as portal;
     portal::audit_read(async |state, me| {
         let filter = q.parse().map_err(AppError::Invalid)?;
         crate::services::audit::search(&state.db, &me.principal, &filter)

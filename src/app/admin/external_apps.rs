@@ -13,7 +13,7 @@ use crate::app::session::form_error;
 use crate::domain::policy::AppPolicy;
 use crate::domain::views::{ApprovalCandidate, PolicyView};
 
-pub const PATH: &str = "/admin/external-apps";
+pub use crate::domain::paths::EXTERNAL_APPS_PATH as PATH;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExternalAppsData {
@@ -28,8 +28,8 @@ pub struct ExternalAppsData {
 pub async fn get_external_apps(
     #[server(default)] client_id: String,
 ) -> Result<ExternalAppsData, AppError> {
+    use crate::app::server as portal;
     use crate::services::{Error, policy};
-    use crate::web::portal;
     portal::admin_read(async |state, me| {
         let view = policy::get(&state.db, &me.principal)
             .await
@@ -54,7 +54,7 @@ pub async fn get_external_apps(
 
 #[server(prefix = "/api", endpoint = "set_app_policy")]
 pub async fn set_app_policy(csrf: String, policy: String) -> Result<(), AppError> {
-    use crate::web::portal;
+    use crate::app::server as portal;
     portal::admin_write(&csrf, async |state, me| {
         crate::services::policy::set(&state.db, &me.principal, &policy)
             .await
@@ -70,7 +70,7 @@ pub async fn approve_app(
     client_id: String,
     #[server(default)] scopes: Vec<String>,
 ) -> Result<(), AppError> {
-    use crate::web::portal;
+    use crate::app::server as portal;
     portal::admin_write(&csrf, async |state, me| {
         crate::services::policy::approve(&state.db, &me.principal, &client_id, &scopes)
             .await
@@ -81,7 +81,7 @@ pub async fn approve_app(
 
 #[server(prefix = "/api", endpoint = "remove_approval")]
 pub async fn remove_approval(csrf: String, client_id: String) -> Result<(), AppError> {
-    use crate::web::portal;
+    use crate::app::server as portal;
     portal::admin_write(&csrf, async |state, me| {
         crate::services::policy::remove(&state.db, &me.principal, &client_id)
             .await

@@ -10,7 +10,7 @@ use crate::domain::views::OrgView;
 
 #[server(prefix = "/api", endpoint = "get_org")]
 pub async fn get_org() -> Result<OrgView, AppError> {
-    use crate::web::portal;
+    use crate::app::server as portal;
     portal::admin_read(async |state, me| {
         crate::services::orgs::get(&state.db, &me.principal)
             .await
@@ -21,7 +21,7 @@ pub async fn get_org() -> Result<OrgView, AppError> {
 
 #[server(prefix = "/api", endpoint = "rename_org")]
 pub async fn rename_org(csrf: String, name: String) -> Result<(), AppError> {
-    use crate::web::portal;
+    use crate::app::server as portal;
     portal::admin_write(&csrf, async |state, me| {
         crate::services::orgs::rename(&state.db, &me.principal, &name)
             .await
@@ -33,7 +33,7 @@ pub async fn rename_org(csrf: String, name: String) -> Result<(), AppError> {
 
 #[server(prefix = "/api", endpoint = "set_audit_retention")]
 pub async fn set_audit_retention(csrf: String, days: String) -> Result<(), AppError> {
-    use crate::web::portal;
+    use crate::app::server as portal;
     portal::admin_write(&csrf, async |state, me| {
         crate::services::orgs::set_retention(&state.db, &me.principal, &days)
             .await

@@ -11,7 +11,7 @@ use crate::domain::views::MemberView;
 
 #[server(prefix = "/api", endpoint = "list_users")]
 pub async fn list_users() -> Result<Vec<MemberView>, AppError> {
-    use crate::web::portal;
+    use crate::app::server as portal;
     portal::admin_read(async |state, me| {
         crate::services::users::list(&state.db, &me.principal)
             .await
@@ -28,7 +28,7 @@ pub async fn create_user(
     role: String,
     password: String,
 ) -> Result<(), AppError> {
-    use crate::web::portal;
+    use crate::app::server as portal;
     portal::admin_write(&csrf, async |state, me| {
         crate::services::users::create(
             &state.db,
@@ -47,7 +47,7 @@ pub async fn create_user(
 
 #[server(prefix = "/api", endpoint = "change_role")]
 pub async fn change_role(csrf: String, user_id: String, role: String) -> Result<(), AppError> {
-    use crate::web::portal;
+    use crate::app::server as portal;
     portal::admin_write(&csrf, async |state, me| {
         crate::services::users::change_role(&state.db, &me.principal, &user_id, &role)
             .await
@@ -59,7 +59,7 @@ pub async fn change_role(csrf: String, user_id: String, role: String) -> Result<
 
 #[server(prefix = "/api", endpoint = "remove_user")]
 pub async fn remove_user(csrf: String, user_id: String) -> Result<(), AppError> {
-    use crate::web::portal;
+    use crate::app::server as portal;
     portal::admin_write(&csrf, async |state, me| {
         crate::services::users::remove(&state.db, &me.principal, &user_id)
             .await

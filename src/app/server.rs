@@ -1,0 +1,194 @@
+//! The pages' server functions and the services: the request's state and session, the
+//! signed-in principal, and errors that work with and without JavaScript (server only).
+
+use std::net::SocketAddr;
+
+use axum::extract::ConnectInfo;
+use http::StatusCode;
+use http::request::Parts;
+use leptos::prelude::*;
+use leptos_axum::ResponseOptions;
+use tower_sessions::Session;
+
+use crate::app::error::AppError;
+use crate::services::{self, RequestMeta};
+use crate::web::AppState;
+use crate::web::session::{self as web_session, SessionError};
+
+pub use crate::web::session::{
+    SignedIn, check_csrf, csrf_token, end_session, start_session, take_new_secret, visitor_of,
+};
+
+pub fn state() -> Result<AppState, AppError> {
+    use_context::<AppState>().ok_or(AppError::Internal)
+}
+
+pub async fn session() -> Result<Session, AppError> {
+    leptos_axum::extract::<Session>()
+        .await
+        .map_err(|_| AppError::Internal)
+}
+
+fn internal<E: std::fmt::Display>(e: E) -> AppError {
+    tracing::error!(error = %e, "internal error");
+    AppError::Internal
+}
+
+impl From<SessionError> for AppError {
+    fn from(e: SessionError) -> Self {
+        match e {
+            SessionError::Csrf => AppError::Csrf,
+            SessionError::Service(e) => service_error(e),
+            e @ SessionError::Store(_) => internal(e),
+        }
+    }
+}
+
+/// Client IP and user agent of the current request.
+pub fn request_meta(state: &AppState) -> RequestMeta {
+    let Some(parts) = use_context::<Parts>() else {
+        return RequestMeta::default();
+    };
+    crate::web::meta::client_meta(
+        &parts.headers,
+        parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0),
+        state.settings.trusted_proxies,
+    )
+}
+
+/// Who is signed in to this request's session.
+pub async fn signed_in(state: &AppState, session: &Session) -> Result<Option<SignedIn>, AppError> {
+    Ok(web_session::signed_in(state, session, request_meta(state)).await?)
+}
+
+/// Keeps a new client secret until its app page shows it once.
+pub async fn keep_new_secret(
+    state: &AppState,
+    client_id: &str,
+    secret: &str,
+) -> Result<(), AppError> {
+    let session = session().await?;
+    Ok(web_session::keep_new_secret(state, &session, client_id, secret).await?)
+}
+
+/// Anyone signed in, with their session.
+pub async fn require_signed_in() -> Result<(AppState, Session, SignedIn), AppError> {
+    let state = state()?;
+    let session = session().await?;
+    let me = signed_in(&state, &session)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    Ok((state, session, me))
+}
+
+/// An organization admin, for reads.
+pub async fn require_admin() -> Result<(AppState, SignedIn), AppError> {
+    let (state, _, me) = require_signed_in().await?;
+    if !me.role.is_admin() {
+        return Err(AppError::NotAllowed);
+    }
+    Ok((state, me))
+}
+
+/// An organization admin submitting a form: the CSRF token must match too.
+pub async fn admin_action(csrf: &str) -> Result<(AppState, SignedIn), AppError> {
+    check_csrf(&session().await?, csrf).await?;
+    require_admin().await
+}
+
+/// Runs a portal read for an organization admin and finishes it (`finish`).
+pub async fn admin_read<T>(
+    run: impl AsyncFnOnce(AppState, SignedIn) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    let result = async {
+        let (state, me) = require_admin().await?;
+        run(state, me).await
+    }
+    .await;
+    finish(result)
+}
+
+/// Runs a portal read of the audit log, for admins and auditors.
+pub async fn audit_read<T>(
+    run: impl AsyncFnOnce(AppState, SignedIn) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    let result = async {
+        let (state, _, me) = require_signed_in().await?;
+        if !me.role.may(crate::domain::role::READ_AUDIT) {
+            return Err(AppError::NotAllowed);
+        }
+        run(state, me).await
+    }
+    .await;
+    finish(result)
+}
+
+/// Runs a portal change for an organization admin (CSRF checked) and finishes it.
+pub async fn admin_write<T>(
+    csrf: &str,
+    run: impl AsyncFnOnce(AppState, SignedIn) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    let result = async {
+        let (state, me) = admin_action(csrf).await?;
+        run(state, me).await
+    }
+    .await;
+    finish(result)
+}
+
+/// Maps a service error to what the page shows; internal details are logged, never shown.
+pub fn service_error(e: services::Error) -> AppError {
+    match e {
+        services::Error::Invalid(errors) => AppError::Invalid(errors),
+        services::Error::Conflict(error) => AppError::Invalid(error.into()),
+        services::Error::NotFound => AppError::NotFound,
+        services::Error::Forbidden(m) => AppError::Refused(m),
+        services::Error::MissingPermission(_) => AppError::NotAllowed,
+        services::Error::Unauthenticated => AppError::Unauthenticated,
+        services::Error::BadCredentials => AppError::Refused("Wrong e-mail or password.".into()),
+        services::Error::Throttled(secs) => AppError::Throttled(format!(
+            "Too many failed sign-in attempts. Try again in {secs} seconds."
+        )),
+        e @ (services::Error::Internal(_) | services::Error::Database(_)) => internal(e),
+    }
+}
+
+fn status_of(e: &AppError) -> StatusCode {
+    match e {
+        AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+        AppError::NotAllowed | AppError::Csrf => StatusCode::FORBIDDEN,
+        AppError::NotFound => StatusCode::NOT_FOUND,
+        AppError::Refused(_) => StatusCode::CONFLICT,
+        AppError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
+        AppError::Request(_) => StatusCode::BAD_REQUEST,
+        AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+fn is_plain_form_post() -> bool {
+    use_context::<Parts>()
+        .and_then(|p| {
+            p.headers
+                .get(http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.contains("text/html"))
+        })
+        .unwrap_or(false)
+}
+
+/// Finishes a server function. A call from the hydrated page or an API client gets the
+/// error with its HTTP status; a plain form post (no JavaScript) is redirected back to its
+/// page by leptos_axum with the error in the URL, where its `ServerAction` picks it up.
+pub fn finish<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    if let Err(e) = &result
+        && !is_plain_form_post()
+        && let Some(res) = use_context::<ResponseOptions>()
+    {
+        res.set_status(status_of(e));
+    }
+    result
+}

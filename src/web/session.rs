@@ -1,0 +1,168 @@
+//! The portal session (tower-sessions, stored in the database): who is signed in and in
+//! which organization, when they signed in, the CSRF token, and a new secret waiting to be
+//! shown once. Used by the pages and by the browser-facing protocol endpoints alike.
+
+use subtle::ConstantTimeEq;
+use tower_sessions::Session;
+
+use super::AppState;
+use crate::domain::Role;
+use crate::services::principal::Who;
+use crate::services::{self, Principal, RequestMeta};
+
+pub const USER_ID: &str = "user_id";
+pub const ORG_ID: &str = "org_id";
+/// When the session's user signed in (OpenID Connect `auth_time`).
+pub const AUTH_TIME: &str = "auth_time";
+const CSRF: &str = "csrf";
+const NEW_SECRET: &str = "new_secret";
+
+/// What can go wrong with a session, its cause kept.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("the form's CSRF token does not match the session's")]
+    Csrf,
+    #[error("session store: {0}")]
+    Store(#[from] tower_sessions::session::Error),
+    #[error(transparent)]
+    Service(#[from] services::Error),
+}
+
+/// The session's CSRF token, created on first use.
+pub async fn csrf_token(session: &Session) -> Result<String, SessionError> {
+    if let Some(t) = session.get::<String>(CSRF).await? {
+        return Ok(t);
+    }
+    let t = crate::crypto::random_token(32);
+    session.insert(CSRF, &t).await?;
+    Ok(t)
+}
+
+/// Checks a form's CSRF token against the session's, in constant time.
+pub async fn check_csrf(session: &Session, presented: &str) -> Result<(), SessionError> {
+    let expected = session.get::<String>(CSRF).await?.unwrap_or_default();
+    if expected.is_empty() || !bool::from(expected.as_bytes().ct_eq(presented.as_bytes())) {
+        return Err(SessionError::Csrf);
+    }
+    Ok(())
+}
+
+/// The signed-in user as the portal sees them: their principal (what services are given)
+/// and what the pages show.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub principal: Principal,
+    pub user_id: String,
+    pub email: String,
+    pub name: String,
+    pub org_id: String,
+    pub role: Role,
+}
+
+/// Who is signed in, checked against the database on every request, so a removed user
+/// or a lowered role takes effect at once.
+pub async fn signed_in(
+    state: &AppState,
+    session: &Session,
+    meta: RequestMeta,
+) -> Result<Option<SignedIn>, SessionError> {
+    let (Some(user_id), Some(org_id)) = (
+        session.get::<String>(USER_ID).await?,
+        session.get::<String>(ORG_ID).await?,
+    ) else {
+        return Ok(None);
+    };
+    let Some(principal) =
+        services::principal::of_session(&state.db, &user_id, &org_id, meta).await?
+    else {
+        return Ok(None);
+    };
+    let Who::Member {
+        email, name, role, ..
+    } = principal.who().clone()
+    else {
+        return Ok(None);
+    };
+    Ok(Some(SignedIn {
+        principal,
+        user_id,
+        email,
+        name,
+        org_id,
+        role,
+    }))
+}
+
+/// Keeps a new client secret, sealed with the master key, until its app page shows it once.
+pub async fn keep_new_secret(
+    state: &AppState,
+    session: &Session,
+    client_id: &str,
+    secret: &str,
+) -> Result<(), SessionError> {
+    let sealed = state.settings.master_key.seal(secret.as_bytes());
+    session
+        .insert(NEW_SECRET, (client_id.to_string(), sealed))
+        .await?;
+    Ok(())
+}
+
+/// The new secret of `client_id`, once.
+pub async fn take_new_secret(
+    state: &AppState,
+    session: &Session,
+    client_id: &str,
+) -> Option<String> {
+    let (id, sealed) = session
+        .get::<(String, String)>(NEW_SECRET)
+        .await
+        .ok()
+        .flatten()?;
+    if id != client_id {
+        return None;
+    }
+    let _ = session.remove::<(String, String)>(NEW_SECRET).await;
+    state
+        .settings
+        .master_key
+        .open(&sealed)
+        .and_then(|b| String::from_utf8(b).ok())
+}
+
+/// Starts a signed-in session under a new id (no session fixation) with a new CSRF token.
+pub async fn start_session(
+    session: &Session,
+    user_id: &str,
+    org_id: &str,
+) -> Result<(), SessionError> {
+    session.cycle_id().await?;
+    session.remove::<String>(CSRF).await?;
+    session.insert(USER_ID, user_id).await?;
+    session.insert(AUTH_TIME, services::now()).await?;
+    session.insert(ORG_ID, org_id).await?;
+    Ok(())
+}
+
+/// The signed-in user as the authorization endpoint sees them, with their sign-in time.
+pub async fn visitor(
+    state: &AppState,
+    session: &Session,
+    meta: RequestMeta,
+) -> Option<services::authorize::Visitor> {
+    let me = signed_in(state, session, meta).await.ok()??;
+    Some(visitor_of(&me, session).await)
+}
+
+/// `me` with the time the session signed in.
+pub async fn visitor_of(me: &SignedIn, session: &Session) -> services::authorize::Visitor {
+    services::authorize::Visitor {
+        user_id: me.user_id.clone(),
+        auth_time: session.get::<i64>(AUTH_TIME).await.ok().flatten(),
+    }
+}
+
+/// Ends the session (sign-out).
+pub async fn end_session(session: &Session) -> Result<(), SessionError> {
+    session.flush().await?;
+    Ok(())
+}

@@ -121,14 +121,7 @@ async fn each_operation_needs_its_scope(b: Backend) {
             .0,
         403
     );
-    services::apps::set_enabled(
-        &app.state.db,
-        &latchkey::services::Principal::operator_in(&org.id),
-        &ci_id,
-        false,
-    )
-    .await
-    .unwrap();
+    app.set_enabled(&org.id, &ci_id, false).await;
     assert_eq!(api(&app, "GET", "/apps", t, None).await.0, 401);
 
     // Every call is audited: method, route, status, app.
@@ -166,14 +159,7 @@ async fn the_effective_scope_follows_the_role_at_the_moment_of_use(b: Backend) {
         scopes: vec!["openid full".into()],
         ..Default::default()
     };
-    let (a, s) = services::apps::create(
-        &app.state.db,
-        &latchkey::services::Principal::operator_in(&org.id),
-        &input,
-        "",
-    )
-    .await
-    .unwrap();
+    let (a, s) = app.register_app(&org.id, &input, "").await;
     let secret = s.unwrap().expose_secret().to_string();
     let t: Value = reqwest::Client::new()
         .post(format!("{}/oauth2/token", app.base))

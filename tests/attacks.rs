@@ -46,6 +46,44 @@ async fn token(app: &TestApp, basic: (&str, &str), form: &[(&str, &str)]) -> (u1
     )
 }
 
+/// The JWT bearer grant through `rp` with an assertion for `sub` signed by `key`.
+async fn bearer_grant(
+    app: &TestApp,
+    rp: &Rp,
+    key: &latchkey::crypto::signing::GeneratedKey,
+    sub: &str,
+    scope: &str,
+) -> (u16, Value) {
+    let secret = rp.secret.clone().unwrap_or_default();
+    let endpoint = format!("{}/oauth2/token", app.base);
+    token(
+        app,
+        (&rp.id, &secret),
+        &[
+            ("grant_type", JWT_BEARER),
+            ("assertion", &assertion(key, &rp.id, sub, &endpoint)),
+            ("scope", scope),
+        ],
+    )
+    .await
+}
+
+/// The password grant for `user` through the app `rp` (its secret), with `scope`.
+async fn password_grant(app: &TestApp, rp: &Rp, user: &str, scope: &str) -> (u16, Value) {
+    let secret = rp.secret.clone().unwrap_or_default();
+    token(
+        app,
+        (&rp.id, &secret),
+        &[
+            ("grant_type", "password"),
+            ("username", user),
+            ("password", PASSWORD),
+            ("scope", scope),
+        ],
+    )
+    .await
+}
+
 /// An on-behalf-of-user app with a secret (and a key for JWT bearer when `key` is given).
 async fn user_app(
     app: &TestApp,
@@ -56,14 +94,7 @@ async fn user_app(
     let jwks = key
         .map(|k| json!({ "keys": [k.public_jwk] }).to_string())
         .unwrap_or_default();
-    let (a, s) = services::apps::create(
-        &app.state.db,
-        &latchkey::services::Principal::operator_in(&org.id),
-        &input,
-        &jwks,
-    )
-    .await
-    .unwrap();
+    let (a, s) = app.register_app(&org.id, &input, &jwks).await;
     Rp {
         id: a.client_id,
         secret: s.map(|s| s.expose_secret().to_string()),
@@ -111,21 +142,8 @@ async fn an_app_cannot_act_for_another_organizations_user(b: Backend) {
     let key = latchkey::crypto::signing::generate_es256().unwrap();
     let rogue = user_app(&app, &attacker, bearer_input("everyone"), Some(&key)).await;
     let secret = rogue.secret.clone().unwrap();
-    let endpoint = format!("{}/oauth2/token", app.base);
 
-    let (status, body) = token(
-        &app,
-        (&rogue.id, &secret),
-        &[
-            ("grant_type", JWT_BEARER),
-            (
-                "assertion",
-                &assertion(&key, &rogue.id, &victim.admin_email, &endpoint),
-            ),
-            ("scope", "full"),
-        ],
-    )
-    .await;
+    let (status, body) = bearer_grant(&app, &rogue, &key, &victim.admin_email, "full").await;
     assert_eq!(
         (status, body["error"].as_str()),
         (400, Some("invalid_grant")),
@@ -133,18 +151,7 @@ async fn an_app_cannot_act_for_another_organizations_user(b: Backend) {
     );
     let refused_victim = body["error_description"].clone();
     // An address nobody has gets the very same answer: nothing to enumerate.
-    let (_, body) = token(
-        &app,
-        (&rogue.id, &secret),
-        &[
-            ("grant_type", JWT_BEARER),
-            (
-                "assertion",
-                &assertion(&key, &rogue.id, "nobody@example.com", &endpoint),
-            ),
-        ],
-    )
-    .await;
+    let (_, body) = bearer_grant(&app, &rogue, &key, "nobody@example.com", "").await;
     assert_eq!(body["error_description"], refused_victim);
 
     // The password grant never serves another organization's user, even with their password.
@@ -206,16 +213,7 @@ async fn an_app_cannot_act_for_another_organizations_user(b: Backend) {
         )
         .await;
     assert!(query_of(&back).contains_key("code"), "{back}");
-    let (status, body) = token(
-        &app,
-        (&rogue.id, &secret),
-        &[
-            ("grant_type", JWT_BEARER),
-            ("assertion", &assertion(&key, &rogue.id, &user, &endpoint)),
-            ("scope", "openid email full"),
-        ],
-    )
-    .await;
+    let (status, body) = bearer_grant(&app, &rogue, &key, &user, "openid email full").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         body["scope"], "openid email",
@@ -235,19 +233,7 @@ async fn an_app_cannot_act_for_another_organizations_user(b: Backend) {
     assert_eq!(status, 400);
 
     // A member of the app's own organization is served as before.
-    let (status, body) = token(
-        &app,
-        (&rogue.id, &secret),
-        &[
-            ("grant_type", JWT_BEARER),
-            (
-                "assertion",
-                &assertion(&key, &rogue.id, &attacker.admin_email, &endpoint),
-            ),
-            ("scope", "full"),
-        ],
-    )
-    .await;
+    let (status, body) = bearer_grant(&app, &rogue, &key, &attacker.admin_email, "full").await;
     assert_eq!(status, 200, "{body}");
 }
 
@@ -437,15 +423,11 @@ async fn narrowing_an_app_narrows_the_grants_it_holds(b: Backend) {
     let rp = user_app(&app, &org, input.clone(), None).await;
     let secret = rp.secret.clone().unwrap();
 
-    let (status, t) = token(
+    let (status, t) = password_grant(
         &app,
-        (&rp.id, &secret),
-        &[
-            ("grant_type", "password"),
-            ("username", &org.admin_email),
-            ("password", PASSWORD),
-            ("scope", "offline_access manage:apps read:apps"),
-        ],
+        &rp,
+        &org.admin_email,
+        "offline_access manage:apps read:apps",
     )
     .await;
     assert_eq!(status, 200, "{t}");
@@ -556,17 +538,7 @@ async fn grants_end_at_their_absolute_lifetime(b: Backend) {
     input.grant_ttl = "3600".into();
     let rp = user_app(&app, &org, input, None).await;
     let secret = rp.secret.clone().unwrap();
-    let (status, t) = token(
-        &app,
-        (&rp.id, &secret),
-        &[
-            ("grant_type", "password"),
-            ("username", &org.admin_email),
-            ("password", PASSWORD),
-            ("scope", "offline_access"),
-        ],
-    )
-    .await;
+    let (status, t) = password_grant(&app, &rp, &org.admin_email, "offline_access").await;
     assert_eq!(status, 200, "{t}");
     let refresh = t["refresh_token"].as_str().unwrap().to_string();
     // The refresh token itself never outlives the grant.

@@ -53,14 +53,7 @@ async fn rp_with_alg(
         id_token_alg: id_token_alg.into(),
         ..Default::default()
     };
-    let (a, s) = services::apps::create(
-        &app.state.db,
-        &latchkey::services::Principal::operator_in(&org.id),
-        &input,
-        "",
-    )
-    .await
-    .unwrap();
+    let (a, s) = app.register_app(&org.id, &input, "").await;
     Rp {
         id: a.client_id,
         secret: s.map(|s| s.expose_secret().to_string()),
@@ -312,24 +305,10 @@ async fn authorization_requests_that_go_wrong(b: Backend) {
     assert_eq!(query_of(&loc.unwrap())["error"], "access_denied");
 
     // A disabled app: unauthorized_client.
-    services::apps::set_enabled(
-        &app.state.db,
-        &latchkey::services::Principal::operator_in(&org.id),
-        &c.id,
-        false,
-    )
-    .await
-    .unwrap();
+    app.set_enabled(&org.id, &c.id, false).await;
     let (_, _, loc) = browser.get(&authorize_url(&base)).await;
     assert_eq!(query_of(&loc.unwrap())["error"], "unauthorized_client");
-    services::apps::set_enabled(
-        &app.state.db,
-        &latchkey::services::Principal::operator_in(&org.id),
-        &c.id,
-        true,
-    )
-    .await
-    .unwrap();
+    app.set_enabled(&org.id, &c.id, true).await;
 
     // An own-behalf app has no redirect URI: an error page.
     let (own, _) = services::apps::create(

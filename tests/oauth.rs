@@ -37,14 +37,7 @@ async fn own_app(app: &TestApp, org: &Org, name: &str, scopes: &str) -> Client {
         access_token_ttl: "600".into(),
         ..Default::default()
     };
-    let (a, s) = services::apps::create(
-        &app.state.db,
-        &latchkey::services::Principal::operator_in(&org.id),
-        &input,
-        "",
-    )
-    .await
-    .unwrap();
+    let (a, s) = app.register_app(&org.id, &input, "").await;
     Client {
         id: a.client_id,
         secret: s.unwrap().expose_secret().to_string(),
@@ -344,14 +337,7 @@ async fn token_endpoint_errors_follow_rfc6749(b: Backend) {
         redirect_uris: vec!["https://web.example.com/cb".into()],
         ..Default::default()
     };
-    let (web, s) = services::apps::create(
-        &app.state.db,
-        &latchkey::services::Principal::operator_in(&org.id),
-        &input,
-        "",
-    )
-    .await
-    .unwrap();
+    let (web, s) = app.register_app(&org.id, &input, "").await;
     expect(
         token(
             &app,
@@ -433,14 +419,7 @@ async fn rotated_secrets_and_disabled_apps(b: Backend) {
             .0,
         200
     );
-    services::apps::set_enabled(
-        &app.state.db,
-        &latchkey::services::Principal::operator_in(&org.id),
-        &c.id,
-        false,
-    )
-    .await
-    .unwrap();
+    app.set_enabled(&org.id, &c.id, false).await;
     let (status, _, body) = token(&app, Some((&c.id, second.expose_secret())), &cc).await;
     assert_eq!(
         (status, body["error"].as_str()),
@@ -634,26 +613,12 @@ async fn introspection_and_revocation(b: Backend) {
     // Disabling the app makes its tokens inactive; deleting it too.
     let t2 = get("manage:apps").await;
     assert!(active(&app, &rs, &t2).await);
-    services::apps::set_enabled(
-        &app.state.db,
-        &latchkey::services::Principal::operator_in(&org.id),
-        &c.id,
-        false,
-    )
-    .await
-    .unwrap();
+    app.set_enabled(&org.id, &c.id, false).await;
     assert!(
         !active(&app, &rs, &t2).await,
         "a disabled app's tokens are inactive"
     );
-    services::apps::set_enabled(
-        &app.state.db,
-        &latchkey::services::Principal::operator_in(&org.id),
-        &c.id,
-        true,
-    )
-    .await
-    .unwrap();
+    app.set_enabled(&org.id, &c.id, true).await;
     assert!(active(&app, &rs, &t2).await);
     services::apps::delete(
         &app.state.db,
@@ -684,14 +649,7 @@ async fn user_app(app: &TestApp, org: &Org, name: &str, audience: &str) -> Clien
         audience: audience.into(),
         ..Default::default()
     };
-    let (a, s) = services::apps::create(
-        &app.state.db,
-        &latchkey::services::Principal::operator_in(&org.id),
-        &input,
-        "",
-    )
-    .await
-    .unwrap();
+    let (a, s) = app.register_app(&org.id, &input, "").await;
     Client {
         id: a.client_id,
         secret: s.unwrap().expose_secret().to_string(),
@@ -937,14 +895,7 @@ async fn jwt_bearer_grant(b: Backend) {
         scopes: vec!["email offline_access read:apps".into()],
         ..Default::default()
     };
-    let (a, s) = services::apps::create(
-        &app.state.db,
-        &latchkey::services::Principal::operator_in(&org.id),
-        &input,
-        &jwks,
-    )
-    .await
-    .unwrap();
+    let (a, s) = app.register_app(&org.id, &input, &jwks).await;
     let c = Client {
         id: a.client_id,
         secret: s.unwrap().expose_secret().to_string(),

@@ -503,14 +503,7 @@ async fn search_and_paging(b: Backend) {
             grant_types: vec!["client_credentials".into()],
             ..Default::default()
         };
-        latchkey::services::apps::create(
-            &app.state.db,
-            &latchkey::services::Principal::operator_in(&org.id),
-            &input,
-            "",
-        )
-        .await
-        .unwrap();
+        app.register_app(&org.id, &input, "").await;
     }
     let c = app.signed_in(&org.admin_email).await;
     let (_, p1) = c.call("list_apps", &[]).await;

@@ -20,7 +20,7 @@ use crate::domain::audit::AuditQuery;
 use crate::domain::role::PLATFORM;
 use crate::services::audit::Event;
 use crate::services::audit::ExportFormat;
-use crate::services::tokens::{self, BearerError};
+use crate::services::tokens::BearerError;
 use crate::services::{self, Principal, RequestMeta};
 use crate::web::AppState;
 use crate::web::bearer::{bearer, bearer_error};
@@ -289,12 +289,7 @@ impl axum::extract::FromRequestParts<AppState> for Req {
 async fn authenticate(state: &AppState, req: &Req) -> Result<Principal, BearerError> {
     let token = bearer(&req.headers).ok_or(BearerError::InvalidToken)?;
     let ring = state.key_ring();
-    let ctx = tokens::Issuer {
-        db: &state.db,
-        ring: &ring,
-        url: &state.settings.issuer,
-        resource: None,
-    };
+    let ctx = state.issuer(&ring);
     services::principal::of_bearer(&ctx, token, req.meta.clone()).await
 }
 

@@ -32,12 +32,7 @@ where
     F: AsyncFnOnce(&tokens::Issuer<'_>, &App, &str) -> Result<T, OAuthError>,
 {
     let ring = state.key_ring();
-    let ctx = tokens::Issuer {
-        db: &state.db,
-        ring: &ring,
-        url: &state.settings.issuer,
-        resource: None,
-    };
+    let ctx = state.issuer(&ring);
     let meta = client_meta(headers, Some(peer), state.settings.trusted_proxies);
     let result = async {
         let params = super::params::Params::from_body(headers, body)?;

@@ -64,12 +64,7 @@ pub async fn token(
         (Some(known), _) => known,
         (None, Some(claimed)) => {
             let ring = state.key_ring();
-            let ctx = tokens::Issuer {
-                db: &state.db,
-                ring: &ring,
-                url: &state.settings.issuer,
-                resource: None,
-            };
+            let ctx = state.issuer(&ring);
             tokens::claimed(&ctx, &claimed).await.unwrap_or_default()
         }
         _ => Default::default(),
@@ -132,12 +127,8 @@ async fn issue(
 ) -> Result<tokens::TokenResponse, OAuthError> {
     let ring = state.key_ring();
     let params = super::params::Params::from_body(headers, body)?;
-    let ctx = tokens::Issuer {
-        db: &state.db,
-        ring: &ring,
-        url: &state.settings.issuer,
-        resource: params.get("resource"),
-    };
+    let mut ctx = state.issuer(&ring);
+    ctx.resource = params.get("resource");
     attempt.grant_type = params.get("grant_type").unwrap_or_default().to_string();
     let presented = client_auth::presented(headers, &params)?;
     attempt.claimed = Some(presented.client_id.clone());

@@ -13,12 +13,7 @@ use crate::web::bearer::{bearer, bearer_error};
 
 pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let ring = state.key_ring();
-    let ctx = tokens::Issuer {
-        db: &state.db,
-        ring: &ring,
-        url: &state.settings.issuer,
-        resource: None,
-    };
+    let ctx = state.issuer(&ring);
     let result = match bearer(&headers) {
         Some(token) => tokens::userinfo(&ctx, token).await,
         None => Err(BearerError::InvalidToken),

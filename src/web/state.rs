@@ -42,6 +42,16 @@ impl AppState {
     }
 
     /// The signing key ring as last loaded.
+    /// What the token service needs, with `ring` (from `key_ring`) and no `resource`.
+    pub fn issuer<'a>(&'a self, ring: &'a KeyRing) -> crate::services::tokens::Issuer<'a> {
+        crate::services::tokens::Issuer {
+            db: &self.db,
+            ring,
+            url: &self.settings.issuer,
+            resource: None,
+        }
+    }
+
     pub fn key_ring(&self) -> Arc<KeyRing> {
         self.keys
             .read()

@@ -202,6 +202,38 @@ impl TestApp {
         b
     }
 
+    /// Registers an app in `org_id` as the operator would: (the app, its first secret).
+    pub async fn register_app(
+        &self,
+        org_id: &str,
+        input: &latchkey::domain::AppInput,
+        public_keys: &str,
+    ) -> (
+        latchkey::domain::views::AppView,
+        Option<secrecy::SecretString>,
+    ) {
+        services::apps::create(
+            &self.state.db,
+            &services::Principal::operator_in(org_id),
+            input,
+            public_keys,
+        )
+        .await
+        .expect("app")
+    }
+
+    /// Enables or disables an app of `org_id` as the operator would.
+    pub async fn set_enabled(&self, org_id: &str, client_id: &str, enabled: bool) {
+        services::apps::set_enabled(
+            &self.state.db,
+            &services::Principal::operator_in(org_id),
+            client_id,
+            enabled,
+        )
+        .await
+        .expect("enable or disable");
+    }
+
     pub async fn count(&self, sql: &str) -> i64 {
         use sqlx::Row;
         sqlx::query(sql)
@@ -370,14 +402,7 @@ pub async fn app_token(app: &TestApp, org: &Org, scopes: &str) -> (String, Strin
         scopes: vec![scopes.into()],
         ..Default::default()
     };
-    let (a, s) = services::apps::create(
-        &app.state.db,
-        &latchkey::services::Principal::operator_in(&org.id),
-        &input,
-        "",
-    )
-    .await
-    .unwrap();
+    let (a, s) = app.register_app(&org.id, &input, "").await;
     let secret = s.unwrap().expose_secret().to_string();
     let t: serde_json::Value = reqwest::Client::new()
         .post(format!("{}/oauth2/token", app.base))

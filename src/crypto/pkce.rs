@@ -1,5 +1,5 @@
-//! PKCE (RFC 7636) with S256 only, and the OIDC `at_hash` (Core §3.1.3.6): both are the
-//! base64url of a SHA-256 digest (the left half of it for `at_hash` with ES256).
+//! PKCE (RFC 7636) with S256 only: the challenge is the base64url of the verifier's
+//! SHA-256 digest. (`at_hash` is computed by `openidconnect` with the ID token's key.)
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -19,12 +19,6 @@ pub fn verify(verifier: &str, challenge: &str) -> bool {
     computed.as_bytes().ct_eq(challenge.as_bytes()).into()
 }
 
-/// `at_hash` of an access token signed alongside an ES256 (or RS256) ID token.
-pub fn at_hash(access_token: &str) -> String {
-    let d = Sha256::digest(access_token.as_bytes());
-    URL_SAFE_NO_PAD.encode(&d[..16])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -41,10 +35,5 @@ mod tests {
         assert!(!verify("short", challenge));
         assert!(!verify(&"a".repeat(129), challenge));
         assert!(!verify(challenge, challenge));
-    }
-
-    #[test]
-    fn at_hash_is_half_the_digest() {
-        assert_eq!(at_hash("x").len(), 22);
     }
 }

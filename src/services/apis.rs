@@ -27,6 +27,7 @@ fn view(r: ApiRow) -> ApiView {
     }
 }
 
+#[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
 pub async fn list(db: &Db, p: &Principal) -> Result<Vec<ApiView>> {
     let org_id = p.act(READ_APPS)?.org_id;
     Ok(store::apis::list(&db.pool, org_id)
@@ -38,6 +39,7 @@ pub async fn list(db: &Db, p: &Principal) -> Result<Vec<ApiView>> {
 
 /// Registers an API. Its identifier must be new everywhere and not our own issuer; its
 /// scopes must not be defined by another API of the organization.
+#[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
 pub async fn create(db: &Db, p: &Principal, issuer: &str, input: &ApiInput) -> Result<ApiView> {
     let at = p.act(MANAGE_APPS)?;
     let (caller, org_id) = (at.caller, at.org_id);
@@ -97,6 +99,7 @@ pub async fn create(db: &Db, p: &Principal, issuer: &str, input: &ApiInput) -> R
 }
 
 /// Deletes an API no app is allowed any scope of.
+#[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
 pub async fn delete(db: &Db, p: &Principal, id: &str) -> Result<()> {
     let at = p.act(MANAGE_APPS)?;
     let (caller, org_id) = (at.caller, at.org_id);

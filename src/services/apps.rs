@@ -129,6 +129,7 @@ async fn insert_secret(tx: &mut store::Tx, client_id: &str) -> Result<SecretStri
 }
 
 /// Creates an app in `org_id`; returns it with its first secret (none for public clients).
+#[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
 pub async fn create(
     db: &Db,
     p: &Principal,
@@ -196,6 +197,7 @@ pub async fn create(
 }
 
 /// One page of the apps of `org_id` whose name or client id contains `search`.
+#[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
 pub async fn list(db: &Db, p: &Principal, search: &str, page: i64) -> Result<AppPage> {
     let org_id = p.act(READ_APPS)?.org_id;
     let search: String = search.trim().chars().take(MAX_SEARCH).collect();
@@ -218,6 +220,7 @@ async fn get_row<'c>(e: impl sqlx::AnyExecutor<'c>, org_id: &str, client_id: &st
         .ok_or(Error::NotFound)
 }
 
+#[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
 pub async fn get(db: &Db, p: &Principal, client_id: &str) -> Result<AppDetail> {
     let org_id = p.act(READ_APPS)?.org_id;
     let app = get_row(&db.pool, org_id, client_id).await?;
@@ -229,6 +232,7 @@ pub async fn get(db: &Db, p: &Principal, client_id: &str) -> Result<AppDetail> {
 }
 
 /// Replaces an app's settings. The kind and the public-client flag are fixed at creation.
+#[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
 pub async fn update(
     db: &Db,
     p: &Principal,
@@ -279,6 +283,7 @@ pub async fn update(
     Ok(view(row))
 }
 
+#[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
 pub async fn set_enabled(db: &Db, p: &Principal, client_id: &str, enabled: bool) -> Result<()> {
     let at = p.act(MANAGE_APPS)?;
     let (caller, org_id) = (at.caller, at.org_id);
@@ -303,6 +308,7 @@ pub async fn set_enabled(db: &Db, p: &Principal, client_id: &str, enabled: bool)
 }
 
 /// Deletes an app; `confirm_name` must repeat its name.
+#[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
 pub async fn delete(db: &Db, p: &Principal, client_id: &str, confirm_name: &str) -> Result<()> {
     let at = p.act(MANAGE_APPS)?;
     let (caller, org_id) = (at.caller, at.org_id);
@@ -329,6 +335,7 @@ pub async fn delete(db: &Db, p: &Principal, client_id: &str, confirm_name: &str)
 }
 
 /// Adds a secret (at most two at once) and returns its value, shown once.
+#[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
 pub async fn add_secret(db: &Db, p: &Principal, client_id: &str) -> Result<SecretString> {
     let at = p.act(MANAGE_APPS)?;
     let (caller, org_id) = (at.caller, at.org_id);
@@ -360,6 +367,7 @@ pub async fn add_secret(db: &Db, p: &Principal, client_id: &str) -> Result<Secre
 }
 
 /// Deletes one secret; the last one stays (add its replacement first).
+#[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
 pub async fn delete_secret(db: &Db, p: &Principal, client_id: &str, secret_id: &str) -> Result<()> {
     let at = p.act(MANAGE_APPS)?;
     let (caller, org_id) = (at.caller, at.org_id);

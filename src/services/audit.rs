@@ -269,6 +269,7 @@ fn view(r: AuditRow) -> AuditView {
 
 /// One page of an organization's records matching the filter, newest first, and the
 /// cursor of the next (older) page when there is one.
+#[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
 pub async fn search(db: &Db, p: &Principal, f: &AuditFilter) -> super::Result<AuditPage> {
     let org_id = p.act(READ_AUDIT)?.org_id;
     let mut rows = store::audit::search(&db.pool, org_id, f, f.limit + 1).await?;
@@ -285,6 +286,7 @@ pub async fn search(db: &Db, p: &Principal, f: &AuditFilter) -> super::Result<Au
 }
 
 /// Every record matching the filter (newest first, at most `EXPORT_MAX`), read in pages.
+#[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
 pub async fn export(db: &Db, p: &Principal, f: &AuditFilter) -> super::Result<Vec<AuditRow>> {
     let org_id = p.act(READ_AUDIT)?.org_id;
     const CHUNK: i64 = 2000;
@@ -377,6 +379,7 @@ pub const CHART_HOURS: i64 = 7 * 24;
 
 /// Tokens issued and refused per hour for one app over the last 7 days, oldest first,
 /// every hour present (zero when nothing happened).
+#[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
 pub async fn token_chart(db: &Db, p: &Principal, client_id: &str) -> super::Result<Vec<HourCount>> {
     let org_id = p.act(READ_APPS)?.org_id;
     let this_hour = super::now() / 3600 * 3600;

@@ -43,6 +43,7 @@ fn fold(grants: Vec<ActiveGrant>) -> Vec<AuthorizationView> {
 }
 
 /// The users who authorized an app of `org_id`.
+#[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
 pub async fn of_app(db: &Db, p: &Principal, client_id: &str) -> Result<Vec<AuthorizationView>> {
     let org_id = p.act(READ_APPS)?.org_id;
     store::apps::get(&db.pool, org_id, client_id)
@@ -54,6 +55,7 @@ pub async fn of_app(db: &Db, p: &Principal, client_id: &str) -> Result<Vec<Autho
 }
 
 /// The apps the acting user authorized.
+#[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
 pub async fn of_user(db: &Db, p: &Principal) -> Result<Vec<AuthorizationView>> {
     let user_id = p.user_id().ok_or(Error::Unauthenticated)?;
     Ok(fold(
@@ -62,6 +64,7 @@ pub async fn of_user(db: &Db, p: &Principal) -> Result<Vec<AuthorizationView>> {
 }
 
 /// An admin withdraws an app of `org_id` from one user, or from everyone (`user_id` None).
+#[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
 pub async fn revoke_for_app(
     db: &Db,
     p: &Principal,
@@ -92,6 +95,7 @@ pub async fn revoke_for_app(
 }
 
 /// The acting user withdraws their own authorization of an app.
+#[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
 pub async fn revoke_mine(db: &Db, p: &Principal, client_id: &str) -> Result<u64> {
     let user_id = p.user_id().ok_or(Error::Unauthenticated)?;
     let caller = p.caller();

@@ -39,6 +39,14 @@ impl KeyRing {
         self.keys.iter().find(|k| k.kid == kid)
     }
 
+    /// The published public JWK of key `kid`.
+    pub fn public_jwk(&self, kid: &str) -> Option<&Value> {
+        self.jwks["keys"]
+            .as_array()?
+            .iter()
+            .find(|k| k["kid"].as_str() == Some(kid))
+    }
+
     /// The key of `alg` that signs at `t`: the newest active one.
     pub fn signing_key(&self, t: i64, alg: jsonwebtoken::Algorithm) -> Option<&RingKey> {
         self.keys

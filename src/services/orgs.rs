@@ -17,6 +17,7 @@ fn view(r: OrgRow) -> OrgView {
     }
 }
 
+#[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
 pub async fn create(db: &Db, p: &Principal, name: &str) -> Result<OrgView> {
     let caller = p.operator_only()?;
     let name = parse_name("name", name)?;
@@ -44,6 +45,7 @@ pub async fn create(db: &Db, p: &Principal, name: &str) -> Result<OrgView> {
     Ok(view(row))
 }
 
+#[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
 pub async fn list(db: &Db, p: &Principal) -> Result<Vec<OrgView>> {
     p.operator_only()?;
     Ok(store::orgs::list(&db.pool)
@@ -53,6 +55,7 @@ pub async fn list(db: &Db, p: &Principal) -> Result<Vec<OrgView>> {
         .collect())
 }
 
+#[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
 pub async fn get(db: &Db, p: &Principal) -> Result<OrgView> {
     let org_id = p.act(READ_ORG)?.org_id;
     store::orgs::get(&db.pool, org_id)
@@ -61,6 +64,7 @@ pub async fn get(db: &Db, p: &Principal) -> Result<OrgView> {
         .ok_or(Error::NotFound)
 }
 
+#[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
 pub async fn rename(db: &Db, p: &Principal, name: &str) -> Result<OrgView> {
     let at = p.act(MANAGE_ORG)?;
     let (caller, org_id) = (at.caller, at.org_id);
@@ -91,6 +95,7 @@ pub async fn rename(db: &Db, p: &Principal, name: &str) -> Result<OrgView> {
 
 /// Sets how many days the organization's audit records are kept; older ones go at the
 /// next purge (hourly, and `latchkey audit purge`).
+#[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
 pub async fn set_retention(db: &Db, p: &Principal, days: &str) -> Result<OrgView> {
     let at = p.act(MANAGE_ORG)?;
     let (caller, org_id) = (at.caller, at.org_id);

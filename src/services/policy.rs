@@ -73,6 +73,7 @@ async fn policy_of(db: &Db, org_id: &str) -> Result<AppPolicy> {
 }
 
 /// The organization's policy and its approved apps.
+#[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
 pub async fn get(db: &Db, p: &Principal) -> Result<PolicyView> {
     let org_id = p.act(READ_ORG)?.org_id;
     let policy = policy_of(db, org_id).await?;
@@ -96,6 +97,7 @@ pub async fn get(db: &Db, p: &Principal) -> Result<PolicyView> {
 
 /// Sets the policy. Switching to restricted approves the external apps the organization's
 /// users already authorized, with the scopes they granted, so nobody loses access silently.
+#[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
 pub async fn set(db: &Db, p: &Principal, raw: &str) -> Result<PolicyView> {
     let at = p.act(MANAGE_ORG)?;
     let (caller, org_id) = (at.caller, at.org_id);
@@ -168,6 +170,7 @@ async fn external_app(db: &Db, org_id: &str, client_id: &str) -> Result<App> {
 
 /// What the approval form shows: the app, its organization, every scope it may ask for,
 /// and those approved now.
+#[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
 pub async fn candidate(db: &Db, p: &Principal, client_id: &str) -> Result<ApprovalCandidate> {
     let org_id = p.act(MANAGE_ORG)?.org_id;
     let app = external_app(db, org_id, client_id).await?;
@@ -187,6 +190,7 @@ pub async fn candidate(db: &Db, p: &Principal, client_id: &str) -> Result<Approv
 
 /// Approves an external app for the organization with the chosen scopes (a subset of what
 /// the app may ask for). Approving fewer scopes than before ends the grants beyond them.
+#[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
 pub async fn approve(db: &Db, p: &Principal, client_id: &str, scopes: &[String]) -> Result<()> {
     let at = p.act(MANAGE_ORG)?;
     let (caller, org_id) = (at.caller, at.org_id);
@@ -242,6 +246,7 @@ pub async fn approve(db: &Db, p: &Principal, client_id: &str, scopes: &[String])
 
 /// Withdraws an approval: under the restricted policy the app is blocked again, and the
 /// grants the organization's users hold for it end at once.
+#[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
 pub async fn remove(db: &Db, p: &Principal, client_id: &str) -> Result<u64> {
     let at = p.act(MANAGE_ORG)?;
     let (caller, org_id) = (at.caller, at.org_id);

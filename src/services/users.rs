@@ -20,6 +20,7 @@ pub(crate) fn view(r: Member) -> MemberView {
 }
 
 /// Creates a user with a role in `org_id`.
+#[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
 pub async fn create(
     db: &Db,
     p: &Principal,
@@ -115,6 +116,7 @@ pub async fn create(
     })
 }
 
+#[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
 pub async fn list(db: &Db, p: &Principal) -> Result<Vec<MemberView>> {
     let org_id = p.act(READ_USERS)?.org_id;
     Ok(store::users::members(&db.pool, org_id)
@@ -125,6 +127,7 @@ pub async fn list(db: &Db, p: &Principal) -> Result<Vec<MemberView>> {
 }
 
 /// Changes a member's role; the last admin of an organization keeps the role.
+#[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
 pub async fn change_role(db: &Db, p: &Principal, user_id: &str, role: &str) -> Result<MemberView> {
     let at = p.act(MANAGE_USERS)?;
     let (caller, org_id) = (at.caller, at.org_id);
@@ -164,6 +167,7 @@ pub async fn change_role(db: &Db, p: &Principal, user_id: &str, role: &str) -> R
 }
 
 /// Removes a member from `org_id`; a user left in no organization is deleted.
+#[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
 pub async fn remove(db: &Db, p: &Principal, user_id: &str) -> Result<()> {
     let at = p.act(MANAGE_USERS)?;
     let (caller, org_id) = (at.caller, at.org_id);

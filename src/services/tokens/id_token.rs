@@ -14,24 +14,6 @@ use crate::store::{self, Db, apps::App, grants::Grant};
 /// never stand in for the other.
 const ID_TOKEN_TYP: &str = "JWT";
 
-/// Claims of an ID token (OpenID Connect Core §2), with the user's claims by scope.
-#[derive(Debug, Serialize)]
-struct IdClaims<'a> {
-    iss: &'a str,
-    sub: &'a str,
-    aud: &'a str,
-    azp: &'a str,
-    exp: i64,
-    iat: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    auth_time: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    nonce: Option<&'a str>,
-    at_hash: String,
-    #[serde(flatten)]
-    user: UserClaims,
-}
-
 /// What OpenID Connect says about the user (ID token and userinfo), by scope.
 #[derive(Debug, Serialize)]
 pub struct UserClaims {
@@ -61,6 +43,9 @@ pub(super) async fn user_claims(
     })
 }
 
+/// An ID token for the grant's user, as `openidconnect`'s typed claims (the model its
+/// clients parse), `at_hash` computed by it from the key that signs, signed with the app's
+/// ID-token algorithm by the key ring.
 pub(super) async fn id_token(
     ctx: &Issuer<'_>,
     app: &App,
@@ -68,24 +53,66 @@ pub(super) async fn id_token(
     answer: &TokenResponse,
     nonce: Option<&str>,
 ) -> Result<String, OAuthError> {
+    use openidconnect::core::{CoreIdTokenClaims, CoreJsonWebKey, CoreJwsSigningAlgorithm};
+    use openidconnect::{
+        AccessToken, AccessTokenHash, Audience, ClientId, EmptyAdditionalClaims, EndUserEmail,
+        EndUserName, IssuerUrl, LocalizedClaim, Nonce, StandardClaims, SubjectIdentifier,
+    };
     let t = now();
-    let claims = IdClaims {
-        iss: ctx.url,
-        sub: &grant.user_id,
-        aud: &app.client_id,
-        azp: &app.client_id,
-        exp: t + app.access_token_ttl,
-        iat: t,
-        auth_time: grant.auth_time,
-        nonce,
-        at_hash: crate::crypto::pkce::at_hash(&answer.access_token),
-        user: user_claims(ctx.db, &grant.user_id, &answer.scope).await?,
-    };
-    let alg = if app.id_token_alg == crate::crypto::signing::RS256 {
-        jsonwebtoken::Algorithm::RS256
+    let (alg, oidc_alg) = if app.id_token_alg == crate::crypto::signing::RS256 {
+        (
+            jsonwebtoken::Algorithm::RS256,
+            CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+        )
     } else {
-        jsonwebtoken::Algorithm::ES256
+        (
+            jsonwebtoken::Algorithm::ES256,
+            CoreJwsSigningAlgorithm::EcdsaP256Sha256,
+        )
     };
+    let key = ctx
+        .ring
+        .signing_key(t, alg)
+        .ok_or_else(|| internal("no active signing key"))?;
+    let jwk: CoreJsonWebKey = ctx
+        .ring
+        .public_jwk(&key.kid)
+        .map(|v| serde_json::from_value(v.clone()))
+        .transpose()
+        .map_err(internal)?
+        .ok_or_else(|| internal("the signing key is not published"))?;
+    let at_hash = AccessTokenHash::from_token(
+        &AccessToken::new(answer.access_token.clone()),
+        &oidc_alg,
+        &jwk,
+    )
+    .map_err(internal)?;
+    let user = user_claims(ctx.db, &grant.user_id, &answer.scope).await?;
+    let mut standard = StandardClaims::new(SubjectIdentifier::new(grant.user_id.to_string()));
+    if let Some(name) = user.name {
+        standard = standard.set_name(Some(LocalizedClaim::from(EndUserName::new(name))));
+    }
+    if let Some(email) = user.email {
+        standard = standard
+            .set_email(Some(EndUserEmail::new(email)))
+            .set_email_verified(user.email_verified);
+    }
+    let at = |secs: i64| {
+        chrono::DateTime::from_timestamp(secs, 0).ok_or_else(|| internal("time out of range"))
+    };
+    let issuer = IssuerUrl::new(ctx.url.to_string()).map_err(internal)?;
+    let claims = CoreIdTokenClaims::new(
+        issuer,
+        vec![Audience::new(app.client_id.to_string())],
+        at(t + app.access_token_ttl)?,
+        at(t)?,
+        standard,
+        EmptyAdditionalClaims {},
+    )
+    .set_authorized_party(Some(ClientId::new(app.client_id.to_string())))
+    .set_auth_time(grant.auth_time.map(at).transpose()?)
+    .set_nonce(nonce.map(|n| Nonce::new(n.to_string())))
+    .set_access_token_hash(Some(at_hash));
     sign(ctx.ring, t, ID_TOKEN_TYP, alg, &claims)
 }
 
@@ -105,7 +132,7 @@ pub fn id_token_hint(ring: &KeyRing, issuer: &str, token: &str) -> Option<IdToke
     #[derive(serde::Deserialize)]
     struct Hint {
         sub: String,
-        aud: String,
+        aud: super::access::Aud,
         azp: String,
     }
     let header = decode_header(token).ok()?;
@@ -122,8 +149,13 @@ pub fn id_token_hint(ring: &KeyRing, issuer: &str, token: &str) -> Option<IdToke
     v.validate_aud = false;
     v.set_required_spec_claims(&["iss", "sub", "aud"]);
     let hint = decode::<Hint>(token, &key.decoding, &v).ok()?.claims;
-    (hint.azp == hint.aud).then_some(IdTokenHint {
+    let single = match hint.aud {
+        super::access::Aud::One(a) => a,
+        super::access::Aud::Many(mut list) if list.len() == 1 => list.remove(0),
+        super::access::Aud::Many(_) => return None,
+    };
+    (hint.azp == single).then_some(IdTokenHint {
         sub: hint.sub,
-        client_id: hint.aud,
+        client_id: single,
     })
 }

@@ -310,7 +310,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 }
                 KeysCommand::List => {
                     state.reload_keys().await.map_err(err)?;
-                    print(state.key_ring().jwks.clone());
+                    print(serde_json::to_value(&state.key_ring().jwks).map_err(|e| e.to_string())?);
                 }
             }
             Ok(())

@@ -3,7 +3,8 @@
 //! until every token it signed has expired.
 
 use jsonwebtoken::{DecodingKey, EncodingKey};
-use serde_json::{Value, json};
+use openidconnect::core::{CoreJsonWebKey, CoreJsonWebKeySet};
+use serde_json::Value;
 
 use super::{Error, Result, now};
 use crate::crypto::master_key::MasterKey;
@@ -27,10 +28,11 @@ pub struct RingKey {
     pub retired_at: Option<i64>,
 }
 
-/// The keys loaded from the database, and the JWKS document they make.
+/// The keys loaded from the database, and the JWKS document they make (`openidconnect`'s
+/// typed key set, as its clients parse it).
 pub struct KeyRing {
     pub keys: Vec<RingKey>,
-    pub jwks: Value,
+    pub jwks: CoreJsonWebKeySet,
 }
 
 impl KeyRing {
@@ -40,11 +42,12 @@ impl KeyRing {
     }
 
     /// The published public JWK of key `kid`.
-    pub fn public_jwk(&self, kid: &str) -> Option<&Value> {
-        self.jwks["keys"]
-            .as_array()?
+    pub fn public_jwk(&self, kid: &str) -> Option<&CoreJsonWebKey> {
+        use openidconnect::JsonWebKey;
+        self.jwks
+            .keys()
             .iter()
-            .find(|k| k["kid"].as_str() == Some(kid))
+            .find(|k| k.key_id().is_some_and(|id| id.as_str() == kid))
     }
 
     /// The key of `alg` that signs at `t`: the newest active one.
@@ -114,7 +117,10 @@ pub async fn load(db: &Db, master: &MasterKey) -> Result<KeyRing> {
         let jwk: Value =
             serde_json::from_str(&row.public_jwk).map_err(|e| Error::Internal(e.to_string()))?;
         let decoding = decoding_key(&jwk)?;
-        jwks.push(jwk);
+        jwks.push(
+            serde_json::from_value::<CoreJsonWebKey>(jwk)
+                .map_err(|e| Error::Internal(format!("signing key {}: {e}", row.kid)))?,
+        );
         let alg = if row.alg == signing::RS256 {
             jsonwebtoken::Algorithm::RS256
         } else {
@@ -131,7 +137,7 @@ pub async fn load(db: &Db, master: &MasterKey) -> Result<KeyRing> {
     }
     Ok(KeyRing {
         keys,
-        jwks: json!({ "keys": jwks }),
+        jwks: CoreJsonWebKeySet::new(jwks),
     })
 }
 
@@ -169,7 +175,7 @@ mod tests {
     fn the_newest_active_key_signs() {
         let ring = KeyRing {
             keys: vec![key("old", 0, Some(100)), key("new", 100, None)],
-            jwks: json!({}),
+            jwks: CoreJsonWebKeySet::new(Vec::new()),
         };
         assert_eq!(ring.signing_key(50, ES).unwrap().kid, "old");
         assert_eq!(ring.signing_key(99, ES).unwrap().kid, "old");
@@ -177,7 +183,7 @@ mod tests {
         assert!(
             KeyRing {
                 keys: vec![key("future", 100, None)],
-                jwks: json!({})
+                jwks: CoreJsonWebKeySet::new(Vec::new())
             }
             .signing_key(50, ES)
             .is_none()

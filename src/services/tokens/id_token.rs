@@ -53,7 +53,7 @@ pub(super) async fn id_token(
     answer: &TokenResponse,
     nonce: Option<&str>,
 ) -> Result<String, OAuthError> {
-    use openidconnect::core::{CoreIdTokenClaims, CoreJsonWebKey, CoreJwsSigningAlgorithm};
+    use openidconnect::core::{CoreIdTokenClaims, CoreJwsSigningAlgorithm};
     use openidconnect::{
         AccessToken, AccessTokenHash, Audience, ClientId, EmptyAdditionalClaims, EndUserEmail,
         EndUserName, IssuerUrl, LocalizedClaim, Nonce, StandardClaims, SubjectIdentifier,
@@ -74,17 +74,14 @@ pub(super) async fn id_token(
         .ring
         .signing_key(t, alg)
         .ok_or_else(|| internal("no active signing key"))?;
-    let jwk: CoreJsonWebKey = ctx
+    let jwk = ctx
         .ring
         .public_jwk(&key.kid)
-        .map(|v| serde_json::from_value(v.clone()))
-        .transpose()
-        .map_err(internal)?
         .ok_or_else(|| internal("the signing key is not published"))?;
     let at_hash = AccessTokenHash::from_token(
         &AccessToken::new(answer.access_token.clone()),
         &oidc_alg,
-        &jwk,
+        jwk,
     )
     .map_err(internal)?;
     let user = user_claims(ctx.db, &grant.user_id, &answer.scope).await?;

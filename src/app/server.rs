@@ -152,7 +152,9 @@ pub fn service_error(e: services::Error) -> AppError {
         services::Error::Throttled(secs) => AppError::Throttled(format!(
             "Too many failed sign-in attempts. Try again in {secs} seconds."
         )),
-        e @ (services::Error::Internal(_) | services::Error::Database(_)) => internal(e),
+        e @ (services::Error::Internal(_)
+        | services::Error::Database(_)
+        | services::Error::Failed { .. }) => internal(e),
     }
 }
 

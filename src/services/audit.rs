@@ -332,7 +332,9 @@ impl ExportFormat {
 
     /// The records as CSV with a header line, or as one JSON object per line.
     pub fn encode(self, rows: &[AuditRow]) -> super::Result<Vec<u8>> {
-        let failed = |e: &dyn std::fmt::Display| super::Error::Internal(e.to_string());
+        let failed = |e: &dyn std::fmt::Display| {
+            super::Error::failed("encoding the export")(e.to_string().into())
+        };
         match self {
             Self::Csv => {
                 let mut w = csv::Writer::from_writer(Vec::new());

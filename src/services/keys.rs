@@ -73,9 +73,10 @@ fn new_row(master: &MasterKey, alg: &str, activates_at: i64) -> Result<KeyRow> {
 }
 
 fn decoding_key(jwk: &Value) -> Result<DecodingKey> {
-    let jwk: jsonwebtoken::jwk::Jwk =
-        serde_json::from_value(jwk.clone()).map_err(|e| Error::Internal(e.to_string()))?;
-    DecodingKey::from_jwk(&jwk).map_err(|e| Error::Internal(e.to_string()))
+    let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(jwk.clone())
+        .map_err(|e| Error::failed("reading a public JWK")(e.into()))?;
+    DecodingKey::from_jwk(&jwk)
+        .map_err(|e| Error::failed("a verification key from its JWK")(e.into()))
 }
 
 /// Creates the first key of each algorithm when the ring has none (at start-up).
@@ -114,12 +115,12 @@ pub async fn load(db: &Db, master: &MasterKey) -> Result<KeyRing> {
         let der = master.open(&row.private_sealed).ok_or_else(|| {
             Error::Internal(format!("signing key {} cannot be opened with this master key (LATCHKEY_MASTER_KEY differs?)", row.kid))
         })?;
-        let jwk: Value =
-            serde_json::from_str(&row.public_jwk).map_err(|e| Error::Internal(e.to_string()))?;
+        let jwk: Value = serde_json::from_str(&row.public_jwk)
+            .map_err(|e| Error::failed("reading a stored JWK")(e.into()))?;
         let decoding = decoding_key(&jwk)?;
         jwks.push(
             serde_json::from_value::<CoreJsonWebKey>(jwk)
-                .map_err(|e| Error::Internal(format!("signing key {}: {e}", row.kid)))?,
+                .map_err(|e| Error::failed("publishing a signing key")(e.into()))?,
         );
         let alg = if row.alg == signing::RS256 {
             jsonwebtoken::Algorithm::RS256

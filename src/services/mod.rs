@@ -47,8 +47,25 @@ pub enum Error {
     Throttled(i64),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// A failure below us, with its cause (serialization, hashing, a key).
+    #[error("{context}: {source}")]
+    Failed {
+        context: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A state that should not be, said in words (no error value to keep).
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl Error {
+    /// Keeps `source` as the cause of a failure while doing `context`.
+    pub fn failed(
+        context: &'static str,
+    ) -> impl FnOnce(Box<dyn std::error::Error + Send + Sync>) -> Error {
+        move |source| Error::Failed { context, source }
+    }
 }
 
 impl From<FieldErrors> for Error {

@@ -49,7 +49,7 @@ pub async fn create(
         .ok_or(Error::NotFound)?;
     let hash = password::hash(pw)
         .await
-        .map_err(|e| Error::Internal(e.to_string()))?;
+        .map_err(|e| Error::failed("hashing the password")(e.into()))?;
     let t = now();
     let user = UserRow {
         id: new_id(),

@@ -88,8 +88,15 @@ impl Db {
         result.map_err(|e| format!("database migration failed: {e}"))
     }
 
+    /// Starts a transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`,
+    /// waiting up to the busy timeout): a deferred transaction that read first and then
+    /// writes fails at once with "database is locked" when another connection wrote in
+    /// between (SQLITE_BUSY_SNAPSHOT in WAL mode), which no busy timeout retries.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
-        self.pool.begin().await
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
     }
 
     pub async fn ping(&self) -> bool {

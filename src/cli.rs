@@ -9,8 +9,8 @@ use serde_json::json;
 
 use crate::domain::app::AppInput;
 use crate::server::config::{Config, Settings};
+use crate::services::Db;
 use crate::services::{self, Principal, bootstrap::Bootstrapped};
-use crate::store::Db;
 
 #[derive(Debug, Parser)]
 #[command(

@@ -19,6 +19,8 @@ pub mod users;
 
 use crate::domain::{FieldError, FieldErrors};
 
+/// The database handle the wiring opens and hands to every service call.
+pub use crate::store::Db;
 /// A connected app as the services hand it to the protocol handlers.
 pub use crate::store::apps::App;
 pub use audit::{Actor, AuditLog, Caller, RequestMeta};

@@ -4,8 +4,8 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use super::Settings;
+use crate::services::Db;
 use crate::services::keys::KeyRing;
-use crate::store::Db;
 
 /// What every request handler and server function can reach.
 #[derive(Clone, Debug)]

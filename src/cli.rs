@@ -344,14 +344,7 @@ async fn open(settings: &Settings) -> Result<Db, String> {
 }
 
 async fn serve(settings: Settings) -> Result<(), String> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-                tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_sessions=warn")
-            }),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    crate::server::telemetry::init_logs(settings.log_json);
     let bind = settings.bind;
     let issuer = settings.issuer.clone();
     let (org, email, password) = (

@@ -43,9 +43,11 @@ pub fn Page(#[prop(into)] title: String, need: Need, children: ChildrenFn) -> im
     view! {
         <Title text=format!("{title} · Latchkey")/>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            // `get` (not an async block): the page's own components, and so their
-            // resources, are created once, when the context has loaded.
-            {move || ctx.get().map(|result| match result {
+            // Awaited inside `Suspend`, never read with `get`: a resource read reactively by
+            // nested `Suspense`s can leave the server render waiting forever (Leptos 0.8,
+            // leptos-rs/leptos#4578, #4851). Pages create their resources outside this frame
+            // and await them inside their own `Suspend`, so nothing here creates one.
+            {move || Suspend::new(async move { match ctx.await {
                 Err(e) => view! { <ErrorPage error=e/> }.into_any(),
                 Ok(c) => match (&c.me, need) {
                     (None, Need::SignedIn | Need::Admin | Need::Audit) => {
@@ -76,7 +78,7 @@ pub fn Page(#[prop(into)] title: String, need: Need, children: ChildrenFn) -> im
                         view! { <Nav/> <section class="content">{children.with_value(|c| c())}</section> }.into_any()
                     }
                 },
-            })}
+            }})}
         </Suspense>
     }
 }

@@ -41,6 +41,13 @@ pub async fn login(
             return Err(AppError::Refused("Wrong e-mail or password.".into()));
         }
         let meta = portal::request_meta(&state);
+        portal::rate_limit(
+            &state,
+            &meta,
+            crate::services::limits::signin_ip,
+            state.settings.limits.signin_per_ip,
+        )
+        .await?;
         let signed =
             crate::services::auth::login(&state.db, &meta, &email, SecretString::from(password))
                 .await

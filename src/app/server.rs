@@ -45,6 +45,44 @@ impl From<SessionError> for AppError {
 }
 
 /// Client IP and user agent of the current request.
+/// Counts this request against a per-address limit (`key` of the address); past it, the
+/// answer is 429 with `Retry-After`.
+pub async fn rate_limit(
+    state: &AppState,
+    meta: &RequestMeta,
+    key: impl Fn(&str) -> String,
+    limit: u32,
+) -> Result<(), AppError> {
+    let caller = services::Caller {
+        actor: services::Actor::Anonymous,
+        meta: meta.clone(),
+    };
+    let key = key(meta.ip.as_deref().unwrap_or("-"));
+    match state
+        .limiter
+        .enforce(&state.audit, &caller, &key, limit, None)
+        .await
+    {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            retry_after(e.retry_after);
+            Err(AppError::Throttled(format!(
+                "Too many attempts from your network. Try again in {} seconds.",
+                e.retry_after
+            )))
+        }
+    }
+}
+
+/// Tells the client when to try again (RFC 6585, with a 429).
+fn retry_after(secs: i64) {
+    if let Some(res) = use_context::<ResponseOptions>()
+        && let Ok(v) = http::HeaderValue::from_str(&secs.to_string())
+    {
+        res.insert_header(http::header::RETRY_AFTER, v);
+    }
+}
+
 pub fn request_meta(state: &AppState) -> RequestMeta {
     let Some(parts) = use_context::<Parts>() else {
         return RequestMeta::default();
@@ -149,9 +187,12 @@ pub fn service_error(e: services::Error) -> AppError {
         services::Error::MissingPermission(_) => AppError::NotAllowed,
         services::Error::Unauthenticated => AppError::Unauthenticated,
         services::Error::BadCredentials => AppError::Refused("Wrong e-mail or password.".into()),
-        services::Error::Throttled(secs) => AppError::Throttled(format!(
-            "Too many failed sign-in attempts. Try again in {secs} seconds."
-        )),
+        services::Error::Throttled(secs) => {
+            retry_after(secs);
+            AppError::Throttled(format!(
+                "Too many failed sign-in attempts. Try again in {secs} seconds."
+            ))
+        }
         e @ (services::Error::Internal(_)
         | services::Error::Database(_)
         | services::Error::Failed { .. }) => internal(e),

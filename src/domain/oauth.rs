@@ -52,6 +52,8 @@ pub enum OAuthError {
     /// Too many failed client authentications from one address: refused before any check,
     /// 429 with the seconds to wait.
     TooManyAttempts(String, i64),
+    /// Over a request rate limit: 429 with the seconds to wait (RFC 6585).
+    RateLimited(i64),
     ServerError,
 }
 
@@ -71,6 +73,7 @@ impl OAuthError {
             OAuthError::ConsentRequired(_) => "consent_required",
             OAuthError::RequestNotSupported(_) => "request_not_supported",
             OAuthError::TooManyAttempts(..) => "invalid_client",
+            OAuthError::RateLimited(_) => "temporarily_unavailable",
             OAuthError::ServerError => "server_error",
         }
     }
@@ -90,6 +93,9 @@ impl OAuthError {
             | OAuthError::ConsentRequired(d)
             | OAuthError::RequestNotSupported(d)
             | OAuthError::TooManyAttempts(d, _) => d,
+            OAuthError::RateLimited(_) => {
+                "too many requests; try again after the Retry-After seconds"
+            }
             OAuthError::ServerError => "the server could not complete the request",
         }
     }
@@ -98,7 +104,7 @@ impl OAuthError {
     pub fn status(&self) -> u16 {
         match self {
             OAuthError::InvalidClient(_) => 401,
-            OAuthError::TooManyAttempts(..) => 429,
+            OAuthError::TooManyAttempts(..) | OAuthError::RateLimited(_) => 429,
             OAuthError::ServerError => 500,
             _ => 400,
         }

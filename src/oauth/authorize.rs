@@ -2,8 +2,10 @@
 //! authorization-code flow. Answers are redirects, or an error page when the client or its
 //! redirect URI is not known good (never a redirect then).
 
+use std::net::SocketAddr;
+
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use http::{HeaderMap, StatusCode, Uri, header};
 use tower_sessions::Session;
@@ -15,17 +17,30 @@ use crate::services::authorize::{self, Step};
 use crate::web::AppState;
 use crate::web::session as portal;
 
-pub async fn get_authorize(State(state): State<AppState>, session: Session, uri: Uri) -> Response {
+pub async fn get_authorize(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    session: Session,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    if let Some(refused) = over_limit(&state, peer, &headers).await {
+        return refused;
+    }
     let params = Params::from_form(uri.query().unwrap_or("").as_bytes());
     answer(&state, &session, params).await
 }
 
 pub async fn post_authorize(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     session: Session,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if let Some(refused) = over_limit(&state, peer, &headers).await {
+        return refused;
+    }
     let form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -34,6 +49,33 @@ pub async fn post_authorize(
         return error_page(StatusCode::BAD_REQUEST, "The request must be form-encoded.");
     }
     answer(&state, &session, Params::from_form(&body)).await
+}
+
+/// The per-address limit on authorization requests: 429 with `Retry-After` past it.
+async fn over_limit(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Option<Response> {
+    let meta = crate::web::meta::client_meta(headers, Some(peer), state.settings.trusted_proxies);
+    let key = crate::services::limits::authorize_ip(meta.ip.as_deref().unwrap_or("-"));
+    let caller = crate::services::Caller {
+        actor: crate::services::Actor::Anonymous,
+        meta,
+    };
+    let limit = state.settings.limits.authorize_per_ip;
+    let e = state
+        .limiter
+        .enforce(&state.audit, &caller, &key, limit, None)
+        .await
+        .err()?;
+    let mut res = error_page(
+        StatusCode::TOO_MANY_REQUESTS,
+        &format!(
+            "Too many sign-in requests from your network. Try again in {} seconds.",
+            e.retry_after
+        ),
+    );
+    if let Ok(v) = http::HeaderValue::from_str(&e.retry_after.to_string()) {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    Some(res)
 }
 
 async fn answer(

@@ -27,7 +27,7 @@ impl IntoResponse for OAuthReply {
             Json(json!({ "error": e.code(), "error_description": e.description() })),
         )
             .into_response();
-        if let OAuthError::TooManyAttempts(_, secs) = &e
+        if let OAuthError::TooManyAttempts(_, secs) | OAuthError::RateLimited(secs) = &e
             && let Ok(v) = HeaderValue::from_str(&secs.to_string())
         {
             res.headers_mut().insert(header::RETRY_AFTER, v);

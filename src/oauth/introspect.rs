@@ -35,6 +35,17 @@ where
     let ctx = state.issuer(&ring);
     let meta = client_meta(headers, Some(peer), state.settings.trusted_proxies);
     let result = async {
+        let limits = state.settings.limits;
+        let anonymous = crate::services::Caller {
+            actor: crate::services::Actor::Anonymous,
+            meta: meta.clone(),
+        };
+        let key = crate::services::limits::token_ip(meta.ip.as_deref().unwrap_or("-"));
+        state
+            .limiter
+            .enforce(&state.audit, &anonymous, &key, limits.token_per_ip, None)
+            .await
+            .map_err(|e| OAuthError::RateLimited(e.retry_after))?;
         let params = super::params::Params::from_body(headers, body)?;
         let app = client_auth::authenticated(&ctx, headers, &params, meta.ip.as_deref())
             .await

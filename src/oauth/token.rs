@@ -15,7 +15,7 @@ use super::errors::{OAuthReply, no_store};
 use crate::domain::GrantType;
 use crate::domain::oauth::OAuthError;
 use crate::services::audit::Event;
-use crate::services::{Actor, Caller, RequestMeta, tokens};
+use crate::services::{Actor, Caller, RequestMeta, limits, tokens};
 use crate::web::AppState;
 use crate::web::meta::client_meta;
 
@@ -51,6 +51,10 @@ pub async fn token(
     let meta = client_meta(&headers, Some(peer), state.settings.trusted_proxies);
     let result = issue(&state, &meta, &headers, &body, &mut attempt).await;
     let authenticated = attempt.client.is_some();
+    metrics::counter!("latchkey_tokens_total",
+        "grant_type" => grant_label(&attempt.grant_type),
+        "outcome" => if result.is_ok() { "issued" } else { "refused" })
+    .increment(1);
     let Some(refusal) = attempt.refusal else {
         // Counted, not recorded: folded into the first refusal of its window.
         return match result {
@@ -90,7 +94,7 @@ pub async fn token(
             action: "token.issued",
             object: ("app", &client_id),
             success: true,
-            detail: json!({ "grant_type": grant_type, "scope": t.scope, "sub": t.sub,
+            detail: json!({ "grant_type": grant_type, "scope": t.scope, "sub": t.sub, "jti": t.jti,
                             "user_id": (t.sub != client_id).then_some(&t.sub),
                             "refresh_token": t.refresh_token.is_some() }),
         },
@@ -125,6 +129,27 @@ async fn issue(
     body: &Bytes,
     attempt: &mut Attempt,
 ) -> Result<tokens::TokenResponse, OAuthError> {
+    let limits = state.settings.limits;
+    let ip = meta.ip.as_deref().unwrap_or("-");
+    let anonymous = Caller {
+        actor: Actor::Anonymous,
+        meta: meta.clone(),
+    };
+    if let Err(e) = state
+        .limiter
+        .enforce(
+            &state.audit,
+            &anonymous,
+            &limits::token_ip(ip),
+            limits.token_per_ip,
+            None,
+        )
+        .await
+    {
+        // Recorded once per window by `enforce`, never request by request.
+        attempt.refusal = None;
+        return Err(OAuthError::RateLimited(e.retry_after));
+    }
     let ring = state.key_ring();
     let params = super::params::Params::from_body(headers, body)?;
     let mut ctx = state.issuer(&ring);
@@ -144,6 +169,26 @@ async fn issue(
         r.error
     })?;
     attempt.client = Some((app.client_id.to_string(), app.org_id.to_string()));
+    let as_app = Caller {
+        actor: Actor::App {
+            client_id: app.client_id.to_string(),
+        },
+        meta: meta.clone(),
+    };
+    if let Err(e) = state
+        .limiter
+        .enforce(
+            &state.audit,
+            &as_app,
+            &limits::token_client(&app.client_id),
+            limits.token_per_client,
+            Some(&app.org_id),
+        )
+        .await
+    {
+        attempt.refusal = None;
+        return Err(OAuthError::RateLimited(e.retry_after));
+    }
     let grant = params.require("grant_type")?;
     let scope = params.get("scope");
     match GrantType::parse(grant) {
@@ -175,5 +220,18 @@ async fn issue(
             "{} is not supported here",
             grant.chars().take(60).collect::<String>()
         ))),
+    }
+}
+
+/// The grant types counted by name in metrics; anything else is `other`, so the label stays
+/// bounded whatever clients send.
+fn grant_label(grant_type: &str) -> &'static str {
+    match GrantType::parse(grant_type) {
+        Ok(GrantType::ClientCredentials) => "client_credentials",
+        Ok(GrantType::AuthorizationCode) => "authorization_code",
+        Ok(GrantType::RefreshToken) => "refresh_token",
+        Ok(GrantType::Password) => "password",
+        Ok(GrantType::JwtBearer) => "jwt_bearer",
+        _ => "other",
     }
 }

@@ -8,6 +8,7 @@ use clap::Args;
 use secrecy::SecretString;
 
 use crate::crypto::master_key::MasterKey;
+use crate::services::limits::Limits;
 pub use crate::web::Settings;
 
 #[derive(Debug, Clone, Args)]
@@ -111,6 +112,41 @@ pub struct Config {
         global = true
     )]
     pub trust_forwarded_for: bool,
+
+    /// Token requests one client may make per minute (0: no limit).
+    #[arg(long, env = "LATCHKEY_RATE_TOKEN_PER_CLIENT", default_value_t = Limits::default().token_per_client, global = true)]
+    pub rate_token_per_client: u32,
+
+    /// Token, introspection and revocation requests one address may make per minute.
+    #[arg(long, env = "LATCHKEY_RATE_TOKEN_PER_IP", default_value_t = Limits::default().token_per_ip, global = true)]
+    pub rate_token_per_ip: u32,
+
+    /// Sign-in attempts one address may make per minute.
+    #[arg(long, env = "LATCHKEY_RATE_SIGNIN_PER_IP", default_value_t = Limits::default().signin_per_ip, global = true)]
+    pub rate_signin_per_ip: u32,
+
+    /// Authorization requests one address may make per minute.
+    #[arg(long, env = "LATCHKEY_RATE_AUTHORIZE_PER_IP", default_value_t = Limits::default().authorize_per_ip, global = true)]
+    pub rate_authorize_per_ip: u32,
+
+    /// Seconds readiness reports false on SIGTERM before the instance stops accepting.
+    #[arg(
+        long,
+        env = "LATCHKEY_SHUTDOWN_DRAIN_SECS",
+        default_value_t = 5,
+        global = true
+    )]
+    pub shutdown_drain_secs: u64,
+
+    /// Log format: `json` (one object per line), `text`, or `auto` (JSON unless the output
+    /// is a terminal).
+    #[arg(
+        long,
+        env = "LATCHKEY_LOG_FORMAT",
+        default_value = "auto",
+        global = true
+    )]
+    pub log_format: String,
 }
 
 impl Config {
@@ -142,6 +178,23 @@ impl Config {
             admin_password: self.admin_password.clone().map(SecretString::from),
             admin_org: self.admin_org.clone(),
             site_root: self.site_root.clone(),
+            limits: Limits {
+                token_per_client: self.rate_token_per_client,
+                token_per_ip: self.rate_token_per_ip,
+                signin_per_ip: self.rate_signin_per_ip,
+                authorize_per_ip: self.rate_authorize_per_ip,
+            },
+            drain: std::time::Duration::from_secs(self.shutdown_drain_secs.min(300)),
+            log_json: match self.log_format.as_str() {
+                "json" => true,
+                "text" => false,
+                "auto" => !std::io::IsTerminal::is_terminal(&std::io::stderr()),
+                other => {
+                    return Err(format!(
+                        "LATCHKEY_LOG_FORMAT must be json, text or auto, not {other}"
+                    ));
+                }
+            },
             trusted_proxies: if self.trusted_proxies == 0 && self.trust_forwarded_for {
                 1
             } else {

@@ -25,6 +25,10 @@ const MAX_BODY: usize = 256 * 1024;
 /// lost-wakeup race (leptos-rs/leptos#4851, #4578) that can leave a render waiting forever,
 /// so no request may hold its connection and memory longer than this (408).
 const MAX_REQUEST_TIME: std::time::Duration = std::time::Duration::from_secs(30);
+/// How long in-flight requests may take to finish once an instance stops accepting: every
+/// request ends within `MAX_REQUEST_TIME`.
+pub const SHUTDOWN_GRACE: std::time::Duration =
+    MAX_REQUEST_TIME.saturating_add(std::time::Duration::from_secs(2));
 
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
@@ -42,6 +46,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(super::telemetry::metrics))
         .route(
             crate::app::admin::audit::EXPORT_PATH,
             get(crate::web::export::portal_export),
@@ -59,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(bad_arguments_are_400))
+        .route_layer(axum::middleware::from_fn(super::telemetry::track))
         .layer(sessions)
         .layer(RequestBodyLimitLayer::new(MAX_BODY))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
@@ -91,7 +97,9 @@ async fn bad_arguments_are_400(req: Request<Body>, next: Next) -> Response {
 }
 
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    if state.db.ping().await {
+    if state.is_draining() {
+        (StatusCode::SERVICE_UNAVAILABLE, "shutting down")
+    } else if state.db.ping().await {
         (StatusCode::OK, "ready")
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")

@@ -11,7 +11,7 @@ use crate::domain::app::AppInput;
 use crate::domain::ids::{ClientId, OrgId, UserId};
 use crate::domain::views::{AppDetail, AppPage, AppView, SecretView};
 use crate::domain::{AppSpec, FieldError, FieldErrors, RedirectUri};
-use crate::store::{self, Db, apps::App, apps::SecretRow};
+use crate::store::{self, Db, apps::App, apps::SecretRow, cache::Change};
 
 /// At most this many secrets at once: the current one and its replacement.
 pub const MAX_SECRETS: usize = 2;
@@ -192,7 +192,8 @@ pub async fn create(
                         "scopes": row.scopes.to_space_separated() }),
     })
     .await?;
-    tx.commit().await?;
+    db.commit(tx, &[Change::App(row.client_id.to_string())])
+        .await?;
     Ok((view(row), secret))
 }
 
@@ -279,7 +280,7 @@ pub async fn update(
         }),
     })
     .await?;
-    tx.commit().await?;
+    db.commit(tx, &[Change::App(client_id.to_string())]).await?;
     Ok(view(row))
 }
 
@@ -303,7 +304,7 @@ pub async fn set_enabled(db: &Db, p: &Principal, client_id: &str, enabled: bool)
         },
     )
     .await?;
-    tx.commit().await?;
+    db.commit(tx, &[Change::App(client_id.to_string())]).await?;
     Ok(())
 }
 
@@ -330,7 +331,8 @@ pub async fn delete(db: &Db, p: &Principal, client_id: &str, confirm_name: &str)
         },
     )
     .await?;
-    tx.commit().await?;
+    db.commit(tx, &[Change::App(client_id.to_string()), Change::Grants])
+        .await?;
     Ok(())
 }
 
@@ -362,7 +364,7 @@ pub async fn add_secret(db: &Db, p: &Principal, client_id: &str) -> Result<Secre
         },
     )
     .await?;
-    tx.commit().await?;
+    db.commit(tx, &[Change::App(client_id.to_string())]).await?;
     Ok(secret)
 }
 
@@ -395,6 +397,6 @@ pub async fn delete_secret(db: &Db, p: &Principal, client_id: &str, secret_id: &
         },
     )
     .await?;
-    tx.commit().await?;
+    db.commit(tx, &[Change::App(client_id.to_string())]).await?;
     Ok(())
 }

@@ -189,7 +189,9 @@ fn row_of(caller: &Caller, ev: Event<'_>) -> AuditRow {
 /// Most records one transaction carries.
 const MAX_BATCH: usize = 1024;
 
-type Pending = (AuditRow, tokio::sync::oneshot::Sender<bool>);
+/// A record to write and whom to tell; no record: a flush, answered once everything queued
+/// before it is committed.
+type Pending = (Option<AuditRow>, tokio::sync::oneshot::Sender<bool>);
 
 /// The audit writer of the protocol endpoints (group commit): one task writes every record
 /// that arrived while the previous transaction committed, in one transaction, then answers
@@ -206,8 +208,16 @@ impl AuditLog {
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(MAX_BATCH);
             while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+                metrics::gauge!("latchkey_audit_queue_depth").set(rx.len() as f64);
+                let started = std::time::Instant::now();
                 let ok = match write_batch(&db, &batch).await {
-                    Ok(()) => true,
+                    Ok(()) => {
+                        metrics::histogram!("latchkey_audit_commit_seconds")
+                            .record(started.elapsed().as_secs_f64());
+                        metrics::histogram!("latchkey_audit_batch_records")
+                            .record(batch.len() as f64);
+                        true
+                    }
                     Err(e) => {
                         tracing::error!(error = %e, records = batch.len(), "audit write failed");
                         false
@@ -226,7 +236,7 @@ impl AuditLog {
         let failed = || super::Error::Internal("the audit log is unavailable".into());
         let (done, committed) = tokio::sync::oneshot::channel();
         self.queue
-            .send((row_of(caller, ev), done))
+            .send((Some(row_of(caller, ev)), done))
             .await
             .map_err(|_| failed())?;
         match committed.await {
@@ -234,10 +244,22 @@ impl AuditLog {
             _ => Err(failed()),
         }
     }
+
+    /// Waits until every record queued so far is committed (graceful shutdown).
+    pub async fn flush(&self) -> bool {
+        let (done, committed) = tokio::sync::oneshot::channel();
+        if self.queue.send((None, done)).await.is_err() {
+            return false;
+        }
+        committed.await.unwrap_or(false)
+    }
 }
 
 async fn write_batch(db: &Db, batch: &[Pending]) -> Result<(), sqlx::Error> {
-    let rows: Vec<AuditRow> = batch.iter().map(|(row, _)| row.clone()).collect();
+    let rows: Vec<AuditRow> = batch.iter().filter_map(|(row, _)| row.clone()).collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
     let mut tx = db.begin().await?;
     store::audit::insert(&mut tx, &rows).await?;
     tx.commit().await

@@ -8,7 +8,7 @@ use super::audit::{self, Event};
 use super::principal::{MANAGE_APPS, Principal, READ_APPS};
 use super::{Error, Result, now};
 use crate::domain::views::AuthorizationView;
-use crate::store::{self, Db, grants::ActiveGrant};
+use crate::store::{self, Db, cache::Change, grants::ActiveGrant};
 
 /// Folds the grants of each (user, app) pair into one authorization.
 fn fold(grants: Vec<ActiveGrant>) -> Vec<AuthorizationView> {
@@ -90,7 +90,7 @@ pub async fn revoke_for_app(
         },
     )
     .await?;
-    tx.commit().await?;
+    db.commit(tx, &[Change::Grants]).await?;
     Ok(ended)
 }
 
@@ -117,6 +117,6 @@ pub async fn revoke_mine(db: &Db, p: &Principal, client_id: &str) -> Result<u64>
         },
     )
     .await?;
-    tx.commit().await?;
+    db.commit(tx, &[Change::Grants]).await?;
     Ok(ended)
 }

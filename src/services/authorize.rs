@@ -68,7 +68,7 @@ pub async fn start<'p>(
     if client_id.len() > 200 {
         return unknown();
     }
-    let Some(app) = store::apps::find(&db.pool, client_id).await? else {
+    let Some(app) = db.app(client_id).await? else {
         return unknown();
     };
     let redirect_uri = match redirect_target(get("redirect_uri"), &registered_uris(&app)) {
@@ -124,7 +124,7 @@ pub async fn resume(db: &Db, issuer: &str, id: &str, visitor: Option<Visitor>) -
     let Some(req) = pending(db, id).await? else {
         return Ok(Step::Page(EXPIRED.into()));
     };
-    let Some(app) = store::apps::find(&db.pool, &req.client_id).await? else {
+    let Some(app) = db.app(&req.client_id).await? else {
         return Ok(Step::Page(EXPIRED.into()));
     };
     proceed(db, issuer, &app, req, visitor, Some(id.to_string())).await
@@ -297,9 +297,7 @@ async fn issue_code(
 /// The consent page of pending request `id` for `user_id`.
 pub async fn consent_view(db: &Db, id: &str) -> Result<ConsentView> {
     let req = pending(db, id).await?.ok_or(Error::NotFound)?;
-    let app = store::apps::find(&db.pool, &req.client_id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let app = db.app(&req.client_id).await?.ok_or(Error::NotFound)?;
     let org = store::orgs::get(&db.pool, &app.org_id)
         .await?
         .ok_or(Error::NotFound)?;
@@ -323,9 +321,7 @@ pub async fn decide(
     allow: bool,
 ) -> Result<String> {
     let req = pending(db, id).await?.ok_or(Error::NotFound)?;
-    let app = store::apps::find(&db.pool, &req.client_id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let app = db.app(&req.client_id).await?.ok_or(Error::NotFound)?;
     let (back, state) = (req.redirect_uri.clone(), req.state.clone());
     let refused = |e: OAuthError| error_url(&back, state.as_deref(), issuer, &e);
     let action = if allow {

@@ -10,7 +10,7 @@ use super::{Error, Result, now};
 use crate::crypto::master_key::MasterKey;
 use crate::crypto::signing;
 use crate::domain::TokenLifetimes;
-use crate::store::{self, Db, keys::KeyRow};
+use crate::store::{self, Db, cache::Change, keys::KeyRow};
 
 /// How long a new key is published before it signs: longer than any JWKS cache we
 /// advertise and than the ring's refresh interval.
@@ -84,6 +84,7 @@ pub async fn ensure(db: &Db, master: &MasterKey) -> Result<()> {
     for alg in signing::ALGS {
         if store::keys::count(&db.pool, alg).await? == 0 {
             store::keys::insert(&db.pool, &new_row(master, alg, now())?).await?;
+            db.changed(&[Change::Keys]).await?;
         }
     }
     Ok(())
@@ -101,7 +102,7 @@ pub async fn rotate(db: &Db, master: &MasterKey) -> Result<(Vec<String>, i64)> {
         store::keys::insert(&mut *tx, &row).await?;
         kids.push(row.kid);
     }
-    tx.commit().await?;
+    db.commit(tx, &[Change::Keys]).await?;
     Ok((kids, at))
 }
 

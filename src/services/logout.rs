@@ -8,7 +8,7 @@ use super::keys::KeyRing;
 use super::tokens::{self, IdTokenHint};
 use super::{Error, Result};
 use crate::domain::authorize::response_url;
-use crate::store::{self, Db};
+use crate::store::Db;
 
 /// A checked logout request.
 #[derive(Debug, Default)]
@@ -48,9 +48,7 @@ pub async fn check(
             "The client_id differs from the id_token_hint's audience.",
         ));
     }
-    let app = store::apps::find(&db.pool, &hinted)
-        .await?
-        .ok_or_else(bad_hint)?;
+    let app = db.app(&hinted).await?.ok_or_else(bad_hint)?;
     let target = match post_logout_redirect_uri {
         None => None,
         Some(uri) => {

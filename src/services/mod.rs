@@ -9,6 +9,7 @@ pub mod authorizations;
 pub mod authorize;
 pub mod bootstrap;
 pub mod keys;
+pub mod limits;
 pub mod logout;
 pub mod maintenance;
 pub mod orgs;

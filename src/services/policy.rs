@@ -11,7 +11,7 @@ use crate::domain::oauth::acting_org;
 use crate::domain::policy::{AppPolicy, PolicyDecision, decide};
 use crate::domain::views::{ApprovalCandidate, ApprovalView, PolicyView};
 use crate::domain::{AppKind, Audience, FieldError, ScopeSet};
-use crate::store::{self, Db, apps::App};
+use crate::store::{self, Db, apps::App, cache::Change};
 
 fn internal(e: impl std::fmt::Display) -> Error {
     Error::Internal(e.to_string())
@@ -34,10 +34,11 @@ pub enum Access {
 /// The access `user_id` has to `app` now: its audience, then the acting organization's
 /// external-app policy. The authorization flow and every user grant ask this.
 pub async fn access(db: &Db, app: &App, user_id: &str) -> Result<Access> {
-    let orgs: Vec<String> = store::users::memberships_of(&db.pool, user_id)
+    let orgs: Vec<String> = db
+        .memberships(user_id)
         .await?
-        .into_iter()
-        .map(|(o, _)| o)
+        .iter()
+        .map(|(o, _)| o.clone())
         .collect();
     let Some(org_id) = acting_org(&app.org_id, app.audience, &orgs) else {
         return Ok(Access::Denied);
@@ -49,7 +50,7 @@ pub async fn access(db: &Db, app: &App, user_id: &str) -> Result<Access> {
         AppPolicy::Unrestricted
     };
     let approved = match policy {
-        AppPolicy::Restricted => store::policy::approved(&db.pool, &org_id, &app.client_id).await?,
+        AppPolicy::Restricted => db.approved(&org_id, &app.client_id).await?,
         AppPolicy::Unrestricted => None,
     };
     Ok(match decide(policy, external, approved) {
@@ -66,9 +67,7 @@ pub async fn access(db: &Db, app: &App, user_id: &str) -> Result<Access> {
 }
 
 async fn policy_of(db: &Db, org_id: &str) -> Result<AppPolicy> {
-    let raw = store::policy::policy(&db.pool, org_id)
-        .await?
-        .ok_or(Error::NotFound)?;
+    let raw = db.policy(org_id).await?.ok_or(Error::NotFound)?;
     AppPolicy::parse(&raw).map_err(|e| internal(e.message))
 }
 
@@ -146,7 +145,7 @@ pub async fn set(db: &Db, p: &Principal, raw: &str) -> Result<PolicyView> {
         },
     )
     .await?;
-    tx.commit().await?;
+    db.commit(tx, &[Change::Policy(org_id.to_string())]).await?;
     get(db, p).await
 }
 
@@ -240,7 +239,8 @@ pub async fn approve(db: &Db, p: &Principal, client_id: &str, scopes: &[String])
         },
     )
     .await?;
-    tx.commit().await?;
+    db.commit(tx, &[Change::Policy(org_id.to_string()), Change::Grants])
+        .await?;
     Ok(())
 }
 
@@ -267,6 +267,7 @@ pub async fn remove(db: &Db, p: &Principal, client_id: &str) -> Result<u64> {
         },
     )
     .await?;
-    tx.commit().await?;
+    db.commit(tx, &[Change::Policy(org_id.to_string()), Change::Grants])
+        .await?;
     Ok(ended)
 }

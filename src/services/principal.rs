@@ -11,7 +11,7 @@ use super::tokens::{self, BearerError, Issuer};
 use super::{Error, Result};
 use crate::domain::Role;
 use crate::domain::role::{PLATFORM, effective_scopes};
-use crate::store::{self, Db};
+use crate::store::Db;
 
 /// A platform permission (`read:apps`, `manage:users`...), each also a scope of its name.
 pub type Permission = &'static str;
@@ -215,15 +215,15 @@ pub async fn of_session(
     org_id: &str,
     meta: RequestMeta,
 ) -> Result<Option<Principal>> {
-    let Some(member) = store::users::member(&db.pool, org_id, user_id).await? else {
+    let Some(member) = db.member(org_id, user_id).await? else {
         return Ok(None);
     };
     let role = member.role;
     Ok(Some(Principal::new(
         Who::Member {
             user_id: user_id.to_string(),
-            email: member.email,
-            name: member.name,
+            email: member.email.clone(),
+            name: member.name.clone(),
             org_id: org_id.to_string(),
             role,
         },
@@ -246,7 +246,9 @@ pub async fn of_bearer(
         .map_err(internal)?
         .ok_or(BearerError::InvalidToken)?;
     let who = if claims.gid.is_some() {
-        let member = store::users::member(&ctx.db.pool, &claims.org_id, &claims.sub)
+        let member = ctx
+            .db
+            .member(&claims.org_id, &claims.sub)
             .await
             .map_err(|_| BearerError::Internal)?
             .ok_or(BearerError::InvalidToken)?;
@@ -259,7 +261,7 @@ pub async fn of_bearer(
             .ok_or(BearerError::InvalidToken)?;
         Who::Delegated {
             user_id: claims.sub,
-            email: member.email,
+            email: member.email.clone(),
             org_id: claims.org_id,
             client_id: claims.client_id,
             permissions: effective_scopes(&now.to_space_separated(), role.permissions()),

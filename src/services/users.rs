@@ -7,7 +7,7 @@ use super::{Error, Result, conflict_on, new_id, now};
 use crate::crypto::password;
 use crate::domain::views::MemberView;
 use crate::domain::{Email, FieldError, FieldErrors, Role, parse_name};
-use crate::store::{self, Db, users::Member, users::UserRow};
+use crate::store::{self, Db, cache::Change, users::Member, users::UserRow};
 
 pub(crate) fn view(r: Member) -> MemberView {
     MemberView {
@@ -106,7 +106,7 @@ pub async fn create(
         },
     )
     .await?;
-    tx.commit().await?;
+    db.commit(tx, &[Change::User(user.id.clone())]).await?;
     Ok(MemberView {
         user_id: user.id,
         email: user.email,
@@ -159,7 +159,7 @@ pub async fn change_role(db: &Db, p: &Principal, user_id: &str, role: &str) -> R
         },
     )
     .await?;
-    tx.commit().await?;
+    db.commit(tx, &[Change::User(user_id.to_string())]).await?;
     Ok(MemberView {
         role: role.as_str().into(),
         ..view(member)
@@ -204,6 +204,7 @@ pub async fn remove(db: &Db, p: &Principal, user_id: &str) -> Result<()> {
         },
     )
     .await?;
-    tx.commit().await?;
+    db.commit(tx, &[Change::User(user_id.to_string()), Change::Grants])
+        .await?;
     Ok(())
 }

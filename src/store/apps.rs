@@ -391,18 +391,19 @@ pub async fn find<'c>(
     row.as_ref().map(app_from_row).transpose()
 }
 
-/// Records that a secret was used, unless another request did within `granularity` seconds.
+/// Records that a secret was used, unless another request did within `granularity` seconds
+/// (true when it wrote).
 pub async fn touch_secret<'c>(
     e: impl AnyExecutor<'c>,
     secret_id: &str,
     now: i64,
     granularity: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE client_secrets SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)")
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE client_secrets SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)")
         .bind(now)
         .bind(secret_id)
         .bind(now - granularity)
         .execute(e)
         .await?;
-    Ok(())
+    Ok(done.rows_affected() > 0)
 }

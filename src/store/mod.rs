@@ -5,6 +5,7 @@ pub mod apis;
 pub mod apps;
 pub mod audit;
 pub mod authz;
+pub mod cache;
 pub mod grants;
 pub mod keys;
 pub mod orgs;
@@ -33,6 +34,9 @@ pub enum Backend {
 pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
+    /// The hot path's cache (`cache` module): coherent across instances.
+    pub cache: std::sync::Arc<cache::Cache>,
+    url: String,
 }
 
 pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
@@ -72,7 +76,12 @@ impl Db {
             .connect_with(options)
             .await
             .map_err(|e| format!("cannot connect to the database: {e}"))?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            cache: Default::default(),
+            url,
+        })
     }
 
     /// Applies the migrations of this backend.

@@ -72,6 +72,26 @@ pub async fn release<'c>(e: impl AnyExecutor<'c>, key: &str) -> Result<(), sqlx:
     Ok(())
 }
 
+/// Adds `n` events under `key` and returns the count so far.
+pub async fn add<'c>(
+    e: impl AnyExecutor<'c>,
+    key: &str,
+    n: i64,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
+    let row = sqlx::query(
+        "INSERT INTO login_throttle (key, failures, last_failure) VALUES ($1, $3, $2) \
+         ON CONFLICT (key) DO UPDATE SET failures = login_throttle.failures + $3, last_failure = $2 \
+         RETURNING failures",
+    )
+    .bind(key)
+    .bind(now)
+    .bind(n)
+    .fetch_one(e)
+    .await?;
+    row.try_get("failures")
+}
+
 /// Counts one more event under `key` and returns the count so far.
 pub async fn bump<'c>(e: impl AnyExecutor<'c>, key: &str, now: i64) -> Result<i64, sqlx::Error> {
     let row = sqlx::query(

@@ -28,6 +28,24 @@ pub async fn is_revoked<'c>(e: impl AnyExecutor<'c>, jti: &str) -> Result<bool, 
         .is_some())
 }
 
+/// Revoked tokens that expire after `now` (at most `limit`), with their expiry.
+pub async fn revoked_since<'c>(
+    e: impl AnyExecutor<'c>,
+    now: i64,
+    limit: i64,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    let rows =
+        sqlx::query("SELECT jti, expires_at FROM revoked_tokens WHERE expires_at > $1 LIMIT $2")
+            .bind(now)
+            .bind(limit)
+            .fetch_all(e)
+            .await?;
+    use sqlx::Row;
+    rows.iter()
+        .map(|r| Ok((r.try_get("jti")?, r.try_get("expires_at")?)))
+        .collect()
+}
+
 /// Forgets revocations of tokens that have expired anyway.
 pub async fn purge_expired<'c>(e: impl AnyExecutor<'c>, now: i64) -> Result<u64, sqlx::Error> {
     Ok(

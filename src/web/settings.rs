@@ -21,4 +21,11 @@ pub struct Settings {
     /// Reverse proxies in front of the server (X-Forwarded-For entries to skip from the right).
     pub trusted_proxies: usize,
     pub secure_cookies: bool,
+    /// Request rate limits per minute.
+    pub limits: crate::services::limits::Limits,
+    /// On SIGTERM, how long readiness is false before the instance stops accepting, so a
+    /// load balancer drains it first.
+    pub drain: std::time::Duration,
+    /// Log one JSON object per line (the default when the output is not a terminal).
+    pub log_json: bool,
 }

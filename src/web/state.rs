@@ -1,3 +1,4 @@
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 use axum::extract::FromRef;
@@ -15,7 +16,11 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// The group-commit audit writer of the protocol endpoints.
     pub audit: crate::services::AuditLog,
+    /// The request rate limits' counters.
+    pub limiter: crate::services::limits::Limiter,
     keys: Arc<RwLock<Arc<KeyRing>>>,
+    /// Set on SIGTERM: readiness turns false so a load balancer stops sending requests.
+    draining: Arc<AtomicBool>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -34,11 +39,22 @@ impl AppState {
             .build();
         Self {
             audit: crate::services::AuditLog::start(db.clone()),
+            limiter: crate::services::limits::Limiter::new(db.clone()),
+            draining: Arc::new(AtomicBool::new(false)),
             db,
             settings: Arc::new(settings),
             leptos_options,
             keys: Arc::new(RwLock::new(Arc::new(keys))),
         }
+    }
+
+    /// Whether this instance is shutting down (readiness false).
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::SeqCst)
+    }
+
+    pub fn start_draining(&self) {
+        self.draining.store(true, Ordering::SeqCst);
     }
 
     /// The signing key ring as last loaded.

@@ -9,7 +9,7 @@ use crate::domain::ScopeSet;
 use crate::domain::oauth::OAuthError;
 use crate::services::keys::KeyRing;
 use crate::services::now;
-use crate::store::{self, apps::App};
+use crate::store::apps::App;
 
 /// A token's audience: one, or several (RFC 7519 §4.1.3).
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
@@ -103,6 +103,7 @@ pub(super) async fn access_token(
         refresh_token: None,
         id_token: None,
         sub: subject.sub.to_string(),
+        jti,
     })
 }
 
@@ -175,13 +176,11 @@ pub async fn active(
     let Some(c) = verify_access(ctx.ring, ctx.url, token) else {
         return Ok(None);
     };
-    if store::tokens::is_revoked(&db.pool, &c.jti)
-        .await
-        .map_err(internal)?
-    {
+    if db.is_revoked(&c.jti).await.map_err(internal)? {
         return Ok(None);
     }
-    let Some(app) = store::apps::find(&db.pool, &c.client_id)
+    let Some(app) = db
+        .app(&c.client_id)
         .await
         .map_err(internal)?
         .filter(|a| a.enabled)
@@ -189,11 +188,12 @@ pub async fn active(
         return Ok(None);
     };
     if let Some(gid) = &c.gid {
-        let grant = store::grants::get(&db.pool, gid).await.map_err(internal)?;
+        let grant = db.grant(gid).await.map_err(internal)?;
         let Some(grant) = grant.filter(|g| g.revoked_at.is_none()) else {
             return Ok(None);
         };
-        if store::users::member(&db.pool, &grant.org_id, &grant.user_id)
+        if db
+            .member(&grant.org_id, &grant.user_id)
             .await
             .map_err(internal)?
             .is_none()

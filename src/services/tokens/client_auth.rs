@@ -17,7 +17,7 @@ use super::{Issuer, internal};
 use crate::crypto::{assertions, secrets};
 use crate::domain::oauth::{OAuthError, TOKEN_PATH};
 use crate::services::now;
-use crate::store::{self, apps::App};
+use crate::store::{self, apps::App, cache::Change};
 
 /// A secret's last use is recorded to the minute, so most requests write nothing.
 const LAST_USED_GRANULARITY: i64 = 60;
@@ -135,7 +135,8 @@ async fn check(
     if client_id.is_empty() || client_id.len() > 200 {
         return Err(refused(false));
     }
-    let Some((app, stored)) = store::apps::find_with_secrets(&db.pool, client_id)
+    let Some(entry) = db
+        .app_with_secrets(client_id)
         .await
         .map_err(|e| (internal(e), false))?
     else {
@@ -145,6 +146,7 @@ async fn check(
         }
         return Err(refused(false));
     };
+    let (app, stored) = (&entry.0, &entry.1);
     match (app.public_client, proof) {
         (true, ClientProof::None) => {}
         (true, _) | (false, ClientProof::None) => return Err(refused(true)),
@@ -158,8 +160,11 @@ async fn check(
             if matched
                 .last_used_at
                 .is_none_or(|last| last < t - LAST_USED_GRANULARITY)
+                && store::apps::touch_secret(&db.pool, &matched.id, t, LAST_USED_GRANULARITY)
+                    .await
+                    .map_err(|e| fail(internal(e)))?
             {
-                store::apps::touch_secret(&db.pool, &matched.id, t, LAST_USED_GRANULARITY)
+                db.changed(&[Change::App(client_id.to_string())])
                     .await
                     .map_err(|e| fail(internal(e)))?;
             }
@@ -198,7 +203,7 @@ async fn check(
             "the client is disabled".into(),
         )));
     }
-    Ok(app)
+    Ok(app.clone())
 }
 
 /// The app a refused client authentication claimed to be, and its organization, so the
@@ -207,7 +212,7 @@ pub async fn claimed(ctx: &Issuer<'_>, client_id: &str) -> Option<(String, Strin
     if client_id.is_empty() || client_id.len() > 200 {
         return None;
     }
-    match store::apps::find(&ctx.db.pool, client_id).await {
+    match ctx.db.app(client_id).await {
         Ok(app) => app.map(|a| (a.client_id.into_inner(), a.org_id.into_inner())),
         Err(e) => {
             tracing::error!(error = %e, "looking up a claimed client");

@@ -10,7 +10,7 @@ use crate::domain::oauth::OAuthError;
 use crate::domain::{GrantType, ScopeSet};
 use crate::services::policy::{Access, access};
 use crate::services::{Actor, Caller, RequestMeta, new_id, now};
-use crate::store::{self, Db, apps::App, grants::Grant, grants::Refresh};
+use crate::store::{self, Db, apps::App, cache::Change, grants::Grant, grants::Refresh};
 
 /// The one answer for a user a password or JWT bearer grant may not act for, whatever the
 /// reason (unknown, wrong password, another organization, not approved): nothing tells an
@@ -160,6 +160,9 @@ pub(super) async fn revoke_on_reuse(
     reused: &str,
 ) -> Result<(), OAuthError> {
     store::grants::revoke(&db.pool, grant_id, now())
+        .await
+        .map_err(internal)?;
+    db.changed(&[Change::Grant(grant_id.to_string())])
         .await
         .map_err(internal)?;
     tracing::warn!(grant = %grant_id, client = %app.client_id, reused, "replayed; grant revoked");

@@ -76,14 +76,18 @@ async fn refresh_token(
     else {
         return Ok(None);
     };
-    let Some(grant) = store::grants::get(pool, &row.grant_id)
+    let Some(grant) = ctx
+        .db
+        .grant(&row.grant_id)
         .await
         .map_err(internal)?
         .filter(|g| g.revoked_at.is_none())
     else {
         return Ok(None);
     };
-    let Some(app) = store::apps::find(pool, &grant.client_id)
+    let Some(app) = ctx
+        .db
+        .app(&grant.client_id)
         .await
         .map_err(internal)?
         .filter(|a| a.enabled)
@@ -95,7 +99,9 @@ async fn refresh_token(
     }
     let expires = row.expires_at.min(grant_expiry(&app, &grant));
     if expires <= t
-        || store::users::member(pool, &grant.org_id, &grant.user_id)
+        || ctx
+            .db
+            .member(&grant.org_id, &grant.user_id)
             .await
             .map_err(internal)?
             .is_none()

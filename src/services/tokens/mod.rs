@@ -60,6 +60,9 @@ pub struct TokenResponse {
     /// The token's subject (for the audit record), not sent.
     #[serde(skip)]
     pub sub: String,
+    /// The access token's id (for the audit record), not sent.
+    #[serde(skip)]
+    pub jti: String,
 }
 
 /// Logs an internal failure with its cause and answers `server_error`, which says nothing.

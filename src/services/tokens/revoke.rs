@@ -7,7 +7,7 @@ use super::{Issuer, internal};
 use crate::crypto::secrets;
 use crate::domain::oauth::OAuthError;
 use crate::services::now;
-use crate::store::{self, apps::App};
+use crate::store::{self, apps::App, cache::Change};
 
 /// Says what ended, for the audit: `access_token`, `grant` or `nothing`.
 #[tracing::instrument(skip_all, fields(caller = %caller.client_id))]
@@ -23,6 +23,12 @@ pub async fn revoke(
             store::tokens::revoke(&db.pool, &c.jti, &c.client_id, c.exp, t)
                 .await
                 .map_err(internal)?;
+            db.changed(&[Change::Revoked {
+                jti: c.jti.clone(),
+                expires_at: c.exp,
+            }])
+            .await
+            .map_err(internal)?;
             return Ok("access_token");
         }
         return Ok("nothing");
@@ -36,6 +42,9 @@ pub async fn revoke(
         && grant.client_id == caller.client_id
     {
         store::grants::revoke(&db.pool, &grant.id, t)
+            .await
+            .map_err(internal)?;
+        db.changed(&[Change::Grant(grant.id.to_string())])
             .await
             .map_err(internal)?;
         return Ok("grant");

@@ -478,3 +478,54 @@ async fn audit_chains_stay_whole_under_load_on_both() {
         assert!(r.first_broken.is_none(), "{r:?}");
     }
 }
+
+/// After its listening connection is lost, an instance reads the database until it is back
+/// and then starts its cache over, so a change whose notification it missed is never
+/// served stale.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_listener_never_leaves_stale_state() {
+    let (a, b) = two().await;
+    let org = a.org_with_admin("Acme").await;
+    let ci = own_app(&a, &org, "read:apps").await;
+    let (s, _) = post(
+        &b,
+        "/oauth2/token",
+        &ci,
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
+    assert_eq!(s, 200, "B caches the app as enabled");
+    let before = b.state.db.cache.restarts();
+    // Keep killing the listeners while A disables the app: B misses the notification.
+    let kill = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                WHERE application_name = 'latchkey-cache-listener' AND datname = current_database()";
+    let killer = {
+        let pool = a.state.db.pool.clone();
+        tokio::spawn(async move {
+            for _ in 0..15 {
+                let _ = sqlx::query(kill).execute(&pool).await;
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    a.set_enabled(&org.id, &ci.id, false).await;
+    killer.await.unwrap();
+    b.cache_serving().await;
+    assert!(
+        b.state.db.cache.restarts() > before,
+        "B started its cache over"
+    );
+    let (s, body) = post(
+        &b,
+        "/oauth2/token",
+        &ci,
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
+    assert_eq!(
+        (s, body["error"].as_str()),
+        (401, Some("invalid_client")),
+        "never stale"
+    );
+}

@@ -32,7 +32,7 @@ struct Server {
     base: String,
 }
 
-async fn start(database_url: &str, master_key: &str) -> Server {
+async fn start(database_url: &str, master_key: &str, extra: &[(&str, &str)]) -> Server {
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
@@ -47,6 +47,7 @@ async fn start(database_url: &str, master_key: &str) -> Server {
         .env("LATCHKEY_ADMIN_PASSWORD", PASSWORD)
         .env("LATCHKEY_SITE_ROOT", "target/site")
         .env("RUST_LOG", "warn")
+        .envs(extra.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .kill_on_drop(true)
@@ -107,7 +108,7 @@ fn ack(acked: &Mutex<Acked>, body: &Value, keep_refresh: bool) {
 async fn nothing_acknowledged_is_lost(backend: Backend) {
     let database_url = fresh_database(backend).await;
     let (_, master_key) = latchkey::crypto::master_key::MasterKey::generate();
-    let server = start(&database_url, &master_key).await;
+    let server = start(&database_url, &master_key, &[]).await;
 
     // The organization, its apps and a user, written straight to the database.
     let db = services::Db::connect(&database_url).await.unwrap();
@@ -295,7 +296,7 @@ async fn nothing_acknowledged_is_lost(backend: Backend) {
     assert!(!acked.refresh.is_empty());
 
     // Restarted on the same database.
-    let server = start(&database_url, &master_key).await;
+    let server = start(&database_url, &master_key, &[]).await;
     let recorded: HashSet<String> = {
         use sqlx::Row;
         sqlx::query("SELECT detail FROM audit_events WHERE action = 'token.issued'")
@@ -348,6 +349,137 @@ async fn nothing_acknowledged_is_lost(backend: Backend) {
         reports.len()
     );
     drop(server);
+}
+
+/// SIGTERM: readiness turns false at once, requests are still answered while the load
+/// balancer drains the instance, then it stops accepting, finishes what is in flight,
+/// commits the audit records and exits 0, within its bound.
+async fn sigterm_drains_then_exits_zero(backend: Backend) {
+    let database_url = fresh_database(backend).await;
+    let (_, master_key) = latchkey::crypto::master_key::MasterKey::generate();
+    let server = start(
+        &database_url,
+        &master_key,
+        &[("LATCHKEY_SHUTDOWN_DRAIN_SECS", "1")],
+    )
+    .await;
+    let db = services::Db::connect(&database_url).await.unwrap();
+    let org = services::orgs::create(&db, &Principal::operator(), "Shutdown test")
+        .await
+        .unwrap();
+    let (app, secret) = services::apps::create(
+        &db,
+        &Principal::operator_in(&org.id),
+        &AppInput {
+            name: "Pipeline".into(),
+            kind: "own-behalf".into(),
+            grant_types: vec!["client_credentials".into()],
+            scopes: vec!["read:apps".into()],
+            ..Default::default()
+        },
+        "",
+    )
+    .await
+    .unwrap();
+    let (id, secret) = (app.client_id, secret.unwrap().expose_secret().to_string());
+    let acked = Arc::new(Mutex::new(Acked::default()));
+    let mut load = Vec::new();
+    for _ in 0..2 {
+        let (base, id, secret, acked) = (
+            server.base.clone(),
+            id.clone(),
+            secret.clone(),
+            acked.clone(),
+        );
+        load.push(tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            while let Some(body) = token(
+                &http,
+                &base,
+                &id,
+                &secret,
+                &[("grant_type", "client_credentials")],
+            )
+            .await
+            {
+                ack(&acked, &body, false);
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut child = server.child;
+    let pid = child.id().unwrap();
+    let started = std::time::Instant::now();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let http = reqwest::Client::new();
+    let mut not_ready = false;
+    for _ in 0..20 {
+        let r = http
+            .get(format!("{}/readyz", server.base))
+            .send()
+            .await
+            .unwrap();
+        if r.status() == 503 {
+            not_ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(not_ready, "readiness turns false first");
+    let during = acked.lock().unwrap().jtis.len();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        acked.lock().unwrap().jtis.len() > during,
+        "requests are still answered while draining"
+    );
+    let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
+        .await
+        .expect("exits within its bound")
+        .unwrap();
+    assert_eq!(status.code(), Some(0), "exit 0");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "after the drain"
+    );
+    for t in load {
+        t.await.unwrap();
+    }
+    let acked = std::mem::take(&mut *acked.lock().unwrap());
+    let recorded = db_count(
+        &db,
+        "SELECT COUNT(*) FROM audit_events WHERE action = 'token.issued'",
+    )
+    .await;
+    assert!(
+        recorded as usize >= acked.jtis.len(),
+        "every answered token is recorded"
+    );
+}
+
+async fn db_count(db: &services::Db, sql: &str) -> i64 {
+    use sqlx::Row;
+    sqlx::query(sql)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+        .try_get::<i64, _>(0)
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_sigterm_drains_then_exits_zero() {
+    sigterm_drains_then_exits_zero(Backend::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_sigterm_drains_then_exits_zero() {
+    sigterm_drains_then_exits_zero(Backend::Postgres).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

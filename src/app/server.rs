@@ -98,6 +98,34 @@ pub fn request_meta(state: &AppState) -> RequestMeta {
 }
 
 /// Who is signed in to this request's session.
+/// What every page needs: the CSRF token and who is signed in, in which organization.
+pub async fn load_page_context(
+    state: &AppState,
+    session: &Session,
+    meta: RequestMeta,
+) -> Result<crate::app::session::PageCtx, AppError> {
+    use crate::app::session::{Me, PageCtx};
+    let csrf = csrf_token(session).await?;
+    let me = match web_session::signed_in(state, session, meta).await? {
+        Some(s) => {
+            let org = services::orgs::get(&state.db, &s.principal)
+                .await
+                .map_err(service_error)?;
+            Some(Me {
+                user_id: s.user_id,
+                email: s.email,
+                name: s.name,
+                org_id: s.org_id,
+                org_name: org.name,
+                is_admin: s.role.is_admin(),
+                can_audit: s.role.may(crate::domain::role::READ_AUDIT),
+            })
+        }
+        None => None,
+    };
+    Ok(PageCtx { csrf, me })
+}
+
 pub async fn signed_in(state: &AppState, session: &Session) -> Result<Option<SignedIn>, AppError> {
     Ok(web_session::signed_in(state, session, request_meta(state)).await?)
 }

@@ -26,27 +26,16 @@ pub struct PageCtx {
 #[server(prefix = "/api", endpoint = "page_context")]
 pub async fn page_context() -> Result<PageCtx, AppError> {
     use crate::app::server as portal;
+    // A page request has it already, loaded before the render began (the router's
+    // `preload_page_context`): the frame's resource is then ready at its first poll.
+    if let Some(ctx) = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<PageCtx>().cloned())
+    {
+        return Ok(ctx);
+    }
     let state = portal::state()?;
     let session = portal::session().await?;
-    let csrf = portal::csrf_token(&session).await?;
-    let me = match portal::signed_in(&state, &session).await? {
-        Some(s) => {
-            let org = crate::services::orgs::get(&state.db, &s.principal)
-                .await
-                .map_err(portal::service_error)?;
-            Some(Me {
-                user_id: s.user_id,
-                email: s.email,
-                name: s.name,
-                org_id: s.org_id,
-                org_name: org.name,
-                is_admin: s.role.is_admin(),
-                can_audit: s.role.may(crate::domain::role::READ_AUDIT),
-            })
-        }
-        None => None,
-    };
-    Ok(PageCtx { csrf, me })
+    portal::load_page_context(&state, &session, portal::request_meta(&state)).await
 }
 
 /// The error of an action's last answer (after a plain form post, leptos restores it

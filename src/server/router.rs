@@ -42,6 +42,20 @@ pub fn router(state: AppState) -> Router {
         ));
 
     let page_state = state.clone();
+    let pages = Router::new()
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(page_state.clone()),
+            {
+                let options = state.leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            preload_page_context,
+        ));
 
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
@@ -53,15 +67,7 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(crate::oauth::routes())
         .merge(crate::api::routes())
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            move || provide_context(page_state.clone()),
-            {
-                let options = state.leptos_options.clone();
-                move || shell(options.clone())
-            },
-        )
+        .merge(pages)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(bad_arguments_are_400))
         .route_layer(axum::middleware::from_fn(super::telemetry::track))
@@ -76,6 +82,30 @@ pub fn router(state: AppState) -> Router {
             crate::web::headers::security_headers,
         ))
         .with_state(state)
+}
+
+/// Loads what every page's frame shows (the CSRF token, who is signed in) before the render
+/// begins, so the frame never waits inside the render: each page then has one resource in
+/// flight at most, awaited in its own `Suspend` (no nested pending `Suspense`, the shape of
+/// Leptos 0.8's server-render stalls, leptos-rs/leptos#4851, #4578).
+async fn preload_page_context(
+    State(state): State<AppState>,
+    session: tower_sessions::Session,
+    mut req: Request<Body>,
+    next: Next,
+) -> Response {
+    if req.method() == axum::http::Method::GET {
+        let peer = req
+            .extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0);
+        let meta =
+            crate::web::meta::client_meta(req.headers(), peer, state.settings.trusted_proxies);
+        if let Ok(ctx) = crate::app::server::load_page_context(&state, &session, meta).await {
+            req.extensions_mut().insert(ctx);
+        }
+    }
+    next.run(req).await
 }
 
 /// Server-function arguments that do not deserialize (missing, duplicated, malformed) are

@@ -137,6 +137,7 @@ struct Revoked {
 pub struct Cache {
     live: AtomicBool,
     epoch: AtomicU64,
+    restarts: AtomicU64,
     apps: Map<Option<AppEntry>>,
     grants: Map<Option<Arc<Grant>>>,
     members: Map<Option<Arc<Member>>>,
@@ -162,6 +163,7 @@ impl Default for Cache {
         Self {
             live: AtomicBool::new(false),
             epoch: AtomicU64::new(0),
+            restarts: AtomicU64::new(0),
             apps: Map::new(CAPACITY),
             grants: Map::new(CAPACITY),
             members: Map::new(CAPACITY),
@@ -183,6 +185,11 @@ impl Cache {
     /// it is not).
     pub fn is_live(&self) -> bool {
         self.live.load(SeqCst)
+    }
+
+    /// How many times the cache started over (a (re)connection of the listener).
+    pub fn restarts(&self) -> u64 {
+        self.restarts.load(SeqCst)
     }
 
     /// A receiver told each time the key ring changes (or may have, after a reconnection).
@@ -299,6 +306,7 @@ impl Cache {
             .unwrap_or_else(|p| p.into_inner())
             .complete = false;
         self.live.store(true, SeqCst);
+        self.restarts.fetch_add(1, SeqCst);
         self.keys.send_modify(|v| *v += 1);
         metrics::counter!("latchkey_cache_restarts_total").increment(1);
         self.load_revoked(db).await;

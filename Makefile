@@ -5,7 +5,7 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 BIN := $(abspath $(TARGET_DIR))/debug/latchkey
 SITE := $(abspath target/site)
 
-.PHONY: run test tools build lint e2e
+.PHONY: run test tools build release lint e2e
 
 ## Build everything and serve on SQLite at http://127.0.0.1:3000 with a bootstrap admin.
 run: build
@@ -29,6 +29,12 @@ tools:
 
 build: tools
 	cargo leptos build
+
+## The optimized build of the whole site (server, wasm through Debian's wasm-opt, CSS):
+## target/release/latchkey and target/site. Run it with LATCHKEY_SITE_ROOT=target/site.
+release: tools
+	scripts/ensure-tools.sh --release
+	cargo leptos build --release
 
 e2e:
 	cd end2end && LATCHKEY_BIN=$(BIN) LATCHKEY_SITE_ROOT=$(SITE) npx playwright test

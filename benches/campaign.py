@@ -40,8 +40,9 @@ timeout (10 s) -- the symptoms of a panic in a handler, an unhandled error mappe
 a deadlock or a lost wakeup. 429 (rate limits), 408 (the server's own request timeout)
 and every other 4xx are accepted: this campaign does not judge whether a refusal is the
 right one, only that hostile input is refused rather than crashing or erroring the server.
-(A connection closed while sending a body past the 256 KB limit is allowed too: that is
-how a server refuses to read it; those are counted apart.)
+(A connection closed while sending a body past the 256 KB limit, or a request line whose
+method is not an HTTP token, is allowed too: that is how an HTTP server refuses to read
+it; those are counted apart.)
 
 Run it through benches/campaign.sh, which starts a fresh server and creates the apps and
 users, or by hand against a running server:
@@ -418,6 +419,14 @@ class Client:
 # ----------------------------------------------------------------------------------------
 
 
+TCHARS = set("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+
+
+def is_token(method: str) -> bool:
+    """Whether `method` is an HTTP token (RFC 9110 §5.6.2), i.e. a request line can carry it."""
+    return bool(method) and all(c in TCHARS for c in method)
+
+
 class Stats:
     """Answers by class and family, examples of failures, and the request counter."""
 
@@ -437,8 +446,11 @@ class Stats:
     def record(self, family: str, req: Req, ans: Answer, campaign: bool = True) -> str:
         refused = bool(ans.error) and "ConnectionRefused" in ans.error
         if ans.error:
-            # A body past the limit may be refused by closing the connection on it.
-            kind = "closed" if req.oversize and not refused else "broken"
+            # A body past the limit may be refused by closing the connection on it, and so
+            # may a request line that is not HTTP (a method that is not a token, RFC 9110
+            # §9.1): the HTTP parser answers 400 and closes, often before the body is sent.
+            unparseable = not is_token(req.method)
+            kind = "closed" if (req.oversize or unparseable) and not refused else "broken"
         elif ans.status >= 500:
             kind = "5xx"
         elif ans.status >= 400:
@@ -2218,7 +2230,7 @@ def main() -> int:
     print("families: " + ", ".join("%s=%d" % kv for kv in sorted(s.families.items())))
     print("statuses: " + ", ".join("%s=%d" % kv for kv in sorted(s.statuses.items(), key=lambda kv: str(kv[0]))))
     if c["closed"]:
-        print("note: %d requests with a body past the %d KB limit were refused by closing the connection (allowed)"
+        print("note: %d requests with a body past the %d KB limit or an unparseable request line were refused by closing the connection (allowed)"
               % (c["closed"], BODY_LIMIT // 1024))
     if s.generator_errors:
         print("note: %d templates failed inside this script (see stderr)" % s.generator_errors)

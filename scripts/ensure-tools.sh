@@ -23,3 +23,11 @@ if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $wbg"; then
   # Not --locked: its lock file names a crate version the registry lacks.
   cargo install wasm-bindgen-cli --version "$wbg"
 fi
+
+# The release build runs wasm-opt on the wasm: Debian's binaryen (cargo-leptos would
+# otherwise download one, which no_downloads forbids).
+if [ "${1:-}" = "--release" ] && ! command -v wasm-opt >/dev/null; then
+  echo "installing Debian's binaryen (wasm-opt)…"
+  if [ "$(id -u)" = 0 ]; then apt_get="apt-get"; else apt_get="sudo apt-get"; fi
+  DEBIAN_FRONTEND=noninteractive $apt_get install -y -qq binaryen >/dev/null
+fi

@@ -28,6 +28,7 @@ on_both!(
     pages_allow_only_their_own_scripts,
     user_creation_does_not_reveal_other_organizations_addresses,
     refresh_tokens_are_introspected,
+    nul_characters_and_overlong_paths_are_refused_not_errors,
 );
 
 const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
@@ -960,4 +961,59 @@ async fn refresh_tokens_are_introspected(b: Backend) {
     assert_eq!(s, 200);
     let v = introspect((id, secret), refresh).await;
     assert_eq!(v, json!({ "active": false }));
+}
+
+/// Found by the hostile campaign: a NUL character reached PostgreSQL (which cannot store one
+/// in text: 500) and an overlong path reached the file server (ENAMETOOLONG: 500). Each is
+/// now a clear client error, wherever it is put.
+async fn nul_characters_and_overlong_paths_are_refused_not_errors(b: Backend) {
+    let app = spawn_app(b).await;
+    let org = app.org_with_admin("Acme").await;
+    let (id, secret, token) = app_token(&app, &org, "read:apps manage:apps").await;
+    let http = reqwest::Client::new();
+    let base = &app.base;
+    let (status, _, body) = api(&app, "GET", "/apps/%00", Some(&token), None).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_request"))
+    );
+    let (status, _, _) = api(
+        &app,
+        "POST",
+        "/apps",
+        Some(&token),
+        Some(serde_json::json!({ "name": "a\u{0}b" })),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let res = http
+        .post(format!("{base}/oauth2/token"))
+        .basic_auth(&id, Some(&secret))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "read:apps\0"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_request");
+    for path in [
+        "/admin/apps/%00",
+        "/consent?request=%00",
+        "/oauth2/authorize?client_id=%00",
+    ] {
+        let res = http.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(res.status(), 400, "{path}");
+    }
+    let long = "x".repeat(300);
+    for path in [
+        format!("/{long}"),
+        format!("/pkg/{long}.js"),
+        format!("/api/v1/apps/{long}"),
+    ] {
+        let res = http.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(res.status(), 404, "{path}");
+    }
 }

@@ -33,50 +33,20 @@ async fn register(app: &TestApp, org: &Org, input: AppInput) -> Client {
 async fn own_app(app: &TestApp, org: &Org, scopes: &str) -> Client {
     static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    register(
-        app,
-        org,
-        AppInput {
-            name: format!("Pipeline {n}"),
-            kind: "own-behalf".into(),
-            grant_types: vec!["client_credentials".into()],
-            scopes: vec![scopes.into()],
-            ..Default::default()
-        },
-    )
-    .await
+    register(app, org, own_behalf(&format!("Pipeline {n}"), scopes)).await
 }
 
 async fn user_app(app: &TestApp, org: &Org) -> Client {
     register(
         app,
         org,
-        AppInput {
-            name: "Mobile".into(),
-            kind: "on-behalf-of-user".into(),
-            grant_types: vec![
-                "authorization_code".into(),
-                "password".into(),
-                "refresh_token".into(),
-            ],
-            redirect_uris: vec![CB.into()],
-            scopes: vec!["openid email offline_access read:users".into()],
-            ..Default::default()
-        },
+        for_users("Mobile", "openid email offline_access read:users"),
     )
     .await
 }
 
 async fn post(app: &TestApp, path: &str, c: &Client, form: &[(&str, &str)]) -> (u16, Value) {
-    let res = reqwest::Client::new()
-        .post(format!("{}{path}", app.base))
-        .basic_auth(&c.id, Some(&c.secret))
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
+    post_as_client(&app.base, path, &c.id, &c.secret, form).await
 }
 
 async fn active(app: &TestApp, rs: &Client, token: &str) -> bool {
@@ -209,12 +179,7 @@ async fn what_one_instance_ends_the_other_refuses_within_a_second() {
         &a,
         "/oauth2/token",
         &mobile,
-        &[
-            ("grant_type", "password"),
-            ("username", &member),
-            ("password", PASSWORD),
-            ("scope", "email offline_access"),
-        ],
+        &password_form(&member, "email offline_access"),
     )
     .await;
     assert_eq!(s, 200, "{t}");
@@ -252,12 +217,7 @@ async fn what_one_instance_ends_the_other_refuses_within_a_second() {
         &a,
         "/oauth2/token",
         &mobile,
-        &[
-            ("grant_type", "password"),
-            ("username", &admin2),
-            ("password", PASSWORD),
-            ("scope", "read:users"),
-        ],
+        &password_form(&admin2, "read:users"),
     )
     .await;
     assert_eq!(s, 200, "{t}");
@@ -316,12 +276,7 @@ async fn a_refresh_raced_on_both_is_redeemed_once() {
             &a,
             "/oauth2/token",
             &mobile,
-            &[
-                ("grant_type", "password"),
-                ("username", &member),
-                ("password", PASSWORD),
-                ("scope", "email offline_access"),
-            ],
+            &password_form(&member, "email offline_access"),
         )
         .await;
         assert_eq!(s, 200, "{t}");

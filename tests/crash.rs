@@ -13,7 +13,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::*;
-use latchkey::domain::AppInput;
 use latchkey::services::{self, Principal};
 use secrecy::ExposeSecret;
 use serde_json::Value;
@@ -128,35 +127,13 @@ async fn nothing_acknowledged_is_lost(backend: Backend) {
     )
     .await
     .unwrap();
-    let ci = services::apps::create(
-        &db,
-        &in_org,
-        &AppInput {
-            name: "Pipeline".into(),
-            kind: "own-behalf".into(),
-            grant_types: vec!["client_credentials".into()],
-            scopes: vec!["read:apps".into()],
-            ..Default::default()
-        },
-        "",
-    )
-    .await
-    .unwrap();
+    let ci = services::apps::create(&db, &in_org, &own_behalf("Pipeline", "read:apps"), "")
+        .await
+        .unwrap();
     let mobile = services::apps::create(
         &db,
         &in_org,
-        &AppInput {
-            name: "Mobile".into(),
-            kind: "on-behalf-of-user".into(),
-            grant_types: vec![
-                "authorization_code".into(),
-                "password".into(),
-                "refresh_token".into(),
-            ],
-            redirect_uris: vec![CB.into()],
-            scopes: vec!["openid email offline_access".into()],
-            ..Default::default()
-        },
+        &for_users("Mobile", "openid email offline_access"),
         "",
     )
     .await
@@ -205,12 +182,7 @@ async fn nothing_acknowledged_is_lost(backend: Backend) {
             (base.clone(), m_id.clone(), m_secret.clone(), acked.clone());
         tasks.push(tokio::spawn(async move {
             let http = reqwest::Client::new();
-            let pw = [
-                ("grant_type", "password"),
-                ("username", user),
-                ("password", PASSWORD),
-                ("scope", "email offline_access"),
-            ];
+            let pw = password_form(user, "email offline_access");
             loop {
                 let Some(body) = token(&http, &base, &id, &secret, &pw).await else {
                     return;
@@ -370,13 +342,7 @@ async fn sigterm_drains_then_exits_zero(backend: Backend) {
     let (app, secret) = services::apps::create(
         &db,
         &Principal::operator_in(&org.id),
-        &AppInput {
-            name: "Pipeline".into(),
-            kind: "own-behalf".into(),
-            grant_types: vec!["client_credentials".into()],
-            scopes: vec!["read:apps".into()],
-            ..Default::default()
-        },
+        &own_behalf("Pipeline", "read:apps"),
         "",
     )
     .await

@@ -8,19 +8,12 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use latchkey::domain::AppInput;
 use secrecy::ExposeSecret;
 
 async fn own_app(app: &TestApp, org: &Org) -> (String, String) {
     static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let input = AppInput {
-        name: format!("Pipeline {n}"),
-        kind: "own-behalf".into(),
-        grant_types: vec!["client_credentials".into()],
-        scopes: vec!["read:apps".into()],
-        ..Default::default()
-    };
+    let input = own_behalf(&format!("Pipeline {n}"), "read:apps");
     let (a, s) = app.register_app(&org.id, &input, "").await;
     (a.client_id, s.unwrap().expose_secret().to_string())
 }

@@ -72,6 +72,9 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(bad_arguments_are_400))
         .route_layer(axum::middleware::from_fn(super::telemetry::track))
         .layer(sessions)
+        .layer(axum::middleware::from_fn(
+            crate::web::guard::refuse_unusable_input,
+        ))
         .layer(RequestBodyLimitLayer::new(MAX_BODY))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -81,7 +84,30 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             crate::web::headers::security_headers,
         ))
+        .layer(axum::middleware::from_fn(origin_form_only))
+        // A panic anywhere is a bug: it is logged and answered 500, never a dropped
+        // connection (the hostile campaign counts both).
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
         .with_state(state)
+}
+
+/// Requests whose target is not a path (`GET example.com:80`, `OPTIONS *`, garbage) are
+/// refused here, 400, before any handler sees a URI without a path.
+async fn origin_form_only(req: Request<Body>, next: Next) -> Response {
+    match req.uri().path_and_query() {
+        Some(p) if p.as_str().starts_with('/') => next.run(req).await,
+        _ => (StatusCode::BAD_REQUEST, "the request target must be a path").into_response(),
+    }
+}
+
+fn panicked(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = err
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| err.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    tracing::error!(panic = %what, "a request handler panicked");
+    (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
 }
 
 /// Loads what every page's frame shows (the CSRF token, who is signed in) before the render

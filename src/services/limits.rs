@@ -110,7 +110,13 @@ impl Limiter {
                 });
             }
         }
-        let slot = slots.entry(key.to_string()).or_default();
+        // No allocation for a key already counted (the common case).
+        if !slots.contains_key(key) {
+            slots.insert(key.to_string(), Slot::default());
+        }
+        let Some(slot) = slots.get_mut(key) else {
+            return Ok(());
+        };
         if slot.window != window {
             *slot = Slot {
                 window,

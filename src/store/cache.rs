@@ -352,11 +352,7 @@ impl Db {
     pub async fn commit(&self, mut tx: super::Tx, changes: &[Change]) -> Result<(), sqlx::Error> {
         if self.backend == Backend::Postgres {
             for payload in payloads(changes) {
-                sqlx::query("SELECT pg_notify($1, $2)")
-                    .bind(CHANNEL)
-                    .bind(payload)
-                    .execute(&mut *tx)
-                    .await?;
+                notify(&mut *tx, payload).await?;
             }
         }
         tx.commit().await?;
@@ -373,11 +369,7 @@ impl Db {
         }
         if self.backend == Backend::Postgres {
             for payload in payloads(changes) {
-                sqlx::query("SELECT pg_notify($1, $2)")
-                    .bind(CHANNEL)
-                    .bind(payload)
-                    .execute(&self.pool)
-                    .await?;
+                notify(&self.pool, payload).await?;
             }
         }
         Ok(())
@@ -505,6 +497,17 @@ impl Db {
         metrics::counter!("latchkey_cache_misses_total", "cache" => "revoked").increment(1);
         super::tokens::is_revoked(&self.pool, jti).await
     }
+}
+
+/// Sends one notification on `CHANNEL` (delivered when the transaction of `e`, if any,
+/// commits).
+async fn notify<'c>(e: impl sqlx::AnyExecutor<'c>, payload: String) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(CHANNEL)
+        .bind(payload)
+        .execute(e)
+        .await?;
+    Ok(())
 }
 
 /// Listens for other instances' changes, and starts the cache over after every

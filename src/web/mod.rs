@@ -6,6 +6,7 @@
 
 pub mod bearer;
 pub mod export;
+pub mod guard;
 pub mod headers;
 pub mod meta;
 pub mod session;

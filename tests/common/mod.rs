@@ -608,3 +608,59 @@ pub async fn exchange(app: &TestApp, c: &Rp, form: &[(&str, &str)]) -> (u16, Val
         res.json().await.unwrap_or(Value::Null),
     )
 }
+
+/// An own-behalf app's settings: client credentials with `scopes`.
+pub fn own_behalf(name: &str, scopes: &str) -> latchkey::domain::AppInput {
+    latchkey::domain::AppInput {
+        name: name.into(),
+        kind: "own-behalf".into(),
+        grant_types: vec!["client_credentials".into()],
+        scopes: vec![scopes.into()],
+        ..Default::default()
+    }
+}
+
+/// An app acting for users: authorization code (to `CB`), password and refresh grants.
+pub fn for_users(name: &str, scopes: &str) -> latchkey::domain::AppInput {
+    latchkey::domain::AppInput {
+        name: name.into(),
+        kind: "on-behalf-of-user".into(),
+        grant_types: vec![
+            "authorization_code".into(),
+            "password".into(),
+            "refresh_token".into(),
+        ],
+        redirect_uris: vec![CB.into()],
+        scopes: vec![scopes.into()],
+        ..Default::default()
+    }
+}
+
+/// Posts a form to `path` of `base` as the client `id` (HTTP Basic): (status, JSON body).
+pub async fn post_as_client(
+    base: &str,
+    path: &str,
+    id: &str,
+    secret: &str,
+    form: &[(&str, &str)],
+) -> (u16, Value) {
+    let res = reqwest::Client::new()
+        .post(format!("{base}{path}"))
+        .basic_auth(id, Some(secret))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+/// The form of a password grant for `user` with `scope`.
+pub fn password_form<'a>(user: &'a str, scope: &'a str) -> [(&'static str, &'a str); 4] {
+    [
+        ("grant_type", "password"),
+        ("username", user),
+        ("password", PASSWORD),
+        ("scope", scope),
+    ]
+}

@@ -176,6 +176,13 @@ pub fn verify(
     if claims.jti.is_empty() || claims.jti.len() > 200 {
         return Err("the assertion needs a jti".into());
     }
+    // No identifier of ours holds a control character (and PostgreSQL stores no NUL).
+    if [&claims.iss, &claims.sub, &claims.jti]
+        .iter()
+        .any(|c| c.chars().any(char::is_control))
+    {
+        return Err("the assertion's iss, sub and jti must be printable".into());
+    }
     Ok(claims)
 }
 

@@ -26,7 +26,11 @@ fn unverified_subject(assertion: &str) -> Option<String> {
         .decode(payload)
         .ok()?;
     let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    claims.get("sub")?.as_str().map(str::to_string)
+    claims
+        .get("sub")?
+        .as_str()
+        .filter(|s| !s.chars().any(char::is_control))
+        .map(str::to_string)
 }
 
 fn form_decode(s: &str) -> String {
@@ -93,7 +97,11 @@ pub fn presented(headers: &HeaderMap, params: &Params) -> Result<Presented, OAut
                 .split_once(':')
                 .ok_or_else(|| bad("malformed Basic credentials"))?;
             // RFC 6749 §2.3.1: both parts are form-urlencoded.
-            Some((form_decode(id), form_decode(secret)))
+            let (id, secret) = (form_decode(id), form_decode(secret));
+            if id.chars().chain(secret.chars()).any(char::is_control) {
+                return Err(bad("malformed Basic credentials"));
+            }
+            Some((id, secret))
         }
         None => None,
     };

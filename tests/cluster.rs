@@ -49,6 +49,17 @@ async fn post(app: &TestApp, path: &str, c: &Client, form: &[(&str, &str)]) -> (
     post_as_client(&app.base, path, &c.id, &c.secret, form).await
 }
 
+/// A client-credentials token request of `c` at `app`.
+async fn cc(app: &TestApp, c: &Client) -> (u16, Value) {
+    post(
+        app,
+        "/oauth2/token",
+        c,
+        &[("grant_type", "client_credentials")],
+    )
+    .await
+}
+
 async fn active(app: &TestApp, rs: &Client, token: &str) -> bool {
     let (status, body) = post(app, "/oauth2/introspect", rs, &[("token", token)]).await;
     assert_eq!(status, 200, "{body}");
@@ -86,13 +97,7 @@ async fn a_token_from_one_instance_works_at_the_other() {
     let org = a.org_with_admin("Acme").await;
     let ci = own_app(&a, &org, "read:apps").await;
     let rs = own_app(&a, &org, "").await;
-    let (s, t) = post(
-        &a,
-        "/oauth2/token",
-        &ci,
-        &[("grant_type", "client_credentials")],
-    )
-    .await;
+    let (s, t) = cc(&a, &ci).await;
     assert_eq!(s, 200, "{t}");
     let token = t["access_token"].as_str().unwrap();
     assert!(active(&b, &rs, token).await);
@@ -121,13 +126,7 @@ async fn what_one_instance_ends_the_other_refuses_within_a_second() {
 
     // A revoked access token.
     let ci = own_app(&a, &org, "read:apps").await;
-    let (_, t) = post(
-        &a,
-        "/oauth2/token",
-        &ci,
-        &[("grant_type", "client_credentials")],
-    )
-    .await;
+    let (_, t) = cc(&a, &ci).await;
     let token = t["access_token"].as_str().unwrap().to_string();
     assert!(
         active(&b, &rs, &token).await,
@@ -141,35 +140,17 @@ async fn what_one_instance_ends_the_other_refuses_within_a_second() {
     );
 
     // A disabled app: its tokens go inactive and it gets no more.
-    let (_, t) = post(
-        &a,
-        "/oauth2/token",
-        &ci,
-        &[("grant_type", "client_credentials")],
-    )
-    .await;
+    let (_, t) = cc(&a, &ci).await;
     let token = t["access_token"].as_str().unwrap().to_string();
     assert!(active(&b, &rs, &token).await);
-    let (s, _) = post(
-        &b,
-        "/oauth2/token",
-        &ci,
-        &[("grant_type", "client_credentials")],
-    )
-    .await;
+    let (s, _) = cc(&b, &ci).await;
     assert_eq!(s, 200, "B caches the app as enabled");
     a.set_enabled(&org.id, &ci.id, false).await;
     assert!(
         within(|| async { !active(&b, &rs, &token).await }).await,
         "a disabled app's token is inactive on B"
     );
-    let (s, body) = post(
-        &b,
-        "/oauth2/token",
-        &ci,
-        &[("grant_type", "client_credentials")],
-    )
-    .await;
+    let (s, body) = cc(&b, &ci).await;
     assert_eq!((s, body["error"].as_str()), (401, Some("invalid_client")));
 
     // A revoked authorization: the user's token and refresh token end on B.
@@ -442,13 +423,7 @@ async fn a_lost_listener_never_leaves_stale_state() {
     let (a, b) = two().await;
     let org = a.org_with_admin("Acme").await;
     let ci = own_app(&a, &org, "read:apps").await;
-    let (s, _) = post(
-        &b,
-        "/oauth2/token",
-        &ci,
-        &[("grant_type", "client_credentials")],
-    )
-    .await;
+    let (s, _) = cc(&b, &ci).await;
     assert_eq!(s, 200, "B caches the app as enabled");
     let before = b.state.db.cache.restarts();
     // Keep killing the listeners while A disables the app: B misses the notification.
@@ -471,13 +446,7 @@ async fn a_lost_listener_never_leaves_stale_state() {
         b.state.db.cache.restarts() > before,
         "B started its cache over"
     );
-    let (s, body) = post(
-        &b,
-        "/oauth2/token",
-        &ci,
-        &[("grant_type", "client_credentials")],
-    )
-    .await;
+    let (s, body) = cc(&b, &ci).await;
     assert_eq!(
         (s, body["error"].as_str()),
         (401, Some("invalid_client")),

@@ -1,16 +1,16 @@
-//! Page renders that stall: every portal page, rendered over and over by concurrent
-//! signed-in sessions, on one and two worker threads, on both databases, each render given
-//! 10 s. The target is none; the count is printed. A rare stall remains (about 1 in 2,500
-//! renders in full-suite runs, none in 25,000 renders run alone; two different pages of one
-//! server at once, which points at a shared wait rather than one page's render): until it
-//! is found, this asserts that stalls stay below 1% of renders, so a systematic stall fails.
+//! Page renders never stall: every portal page, rendered over and over by concurrent
+//! signed-in sessions, on one and two worker threads, on both databases, while other
+//! routers are built in the same process; each render is given 10 s and none may take
+//! longer. The stall this found: listing a router's page routes suspends every resource
+//! load in the process (leptos-rs/leptos#4773), so a page of another server whose resource
+//! first ran then waited forever; the route list is now made once per process.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::*;
 
@@ -25,6 +25,9 @@ fn rounds() -> usize {
 }
 /// A render not answered within this is counted as stalled.
 const STALL: Duration = Duration::from_secs(10);
+/// How long a stalled render is waited for, to tell a slow answer from none (the server's
+/// own guard answers 408 after 30 s).
+const GIVE_UP: Duration = Duration::from_secs(40);
 
 async fn every_page_renders(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -64,31 +67,45 @@ async fn every_page_renders(backend: Backend) {
         sessions.push(tokio::spawn(async move {
             for _ in 0..rounds {
                 for p in pages.iter() {
+                    let began = Instant::now();
                     let sent = b
                         .http
                         .get(format!("{base}{p}"))
                         .header("accept", "text/html")
-                        .timeout(STALL)
+                        .timeout(GIVE_UP)
                         .send()
                         .await;
-                    match sent {
-                        Ok(res) => {
-                            let status = res.status().as_u16();
-                            match res.text().await {
-                                Ok(body) => {
-                                    assert!(status < 500, "{p}: {status}");
-                                    assert!(body.contains("</html>"), "{p}: incomplete page");
-                                    renders.fetch_add(1, Ordering::Relaxed);
-                                }
-                                Err(e) if e.is_timeout() => {
-                                    eprintln!("stalled in the body: {p}");
-                                    stalls.fetch_add(1, Ordering::Relaxed);
-                                }
-                                Err(e) => panic!("{p}: {e}"),
-                            }
+                    let headers = began.elapsed();
+                    let res = match sent {
+                        Ok(res) => res,
+                        Err(e) if e.is_timeout() => {
+                            eprintln!("stalled: {p}: no headers after {headers:?}");
+                            stalls.fetch_add(1, Ordering::Relaxed);
+                            continue;
+                        }
+                        Err(e) => panic!("{p}: {e}"),
+                    };
+                    let status = res.status().as_u16();
+                    let body = res.text().await;
+                    let total = began.elapsed();
+                    match body {
+                        Ok(body) if total < STALL => {
+                            assert!(status < 500, "{p}: {status}");
+                            assert!(body.contains("</html>"), "{p}: incomplete page");
+                            renders.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Ok(body) => {
+                            eprintln!(
+                                "stalled: {p}: {status} headers after {headers:?}, whole \
+                                 after {total:?}, complete: {}",
+                                body.contains("</html>")
+                            );
+                            stalls.fetch_add(1, Ordering::Relaxed);
                         }
                         Err(e) if e.is_timeout() => {
-                            eprintln!("stalled before the headers: {p}");
+                            eprintln!(
+                                "stalled: {p}: {status} headers after {headers:?}, body never ended"
+                            );
                             stalls.fetch_add(1, Ordering::Relaxed);
                         }
                         Err(e) => panic!("{p}: {e}"),
@@ -97,18 +114,32 @@ async fn every_page_renders(backend: Backend) {
             }
         }));
     }
+    // Other servers are built in this process while these pages render, as they are when
+    // the tests of one binary run side by side (and as a process hosting several routers
+    // would): building a router must never suspend another router's renders.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let building = {
+        let (state, stop) = (app.state.clone(), stop.clone());
+        let runtime = tokio::runtime::Handle::current();
+        std::thread::spawn(move || {
+            let _entered = runtime.enter();
+            while !stop.load(Ordering::Relaxed) {
+                drop(latchkey::server::router(state.clone()));
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        })
+    };
     for s in sessions {
         s.await.unwrap();
     }
+    stop.store(true, Ordering::Relaxed);
+    building.join().unwrap();
     let (stalls, renders) = (
         stalls.load(Ordering::Relaxed),
         renders.load(Ordering::Relaxed),
     );
     eprintln!("{backend:?}: {renders} page renders, {stalls} stalled");
-    assert!(
-        stalls * 100 <= renders,
-        "{stalls} stalled page renders of {renders}"
-    );
+    assert_eq!(stalls, 0, "{stalls} stalled page renders of {renders}");
     assert_eq!(renders + stalls, SESSIONS * rounds() * pages.len());
 }
 

@@ -30,8 +30,19 @@ const MAX_REQUEST_TIME: std::time::Duration = std::time::Duration::from_secs(30)
 pub const SHUTDOWN_GRACE: std::time::Duration =
     MAX_REQUEST_TIME.saturating_add(std::time::Duration::from_secs(2));
 
+/// The pages' routes, listed once per process. Listing them renders the app with every
+/// resource load suspended through a process-wide switch (`SuppressResourceLoad` in
+/// leptos_server 0.8): a page of another router whose resource first ran while it was on
+/// would wait forever (leptos-rs/leptos#4773). Listing once, before any router exists, means
+/// no render can ever overlap it (`tests/stall.rs` builds routers while pages render).
+fn page_routes() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = page_routes();
     let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
         .with_name(SESSION_COOKIE)
         .with_http_only(true)

@@ -331,29 +331,17 @@ impl Browser {
             .await
     }
 
-    /// GETs a page as a browser does. A page whose server render has not answered within
-    /// 10 s is asked for once more, as a user would reload it, and reported on stderr:
-    /// a rare stall remains (see `tests/stall.rs`, which counts them without asking again).
+    /// GETs a page as a browser does. A render that has not answered within 10 s fails the
+    /// test: renders never stall (`tests/stall.rs`).
     pub async fn get(&self, path: &str) -> (reqwest::StatusCode, String, Option<String>) {
-        let url = format!("{}{path}", self.base);
-        let mut attempt = 0;
-        let res = loop {
-            let sent = self
-                .http
-                .get(&url)
-                .header("accept", "text/html")
-                .timeout(std::time::Duration::from_secs(10))
-                .send()
-                .await;
-            match sent {
-                Err(e) if e.is_timeout() && attempt == 0 => {
-                    attempt += 1;
-                    eprintln!("stalled page render, asking again: {path}");
-                }
-                Err(e) => panic!("GET {path}: {e}"),
-                Ok(r) => break r,
-            }
-        };
+        let res = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("accept", "text/html")
+            .timeout(std::time::Duration::from_secs(10))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
         let status = res.status();
         let location = res
             .headers()

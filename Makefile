@@ -30,11 +30,11 @@ tools:
 build: tools
 	cargo leptos build
 
-## The optimized build of the whole site (server, wasm through Debian's wasm-opt, CSS):
-## target/release/latchkey and target/site. Run it with LATCHKEY_SITE_ROOT=target/site.
+## The optimized build of the whole site (server, wasm through wasm-opt, minified JS, CSS):
+## $(TARGET_DIR)/release/latchkey and target/site. Run it with LATCHKEY_SITE_ROOT=target/site.
 release: tools
 	scripts/ensure-tools.sh --release
-	cargo leptos build --release
+	PATH="$(CURDIR)/scripts/wasm-opt/node_modules/.bin:$$PATH" cargo leptos build --release
 
 e2e:
 	cd end2end && LATCHKEY_BIN=$(BIN) LATCHKEY_SITE_ROOT=$(SITE) npx playwright test

@@ -24,10 +24,11 @@ if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $wbg"; then
   cargo install wasm-bindgen-cli --version "$wbg"
 fi
 
-# The release build runs wasm-opt on the wasm: Debian's binaryen (cargo-leptos would
-# otherwise download one, which no_downloads forbids).
-if [ "${1:-}" = "--release" ] && ! command -v wasm-opt >/dev/null; then
-  echo "installing Debian's binaryen (wasm-opt)…"
-  if [ "$(id -u)" = 0 ]; then apt_get="apt-get"; else apt_get="sudo apt-get"; fi
-  DEBIAN_FRONTEND=noninteractive $apt_get install -y -qq binaryen >/dev/null
+# The release build runs wasm-opt on the wasm: binaryen 132 from npm (scripts/wasm-opt).
+# Debian's binaryen 108 breaks wasm-bindgen's output (it exports the function table as the
+# externref table), and cargo-leptos would otherwise download one, which no_downloads forbids.
+# The Makefile's `release` target puts it first on PATH.
+if [ "${1:-}" = "--release" ] && [ ! -x scripts/wasm-opt/node_modules/.bin/wasm-opt ]; then
+  echo "installing wasm-opt (binaryen 132 from npm)…"
+  (cd scripts/wasm-opt && npm ci --no-audit --no-fund)
 fi

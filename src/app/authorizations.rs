@@ -5,9 +5,9 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use super::components::{Csrf, ErrorPage, FormError, Need, Page, format_time};
+use super::components::{Csrf, Done, ErrorPage, FormError, Need, Page, format_time};
 use super::error::AppError;
-use super::session::form_error;
+use super::session::{form_error, succeeded};
 use crate::domain::views::AuthorizationView;
 
 #[server(prefix = "/api", endpoint = "app_authorizations")]
@@ -95,6 +95,7 @@ fn AppAuthorizations(
         <h1>"Authorizations"</h1>
         <p class="hint">"Users who authorized this app. Revoking ends their refresh tokens at once; their access tokens turn inactive at introspection and at our API."</p>
         <FormError error/>
+        <Done done=succeeded(revoke.value()) text="Access revoked."/>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || {
                 let client_id = client_id.clone();
@@ -107,10 +108,10 @@ fn AppAuthorizations(
                                 let client_id = client_id.clone();
                                 view! {
                                     <tr>
-                                        <td>{a.user_email}</td>
-                                        <td>{a.scopes.join(" ")}</td>
-                                        <td>{format_time(a.granted_at)}</td>
-                                        <td>{format_time(a.last_used_at)}</td>
+                                        <td data-label="User">{a.user_email}</td>
+                                        <td data-label="Scopes">{a.scopes.join(" ")}</td>
+                                        <td data-label="Authorized">{format_time(a.granted_at)}</td>
+                                        <td data-label="Last used">{format_time(a.last_used_at)}</td>
                                         <td>
                                             <ActionForm action=revoke attr:class="inline">
                                                 <Csrf/>
@@ -162,6 +163,7 @@ fn MyApps(
         <h1>"My authorized apps"</h1>
         <p class="hint">"Apps you allowed to act for you. Revoke one and it loses its access at once."</p>
         <FormError error/>
+        <Done done=succeeded(revoke.value()) text="Access revoked."/>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match list.await {
@@ -170,10 +172,10 @@ fn MyApps(
                     Ok(items) => {
                         let rows = items.into_iter().map(|a| view! {
                             <tr>
-                                <td>{a.app_name}</td>
-                                <td>{a.scopes.join(" ")}</td>
-                                <td>{format_time(a.granted_at)}</td>
-                                <td>{format_time(a.last_used_at)}</td>
+                                <td data-label="App">{a.app_name}</td>
+                                <td data-label="Scopes">{a.scopes.join(" ")}</td>
+                                <td data-label="Authorized">{format_time(a.granted_at)}</td>
+                                <td data-label="Last used">{format_time(a.last_used_at)}</td>
                                 <td>
                                     <ActionForm action=revoke attr:class="inline">
                                         <Csrf/>

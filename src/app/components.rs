@@ -3,12 +3,12 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::{A, Redirect};
+use leptos_router::components::Redirect;
 use leptos_router::hooks::use_location;
 
 use super::error::AppError;
 use super::login::Logout;
-use super::session::{PageCtx, page_context};
+use super::session::{OrgName, PageCtx, page_context};
 
 /// Who may see a page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,7 +48,7 @@ pub fn Page(#[prop(into)] title: String, need: Need, children: ChildrenFn) -> im
             // leptos-rs/leptos#4578, #4851). Pages create their resources outside this frame
             // and await them inside their own `Suspend`, so nothing here creates one.
             {move || Suspend::new(async move { match ctx.await {
-                Err(e) => view! { <ErrorPage error=e/> }.into_any(),
+                Err(e) => view! { <Main><ErrorPage error=e/></Main> }.into_any(),
                 Ok(c) => match (&c.me, need) {
                     (None, Need::SignedIn | Need::Admin | Need::Audit) => {
                         let search = here.search.get_untracked();
@@ -64,22 +64,34 @@ pub fn Page(#[prop(into)] title: String, need: Need, children: ChildrenFn) -> im
                         provide_context(c.clone());
                         view! {
                             <Nav/>
-                            <section class="content">
+                            <Main>
                                 <h1>"Not allowed"</h1>
                                 <p class="notice">
                                     "You are signed in as " {me.email} ", a member of " {me.org_name}
                                     ". Only the organization's admins can open the admin portal (auditors: the audit log)."
                                 </p>
-                            </section>
+                            </Main>
                         }.into_any()
                     }
                     _ => {
+                        if let Some(me) = &c.me {
+                            provide_context(OrgName(RwSignal::new(me.org_name.clone())));
+                        }
                         provide_context(c.clone());
-                        view! { <Nav/> <section class="content">{children.with_value(|c| c())}</section> }.into_any()
+                        view! { <Nav/> <Main>{children.with_value(|c| c())}</Main> }.into_any()
                     }
                 },
             }})}
         </Suspense>
+    }
+}
+
+/// The page's one `<main>` landmark, which the skip link (the first thing a keyboard
+/// reaches) jumps to.
+#[component]
+fn Main(children: Children) -> impl IntoView {
+    view! {
+        <main id="main" class="content" tabindex="-1">{children()}</main>
     }
 }
 
@@ -99,24 +111,32 @@ pub fn url_encode(s: &str) -> String {
 fn Nav() -> impl IntoView {
     let ctx = use_context::<PageCtx>();
     let me = ctx.and_then(|c| c.me);
+    let org_name = use_context::<OrgName>();
     view! {
+        <a class="skip" href="#main">"Skip to content"</a>
         <header class="topbar">
             <a class="brand" href="/">"Latchkey"</a>
             {me.map(|me| {
                 view! {
-                    <nav>
+                    // Narrow screens fold the navigation behind this toggle (no JavaScript).
+                    <input type="checkbox" id="menu-toggle" class="menu-toggle" aria-label="Menu"/>
+                    <label for="menu-toggle" class="menu-button" aria-hidden="true">"Menu"</label>
+                    <nav aria-label="Main">
                         {me.is_admin.then(|| view! {
-                            <A href="/admin">"Apps"</A>
-                            <A href="/admin/users">"Users"</A>
-                            <A href="/admin/apis">"APIs"</A>
-                            <A href="/admin/org">"Organization"</A>
-                            <A href="/admin/external-apps">"External apps"</A>
+                            <NavLink href="/admin" label="Apps"/>
+                            <NavLink href="/admin/users" label="Users"/>
+                            <NavLink href="/admin/apis" label="APIs"/>
+                            <NavLink href="/admin/org" label="Organization"/>
+                            <NavLink href="/admin/external-apps" label="External apps"/>
                         })}
-                        {me.can_audit.then(|| view! { <A href="/admin/audit">"Audit log"</A> })}
-                        <A href="/account/apps">"My apps"</A>
+                        {me.can_audit.then(|| view! { <NavLink href="/admin/audit" label="Audit log"/> })}
+                        <NavLink href="/account/apps" label="My apps"/>
                     </nav>
                     <div class="who">
-                        <span class="org">{me.org_name}</span>
+                        <span class="org">{
+                            let fixed = me.org_name.clone();
+                            move || org_name.map_or_else(|| fixed.clone(), |n| n.0.get())
+                        }</span>
                         <span class="email">{me.email}</span>
                         <Logout/>
                     </div>
@@ -124,6 +144,32 @@ fn Nav() -> impl IntoView {
             })}
         </header>
     }
+}
+
+/// The navigation's sections, and which one a path belongs to: exactly one is marked
+/// current (`/admin/apps/…` belongs to Apps, not also to everything under `/admin`).
+const SECTIONS: &[&str] = &[
+    "/admin/users",
+    "/admin/apis",
+    "/admin/org",
+    "/admin/external-apps",
+    "/admin/audit",
+    "/account/apps",
+    "/admin",
+];
+
+pub fn section_of(path: &str) -> Option<&'static str> {
+    SECTIONS
+        .iter()
+        .find(|s| path == **s || path.starts_with(&format!("{s}/")))
+        .copied()
+}
+
+#[component]
+fn NavLink(href: &'static str, label: &'static str) -> impl IntoView {
+    let here = use_location();
+    let current = move || (section_of(&here.pathname.get()) == Some(href)).then_some("page");
+    view! { <a href=href aria-current=current>{label}</a> }
 }
 
 /// The hidden CSRF field every state-changing form carries.
@@ -140,6 +186,17 @@ pub fn FormError(error: Signal<Option<AppError>>) -> impl IntoView {
         error
             .get()
             .map(|e| view! { <p class="error" role="alert">{e.summary()}</p> })
+    }
+}
+
+/// What the last action did, once it succeeded, in a live region screen readers announce
+/// (`role="status"`).
+#[component]
+pub fn Done(done: Signal<bool>, text: &'static str) -> impl IntoView {
+    view! {
+        <div role="status" class="status-region">
+            {move || done.get().then(|| view! { <p class="status saved">{text}</p> })}
+        </div>
     }
 }
 
@@ -169,6 +226,7 @@ pub fn ErrorPage(error: AppError) -> impl IntoView {
         AppError::NotFound => (404, "Not found"),
         AppError::NotAllowed | AppError::Csrf => (403, "Not allowed"),
         AppError::Unauthenticated => (401, "Please sign in"),
+        AppError::BadCredentials => (401, "Wrong e-mail or password"),
         AppError::Invalid(_) | AppError::Request(_) => (400, "Check the request"),
         AppError::Refused(_) => (409, "Refused"),
         AppError::Throttled(_) => (429, "Too many attempts"),
@@ -182,14 +240,14 @@ pub fn ErrorPage(error: AppError) -> impl IntoView {
         _ => Vec::new(),
     };
     view! {
-        <section class="content">
+        <div class="error-page">
             <h1>{title}</h1>
             <p class="notice">{error.summary()}</p>
             {(!fields.is_empty()).then(|| view! {
                 <ul class="errors" role="alert">{fields.into_iter().map(|f| view! { <li>{f}</li> }).collect_view()}</ul>
             })}
             <p><a href="/">"Back to the start page"</a></p>
-        </section>
+        </div>
     }
 }
 
@@ -198,11 +256,12 @@ pub fn NotFound() -> impl IntoView {
     set_status(404);
     view! {
         <Title text="Not found · Latchkey"/>
-        <section class="content">
+        <a class="skip" href="#main">"Skip to content"</a>
+        <Main>
             <h1>"Not found"</h1>
             <p>"There is no page at this address."</p>
             <p><a href="/">"Back to the start page"</a></p>
-        </section>
+        </Main>
     }
 }
 
@@ -253,6 +312,13 @@ mod tests {
         assert_eq!(format_duration(900), "15 minutes");
         assert_eq!(format_duration(90 * 86_400), "90 days");
         assert_eq!(format_duration(3600), "1 hour");
+        assert_eq!(section_of("/admin"), Some("/admin"));
+        assert_eq!(section_of("/admin/apps/abc"), Some("/admin"));
+        assert_eq!(section_of("/admin/users"), Some("/admin/users"));
+        assert_eq!(section_of("/admin/audit"), Some("/admin/audit"));
+        assert_eq!(section_of("/admin/auditx"), Some("/admin"));
+        assert_eq!(section_of("/account/apps"), Some("/account/apps"));
+        assert_eq!(section_of("/"), None);
         assert_eq!(
             url_encode("/admin/apps/x?q=a b"),
             "/admin/apps/x%3Fq%3Da%20b"

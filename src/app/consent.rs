@@ -27,6 +27,7 @@ pub async fn get_consent(request: String) -> Result<ConsentView, AppError> {
     portal::finish(result)
 }
 
+#[cfg(feature = "ssr")]
 const EXPIRED: &str =
     "This request has expired or was already answered. Go back to the app and start again.";
 

@@ -13,6 +13,9 @@ pub enum AppError {
     Invalid(FieldErrors),
     #[error("please sign in")]
     Unauthenticated,
+    /// A sign-in with a wrong e-mail or password (401; never says which).
+    #[error("wrong e-mail or password.")]
+    BadCredentials,
     #[error("you are not allowed to do this")]
     NotAllowed,
     #[error("not found")]

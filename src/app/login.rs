@@ -38,7 +38,7 @@ pub async fn login(
         let session = portal::session().await?;
         portal::check_csrf(&session, &csrf).await?;
         if email.len() > 320 || password.len() > 1024 {
-            return Err(AppError::Refused("Wrong e-mail or password.".into()));
+            return Err(AppError::BadCredentials);
         }
         let meta = portal::request_meta(&state);
         portal::rate_limit(

@@ -214,7 +214,7 @@ pub fn service_error(e: services::Error) -> AppError {
         services::Error::Forbidden(m) => AppError::Refused(m),
         services::Error::MissingPermission(_) => AppError::NotAllowed,
         services::Error::Unauthenticated => AppError::Unauthenticated,
-        services::Error::BadCredentials => AppError::Refused("Wrong e-mail or password.".into()),
+        services::Error::BadCredentials => AppError::BadCredentials,
         services::Error::Throttled(secs) => {
             retry_after(secs);
             AppError::Throttled(format!(
@@ -230,7 +230,7 @@ pub fn service_error(e: services::Error) -> AppError {
 fn status_of(e: &AppError) -> StatusCode {
     match e {
         AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+        AppError::Unauthenticated | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
         AppError::NotAllowed | AppError::Csrf => StatusCode::FORBIDDEN,
         AppError::NotFound => StatusCode::NOT_FOUND,
         AppError::Refused(_) => StatusCode::CONFLICT,

@@ -23,6 +23,11 @@ pub struct PageCtx {
     pub me: Option<Me>,
 }
 
+/// The organization's name as the page header shows it: a page that renames the
+/// organization sets it, so the header follows without a reload.
+#[derive(Clone, Copy, Debug)]
+pub struct OrgName(pub RwSignal<String>);
+
 #[server(prefix = "/api", endpoint = "page_context")]
 pub async fn page_context() -> Result<PageCtx, AppError> {
     use crate::app::server as portal;
@@ -46,4 +51,13 @@ where
     S: Get<Value = Option<Result<O, AppError>>> + Send + Sync + 'static,
 {
     Signal::derive(move || value.get().and_then(Result::err))
+}
+
+/// Whether an action's last answer was a success.
+pub fn succeeded<O, S>(value: S) -> Signal<bool>
+where
+    O: Clone + Send + Sync + 'static,
+    S: Get<Value = Option<Result<O, AppError>>> + Send + Sync + 'static,
+{
+    Signal::derive(move || matches!(value.get(), Some(Ok(_))))
 }

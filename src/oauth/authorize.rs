@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use http::{HeaderMap, StatusCode, Uri, header};
 use tower_sessions::Session;
 
@@ -15,6 +15,7 @@ use super::params::Params;
 use crate::services::RequestMeta;
 use crate::services::authorize::{self, Step};
 use crate::web::AppState;
+pub use crate::web::html::{escape, page};
 use crate::web::session as portal;
 
 pub async fn get_authorize(
@@ -127,22 +128,6 @@ fn reply(issuer: &str, step: crate::services::Result<Step>) -> Response {
     res
 }
 
-/// Escapes text for HTML.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// A plain page for the browser: the authorization request cannot go back to the app.
 pub fn error_page(status: StatusCode, message: &str) -> Response {
     page(
@@ -174,27 +159,4 @@ fn blocked_page(issuer: &str, app_name: &str, client_id: &str) -> Response {
             escape(&link)
         ),
     )
-}
-
-/// A complete page around `body` (already HTML), in the site's style.
-pub fn page(status: StatusCode, title: &str, body: &str) -> Response {
-    let html = format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{} · Latchkey</title><link rel=\"stylesheet\" href=\"/pkg/latchkey.css\"></head>\
-         <body><main class=\"content\"><div class=\"card narrow\">{body}</div></main></body></html>",
-        escape(title)
-    );
-    (status, Html(html)).into_response()
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn escapes() {
-        assert_eq!(
-            super::escape("<a href='x'>&\"</a>"),
-            "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;"
-        );
-    }
 }

@@ -31,16 +31,14 @@ fn refusal(path: &str, status: StatusCode, description: &'static str) -> Respons
         (status, axum::Json(body)).into_response()
     } else {
         // A browser's request: a page saying what is wrong.
-        let page = format!(
-            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-             <title>Check the request · Latchkey</title>\
-             <link rel=\"stylesheet\" href=\"/pkg/latchkey.css\"></head><body>\
-             <section class=\"content\"><h1>Check the request</h1>\
-             <ul class=\"errors\"><li>{description}</li></ul>\
-             <p><a href=\"/\">Back to Latchkey</a></p></section></body></html>"
-        );
-        (status, axum::response::Html(page)).into_response()
+        super::html::page(
+            status,
+            "Check the request",
+            &format!(
+                "<h1>Check the request</h1><ul class=\"errors\"><li>{description}</li></ul>\
+                 <p><a href=\"/\">Back to Latchkey</a></p>"
+            ),
+        )
     }
 }
 

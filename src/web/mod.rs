@@ -8,6 +8,7 @@ pub mod bearer;
 pub mod export;
 pub mod guard;
 pub mod headers;
+pub mod html;
 pub mod meta;
 pub mod session;
 pub mod settings;

@@ -4,9 +4,11 @@
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 
-use crate::app::components::{Csrf, ErrorPage, FieldError, FormError, Need, Page, format_time};
+use crate::app::components::{
+    Csrf, Done, ErrorPage, FieldError, FormError, Need, Page, format_time,
+};
 use crate::app::error::AppError;
-use crate::app::session::form_error;
+use crate::app::session::{form_error, succeeded};
 use crate::domain::api::ApiInput;
 use crate::domain::views::ApiView;
 
@@ -71,6 +73,7 @@ fn Apis(
         <h1>"APIs"</h1>
         <p class="hint">"Your own APIs. A token asked for with resource=<identifier>, or carrying an API's scopes, names the API in its audience; your API checks it against our JWKS or with introspection."</p>
         <FormError error=delete_error/>
+        <Done done=succeeded(delete.value()) text="API deleted."/>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match apis.await {
@@ -81,10 +84,10 @@ fn Apis(
                             let scopes = a.scopes.iter().map(|(n, w)| view! { <li><code>{n.clone()}</code> " " {w.clone()}</li> }).collect_view();
                             view! {
                                 <tr>
-                                    <td>{a.name}</td>
-                                    <td><code>{a.identifier}</code></td>
-                                    <td><ul class="scopes">{scopes}</ul></td>
-                                    <td>{format_time(a.created_at)}</td>
+                                    <td data-label="Name">{a.name}</td>
+                                    <td data-label="Identifier (audience)"><code>{a.identifier}</code></td>
+                                    <td data-label="Scopes"><ul class="scopes">{scopes}</ul></td>
+                                    <td data-label="Created">{format_time(a.created_at)}</td>
                                     <td>
                                         <ActionForm action=delete attr:class="inline">
                                             <Csrf/>
@@ -108,6 +111,7 @@ fn Apis(
         <section class="panel">
             <h2>"Register an API"</h2>
             <FormError error=create_error/>
+            <Done done=succeeded(create.value()) text="API registered."/>
             <ActionForm action=create attr:class="api-form">
                 <Csrf/>
                 <label>"Name" <input type="text" name="api[name]" required maxlength="100"/>

@@ -7,10 +7,10 @@ use serde::{Deserialize, Serialize};
 
 use super::app_form::AppFields;
 use crate::app::components::{
-    Csrf, ErrorPage, FieldError, FormError, Need, Page, format_duration, format_time,
+    Csrf, Done, ErrorPage, FieldError, FormError, Need, Page, format_duration, format_time,
 };
 use crate::app::error::AppError;
-use crate::app::session::form_error;
+use crate::app::session::{form_error, succeeded};
 use crate::domain::AppKind;
 use crate::domain::app::AppInput;
 use crate::domain::views::{AppDetail, HourCount};
@@ -192,9 +192,9 @@ fn AppDetailView(
                     let client_id = client_id.clone();
                     view! {
                         <tr>
-                            <td><code>{s.hint}</code></td>
-                            <td>{format_time(s.created_at)}</td>
-                            <td>{s.last_used_at.map(format_time).unwrap_or_else(|| "never".into())}</td>
+                            <td data-label="Secret"><code>{s.hint}</code></td>
+                            <td data-label="Created">{format_time(s.created_at)}</td>
+                            <td data-label="Last used">{s.last_used_at.map(format_time).unwrap_or_else(|| "never".into())}</td>
                             <td>
                                 {(n_secrets > 1).then(|| view! {
                                     <ActionForm action=remove attr:class="inline">
@@ -225,7 +225,11 @@ fn AppDetailView(
                         <dt>"Client type"</dt><dd>{if app.public_client { "public (no secret, PKCE)" } else { "confidential" }}</dd>
                         <dt>"Grant types"</dt><dd>{app.grant_types.join(", ")}</dd>
                         {(app.kind == "on-behalf-of-user").then(|| view! { <dt>"ID tokens"</dt><dd>{app.id_token_alg.clone()}</dd> })}
-                        <dt>"Token lifetimes"</dt><dd>{format!("access {}, refresh {}", format_duration(app.access_token_ttl), format_duration(app.refresh_token_ttl))}</dd>
+                        <dt>"Token lifetimes"</dt><dd>{if app.kind == "on-behalf-of-user" {
+                            format!("access {}, refresh {}", format_duration(app.access_token_ttl), format_duration(app.refresh_token_ttl))
+                        } else {
+                            format!("access {}", format_duration(app.access_token_ttl))
+                        }}</dd>
                         <dt>"Created"</dt><dd>{format_time(app.created_at)}</dd>
                         {(app.kind == "on-behalf-of-user").then(|| view! {
                             <dt>"Authorizations"</dt><dd><a href=format!("/admin/apps/{}/authorizations", app.client_id)>"Who authorized this app"</a></dd>
@@ -256,6 +260,7 @@ fn AppDetailView(
                     <section class="panel">
                         <h2>"Settings"</h2>
                         <FormError error=update_error/>
+                        <Done done=succeeded(update.value()) text="Changes saved."/>
                         <ActionForm action=update attr:class="app-form">
                             <Csrf/>
                             <input type="hidden" name="client_id" value=cid_update/>

@@ -108,10 +108,10 @@ fn AppTable(page: AppPage, q: String) -> impl IntoView {
         let kind = AppKind::parse(&a.kind).map(|k| k.label()).unwrap_or("");
         view! {
             <tr>
-                <td><a href=format!("/admin/apps/{}", a.client_id)>{a.name}</a></td>
-                <td>{kind}</td>
-                <td><code>{a.client_id}</code></td>
-                <td>{if a.enabled { view! { <span class="badge ok">"enabled"</span> } } else { view! { <span class="badge off">"disabled"</span> } }}</td>
+                <td data-label="Name"><a href=format!("/admin/apps/{}", a.client_id)>{a.name}</a></td>
+                <td data-label="Kind">{kind}</td>
+                <td data-label="Client id"><code>{a.client_id}</code></td>
+                <td data-label="Status">{if a.enabled { view! { <span class="badge ok">"enabled"</span> } } else { view! { <span class="badge off">"disabled"</span> } }}</td>
             </tr>
         }
     }).collect_view();

@@ -79,37 +79,42 @@ pub fn AuditPage() -> impl IntoView {
 
 #[component]
 fn Filters() -> impl IntoView {
-    let q = current_query()();
-    let outcome = q.outcome.clone();
-    let export = |format: &str| {
-        let rest = query_string(&q, None);
-        format!(
-            "{EXPORT_PATH}?format={format}{}{rest}",
-            if rest.is_empty() { "" } else { "&" }
-        )
-    };
-    view! {
-        <form method="get" action=PATH class="filters">
-            <label>"From (UTC)" <input type="text" name="from" value=q.from.clone() placeholder="YYYY-MM-DD or YYYY-MM-DDTHH:MM" maxlength="40"/></label>
-            <label>"To (UTC)" <input type="text" name="to" value=q.to.clone() placeholder="YYYY-MM-DD" maxlength="40"/></label>
-            <label>"App (client id)" <input type="text" name="app" value=q.app.clone() maxlength="200"/></label>
-            <label>"User (id)" <input type="text" name="user" value=q.user.clone() maxlength="200"/></label>
-            <label>"Action" <input type="text" name="action" value=q.action.clone() placeholder="token.issued or token.*" maxlength="200"/></label>
-            <label>"Outcome"
-                <select name="outcome">
-                    <option value="" selected=outcome.is_empty()>"Any"</option>
-                    <option value="success" selected=outcome == "success">"Success"</option>
-                    <option value="failure" selected=outcome == "failure">"Failure"</option>
-                </select>
-            </label>
-            <button type="submit">"Filter"</button>
-            <a href=PATH>"Clear"</a>
-        </form>
-        <p class="exports">
-            "Export these records: "
-            <a href=export("csv") download="audit.csv">"CSV"</a> " · "
-            <a href=export("ndjson") download="audit.ndjson">"NDJSON"</a>
-        </p>
+    // Read inside the view's closure, so the form follows the URL (and the query is read
+    // where it is tracked).
+    let query = current_query();
+    move || {
+        let q = query();
+        let outcome = q.outcome.clone();
+        let export = |format: &str| {
+            let rest = query_string(&q, None);
+            format!(
+                "{EXPORT_PATH}?format={format}{}{rest}",
+                if rest.is_empty() { "" } else { "&" }
+            )
+        };
+        view! {
+            <form method="get" action=PATH class="filters">
+                <label>"From (UTC)" <input type="text" name="from" value=q.from.clone() placeholder="YYYY-MM-DD or YYYY-MM-DDTHH:MM" maxlength="40"/></label>
+                <label>"To (UTC)" <input type="text" name="to" value=q.to.clone() placeholder="YYYY-MM-DD" maxlength="40"/></label>
+                <label>"App (client id)" <input type="text" name="app" value=q.app.clone() maxlength="200"/></label>
+                <label>"User (id)" <input type="text" name="user" value=q.user.clone() maxlength="200"/></label>
+                <label>"Action" <input type="text" name="action" value=q.action.clone() placeholder="token.issued or token.*" maxlength="200"/></label>
+                <label>"Outcome"
+                    <select name="outcome">
+                        <option value="" selected=outcome.is_empty()>"Any"</option>
+                        <option value="success" selected=outcome == "success">"Success"</option>
+                        <option value="failure" selected=outcome == "failure">"Failure"</option>
+                    </select>
+                </label>
+                <button type="submit">"Filter"</button>
+                <a href=PATH>"Clear"</a>
+            </form>
+            <p class="exports">
+                "Export these records: "
+                <a href=export("csv") download="audit.csv">"CSV"</a> " · "
+                <a href=export("ndjson") download="audit.ndjson">"NDJSON"</a>
+            </p>
+        }
     }
 }
 
@@ -130,13 +135,13 @@ fn Audit(events: Resource<Result<AuditPage, AppError>>) -> impl IntoView {
                         let older = page.next.map(|c| format!("{PATH}?{}", query_string(&q(), Some(c))));
                         let rows = page.items.into_iter().map(|e| view! {
                             <tr class=if e.outcome == "success" { "ok" } else { "failed" }>
-                                <td>{format_time(e.at)}</td>
-                                <td>{e.actor}</td>
-                                <td><code>{e.action}</code></td>
-                                <td>{e.object}</td>
-                                <td>{e.outcome.clone()}</td>
-                                <td>{e.ip.unwrap_or_default()}</td>
-                                <td><code class="detail">{e.detail}</code></td>
+                                <td data-label="When">{format_time(e.at)}</td>
+                                <td data-label="Who">{e.actor}</td>
+                                <td data-label="Action"><code>{e.action}</code></td>
+                                <td data-label="Object">{e.object}</td>
+                                <td data-label="Outcome">{e.outcome.clone()}</td>
+                                <td data-label="IP">{e.ip.unwrap_or_default()}</td>
+                                <td data-label="Detail"><code class="detail">{e.detail}</code></td>
                             </tr>
                         }).collect_view();
                         view! {

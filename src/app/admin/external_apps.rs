@@ -7,9 +7,11 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
-use crate::app::components::{Csrf, ErrorPage, FieldError, FormError, Need, Page, format_time};
+use crate::app::components::{
+    Csrf, Done, ErrorPage, FieldError, FormError, Need, Page, format_time,
+};
 use crate::app::error::AppError;
-use crate::app::session::form_error;
+use crate::app::session::{form_error, succeeded};
 use crate::domain::policy::AppPolicy;
 use crate::domain::views::{ApprovalCandidate, PolicyView};
 
@@ -147,11 +149,11 @@ fn ExternalApps(
                 }).collect_view();
                 let rows = d.policy.approved.iter().cloned().map(|a| view! {
                     <tr>
-                        <td>{a.app_name}</td>
-                        <td>{a.app_org_name}</td>
-                        <td>{a.scopes.join(" ")}</td>
-                        <td>{a.approved_by.unwrap_or_else(|| "already authorized when restricted".into())}</td>
-                        <td>{format_time(a.approved_at)}</td>
+                        <td data-label="App">{a.app_name}</td>
+                        <td data-label="Organization">{a.app_org_name}</td>
+                        <td data-label="Scopes">{a.scopes.join(" ")}</td>
+                        <td data-label="Approved by">{a.approved_by.unwrap_or_else(|| "already authorized when restricted".into())}</td>
+                        <td data-label="When">{format_time(a.approved_at)}</td>
                         <td>
                             <ActionForm action=remove attr:class="inline">
                                 <Csrf/>
@@ -170,6 +172,7 @@ fn ExternalApps(
                     <section class="panel">
                         <h2>"Policy"</h2>
                         <FormError error=set_error/>
+                        <Done done=succeeded(set.value()) text="Policy saved."/>
                         <ActionForm action=set attr:class="policy">
                             <Csrf/>
                             {options}
@@ -181,6 +184,7 @@ fn ExternalApps(
                     <section class="panel">
                         <h2>"Approved apps"</h2>
                         <FormError error=remove_error/>
+                        <Done done=succeeded(remove.value()) text="Approval removed."/>
                         {if approved_empty {
                             view! { <p class="empty">"No external app is approved."</p> }.into_any()
                         } else {

@@ -3,9 +3,12 @@
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 
-use crate::app::components::{Csrf, ErrorPage, FieldError, FormError, Need, Page, format_time};
+use crate::app::components::{
+    Csrf, Done, ErrorPage, FieldError, FormError, Need, Page, format_time,
+};
 use crate::app::error::AppError;
-use crate::app::session::form_error;
+use crate::app::session::OrgName;
+use crate::app::session::{form_error, succeeded};
 use crate::domain::views::OrgView;
 
 #[server(prefix = "/api", endpoint = "get_org")]
@@ -73,12 +76,18 @@ fn Org(
             {move || Suspend::new(async move {
                 match org.await {
                     Err(e) => view! { <ErrorPage error=e/> }.into_any(),
-                    Ok(o) => view! {
+                    Ok(o) => {
+                        // The header shows the name as it is now.
+                        if let Some(name) = use_context::<OrgName>() {
+                            name.0.set(o.name.clone());
+                        }
+                        view! {
                         <dl class="facts">
                             <dt>"Id"</dt><dd><code>{o.id}</code></dd>
                             <dt>"Created"</dt><dd>{format_time(o.created_at)}</dd>
                         </dl>
                         <FormError error/>
+                        <Done done=succeeded(rename.value()) text="Organization renamed."/>
                         <ActionForm action=rename>
                             <Csrf/>
                             <label>"Name" <input type="text" name="name" value=o.name required maxlength="100"/>
@@ -87,6 +96,7 @@ fn Org(
                         </ActionForm>
                         <h2>"Audit log"</h2>
                         <FormError error=retention_error/>
+                        <Done done=succeeded(retention.value()) text="Audit retention saved."/>
                         <ActionForm action=retention attr:class="retention">
                             <Csrf/>
                             <label>"Keep audit records for (days)"
@@ -95,7 +105,8 @@ fn Org(
                             <p class="hint">"Older records are removed hourly; the hash chain keeps verifying from a checkpoint."</p>
                             <button type="submit" class="primary">"Save retention"</button>
                         </ActionForm>
-                    }.into_any(),
+                    }.into_any()
+                    }
                 }
             })}
         </Suspense>

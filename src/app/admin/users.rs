@@ -3,9 +3,11 @@
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 
-use crate::app::components::{Csrf, ErrorPage, FieldError, FormError, Need, Page, format_time};
+use crate::app::components::{
+    Csrf, Done, ErrorPage, FieldError, FormError, Need, Page, format_time,
+};
 use crate::app::error::AppError;
-use crate::app::session::{PageCtx, form_error};
+use crate::app::session::{PageCtx, form_error, succeeded};
 use crate::domain::Role;
 use crate::domain::views::MemberView;
 
@@ -110,6 +112,8 @@ fn Users(
     view! {
         <h1>"Users"</h1>
         <FormError error=row_error/>
+        <Done done=succeeded(change.value()) text="Role changed."/>
+        <Done done=succeeded(remove.value()) text="User removed from the organization."/>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || {
                 let my_id = my_id.clone();
@@ -125,9 +129,9 @@ fn Users(
                                 }).collect_view();
                                 view! {
                                     <tr>
-                                        <td>{u.name}</td>
-                                        <td>{u.email.clone()}</td>
-                                        <td>
+                                        <td data-label="Name">{u.name}</td>
+                                        <td data-label="E-mail">{u.email.clone()}</td>
+                                        <td data-label="Role">
                                             <ActionForm action=change attr:class="inline">
                                                 <Csrf/>
                                                 <input type="hidden" name="user_id" value=u.user_id.clone()/>
@@ -135,7 +139,7 @@ fn Users(
                                                 <button type="submit" class="small">"Change"</button>
                                             </ActionForm>
                                         </td>
-                                        <td>{format_time(u.created_at)}</td>
+                                        <td data-label="Added">{format_time(u.created_at)}</td>
                                         <td>
                                             {(!me).then(|| view! {
                                                 <ActionForm action=remove attr:class="inline">
@@ -162,6 +166,7 @@ fn Users(
         <section class="panel">
             <h2>"Add a user"</h2>
             <FormError error=create_error/>
+            <Done done=succeeded(create.value()) text="User added."/>
             <ActionForm action=create>
                 <Csrf/>
                 <label>"E-mail" <input type="email" name="email" required maxlength="254" autocomplete="off"/>

@@ -1,0 +1,86 @@
+import { test, expect, Page } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
+import { hydrated, signInAsAdmin } from './helpers';
+
+// Every page, at desktop and phone size, passes axe-core's WCAG 2.2 A/AA rules with no
+// serious or critical violation; at phone size nothing runs off the screen and the
+// navigation folds into a menu that opens.
+
+const SIZES = [
+  { name: 'desktop', width: 1280, height: 800 },
+  { name: 'phone', width: 390, height: 844 },
+];
+
+const PORTAL = ['/admin', '/admin/apps/new', '/admin/users', '/admin/apis', '/admin/org',
+  '/admin/external-apps', '/admin/audit', '/account/apps', '/no-such-page'];
+
+async function check(page: Page, label: string) {
+  const result = await new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'])
+    .analyze();
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  const minor = result.violations.length - bad.length;
+  console.log(`axe ${label}: ${result.passes.length} rules passed, ${bad.length} serious or critical, ${minor} minor`);
+  expect(
+    bad.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join('; ')}`),
+    label,
+  ).toEqual([]);
+}
+
+/** Nothing wider than the screen: no sideways scrolling of the whole page. */
+async function fitsTheScreen(page: Page, label: string) {
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow, `${label} scrolls sideways by ${overflow}px`).toBeLessThanOrEqual(0);
+}
+
+for (const size of SIZES) {
+  test.describe(`${size.name} ${size.width}×${size.height}`, () => {
+    test.use({ viewport: { width: size.width, height: size.height } });
+
+    test('the sign-in page', async ({ page }) => {
+      await page.goto('/login');
+      await hydrated(page);
+      await check(page, `/login ${size.name}`);
+      await fitsTheScreen(page, '/login');
+    });
+
+    test('every portal page', async ({ page }) => {
+      await signInAsAdmin(page);
+      for (const path of PORTAL) {
+        await page.goto(path);
+        if (!path.startsWith('/no-such')) await hydrated(page);
+        await check(page, `${path} ${size.name}`);
+        await fitsTheScreen(page, path);
+      }
+    });
+
+    test('a protocol error page', async ({ page }) => {
+      await page.goto('/oauth2/authorize?client_id=nobody');
+      await check(page, `protocol error ${size.name}`);
+      await fitsTheScreen(page, 'protocol error');
+    });
+
+    test('the navigation marks one section and stays on the screen', async ({ page }) => {
+      await signInAsAdmin(page);
+      await page.goto('/admin/users');
+      await hydrated(page);
+      // The skip link is the first stop of the keyboard and leads to the main content.
+      await page.keyboard.press('Tab');
+      await expect(page.getByRole('link', { name: 'Skip to content' })).toBeFocused();
+      await page.keyboard.press('Enter');
+      await expect(page).toHaveURL(/#main$/);
+      await expect(page.locator('nav[aria-label="Main"] a[aria-current="page"]')).toHaveCount(1);
+      if (size.width < 700) {
+        const users = page.getByRole('link', { name: 'Users', exact: true });
+        await expect(users).toBeHidden();
+        await page.getByText('Menu', { exact: true }).click();
+        await expect(users).toBeVisible();
+        await expect(users).toBeInViewport();
+        await expect(page.getByRole('button', { name: 'Sign out' })).toBeInViewport();
+      } else {
+        await expect(page.getByRole('link', { name: 'Users', exact: true })).toBeInViewport();
+      }
+      await expect(page.locator('main#main')).toHaveCount(1);
+    });
+  });
+}

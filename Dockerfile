@@ -7,13 +7,15 @@
 
 FROM rust:1-bookworm AS build
 WORKDIR /src
-# wasm-opt comes from Debian's binaryen; cargo-leptos and wasm-bindgen from crates.io.
-RUN apt-get update && apt-get install -y --no-install-recommends binaryen && rm -rf /var/lib/apt/lists/*
+# wasm-opt is binaryen 132 from npm (Debian's 108 breaks wasm-bindgen's output); cargo-leptos
+# and wasm-bindgen come from crates.io.
+RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm && rm -rf /var/lib/apt/lists/*
 COPY Cargo.toml Cargo.lock build.rs ./
 COPY scripts scripts
-RUN scripts/ensure-tools.sh
+RUN scripts/ensure-tools.sh --release
 COPY . .
-RUN cargo leptos build --release && strip target/release/latchkey
+RUN PATH="/src/scripts/wasm-opt/node_modules/.bin:$PATH" cargo leptos build --release \
+    && strip target/release/latchkey
 
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl \

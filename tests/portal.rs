@@ -25,6 +25,7 @@ on_both!(
     metacharacters_are_stored_and_escaped,
     logout_ends_the_session,
     bootstrap_creates_the_first_admin_once,
+    the_quick_start_commands_get_tokens,
 );
 
 async fn health_and_readiness(b: Backend) {
@@ -975,4 +976,61 @@ async fn bootstrap_creates_the_first_admin_once(b: Backend) {
         Bootstrapped::AlreadyInitialised
     ));
     assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);
+}
+
+/// Runs a Quick start `curl` in a shell with `env`, and reads its JSON answer.
+fn run_curl(curl: &str, env: &[(&str, &str)]) -> Value {
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(curl)
+        .envs(env.iter().copied())
+        .output()
+        .expect("sh runs");
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+/// The app page's Quick start: the `curl` it shows gets a token as it stands, for an app of
+/// each kind (with the secret in `CLIENT_SECRET`, and the code from its authorization URL).
+async fn the_quick_start_commands_get_tokens(b: Backend) {
+    let app = spawn_app(b).await;
+    let org = app.org_with_admin("Quick start").await;
+    let admin = app.signed_in(&org.admin_email).await;
+
+    let own = [
+        ("app[name]", "Deploy pipeline"),
+        ("app[kind]", "own-behalf"),
+        ("app[scopes][]", "read:apps"),
+        ("app[access_token_ttl]", "600"),
+    ];
+    let (own_id, secret) = admin.create_app(&own).await;
+    let secret = secret.expect("a new secret");
+    let (_, page) = admin.call("get_app", &[("client_id", &own_id)]).await;
+    let q = &page["quick_start"];
+    assert_eq!(q["token"], format!("{}/oauth2/token", app.base));
+    assert_eq!(
+        q["discovery"],
+        format!("{}/.well-known/openid-configuration", app.base)
+    );
+    let curl = q["curl"].as_str().expect("curl");
+    let answer = run_curl(curl, &[("CLIENT_SECRET", &secret)]);
+    assert!(answer["access_token"].is_string(), "{curl}\n{answer}");
+    assert_eq!(answer["scope"], "read:apps", "{answer}");
+    // The page shows the same command.
+    let (_, html, _) = admin.get(&format!("/admin/apps/{own_id}")).await;
+    assert!(html.contains("data-testid=\"quick-start-curl\""), "{html}");
+    assert!(html.contains("grant_type=client_credentials"));
+
+    let fields = user_app("Web portal");
+    let (web_id, secret) = admin.create_app(&as_refs(&fields)).await;
+    let secret = secret.expect("a new secret");
+    let (_, page) = admin.call("get_app", &[("client_id", &web_id)]).await;
+    let q = &page["quick_start"];
+    let url = q["authorize_url"].as_str().expect("an authorization URL");
+    let back = admin.authorize(url, &org.admin_email, "allow").await;
+    let code = query_of(&back)["code"].clone();
+    let curl = q["curl"].as_str().expect("curl");
+    let answer = run_curl(curl, &[("CLIENT_SECRET", &secret), ("CODE", &code)]);
+    assert!(answer["id_token"].is_string(), "{curl}\n{answer}");
+    assert!(answer["access_token"].is_string(), "{answer}");
 }

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { ADMIN, signIn, signInAsAdmin, unique, createApp, hydrated } from './helpers';
+import { ADMIN, confirm, signIn, signInAsAdmin, unique, createApp, hydrated } from './helpers';
 
 test('pages hydrate: the wasm loads and no script error occurs', async ({ page }) => {
   const errors: string[] = [];
@@ -52,7 +52,11 @@ test('admin creates apps of each kind, sees the secret once, rotates it, edits, 
   expect(await second.textContent()).not.toEqual(first);
   await expect(page.locator('table.list tbody tr')).toHaveCount(2);
   await expect(page.getByRole('button', { name: 'Add a new secret' })).toHaveCount(0);
-  await page.getByRole('button', { name: 'Delete' }).first().click();
+  // The first press only asks, naming what ends.
+  await page.locator('summary', { hasText: 'Delete…' }).first().click();
+  await expect(page.locator('table.list tbody tr')).toHaveCount(2);
+  await page.locator('summary', { hasText: 'Delete…' }).first().click();
+  await confirm(page, 'Delete', 'Requests that authenticate with it are refused at once');
   await expect(page.locator('table.list tbody tr')).toHaveCount(1);
   await expect(page.getByRole('button', { name: 'Add a new secret' })).toBeVisible();
 
@@ -79,7 +83,7 @@ test('admin creates apps of each kind, sees the secret once, rotates it, edits, 
   await expect(page.getByLabel('Redirect URIs (one per line)')).toHaveValue('https://web.example.com/callback\nhttp://127.0.0.1:8765/cb');
 
   // Disable, then enable.
-  await page.getByRole('button', { name: 'Disable app' }).click();
+  await confirm(page, 'Disable app', 'every token it holds stops working');
   await expect(page.locator('.heading .badge')).toHaveText('disabled');
   await page.getByRole('button', { name: 'Enable app' }).click();
   await expect(page.locator('.heading .badge')).toHaveText('enabled');
@@ -130,6 +134,9 @@ test.describe('without JavaScript', () => {
     await expect(page.getByTestId('new-secret')).toBeVisible();
     await page.reload();
     await expect(page.getByTestId('new-secret')).toHaveCount(0);
+    // A destructive action asks first without JavaScript too.
+    await confirm(page, 'Disable app', `Disable ${name}?`);
+    await expect(page.locator('.heading .badge')).toHaveText('disabled');
 
     // An on-behalf-of-user app without a redirect URI.
     await page.goto('/admin/apps/new');

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { ADMIN, signInAsAdmin, unique } from './helpers';
+import { ADMIN, confirm, signInAsAdmin, unique } from './helpers';
 import { issuer, startClient } from './rp';
 
 test('a web app sends the user to sign in and consent, gets a code and exchanges it for tokens', async ({ page, browser }) => {
@@ -55,7 +55,7 @@ test('a web app sends the user to sign in and consent, gets a code and exchanges
     // The user finds the app under My authorized apps and revokes it; the app must ask again.
     await user.goto(`${issuer}/account/apps`);
     await expect(user.getByRole('cell', { name })).toBeVisible();
-    await user.getByRole('button', { name: 'Revoke' }).click();
+    await confirm(user, 'Revoke', `Revoke the access of ${name} to your account?`);
     await expect(user.getByText('You have not authorized any app.')).toBeVisible();
     // The app's refresh token no longer works.
     await user.goto(`http://127.0.0.1:${port}/refresh`);
@@ -68,7 +68,7 @@ test('a web app sends the user to sign in and consent, gets a code and exchanges
     await expect(user.locator('#result')).toHaveText(`Signed in as ${ADMIN.email}`);
     await page.goto(`/admin/apps/${clientId}/authorizations`);
     await expect(page.getByRole('cell', { name: ADMIN.email })).toBeVisible();
-    await page.getByRole('button', { name: 'Revoke', exact: true }).click();
+    await confirm(page.locator('table.list'), 'Revoke', `Revoke ${ADMIN.email}'s authorization?`);
     await expect(page.getByText('No one has authorized this app.')).toBeVisible();
     await user.goto(`http://127.0.0.1:${port}/start`);
     await expect(user.getByRole('heading', { name: `${name} wants to access your account` })).toBeVisible();

@@ -1,4 +1,4 @@
-import { expect, Page } from '@playwright/test';
+import { expect, Locator, Page } from '@playwright/test';
 import { ADMIN } from '../playwright.config';
 
 export { ADMIN };
@@ -52,4 +52,14 @@ export async function createApp(
   }
   await page.getByRole('button', { name: 'Create app' }).click();
   await expect(page.getByRole('heading', { name })).toBeVisible();
+}
+
+/** A destructive action: opens its confirmation (which must name what will end, when
+ *  `names` is given) and confirms it. */
+export async function confirm(scope: Page | Locator, label: string, names?: string | RegExp) {
+  const summary = scope.locator('summary', { hasText: `${label}…` }).first();
+  await summary.click();
+  const panel = scope.locator('details.confirm[open] .confirm-panel').first();
+  if (names) await expect(panel).toContainText(names);
+  await panel.getByRole('button', { name: `Yes, ${label.toLowerCase()}` }).click();
 }

@@ -1,6 +1,6 @@
 import { test, expect } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
-import { ADMIN, hydrated, signInAsAdmin, unique } from './helpers';
+import { ADMIN, confirm, hydrated, signInAsAdmin, unique } from './helpers';
 import { issuer, startClient } from './rp';
 
 // The command line against the server's own database (the same data directory).
@@ -62,7 +62,7 @@ test('the restricted policy blocks an external app until an admin approves it wi
     await expect(user.locator('#scope')).toHaveText('openid');
 
     // Removing the approval blocks it again.
-    await page.locator('table.approved tr', { hasText: name }).getByRole('button', { name: 'Remove' }).click();
+    await confirm(page.locator('table.approved tr', { hasText: name }), 'Remove', `Remove the approval of ${name}?`);
     await expect(page.locator('table.approved').getByRole('cell', { name, exact: true })).toHaveCount(0);
     await user.goto(`http://127.0.0.1:${port}/start`);
     await expect(user.getByRole('heading', { name: "You can't authorize this app" })).toBeVisible();

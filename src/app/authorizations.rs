@@ -5,7 +5,9 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use super::components::{Csrf, Done, ErrorPage, FormError, Need, Page, format_time};
+use super::components::{
+    Breadcrumbs, Confirm, Csrf, Done, ErrorPage, FormError, Need, Page, format_time,
+};
 use super::error::AppError;
 use super::session::{form_error, succeeded};
 use crate::domain::views::AuthorizationView;
@@ -91,7 +93,7 @@ fn AppAuthorizations(
     let error = form_error(revoke.value());
     let back = format!("/admin/apps/{client_id}");
     view! {
-        <p><a href=back>"← Back to the app"</a></p>
+        <Breadcrumbs above=vec![("Apps".into(), "/admin".into()), ("App".into(), back)] here="Authorizations"/>
         <h1>"Authorizations"</h1>
         <p class="hint">"Users who authorized this app. Revoking ends their refresh tokens at once; their access tokens turn inactive at introspection and at our API."</p>
         <FormError error/>
@@ -108,7 +110,7 @@ fn AppAuthorizations(
                                 let client_id = client_id.clone();
                                 view! {
                                     <tr>
-                                        <td data-label="User">{a.user_email}</td>
+                                        <td data-label="User">{a.user_email.clone()}</td>
                                         <td data-label="Scopes">{a.scopes.join(" ")}</td>
                                         <td data-label="Authorized">{format_time(a.granted_at)}</td>
                                         <td data-label="Last used">{format_time(a.last_used_at)}</td>
@@ -117,7 +119,7 @@ fn AppAuthorizations(
                                                 <Csrf/>
                                                 <input type="hidden" name="client_id" value=client_id/>
                                                 <input type="hidden" name="user_id" value=a.user_id/>
-                                                <button type="submit" class="danger small">"Revoke"</button>
+                                                <Confirm label="Revoke" small=true what=format!("Revoke {}'s authorization? The app's refresh tokens for them end at once.", a.user_email)/>
                                             </ActionForm>
                                         </td>
                                     </tr>
@@ -131,7 +133,7 @@ fn AppAuthorizations(
                                 <ActionForm action=revoke>
                                     <Csrf/>
                                     <input type="hidden" name="client_id" value=client_id/>
-                                    <button type="submit" class="danger">"Revoke everyone"</button>
+                                    <Confirm label="Revoke everyone" what="Revoke every user's authorization of this app? All its refresh tokens end at once; each user must consent again."/>
                                 </ActionForm>
                             }.into_any()
                         }
@@ -172,7 +174,7 @@ fn MyApps(
                     Ok(items) => {
                         let rows = items.into_iter().map(|a| view! {
                             <tr>
-                                <td data-label="App">{a.app_name}</td>
+                                <td data-label="App">{a.app_name.clone()}</td>
                                 <td data-label="Scopes">{a.scopes.join(" ")}</td>
                                 <td data-label="Authorized">{format_time(a.granted_at)}</td>
                                 <td data-label="Last used">{format_time(a.last_used_at)}</td>
@@ -180,7 +182,7 @@ fn MyApps(
                                     <ActionForm action=revoke attr:class="inline">
                                         <Csrf/>
                                         <input type="hidden" name="client_id" value=a.client_id/>
-                                        <button type="submit" class="danger small">"Revoke"</button>
+                                        <Confirm label="Revoke" small=true what=format!("Revoke the access of {} to your account? It loses it at once.", a.app_name)/>
                                     </ActionForm>
                                 </td>
                             </tr>

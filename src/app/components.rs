@@ -172,6 +172,24 @@ fn NavLink(href: &'static str, label: &'static str) -> impl IntoView {
     view! { <a href=href aria-current=current>{label}</a> }
 }
 
+/// Where a nested page sits: links to the pages above it, then this page's name
+/// (`aria-current`).
+#[component]
+pub fn Breadcrumbs(
+    /// The pages above, as (name, link).
+    above: Vec<(String, String)>,
+    #[prop(into)] here: String,
+) -> impl IntoView {
+    view! {
+        <nav class="breadcrumbs" aria-label="Breadcrumb">
+            <ol>
+                {above.into_iter().map(|(name, href)| view! { <li><a href=href>{name}</a></li> }).collect_view()}
+                <li aria-current="page">{here}</li>
+            </ol>
+        </nav>
+    }
+}
+
 /// The hidden CSRF field every state-changing form carries.
 #[component]
 pub fn Csrf() -> impl IntoView {
@@ -197,6 +215,61 @@ pub fn Done(done: Signal<bool>, text: &'static str) -> impl IntoView {
         <div role="status" class="status-region">
             {move || done.get().then(|| view! { <p class="status saved">{text}</p> })}
         </div>
+    }
+}
+
+/// The submit button of a destructive action, asking first: a press opens a panel that
+/// names what will end, with the button that does it (a `<details>`, so it works without
+/// JavaScript and a slip of the finger changes nothing).
+#[component]
+pub fn Confirm(
+    /// The action, as the button says it ("Delete", "Revoke").
+    label: &'static str,
+    /// What will end, in words.
+    #[prop(into)]
+    what: String,
+    #[prop(optional)] small: bool,
+) -> impl IntoView {
+    let class = if small {
+        "button danger small"
+    } else {
+        "button danger"
+    };
+    view! {
+        <details class="confirm">
+            <summary class=class>{label} "…"</summary>
+            <div class="confirm-panel">
+                <p>{what}</p>
+                <button type="submit" class="danger small">{format!("Yes, {}", label.to_lowercase())}</button>
+            </div>
+        </details>
+    }
+}
+
+/// Copies `text` to the clipboard (once the page is hydrated; without JavaScript the
+/// button is hidden and the text can be selected).
+#[component]
+pub fn CopyButton(
+    #[prop(into)] text: String,
+    /// What is copied, for screen readers ("the client id").
+    #[prop(into)]
+    what: String,
+) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let copy = move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            let _promise = window().navigator().clipboard().write_text(&text);
+            copied.set(true);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = &text;
+    };
+    view! {
+        <button type="button" class="copy small" on:click=copy>
+            {move || if copied.get() { "Copied" } else { "Copy" }}
+            <span class="visually-hidden">" " {what}</span>
+        </button>
     }
 }
 
@@ -286,6 +359,12 @@ pub fn format_time(secs: i64) -> String {
     )
 }
 
+/// A number of things in words: "1 app", "3 apps".
+pub fn count(n: impl Into<i64>, thing: &str) -> String {
+    let n = n.into();
+    format!("{n} {thing}{}", if n == 1 { "" } else { "s" })
+}
+
 /// A duration in seconds in words (15 minutes, 90 days).
 pub fn format_duration(secs: i64) -> String {
     let (n, unit) = if secs % 86_400 == 0 {
@@ -297,7 +376,7 @@ pub fn format_duration(secs: i64) -> String {
     } else {
         (secs, "second")
     };
-    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+    count(n, unit)
 }
 
 #[cfg(test)]
@@ -312,6 +391,9 @@ mod tests {
         assert_eq!(format_duration(900), "15 minutes");
         assert_eq!(format_duration(90 * 86_400), "90 days");
         assert_eq!(format_duration(3600), "1 hour");
+        assert_eq!(count(1, "app"), "1 app");
+        assert_eq!(count(0, "app"), "0 apps");
+        assert_eq!(count(12, "app"), "12 apps");
         assert_eq!(section_of("/admin"), Some("/admin"));
         assert_eq!(section_of("/admin/apps/abc"), Some("/admin"));
         assert_eq!(section_of("/admin/users"), Some("/admin/users"));

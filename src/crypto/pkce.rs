@@ -15,8 +15,22 @@ pub fn verify(verifier: &str, challenge: &str) -> bool {
     if !well_formed {
         return false;
     }
-    let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-    computed.as_bytes().ct_eq(challenge.as_bytes()).into()
+    challenge_of(verifier)
+        .as_bytes()
+        .ct_eq(challenge.as_bytes())
+        .into()
+}
+
+/// The S256 challenge of `verifier`.
+pub fn challenge_of(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+/// A fresh (verifier, challenge) pair: 43 characters of 256 random bits.
+pub fn pair() -> (String, String) {
+    let verifier = super::random_token(32);
+    let challenge = challenge_of(&verifier);
+    (verifier, challenge)
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ pub mod ids;
 pub mod oauth;
 pub mod paths;
 pub mod policy;
+pub mod quick_start;
 pub mod role;
 pub mod scope;
 pub mod views;

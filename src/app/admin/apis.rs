@@ -5,7 +5,7 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 
 use crate::app::components::{
-    Csrf, Done, ErrorPage, FieldError, FormError, Need, Page, format_time,
+    Confirm, Csrf, Done, ErrorPage, FieldError, FormError, Need, Page, format_time,
 };
 use crate::app::error::AppError;
 use crate::app::session::{form_error, succeeded};
@@ -84,7 +84,7 @@ fn Apis(
                             let scopes = a.scopes.iter().map(|(n, w)| view! { <li><code>{n.clone()}</code> " " {w.clone()}</li> }).collect_view();
                             view! {
                                 <tr>
-                                    <td data-label="Name">{a.name}</td>
+                                    <td data-label="Name">{a.name.clone()}</td>
                                     <td data-label="Identifier (audience)"><code>{a.identifier}</code></td>
                                     <td data-label="Scopes"><ul class="scopes">{scopes}</ul></td>
                                     <td data-label="Created">{format_time(a.created_at)}</td>
@@ -92,7 +92,7 @@ fn Apis(
                                         <ActionForm action=delete attr:class="inline">
                                             <Csrf/>
                                             <input type="hidden" name="id" value=a.id/>
-                                            <button type="submit" class="danger small">"Delete"</button>
+                                            <Confirm label="Delete" small=true what=format!("Delete the API {}? Apps can no longer be given its scopes, and tokens for it stop being issued.", a.name)/>
                                         </ActionForm>
                                     </td>
                                 </tr>

@@ -7,12 +7,14 @@ use serde::{Deserialize, Serialize};
 
 use super::app_form::AppFields;
 use crate::app::components::{
-    Csrf, Done, ErrorPage, FieldError, FormError, Need, Page, format_duration, format_time,
+    Breadcrumbs, Confirm, CopyButton, Csrf, Done, ErrorPage, FieldError, FormError, Need, Page,
+    format_duration, format_time,
 };
 use crate::app::error::AppError;
 use crate::app::session::{form_error, succeeded};
 use crate::domain::AppKind;
 use crate::domain::app::AppInput;
+use crate::domain::quick_start::QuickStart;
 use crate::domain::views::{AppDetail, HourCount};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -22,6 +24,7 @@ pub struct AppPageData {
     pub new_secret: Option<String>,
     /// Token requests per hour over the last 7 days.
     pub activity: Vec<HourCount>,
+    pub quick_start: QuickStart,
 }
 
 #[server(prefix = "/api", endpoint = "get_app")]
@@ -36,10 +39,18 @@ pub async fn get_app(client_id: String) -> Result<AppPageData, AppError> {
         let activity = crate::services::audit::token_chart(&state.db, &me.principal, &client_id)
             .await
             .map_err(portal::service_error)?;
+        let (verifier, challenge) = crate::crypto::pkce::pair();
+        let quick_start = crate::domain::quick_start::quick_start(
+            &state.settings.issuer,
+            &detail.app,
+            new_secret.as_deref(),
+            (&verifier, &challenge),
+        );
         Ok(AppPageData {
             detail,
             new_secret,
             activity,
+            quick_start,
         })
     })
     .await
@@ -192,7 +203,7 @@ fn AppDetailView(
                     let client_id = client_id.clone();
                     view! {
                         <tr>
-                            <td data-label="Secret"><code>{s.hint}</code></td>
+                            <td data-label="Secret"><code>{s.hint.clone()}</code></td>
                             <td data-label="Created">{format_time(s.created_at)}</td>
                             <td data-label="Last used">{s.last_used_at.map(format_time).unwrap_or_else(|| "never".into())}</td>
                             <td>
@@ -201,7 +212,7 @@ fn AppDetailView(
                                         <Csrf/>
                                         <input type="hidden" name="client_id" value=client_id/>
                                         <input type="hidden" name="secret_id" value=s.id/>
-                                        <button type="submit" class="danger small">"Delete"</button>
+                                        <Confirm label="Delete" small=true what=format!("Delete the secret {}? Requests that authenticate with it are refused at once.", s.hint)/>
                                     </ActionForm>
                                 })}
                             </td>
@@ -209,6 +220,7 @@ fn AppDetailView(
                     }
                 }).collect_view();
                 view! {
+                    <Breadcrumbs above=vec![("Apps".into(), "/admin".into())] here=app.name.clone()/>
                     <div class="heading">
                         <h1>{app.name.clone()}</h1>
                         {if app.enabled { view! { <span class="badge ok">"enabled"</span> } } else { view! { <span class="badge off">"disabled"</span> } }}
@@ -216,9 +228,11 @@ fn AppDetailView(
                     {d.new_secret.map(|s| view! {
                         <div class="secret-once" role="status">
                             <strong>"New client secret — copy it now, it will not be shown again:"</strong>
-                            <code class="secret" data-testid="new-secret">{s}</code>
+                            <code class="secret" data-testid="new-secret">{s.clone()}</code>
+                            <CopyButton text=s what="the client secret"/>
                         </div>
                     })}
+                    <QuickStartPanel q=d.quick_start.clone()/>
                     <dl class="facts">
                         <dt>"Client id"</dt><dd><code data-testid="client-id">{client_id}</code></dd>
                         <dt>"Kind"</dt><dd>{kind}</dd>
@@ -276,7 +290,11 @@ fn AppDetailView(
                             <Csrf/>
                             <input type="hidden" name="client_id" value=cid_enable/>
                             <input type="hidden" name="enabled" value=(!app.enabled).to_string()/>
-                            <button type="submit">{if app.enabled { "Disable app" } else { "Enable app" }}</button>
+                            {if app.enabled {
+                                view! { <Confirm label="Disable app" what=format!("Disable {}? It can get no tokens, and every token it holds stops working at once.", app.name)/> }.into_any()
+                            } else {
+                                view! { <button type="submit">"Enable app"</button> }.into_any()
+                            }}
                         </ActionForm>
                     </section>
 
@@ -346,6 +364,43 @@ fn TokenChart(hours: Vec<HourCount>) -> impl IntoView {
                 <line x1="0" y1=HALF x2=width y2=HALF class="axis"/>
                 {bars}
             </svg>
+        </section>
+    }
+}
+
+/// The addresses and the ready token request an app's developer copies first.
+#[component]
+fn QuickStartPanel(q: QuickStart) -> impl IntoView {
+    let row = |label: &'static str, value: String| {
+        view! {
+            <dt>{label}</dt>
+            <dd><code>{value.clone()}</code> " " <CopyButton text=value what=format!("the {}", label.to_lowercase())/></dd>
+        }
+    };
+    let own = q.authorize_url.is_none();
+    view! {
+        <section class="panel quick-start" aria-labelledby="quick-start">
+            <h2 id="quick-start">"Quick start"</h2>
+            <dl class="facts">
+                {row("Issuer", q.issuer)}
+                {row("Discovery", q.discovery)}
+                {(!own).then(|| row("Authorization endpoint", q.authorize))}
+                {row("Token endpoint", q.token)}
+                {row("Client id", q.client_id)}
+            </dl>
+            {match q.authorize_url {
+                None => view! {
+                    <p>"Get a token for this app (put its secret in " <code>"CLIENT_SECRET"</code> " unless it is shown above):"</p>
+                }.into_any(),
+                Some(url) => view! {
+                    <p>"1. Open this address, sign in and allow; the browser lands on the redirect URI with " <code>"?code=…"</code> ":"</p>
+                    <pre class="copyable"><code>{url.clone()}</code></pre>
+                    <CopyButton text=url what="the authorization address"/>
+                    <p>"2. Put that code in " <code>"CODE"</code> " (and the secret in " <code>"CLIENT_SECRET"</code> " for a confidential app), then exchange it:"</p>
+                }.into_any(),
+            }}
+            <pre class="copyable" data-testid="quick-start-curl"><code>{q.curl.clone()}</code></pre>
+            <CopyButton text=q.curl what="the curl command"/>
         </section>
     }
 }

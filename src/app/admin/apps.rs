@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use super::app_form::AppFields;
-use crate::app::components::{Csrf, ErrorPage, FormError, Need, Page};
+use crate::app::components::{Breadcrumbs, Csrf, ErrorPage, FormError, Need, Page, count};
 use crate::app::error::AppError;
 use crate::app::session::form_error;
 use crate::domain::AppKind;
@@ -121,7 +121,7 @@ fn AppTable(page: AppPage, q: String) -> impl IntoView {
             <tbody>{rows}</tbody>
         </table>
         <nav class="pager">
-            <span>{format!("{} apps · page {} of {}", page.total, page.page, pages)}</span>
+            <span>{format!("{} · page {} of {}", count(page.total, "app"), page.page, pages)}</span>
             {(page.page > 1).then(|| view! { <a href=link(page.page - 1)>"← Previous"</a> })}
             {(page.page < pages).then(|| view! { <a href=link(page.page + 1)>"Next →"</a> })}
         </nav>
@@ -142,6 +142,7 @@ fn NewAppForm() -> impl IntoView {
     let action = ServerAction::<CreateApp>::new();
     let error = form_error(action.value());
     view! {
+        <Breadcrumbs above=vec![("Apps".into(), "/admin".into())] here="Create app"/>
         <h1>"Create a connected app"</h1>
         <FormError error/>
         <ActionForm action attr:class="app-form new">

@@ -8,7 +8,7 @@ use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
 use crate::app::components::{
-    Csrf, Done, ErrorPage, FieldError, FormError, Need, Page, format_time,
+    Confirm, Csrf, Done, ErrorPage, FieldError, FormError, Need, Page, format_time,
 };
 use crate::app::error::AppError;
 use crate::app::session::{form_error, succeeded};
@@ -149,7 +149,7 @@ fn ExternalApps(
                 }).collect_view();
                 let rows = d.policy.approved.iter().cloned().map(|a| view! {
                     <tr>
-                        <td data-label="App">{a.app_name}</td>
+                        <td data-label="App">{a.app_name.clone()}</td>
                         <td data-label="Organization">{a.app_org_name}</td>
                         <td data-label="Scopes">{a.scopes.join(" ")}</td>
                         <td data-label="Approved by">{a.approved_by.unwrap_or_else(|| "already authorized when restricted".into())}</td>
@@ -158,7 +158,7 @@ fn ExternalApps(
                             <ActionForm action=remove attr:class="inline">
                                 <Csrf/>
                                 <input type="hidden" name="client_id" value=a.client_id/>
-                                <button type="submit" class="danger small">"Remove"</button>
+                                <Confirm label="Remove" small=true what=format!("Remove the approval of {}? Your users can no longer authorize it, and the access they gave it ends.", a.app_name)/>
                             </ActionForm>
                         </td>
                     </tr>

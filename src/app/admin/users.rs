@@ -4,7 +4,7 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 
 use crate::app::components::{
-    Csrf, Done, ErrorPage, FieldError, FormError, Need, Page, format_time,
+    Confirm, Csrf, Done, ErrorPage, FieldError, FormError, Need, Page, format_time,
 };
 use crate::app::error::AppError;
 use crate::app::session::{PageCtx, form_error, succeeded};
@@ -127,6 +127,7 @@ fn Users(
                                 let options = Role::ALL.iter().map(|r| view! {
                                     <option value=r.as_str() selected=u.role == r.as_str()>{r.as_str()}</option>
                                 }).collect_view();
+                                let remove_what = format!("Remove {} from the organization? Their sessions end and the apps they authorized here lose their access.", u.email);
                                 view! {
                                     <tr>
                                         <td data-label="Name">{u.name}</td>
@@ -145,7 +146,7 @@ fn Users(
                                                 <ActionForm action=remove attr:class="inline">
                                                     <Csrf/>
                                                     <input type="hidden" name="user_id" value=remove_id.clone()/>
-                                                    <button type="submit" class="danger small">"Remove"</button>
+                                                    <Confirm label="Remove" small=true what=remove_what/>
                                                 </ActionForm>
                                             })}
                                         </td>

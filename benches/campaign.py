@@ -41,7 +41,7 @@ a deadlock or a lost wakeup. 429 (rate limits), 408 (the server's own request ti
 and every other 4xx are accepted: this campaign does not judge whether a refusal is the
 right one, only that hostile input is refused rather than crashing or erroring the server.
 (A connection closed while sending a body past the 256 KB limit, or a request line whose
-method is not an HTTP token, is allowed too: that is how an HTTP server refuses to read
+method is not an HTTP token or whose target holds a space or control character, is allowed too: that is how an HTTP server refuses to read
 it; those are counted apart.)
 
 Run it through benches/campaign.sh, which starts a fresh server and creates the apps and
@@ -427,6 +427,12 @@ def is_token(method: str) -> bool:
     return bool(method) and all(c in TCHARS for c in method)
 
 
+def is_target(path: str) -> bool:
+    """Whether `path` can stand in a request line: no space or control character (a space
+    would split the line into more than three parts, RFC 9112 §3)."""
+    return all(ord(c) > 0x20 and ord(c) != 0x7F for c in path)
+
+
 class Stats:
     """Answers by class and family, examples of failures, and the request counter."""
 
@@ -448,8 +454,9 @@ class Stats:
         if ans.error:
             # A body past the limit may be refused by closing the connection on it, and so
             # may a request line that is not HTTP (a method that is not a token, RFC 9110
-            # §9.1): the HTTP parser answers 400 and closes, often before the body is sent.
-            unparseable = not is_token(req.method)
+            # §9.1, or a target with a space or a control character, RFC 9112 §3): the HTTP
+            # parser answers 400 and closes, often before the body is sent.
+            unparseable = not is_token(req.method) or not is_target(req.path)
             kind = "closed" if (req.oversize or unparseable) and not refused else "broken"
         elif ans.status >= 500:
             kind = "5xx"

@@ -1424,6 +1424,21 @@ proptest! {
         }
     }
 
+    /// A lifetime written in words, as the portal shows and takes it, reads back the same,
+    /// and any text either parses to a bounded answer or is refused with words.
+    #[test]
+    fn lifetimes_in_words_round_trip(secs in 1i64..=(5 * 365 * 86_400), noise in ".{0,20}") {
+        let words = latchkey::domain::duration::format(secs);
+        prop_assert_eq!(latchkey::domain::duration::parse(&words), Some(secs));
+        match TokenLifetimes::parse(&words, "", "") {
+            Ok(l) => prop_assert_eq!(l.access_secs, secs),
+            Err(errors) => check_errors(&errors)?,
+        }
+        if let Err(errors) = TokenLifetimes::parse(&noise, &format!("{secs}{noise}"), &noise) {
+            check_errors(&errors)?;
+        }
+    }
+
     #[test]
     fn app_specs_keep_their_rules_and_round_trip(
         input in prop_oneof![app_input(), plausible_app_input()],

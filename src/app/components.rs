@@ -366,18 +366,7 @@ pub fn count(n: impl Into<i64>, thing: &str) -> String {
 }
 
 /// A duration in seconds in words (15 minutes, 90 days).
-pub fn format_duration(secs: i64) -> String {
-    let (n, unit) = if secs % 86_400 == 0 {
-        (secs / 86_400, "day")
-    } else if secs % 3600 == 0 {
-        (secs / 3600, "hour")
-    } else if secs % 60 == 0 {
-        (secs / 60, "minute")
-    } else {
-        (secs, "second")
-    };
-    count(n, unit)
-}
+pub use crate::domain::duration::format as format_duration;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::panic)]

@@ -282,7 +282,8 @@ impl TokenLifetimes {
     pub const DEFAULT_GRANT: i64 = 365 * 24 * 3600;
     pub const GRANT_BOUNDS: (i64, i64) = (5 * 60, 5 * 365 * 24 * 3600);
 
-    /// Parses lifetimes given in seconds; an empty string means the default.
+    /// Parses lifetimes given as durations ("15 minutes", or a bare number of seconds); an
+    /// empty string means the default.
     pub fn parse(access: &str, refresh: &str, grant: &str) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::default();
         let access = errors.check(parse_secs(
@@ -336,13 +337,20 @@ fn parse_secs(
     if raw.is_empty() {
         return Ok(default);
     }
-    let n: i64 = raw
-        .parse()
-        .map_err(|_| FieldError::new(field, "must be a whole number of seconds"))?;
+    let n = super::duration::parse(raw).ok_or_else(|| {
+        FieldError::new(
+            field,
+            "must be a duration such as \"15 minutes\" or \"90 days\" (a bare number is seconds)",
+        )
+    })?;
     if !(min..=max).contains(&n) {
         return Err(FieldError::new(
             field,
-            format!("must be between {min} and {max} seconds"),
+            format!(
+                "must be between {} and {}",
+                super::duration::format(min),
+                super::duration::format(max)
+            ),
         ));
     }
     Ok(n)

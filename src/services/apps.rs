@@ -400,3 +400,14 @@ pub async fn delete_secret(db: &Db, p: &Principal, client_id: &str, secret_id: &
     db.commit(tx, &[Change::App(client_id.to_string())]).await?;
     Ok(())
 }
+
+/// The app page's Quick start (`domain::quick_start`), with a fresh PKCE pair for the
+/// authorization example of an app acting for users.
+pub fn quick_start(
+    issuer: &str,
+    app: &crate::domain::views::AppView,
+    secret: Option<&str>,
+) -> crate::domain::quick_start::QuickStart {
+    let (verifier, challenge) = crate::crypto::pkce::pair();
+    crate::domain::quick_start::quick_start(issuer, app, secret, (&verifier, &challenge))
+}

@@ -39,12 +39,10 @@ pub async fn get_app(client_id: String) -> Result<AppPageData, AppError> {
         let activity = crate::services::audit::token_chart(&state.db, &me.principal, &client_id)
             .await
             .map_err(portal::service_error)?;
-        let (verifier, challenge) = crate::crypto::pkce::pair();
-        let quick_start = crate::domain::quick_start::quick_start(
+        let quick_start = crate::services::apps::quick_start(
             &state.settings.issuer,
             &detail.app,
             new_secret.as_deref(),
-            (&verifier, &challenge),
         );
         Ok(AppPageData {
             detail,

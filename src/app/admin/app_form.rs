@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::app::components::FieldError;
+use crate::app::components::{FieldError, format_duration};
 use crate::app::error::AppError;
 use crate::domain::app::ID_TOKEN_ALGS;
 use crate::domain::scope::CATALOGUE;
@@ -165,22 +165,29 @@ pub fn AppFields(
             <FieldError error field="scopes"/>
         </fieldset>
         <div class="row">
-            <label>"Access-token lifetime (seconds)"
-                <input type="number" name="app[access_token_ttl]" value=access.to_string()
-                    min=TokenLifetimes::ACCESS_BOUNDS.0.to_string() max=TokenLifetimes::ACCESS_BOUNDS.1.to_string()/>
+            <label>"Access tokens last"
+                <input type="text" name="app[access_token_ttl]" value=format_duration(access)
+                    placeholder="15 minutes" maxlength="40" aria-describedby="lifetime-hint"/>
                 <FieldError error field="access_token_ttl"/>
             </label>
-            <label class="only-user">"Refresh-token lifetime (seconds)"
-                <input type="number" name="app[refresh_token_ttl]" value=refresh.to_string()
-                    min=TokenLifetimes::REFRESH_BOUNDS.0.to_string() max=TokenLifetimes::REFRESH_BOUNDS.1.to_string()/>
-                <FieldError error field="refresh_token_ttl"/>
-            </label>
-            <label class="only-user">"Sign in again after (seconds, however often refreshed)"
-                <input type="number" name="app[grant_ttl]" value=grant_lifetime.to_string()
-                    min=TokenLifetimes::GRANT_BOUNDS.0.to_string() max=TokenLifetimes::GRANT_BOUNDS.1.to_string()/>
-                <FieldError error field="grant_ttl"/>
-            </label>
+            {user_kind.then(|| view! {
+                <label class="only-user">"Refresh tokens last"
+                    <input type="text" name="app[refresh_token_ttl]" value=format_duration(refresh)
+                        placeholder="90 days" maxlength="40" aria-describedby="lifetime-hint"/>
+                    <FieldError error field="refresh_token_ttl"/>
+                </label>
+                <label class="only-user">"Sign in again after (however often refreshed)"
+                    <input type="text" name="app[grant_ttl]" value=format_duration(grant_lifetime)
+                        placeholder="365 days" maxlength="40" aria-describedby="lifetime-hint"/>
+                    <FieldError error field="grant_ttl"/>
+                </label>
+            })}
         </div>
+        <p class="hint" id="lifetime-hint">{format!(
+            "Durations such as \"15 minutes\", \"12 hours\" or \"90 days\". Access tokens: {} to {}.",
+            format_duration(TokenLifetimes::ACCESS_BOUNDS.0),
+            format_duration(TokenLifetimes::ACCESS_BOUNDS.1),
+        )}</p>
         {is_new.then(|| view! {
             <label class="check only-user">
                 <input type="checkbox" name="app[public_client]" value="true"/>

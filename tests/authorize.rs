@@ -25,6 +25,7 @@ on_both!(
     code_exchanges_that_go_wrong,
     public_clients_and_end_session,
     authorizations_are_listed_and_withdrawn,
+    last_used_is_the_last_token_not_the_consent,
     the_restricted_policy_blocks_until_an_admin_approves,
 );
 
@@ -877,4 +878,41 @@ async fn the_restricted_policy_blocks_until_an_admin_approves(b: Backend) {
         .get(&authorize_url(&good(&known.id)))
         .await;
     assert!(s.is_redirection() && location.unwrap().starts_with("/consent"));
+}
+
+/// "Last used" on an authorization is when the app last got tokens under it: nothing at
+/// consent (the code is not redeemed yet), then the code exchange, then each refresh.
+async fn last_used_is_the_last_token_not_the_consent(b: Backend) {
+    let app = spawn_app(b).await;
+    let org = app.org_with_admin("Acme").await;
+    let alice = app.add_user(&org, "member").await;
+    let c = rp(&app, &org, "Dashboard", "internal", false).await;
+    let browser = app.signed_in(&alice).await;
+    let code = code_for(&app, &browser, &c.id, &alice).await;
+    let (_, mine) = browser.call("my_authorizations", &[]).await;
+    assert_eq!(mine[0]["app_name"], "Dashboard", "{mine}");
+    assert!(
+        mine[0]["last_used_at"].is_null(),
+        "unused at consent: {mine}"
+    );
+    let (s, tokens) = exchange(
+        &app,
+        &c,
+        &[
+            ("code", &code),
+            ("redirect_uri", CB),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200, "{tokens}");
+    let (_, mine) = browser.call("my_authorizations", &[]).await;
+    let used = mine[0]["last_used_at"]
+        .as_i64()
+        .expect("used at the exchange");
+    let admin = app.signed_in(&org.admin_email).await;
+    let (_, list) = admin
+        .call("app_authorizations", &[("client_id", &c.id)])
+        .await;
+    assert_eq!(list[0]["last_used_at"], used, "{list}");
 }

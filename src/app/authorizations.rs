@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use super::components::{
-    Breadcrumbs, Confirm, Csrf, Done, ErrorPage, FormError, Need, Page, format_time,
+    Breadcrumbs, Confirm, Csrf, Done, ErrorPage, FormError, Need, Page, format_time, last_used,
 };
 use super::error::AppError;
 use super::session::{form_error, succeeded};
@@ -113,7 +113,7 @@ fn AppAuthorizations(
                                         <td data-label="User">{a.user_email.clone()}</td>
                                         <td data-label="Scopes">{a.scopes.join(" ")}</td>
                                         <td data-label="Authorized">{format_time(a.granted_at)}</td>
-                                        <td data-label="Last used">{format_time(a.last_used_at)}</td>
+                                        <td data-label="Last used">{last_used(a.last_used_at)}</td>
                                         <td>
                                             <ActionForm action=revoke attr:class="inline">
                                                 <Csrf/>
@@ -177,7 +177,7 @@ fn MyApps(
                                 <td data-label="App">{a.app_name.clone()}</td>
                                 <td data-label="Scopes">{a.scopes.join(" ")}</td>
                                 <td data-label="Authorized">{format_time(a.granted_at)}</td>
-                                <td data-label="Last used">{format_time(a.last_used_at)}</td>
+                                <td data-label="Last used">{last_used(a.last_used_at)}</td>
                                 <td>
                                     <ActionForm action=revoke attr:class="inline">
                                         <Csrf/>

@@ -359,6 +359,11 @@ pub fn format_time(secs: i64) -> String {
     )
 }
 
+/// When something was last used, or "never".
+pub fn last_used(at: Option<i64>) -> String {
+    at.map(format_time).unwrap_or_else(|| "never".into())
+}
+
 /// A number of things in words: "1 app", "3 apps".
 pub fn count(n: impl Into<i64>, thing: &str) -> String {
     let n = n.into();

@@ -114,7 +114,7 @@ pub struct AuthorizationView {
     pub app_name: String,
     pub scopes: Vec<String>,
     pub granted_at: i64,
-    pub last_used_at: i64,
+    pub last_used_at: Option<i64>,
 }
 
 /// What the consent page shows.

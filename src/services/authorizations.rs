@@ -38,7 +38,7 @@ fn fold(grants: Vec<ActiveGrant>) -> Vec<AuthorizationView> {
             }),
         }
     }
-    out.sort_by_key(|a| std::cmp::Reverse(a.last_used_at));
+    out.sort_by_key(|a| std::cmp::Reverse(a.last_used_at.unwrap_or(a.granted_at)));
     out
 }
 

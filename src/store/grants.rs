@@ -92,6 +92,16 @@ pub async fn revoke<'c>(e: impl AnyExecutor<'c>, id: &str, now: i64) -> Result<(
     Ok(())
 }
 
+/// Records that the app got tokens under the grant at `now` (its "last used").
+pub async fn touch<'c>(e: impl AnyExecutor<'c>, id: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE grants SET last_used_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(e)
+        .await?;
+    Ok(())
+}
+
 pub async fn insert_refresh<'c>(e: impl AnyExecutor<'c>, r: &Refresh) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO refresh_tokens (digest, grant_id, scopes, created_at, expires_at, used_at) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -152,8 +162,8 @@ pub struct ActiveGrant {
     pub app_name: String,
     pub scopes: ScopeSet,
     pub created_at: i64,
-    /// The last refresh under the grant, or its creation.
-    pub last_used_at: i64,
+    /// When the app last got tokens under the grant; None before the first time.
+    pub last_used_at: Option<i64>,
 }
 
 /// Active grants of one app (`client_id`) or of one user (`user_id`), oldest first, bounded.
@@ -164,7 +174,7 @@ pub async fn active<'c>(
 ) -> Result<Vec<ActiveGrant>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT g.user_id, u.email, g.client_id, a.name AS app_name, g.scopes, g.created_at, \
-         COALESCE((SELECT MAX(r.created_at) FROM refresh_tokens r WHERE r.grant_id = g.id), g.created_at) AS last_used_at \
+         g.last_used_at \
          FROM grants g JOIN users u ON u.id = g.user_id JOIN apps a ON a.client_id = g.client_id \
          WHERE g.revoked_at IS NULL AND ($1 = '' OR g.client_id = $1) AND ($2 = '' OR g.user_id = $2) \
          ORDER BY g.created_at LIMIT 5000",

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::app_form::AppFields;
 use crate::app::components::{
     Breadcrumbs, Confirm, CopyButton, Csrf, Done, ErrorPage, FieldError, FormError, Need, Page,
-    format_duration, format_time,
+    format_duration, format_time, last_used,
 };
 use crate::app::error::AppError;
 use crate::app::session::{form_error, succeeded};
@@ -203,7 +203,7 @@ fn AppDetailView(
                         <tr>
                             <td data-label="Secret"><code>{s.hint.clone()}</code></td>
                             <td data-label="Created">{format_time(s.created_at)}</td>
-                            <td data-label="Last used">{s.last_used_at.map(format_time).unwrap_or_else(|| "never".into())}</td>
+                            <td data-label="Last used">{last_used(s.last_used_at)}</td>
                             <td>
                                 {(n_secrets > 1).then(|| view! {
                                     <ActionForm action=remove attr:class="inline">

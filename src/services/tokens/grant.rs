@@ -148,6 +148,9 @@ pub(super) async fn issue_for_grant(
             .map_err(internal)?;
         answer.refresh_token = Some(value);
     }
+    store::grants::touch(&ctx.db.pool, &grant.id, now())
+        .await
+        .map_err(internal)?;
     Ok(answer)
 }
 

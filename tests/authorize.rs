@@ -420,31 +420,13 @@ async fn code_exchanges_that_go_wrong(b: Backend) {
 
     // A good exchange, then the same code again: refused, and the first tokens die.
     let code = code_for(&app, &browser, &c.id, &user).await;
-    let (s, t) = exchange(
-        &app,
-        &c,
-        &[
-            ("code", &code),
-            ("redirect_uri", CB),
-            ("code_verifier", VERIFIER),
-        ],
-    )
-    .await;
+    let (s, t) = redeem(&app, &c, &code).await;
     assert_eq!(s, 200, "{t}");
     assert_eq!(t["token_type"], "Bearer");
     assert!(t["id_token"].is_string());
     let access = t["access_token"].as_str().unwrap().to_string();
     assert!(introspect(&app, &c, &access).await);
-    let (s, e) = exchange(
-        &app,
-        &c,
-        &[
-            ("code", &code),
-            ("redirect_uri", CB),
-            ("code_verifier", VERIFIER),
-        ],
-    )
-    .await;
+    let (s, e) = redeem(&app, &c, &code).await;
     assert_eq!((s, e["error"].as_str()), (400, Some("invalid_grant")));
     assert!(
         !introspect(&app, &c, &access).await,
@@ -546,16 +528,7 @@ async fn tokens_for(app: &TestApp, c: &Rp, user: &str) -> (String, String) {
         )
         .await;
     let code = query_of(&back)["code"].clone();
-    let (s, t) = exchange(
-        app,
-        c,
-        &[
-            ("code", &code),
-            ("redirect_uri", CB),
-            ("code_verifier", VERIFIER),
-        ],
-    )
-    .await;
+    let (s, t) = redeem(app, c, &code).await;
     assert_eq!(s, 200, "{t}");
     (
         t["access_token"].as_str().unwrap().to_string(),
@@ -895,16 +868,7 @@ async fn last_used_is_the_last_token_not_the_consent(b: Backend) {
         mine[0]["last_used_at"].is_null(),
         "unused at consent: {mine}"
     );
-    let (s, tokens) = exchange(
-        &app,
-        &c,
-        &[
-            ("code", &code),
-            ("redirect_uri", CB),
-            ("code_verifier", VERIFIER),
-        ],
-    )
-    .await;
+    let (s, tokens) = redeem(&app, &c, &code).await;
     assert_eq!(s, 200, "{tokens}");
     let (_, mine) = browser.call("my_authorizations", &[]).await;
     let used = mine[0]["last_used_at"]

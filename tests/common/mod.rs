@@ -588,6 +588,20 @@ pub async fn code_for(app: &TestApp, browser: &Browser, client_id: &str, user: &
     query_of(&back)["code"].clone()
 }
 
+/// The well-formed exchange of `code` (this client, `CB`, `VERIFIER`).
+pub async fn redeem(app: &TestApp, c: &Rp, code: &str) -> (u16, Value) {
+    exchange(
+        app,
+        c,
+        &[
+            ("code", code),
+            ("redirect_uri", CB),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await
+}
+
 pub async fn exchange(app: &TestApp, c: &Rp, form: &[(&str, &str)]) -> (u16, Value) {
     let mut req = reqwest::Client::new().post(format!("{}/oauth2/token", app.base));
     let mut all: Vec<(&str, &str)> = vec![("grant_type", "authorization_code")];

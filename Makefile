@@ -5,7 +5,7 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 BIN := $(abspath $(TARGET_DIR))/debug/latchkey
 SITE := $(abspath target/site)
 
-.PHONY: run test tools build release lint e2e
+.PHONY: run test tools build release lint e2e screenshots
 
 ## Build everything and serve on SQLite at http://127.0.0.1:3000 with a bootstrap admin.
 run: build
@@ -38,3 +38,7 @@ release: tools
 
 e2e:
 	cd end2end && LATCHKEY_BIN=$(BIN) LATCHKEY_SITE_ROOT=$(SITE) npx playwright test
+
+## The main pages at desktop and phone size, as PNGs under end2end/screenshots/.
+screenshots: build
+	cd end2end && SCREENSHOTS=1 LATCHKEY_BIN=$(BIN) LATCHKEY_SITE_ROOT=$(SITE) npx playwright test screenshots.spec.ts

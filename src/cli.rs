@@ -323,7 +323,11 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             let mut all = Vec::new();
             let mut page = 1;
             loop {
-                let p = services::apps::list(&db, &Principal::operator_in(&org), "", page)
+                let q = crate::domain::listing::ListQuery {
+                    page: page.to_string(),
+                    ..Default::default()
+                };
+                let p = services::apps::list(&db, &Principal::operator_in(&org), &q)
                     .await
                     .map_err(err)?;
                 let last = page >= p.pages();

@@ -447,14 +447,14 @@ async fn the_app_chart_counts_token_requests_per_hour(b: Backend) {
     assert_eq!((last.issued, last.refused), (4, 0));
     assert_eq!(hours.iter().map(|h| h.refused).sum::<i64>(), 2);
     assert_eq!(hours[168 - 31].refused + hours[168 - 32].refused, 2);
-    // The page shows it.
+    // The app's Activity tab shows it.
     let admin = app.signed_in(&org.admin_email).await;
-    let (s, html, _) = admin.get(&format!("/admin/apps/{a}")).await;
+    let (s, html, _) = admin.get(&format!("/admin/apps/{a}/activity")).await;
     assert_eq!(s, 200);
     assert!(html.contains("4 issued, 2 refused"), "{html}");
     // Another organization's app: not found, no chart.
     let other = app.org_with_admin("Other").await;
     let theirs = app.signed_in(&other.admin_email).await;
-    let (s, html, _) = theirs.get(&format!("/admin/apps/{a}")).await;
+    let (s, html, _) = theirs.get(&format!("/admin/apps/{a}/activity")).await;
     assert!(!html.contains("issued"), "{s} {html}");
 }

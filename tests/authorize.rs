@@ -563,7 +563,7 @@ async fn authorizations_are_listed_and_withdrawn(b: Backend) {
         .call("app_authorizations", &[("client_id", &c.id)])
         .await;
     assert_eq!(s, 200, "{list}");
-    let emails: Vec<&str> = list
+    let emails: Vec<&str> = list["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -624,7 +624,7 @@ async fn authorizations_are_listed_and_withdrawn(b: Backend) {
         admin
             .call("app_authorizations", &[("client_id", &c.id)])
             .await
-            .1,
+            .1["items"],
         serde_json::json!([])
     );
     assert_eq!(
@@ -825,7 +825,7 @@ async fn the_restricted_policy_blocks_until_an_admin_approves(b: Backend) {
         &app.state.db,
         &latchkey::services::Principal::operator_in(&customer.id),
         &latchkey::domain::audit::AuditQuery::default()
-            .parse()
+            .parse(0)
             .unwrap(),
     )
     .await
@@ -878,5 +878,5 @@ async fn last_used_is_the_last_token_not_the_consent(b: Backend) {
     let (_, list) = admin
         .call("app_authorizations", &[("client_id", &c.id)])
         .await;
-    assert_eq!(list[0]["last_used_at"], used, "{list}");
+    assert_eq!(list["items"][0]["last_used_at"], used, "{list}");
 }

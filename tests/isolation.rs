@@ -28,6 +28,7 @@ const TABLE: &[&str] = &[
     "apps::delete_secret",
     "users::create",
     "users::list",
+    "users::page",
     "users::change_role",
     "users::remove",
     "orgs::create",
@@ -36,6 +37,7 @@ const TABLE: &[&str] = &[
     "orgs::rename",
     "orgs::set_retention",
     "apis::list",
+    "apis::page",
     "apis::create",
     "apis::delete",
     "policy::get",
@@ -46,6 +48,8 @@ const TABLE: &[&str] = &[
     "audit::search",
     "audit::export",
     "audit::token_chart",
+    "audit::choices",
+    "audit::org_activity",
     "authorizations::of_app",
     "authorizations::of_user",
     "authorizations::revoke_for_app",
@@ -107,7 +111,7 @@ async fn snapshot(app: &TestApp, a: &Principal, app_id: &str) -> Value {
     let detail = services::apps::get(db, a, app_id).await.unwrap();
     json!({
         "org": services::orgs::get(db, a).await.unwrap(),
-        "apps": services::apps::list(db, a, "", 1).await.unwrap(),
+        "apps": services::apps::list(db, a, &Default::default()).await.unwrap(),
         "app": detail.app,
         "secrets": detail.secrets.iter().map(|s| s.id.clone()).collect::<Vec<_>>(),
         "users": services::users::list(db, a).await.unwrap(),
@@ -237,16 +241,26 @@ async fn a_principal_of_another_organization_reaches_none_of_its_objects(b: Back
 
     // Operations on the principal's own organization: only B's, never A's.
     let seen = json!([
-        services::apps::list(db, &bee, "", 1).await.unwrap(),
+        services::apps::list(db, &bee, &Default::default())
+            .await
+            .unwrap(),
         services::users::list(db, &bee).await.unwrap(),
+        services::users::page(db, &bee, &Default::default())
+            .await
+            .unwrap(),
         services::apis::list(db, &bee).await.unwrap(),
+        services::apis::page(db, &bee, &Default::default())
+            .await
+            .unwrap(),
+        services::audit::choices(db, &bee).await.unwrap(),
+        services::audit::org_activity(db, &bee).await.unwrap(),
         services::policy::get(db, &bee).await.unwrap(),
         services::orgs::get(db, &bee).await.unwrap(),
         services::audit::search(
             db,
             &bee,
             &latchkey::domain::audit::AuditQuery::default()
-                .parse()
+                .parse(0)
                 .unwrap()
         )
         .await
@@ -255,7 +269,7 @@ async fn a_principal_of_another_organization_reaches_none_of_its_objects(b: Back
             db,
             &bee,
             &latchkey::domain::audit::AuditQuery::default()
-                .parse()
+                .parse(0)
                 .unwrap()
         )
         .await

@@ -542,7 +542,7 @@ async fn tenant_isolation(b: Backend) {
         .unwrap()
         .to_string();
     let (_, users) = ca.call("list_users", &[]).await;
-    let a_member_id = users
+    let a_member_id = users["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -612,7 +612,7 @@ async fn tenant_isolation(b: Backend) {
             .all(|e| !e["object"].as_str().unwrap().contains(&a_app))
     );
     let (_, users) = cb.call("list_users", &[]).await;
-    assert_eq!(users.as_array().unwrap().len(), 1);
+    assert_eq!(users["items"].as_array().unwrap().len(), 1);
 
     // Authorizations, APIs, external apps, the audit filters and export.
     assert_eq!(
@@ -634,9 +634,9 @@ async fn tenant_isolation(b: Backend) {
     ];
     assert_eq!(ca.act("create_api", &api).await.0, 200);
     let (_, a_apis) = ca.call("list_apis", &[]).await;
-    let a_api = a_apis[0]["id"].as_str().unwrap().to_string();
+    let a_api = a_apis["items"][0]["id"].as_str().unwrap().to_string();
     let (_, b_apis) = cb.call("list_apis", &[]).await;
-    assert!(b_apis.as_array().unwrap().is_empty());
+    assert!(b_apis["items"].as_array().unwrap().is_empty());
     assert_eq!(cb.act("delete_api", &[("id", &a_api)]).await.0, 404);
     let (_, ext) = cb.call("get_external_apps", &[("client_id", &a_app)]).await;
     assert_eq!(
@@ -744,7 +744,7 @@ async fn users_create_change_role_remove(b: Backend) {
     );
 
     let (_, users) = c.call("list_users", &[]).await;
-    let dev = users
+    let dev = users["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -753,7 +753,7 @@ async fn users_create_change_role_remove(b: Backend) {
         .as_str()
         .unwrap()
         .to_string();
-    let me = users
+    let me = users["items"]
         .as_array()
         .unwrap()
         .iter()

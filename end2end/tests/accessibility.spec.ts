@@ -1,6 +1,6 @@
 import { test, expect, Page } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
-import { hydrated, signInAsAdmin } from './helpers';
+import { hydrated, openConsent, signInAsAdmin, unique } from './helpers';
 
 // Every page, at desktop and phone size, passes axe-core's WCAG 2.2 A/AA rules with no
 // serious or critical violation; at phone size nothing runs off the screen and the
@@ -11,8 +11,9 @@ const SIZES = [
   { name: 'phone', width: 390, height: 844 },
 ];
 
-const PORTAL = ['/admin', '/admin/apps/new', '/admin/users', '/admin/apis', '/admin/org',
+const PORTAL = ['/admin/overview', '/admin', '/admin/apps/new', '/admin/users', '/admin/apis', '/admin/org',
   '/admin/external-apps', '/admin/audit', '/account/apps', '/no-such-page'];
+const APP_TABS = ['', '/credentials', '/authorizations', '/activity'];
 
 async function check(page: Page, label: string) {
   const result = await new AxeBuilder({ page })
@@ -52,6 +53,25 @@ for (const size of SIZES) {
         await check(page, `${path} ${size.name}`);
         await fitsTheScreen(page, path);
       }
+    });
+
+    test("an app's tabs, the consent page and an open audit record", async ({ page }) => {
+      await signInAsAdmin(page);
+      const clientId = await openConsent(page, unique('Axe app'));
+      await hydrated(page);
+      await check(page, `consent ${size.name}`);
+      await fitsTheScreen(page, 'consent');
+      for (const tab of APP_TABS) {
+        await page.goto(`/admin/apps/${clientId}${tab}`);
+        await hydrated(page);
+        await check(page, `app${tab || ' settings'} ${size.name}`);
+        await fitsTheScreen(page, `app${tab}`);
+      }
+      await page.goto('/admin/audit');
+      await hydrated(page);
+      await page.locator('details.drawer summary').first().click();
+      await check(page, `audit with a record open ${size.name}`);
+      await fitsTheScreen(page, 'audit with a record open');
     });
 
     test('a protocol error page', async ({ page }) => {

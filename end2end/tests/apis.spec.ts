@@ -39,6 +39,6 @@ test('an admin registers an API, allows an app its scope, and the app gets a tok
   expect(claims.aud).toBe(identifier);
 
   // The app page's chart counts the token just issued.
-  await page.goto(`/admin/apps/${clientId}`);
+  await page.goto(`/admin/apps/${clientId}/activity`);
   await expect(page.getByTestId('token-totals')).toHaveText(/^1 issued, 0 refused/);
 });

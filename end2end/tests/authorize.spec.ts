@@ -45,7 +45,7 @@ test('a web app sends the user to sign in and consent, gets a code and exchanges
 
     // Asked again, the user denies: the app hears access_denied.
     await user.goto(`http://127.0.0.1:${port}/start?prompt=consent`);
-    await user.getByRole('button', { name: 'Deny' }).click();
+    await user.getByRole('button', { name: 'Cancel' }).click();
     await expect(user.locator('#result')).toHaveText('Error: access_denied');
 
     // The admin sees who authorized the app.
@@ -69,7 +69,7 @@ test('a web app sends the user to sign in and consent, gets a code and exchanges
     await page.goto(`/admin/apps/${clientId}/authorizations`);
     await expect(page.getByRole('cell', { name: ADMIN.email })).toBeVisible();
     await confirm(page.locator('table.list'), 'Revoke', `Revoke ${ADMIN.email}'s authorization?`);
-    await expect(page.getByText('No one has authorized this app.')).toBeVisible();
+    await expect(page.getByText('No one has authorized this app yet.')).toBeVisible();
     await user.goto(`http://127.0.0.1:${port}/start`);
     await expect(user.getByRole('heading', { name: `${name} wants to access your account` })).toBeVisible();
     await context.close();

@@ -63,3 +63,18 @@ export async function confirm(scope: Page | Locator, label: string, names?: stri
   if (names) await expect(panel).toContainText(names);
   await panel.getByRole('button', { name: `Yes, ${label.toLowerCase()}` }).click();
 }
+
+/** Creates an app acting for users (redirect URI `http://127.0.0.1:9/cb`) and opens its
+ *  consent page as the signed-in admin: the page a user sees before allowing it. */
+export async function openConsent(page: Page, name: string) {
+  await createApp(page, name, 'on-behalf-of-user', 'http://127.0.0.1:9/cb');
+  const clientId = (await page.getByTestId('client-id').textContent())!.trim();
+  const params = new URLSearchParams({
+    response_type: 'code', client_id: clientId, redirect_uri: 'http://127.0.0.1:9/cb',
+    scope: 'openid', state: 'screens',
+    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256',
+  });
+  await page.goto(`/oauth2/authorize?${params}`);
+  await expect(page.getByTestId('consent-account')).toBeVisible();
+  return clientId;
+}

@@ -76,13 +76,14 @@ test('the restricted policy blocks an external app until an admin approves it wi
 test('the audit log filters, pages and exports', async ({ page }) => {
   await signInAsAdmin(page);
   await page.goto('/admin/audit');
-  await page.getByLabel('Action').fill('login');
-  await page.getByLabel('Outcome').selectOption('success');
-  await page.getByRole('button', { name: 'Filter' }).click();
+  await page.getByLabel('What').selectOption({ label: 'Sign-in' });
+  await page.getByLabel('Outcome').selectOption({ label: 'Succeeded' });
+  await page.getByRole('button', { name: 'Show records' }).click();
   await expect(page).toHaveURL(/action=login/);
   const rows = page.locator('table.audit tbody tr');
   await expect(rows.first()).toBeVisible();
-  for (const action of await rows.locator('td:nth-child(3)').allTextContents()) expect(action).toBe('login');
+  for (const action of await rows.locator('td:nth-child(3) .what').allTextContents()) expect(action).toBe('Sign-in');
+  for (const outcome of await rows.locator('td:nth-child(4)').allTextContents()) expect(outcome).toBe('Succeeded');
   const href = (await page.getByRole('link', { name: 'CSV' }).getAttribute('href'))!;
   expect(href).toContain('action=login');
   const res = await page.request.get(href);

@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use crate::domain::api::ApiInput;
 use crate::domain::app::AppInput;
 use crate::domain::audit::AuditQuery;
+use crate::domain::listing::ListQuery;
 use crate::domain::role::PLATFORM;
 use crate::services::audit::Event;
 use crate::services::audit::ExportFormat;
@@ -57,7 +58,7 @@ const APPS: Op = Op {
     method: "get",
     path: "/apps",
     scope: Some("read:apps"),
-    summary: "The connected apps (query: q, page)",
+    summary: "The connected apps (query: q, sort — name, kind, status, created or used, `-` first for descending — and page)",
 };
 const CREATE_APP: Op = Op {
     method: "post",
@@ -177,7 +178,7 @@ const AUDIT: Op = Op {
     method: "get",
     path: "/audit",
     scope: Some("read:audit"),
-    summary: "Audit events, newest first (query: from, to, app, user, action, outcome, before, limit); `next` is the cursor of the older page",
+    summary: "Audit events, newest first (query: range — hour, day, today, yesterday or week — or from and to, app, user, action, outcome, before, limit); `next` is the cursor of the older page",
 };
 const AUDIT_EXPORT: Op = Op {
     method: "get",
@@ -591,17 +592,9 @@ async fn users(State(s): State<AppState>, h: Req) -> Response {
     .await
 }
 
-#[derive(Deserialize)]
-struct ListQuery {
-    #[serde(default)]
-    q: String,
-    #[serde(default)]
-    page: String,
-}
-
 async fn apps(State(s): State<AppState>, h: Req, Query(q): Query<ListQuery>) -> Response {
     call(&s, &h, &APPS, async |c| {
-        services::apps::list(&s.db, c, &q.q, q.page.parse().unwrap_or(1)).await
+        services::apps::list(&s.db, c, &q).await
     })
     .await
 }
@@ -676,7 +669,7 @@ async fn revoke_all(State(s): State<AppState>, h: Req, Path(id): Path<String>) -
 
 async fn audit(State(s): State<AppState>, h: Req, Query(q): Query<AuditQuery>) -> Response {
     call(&s, &h, &AUDIT, async |c| {
-        let f = q.parse()?;
+        let f = q.parse(services::now())?;
         services::audit::search(&s.db, c, &f).await
     })
     .await
@@ -685,7 +678,7 @@ async fn audit(State(s): State<AppState>, h: Req, Query(q): Query<AuditQuery>) -
 async fn audit_export(State(s): State<AppState>, h: Req, Query(q): Query<ExportQuery>) -> Response {
     call(&s, &h, &AUDIT_EXPORT, async |c| {
         let format = ExportFormat::parse(&q.format)?;
-        let rows = services::audit::export(&s.db, c, &q.filter.parse()?).await?;
+        let rows = services::audit::export(&s.db, c, &q.filter.parse(services::now())?).await?;
         Ok(Raw(format, format.encode(&rows)?))
     })
     .await

@@ -3,21 +3,29 @@
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 
 use super::components::{
-    Breadcrumbs, Confirm, Csrf, Done, ErrorPage, FormError, Need, Page, format_time, last_used,
+    Confirm, Csrf, Done, ErrorPage, FormError, Need, Page, format_time, last_used,
 };
 use super::error::AppError;
+use super::list::{ListSearch, Pager, SortHeader, use_list_query};
 use super::session::{form_error, succeeded};
+use crate::domain::listing::Listed;
 use crate::domain::views::AuthorizationView;
 
 #[server(prefix = "/api", endpoint = "app_authorizations")]
-pub async fn app_authorizations(client_id: String) -> Result<Vec<AuthorizationView>, AppError> {
+pub async fn app_authorizations(
+    client_id: String,
+    #[server(default)] q: String,
+    #[server(default)] sort: String,
+    #[server(default)] page: String,
+) -> Result<Listed<AuthorizationView>, AppError> {
     use crate::app::server as portal;
+    let list = crate::domain::listing::ListQuery { q, sort, page };
     portal::admin_read(async |state, me| {
         crate::services::authorizations::of_app(&state.db, &me.principal, &client_id)
             .await
+            .map(|all| crate::domain::listing::apply(all, &list))
             .map_err(portal::service_error)
     })
     .await
@@ -68,45 +76,41 @@ pub async fn revoke_my_authorization(csrf: String, client_id: String) -> Result<
     portal::finish(result)
 }
 
+/// Who authorized an app (the Authorizations tab of its page): search, sort, revoke one
+/// or everyone.
 #[component]
-pub fn AppAuthorizationsPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || params.with(|p| p.get("id").unwrap_or_default());
-    let revoke = ServerAction::<RevokeAppAuthorization>::new();
-    let list = Resource::new(
-        move || (id(), revoke.version().get()),
-        |(id, _)| app_authorizations(id),
-    );
-    view! {
-        <Page title="Authorizations" need=Need::Admin>
-            <AppAuthorizations client_id=id() revoke list/>
-        </Page>
-    }
-}
-
-#[component]
-fn AppAuthorizations(
+pub fn AppAuthorizations(
     client_id: String,
     revoke: ServerAction<RevokeAppAuthorization>,
-    list: Resource<Result<Vec<AuthorizationView>, AppError>>,
+    list: Resource<Result<Option<Listed<AuthorizationView>>, AppError>>,
 ) -> impl IntoView {
     let error = form_error(revoke.value());
-    let back = format!("/admin/apps/{client_id}");
+    let base = format!("/admin/apps/{client_id}/authorizations");
+    let query = use_list_query();
     view! {
-        <Breadcrumbs above=vec![("Apps".into(), "/admin".into()), ("App".into(), back)] here="Authorizations"/>
-        <h1>"Authorizations"</h1>
         <p class="hint">"Users who authorized this app. Revoking ends their refresh tokens at once; their access tokens turn inactive at introspection and at our API."</p>
+        <ListSearch base=base.clone() label="Find an authorization"/>
         <FormError error/>
         <Done done=succeeded(revoke.value()) text="Access revoked."/>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || {
                 let client_id = client_id.clone();
+                let base = base.clone();
                 Suspend::new(async move {
                     match list.await {
                         Err(e) => view! { <ErrorPage error=e/> }.into_any(),
-                        Ok(items) if items.is_empty() => view! { <p class="empty">"No one has authorized this app."</p> }.into_any(),
-                        Ok(items) => {
-                            let rows = items.into_iter().map(|a| {
+                        Ok(None) => ().into_any(),
+                        Ok(Some(l)) if l.items.is_empty() && query().q.is_empty() => view! {
+                            <p class="empty">"No one has authorized this app yet. Users appear here once they sign in through it and allow access."</p>
+                        }.into_any(),
+                        Ok(Some(l)) if l.items.is_empty() => view! {
+                            <p class="empty">"No authorization matches “" {query().q} "”."</p>
+                        }.into_any(),
+                        Ok(Some(l)) => {
+                            let sort = l.sort.clone();
+                            let pages = l.pages();
+                            let (total, page) = (l.total, l.page);
+                            let rows = l.items.into_iter().map(|a| {
                                 let client_id = client_id.clone();
                                 view! {
                                     <tr>
@@ -125,11 +129,14 @@ fn AppAuthorizations(
                                     </tr>
                                 }
                             }).collect_view();
+                            let th = |label: &'static str, key: &'static str| view! { <SortHeader base=base.clone() label key sort=sort.clone()/> };
                             view! {
                                 <table class="list">
-                                    <thead><tr><th>"User"</th><th>"Scopes"</th><th>"Authorized"</th><th>"Last used"</th><th></th></tr></thead>
+                                    <caption class="visually-hidden">"Users who authorized this app"</caption>
+                                    <thead><tr>{th("User", "user")}<th scope="col">"Scopes"</th>{th("Authorized", "granted")}{th("Last used", "used")}<th scope="col"><span class="visually-hidden">"Revoke"</span></th></tr></thead>
                                     <tbody>{rows}</tbody>
                                 </table>
+                                <Pager base=base.clone() noun="authorization" total page pages sort=sort.clone()/>
                                 <ActionForm action=revoke>
                                     <Csrf/>
                                     <input type="hidden" name="client_id" value=client_id/>

@@ -36,7 +36,15 @@ pub fn set_status(code: u16) {
 /// The frame of every page: loads the page context, sends visitors who are not signed in
 /// to the login page, shows members a "not allowed" page on admin pages.
 #[component]
-pub fn Page(#[prop(into)] title: String, need: Need, children: ChildrenFn) -> impl IntoView {
+pub fn Page(
+    #[prop(into)] title: String,
+    need: Need,
+    /// A page of the authorization flow (sign-in, consent): the header shows the brand and
+    /// who is signed in, not the portal's navigation, so nothing leads away from the app.
+    #[prop(optional)]
+    flow: bool,
+    children: ChildrenFn,
+) -> impl IntoView {
     let ctx = Resource::new(|| (), |_| page_context());
     let children = StoredValue::new(children);
     let here = use_location();
@@ -63,7 +71,7 @@ pub fn Page(#[prop(into)] title: String, need: Need, children: ChildrenFn) -> im
                         let me = me.clone();
                         provide_context(c.clone());
                         view! {
-                            <Nav/>
+                            <Nav flow/>
                             <Main>
                                 <h1>"Not allowed"</h1>
                                 <p class="notice">
@@ -78,7 +86,7 @@ pub fn Page(#[prop(into)] title: String, need: Need, children: ChildrenFn) -> im
                             provide_context(OrgName(RwSignal::new(me.org_name.clone())));
                         }
                         provide_context(c.clone());
-                        view! { <Nav/> <Main>{children.with_value(|c| c())}</Main> }.into_any()
+                        view! { <Nav flow/> <Main>{children.with_value(|c| c())}</Main> }.into_any()
                     }
                 },
             }})}
@@ -108,9 +116,18 @@ pub fn url_encode(s: &str) -> String {
 }
 
 #[component]
-fn Nav() -> impl IntoView {
+fn Nav(flow: bool) -> impl IntoView {
     let ctx = use_context::<PageCtx>();
     let me = ctx.and_then(|c| c.me);
+    if flow {
+        return view! {
+            <a class="skip" href="#main">"Skip to content"</a>
+            <header class="topbar flow">
+                <span class="brand">"Latchkey"</span>
+            </header>
+        }
+        .into_any();
+    }
     let org_name = use_context::<OrgName>();
     view! {
         <a class="skip" href="#main">"Skip to content"</a>
@@ -123,6 +140,7 @@ fn Nav() -> impl IntoView {
                     <label for="menu-toggle" class="menu-button" aria-hidden="true">"Menu"</label>
                     <nav aria-label="Main">
                         {me.is_admin.then(|| view! {
+                            <NavLink href="/admin/overview" label="Overview"/>
                             <NavLink href="/admin" label="Apps"/>
                             <NavLink href="/admin/users" label="Users"/>
                             <NavLink href="/admin/apis" label="APIs"/>
@@ -144,11 +162,13 @@ fn Nav() -> impl IntoView {
             })}
         </header>
     }
+    .into_any()
 }
 
 /// The navigation's sections, and which one a path belongs to: exactly one is marked
 /// current (`/admin/apps/…` belongs to Apps, not also to everything under `/admin`).
 const SECTIONS: &[&str] = &[
+    "/admin/overview",
     "/admin/users",
     "/admin/apis",
     "/admin/org",
@@ -273,6 +293,29 @@ pub fn CopyButton(
     }
 }
 
+/// Empties a create form once its action succeeded, ready for the next one (in the
+/// browser; without JavaScript the page comes back empty anyway).
+pub fn clear_on_success(done: Signal<bool>, form: NodeRef<leptos::html::Form>) {
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if done.get()
+            && let Some(f) = form.get_untracked()
+        {
+            f.reset();
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (done, form);
+}
+
+/// `aria-invalid` for a field: "true" while the last answer named it.
+pub fn invalid(
+    error: Signal<Option<AppError>>,
+    field: &'static str,
+) -> impl Fn() -> Option<&'static str> + Send + Sync + Copy + 'static {
+    move || error.get().and_then(|e| e.field(field)).map(|_| "true")
+}
+
 /// The message under one field.
 #[component]
 pub fn FieldError(error: Signal<Option<AppError>>, field: &'static str) -> impl IntoView {
@@ -285,6 +328,23 @@ pub fn FieldError(error: Signal<Option<AppError>>, field: &'static str) -> impl 
 }
 
 fn field_label(field: &str) -> String {
+    let named = match field {
+        "redirect_uris" => Some("Redirect URI"),
+        "post_logout_redirect_uris" => Some("Post-logout redirect URI"),
+        "website_url" => Some("Website"),
+        "access_token_ttl" => Some("Access token lifetime"),
+        "refresh_token_ttl" => Some("Refresh token lifetime"),
+        "grant_ttl" => Some("Sign-in lifetime"),
+        "id_token_alg" => Some("ID-token algorithm"),
+        "public_keys" => Some("Public keys"),
+        "confirm_name" => Some("The name"),
+        "retention_days" => Some("Retention"),
+        "app_policy" => Some("Policy"),
+        _ => None,
+    };
+    if let Some(n) = named {
+        return n.to_string();
+    }
     let s = field.replace('_', " ");
     let mut c = s.chars();
     c.next()
@@ -340,23 +400,29 @@ pub fn NotFound() -> impl IntoView {
 
 /// A Unix time as `YYYY-MM-DD HH:MM UTC`.
 pub fn format_time(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
-        rem / 3600,
-        rem % 3600 / 60
-    )
+    crate::domain::when::utc_minutes(secs)
+}
+
+/// A moment shown in the reader's own time zone once the page runs in the browser (UTC
+/// before that, and without JavaScript), with the UTC time on hover and in `datetime`.
+#[component]
+pub fn LocalTime(at: i64) -> impl IntoView {
+    let utc = format_time(at);
+    let text = RwSignal::new(utc.clone());
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        let options = js_sys::Object::new();
+        let set = |k: &str, v: &str| {
+            let _ = js_sys::Reflect::set(&options, &k.into(), &v.into());
+        };
+        set("dateStyle", "medium");
+        set("timeStyle", "short");
+        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at as f64 * 1000.0));
+        text.set(String::from(date.to_locale_string("default", &options)));
+    });
+    view! {
+        <time datetime=crate::domain::when::iso8601(at) title=utc>{move || text.get()}</time>
+    }
 }
 
 /// When something was last used, or "never".

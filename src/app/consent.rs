@@ -1,4 +1,5 @@
-//! The consent page: which app asks, for whom, and for what, in plain words; Allow or Deny.
+//! The consent page: which app asks, for which account in which organization, and for
+//! what, in plain words (sensitive scopes marked); Allow or Cancel, and "Not you?".
 //! The forms are plain posts (the answer is a redirect to the app, off this site), so the
 //! page works the same with and without JavaScript.
 
@@ -8,7 +9,9 @@ use leptos_router::hooks::use_query_map;
 
 use super::components::{Csrf, ErrorPage, FormError, Need, Page};
 use super::error::AppError;
-use super::session::form_error;
+use super::login::Logout;
+use super::session::{PageCtx, form_error};
+use crate::domain::scope::is_sensitive;
 use crate::domain::views::ConsentView;
 
 #[server(prefix = "/api", endpoint = "get_consent")]
@@ -71,7 +74,7 @@ pub fn ConsentPage() -> impl IntoView {
         Resource::new(|| (), move |_| get_consent(request.clone()))
     };
     view! {
-        <Page title="Allow access?" need=Need::SignedIn>
+        <Page title="Allow access?" need=Need::SignedIn flow=true>
             <Consent request=request.clone() data decide/>
         </Page>
     }
@@ -84,39 +87,62 @@ fn Consent(
     decide: ServerAction<DecideConsent>,
 ) -> impl IntoView {
     let error = form_error(decide.value());
+    let me = use_context::<PageCtx>().and_then(|c| c.me);
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || {
                 let request = request.clone();
+                let me = me.clone();
                 Suspend::new(async move {
+                    let (email, org) = me.map(|m| (m.email, m.org_name)).unwrap_or_default();
                     match data.await {
                         Err(e) => view! { <ErrorPage error=e/> }.into_any(),
                         Ok(d) => {
-                            let scopes = d.scopes.into_iter().map(|(name, words)| view! {
-                                <li><strong>{words}</strong> " " <code>{name}</code></li>
+                            let scopes = d.scopes.into_iter().map(|(name, words)| {
+                                let sensitive = is_sensitive(&name);
+                                view! {
+                                    <li class:sensitive=sensitive>
+                                        <span class="words">{words}</span>
+                                        {sensitive.then(|| view! { " " <span class="badge warn">"Sensitive"</span> })}
+                                        <code class="muted small">{name}</code>
+                                    </li>
+                                }
                             }).collect_view();
-                            let form = move |decision: &'static str, label: &'static str, class: &'static str| view! {
+                            let form = |decision: &'static str, label: &'static str, class: &'static str, request: String| view! {
                                 <form method="post" action=DecideConsent::url() class="inline">
                                     <Csrf/>
-                                    <input type="hidden" name="request" value=request.clone()/>
+                                    <input type="hidden" name="request" value=request/>
                                     <input type="hidden" name="decision" value=decision/>
                                     <button type="submit" class=class>{label}</button>
                                 </form>
                             };
+                            // "Not you?": sign out, sign in as someone else, and the request resumes.
+                            let resume = format!("{}?id={}", crate::domain::paths::RESUME_PATH, request);
                             view! {
                                 <div class="card narrow consent">
-                                    <h1>{d.app_name.clone()} " wants to access your account"</h1>
-                                    <p class="hint">"Registered by " <strong>{d.org_name}</strong>
-                                        {d.website_url.map(|w| view! { " · " <a href=w.clone() rel="noopener noreferrer">{w.clone()}</a> })}
+                                    <h1><span data-testid="consent-app">{d.app_name.clone()}</span> " wants to access your account"</h1>
+                                    <p class="account">
+                                        <strong>{d.app_name.clone()}</strong> " wants to access your "
+                                        <strong data-testid="consent-account">{email.clone()}</strong> " account in the "
+                                        <strong data-testid="consent-org">{org}</strong> " organization."
+                                    </p>
+                                    <p class="hint">"Registered by " {d.org_name}
+                                        {d.website_url.map(|w| view! { " · " <a href=w.clone() rel="noopener noreferrer" target="_blank">{w.clone()} <span class="visually-hidden">" (opens in a new tab)"</span></a> })}
                                     </p>
                                     <FormError error/>
-                                    <p>"It will be able to:"</p>
-                                    <ul class="scopes">{scopes}</ul>
-                                    <div class="actions">
-                                        {form("allow", "Allow", "primary")}
-                                        {form("deny", "Deny", "")}
+                                    <h2 class="small-heading">"It will be able to:"</h2>
+                                    <ul class="scopes consent-scopes">{scopes}</ul>
+                                    <p class="hint">"Allow only if you trust this app. You can withdraw its access at any time from My apps."</p>
+                                    <div class="decision">
+                                        {form("deny", "Cancel", "", request.clone())}
+                                        {form("allow", "Allow", "primary", request.clone())}
                                     </div>
-                                    <p class="hint">"You can withdraw this access at any time."</p>
+                                    <form method="post" action=Logout::url() class="switch-account">
+                                        <Csrf/>
+                                        <input type="hidden" name="next" value=resume/>
+                                        "Not " {email} "? "
+                                        <button type="submit" class="link">"Sign in with another account"</button>
+                                    </form>
                                 </div>
                             }.into_any()
                         }

@@ -8,7 +8,7 @@ use leptos_router::hooks::use_query_map;
 
 use super::components::{Csrf, FormError, Need, Page};
 use super::error::AppError;
-use super::session::{PageCtx, form_error};
+use super::session::{PageCtx, form_error, kept};
 
 /// Only local paths are followed after sign-in (no open redirect).
 pub fn safe_next(next: &str) -> String {
@@ -64,17 +64,36 @@ pub async fn login(
 }
 
 #[server(prefix = "/api", endpoint = "logout")]
-pub async fn logout(csrf: String) -> Result<(), AppError> {
+pub async fn logout(csrf: String, #[server(default)] next: String) -> Result<(), AppError> {
     use crate::app::server as portal;
     let result = async {
         let session = portal::session().await?;
         portal::check_csrf(&session, &csrf).await?;
         portal::end_session(&session).await?;
-        leptos_axum::redirect("/login");
+        // "Not you?" on the consent page signs out and back in, then resumes the request.
+        let to = if next.is_empty() {
+            "/login".to_string()
+        } else {
+            format!(
+                "/login?next={}",
+                super::components::url_encode(&safe_next(&next))
+            )
+        };
+        leptos_axum::redirect(&to);
         Ok(())
     }
     .await;
     portal::finish(result)
+}
+
+/// The name of the app a sign-in continues to, if `next` resumes an authorization request.
+#[server(prefix = "/api", endpoint = "app_asking")]
+pub async fn app_asking(next: String) -> Result<Option<String>, AppError> {
+    use crate::app::server as portal;
+    let state = portal::state()?;
+    crate::services::authorize::app_asking(&state.db, &next)
+        .await
+        .map_err(portal::service_error)
 }
 
 #[component]
@@ -90,15 +109,27 @@ pub fn Logout() -> impl IntoView {
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
+    let query = use_query_map();
+    let next = query.with_untracked(|q| safe_next(&q.get("next").unwrap_or_default()));
+    let asking = Resource::new(move || next.clone(), app_asking);
     view! {
-        <Page title="Sign in" need=Need::Anyone>
-            <LoginForm/>
+        <Page title="Sign in" need=Need::Anyone flow=true>
+            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    // An unknown or expired request is not an error here: sign in anyway.
+                    let app = asking.await.ok().flatten();
+                    view! { <LoginForm app/> }
+                })}
+            </Suspense>
         </Page>
     }
 }
 
 #[component]
-fn LoginForm() -> impl IntoView {
+fn LoginForm(
+    /// The app the sign-in continues to, when there is one.
+    app: Option<String>,
+) -> impl IntoView {
     let ctx = use_context::<PageCtx>();
     let query = use_query_map();
     let (next, reauth, hint) = query.with_untracked(|q| {
@@ -121,14 +152,18 @@ fn LoginForm() -> impl IntoView {
         view! {
             <Csrf/>
             <input type="hidden" name="next" value=next.clone()/>
-            <label>"E-mail" <input type="email" name="email" required autocomplete="username" maxlength="254" value=hint.clone()/></label>
+            <label>"E-mail" <input type="email" name="email" required autocomplete="username" maxlength="254" value=kept("email").unwrap_or_else(|| hint.clone())/></label>
             <label>"Password" <input type="password" name="password" required autocomplete="current-password" maxlength="1024"/></label>
             <button type="submit" class="primary">"Sign in"</button>
         }
     };
     view! {
         <div class="card narrow">
-            <h1>"Sign in to Latchkey"</h1>
+            <h1>"Sign in"</h1>
+            <p class="subtitle">{match app {
+                Some(name) => view! { "to continue to " <strong data-testid="app-asking">{name}</strong> }.into_any(),
+                None => "to Latchkey".into_any(),
+            }}</p>
             <FormError error/>
             {if plain {
                 view! { <form method="post" action=Login::url()>{fields()}</form> }.into_any()

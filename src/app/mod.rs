@@ -4,9 +4,11 @@
 
 pub mod admin;
 pub mod authorizations;
+pub mod chart;
 pub mod components;
 pub mod consent;
 pub mod error;
+pub mod list;
 pub mod login;
 #[cfg(feature = "ssr")]
 pub mod server;
@@ -62,12 +64,15 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin") view=admin::apps::AppsPage ssr=ssr.clone()/>
                 <Route path=path!("/admin/apps/new") view=admin::apps::NewAppPage ssr=ssr.clone()/>
                 <Route path=path!("/admin/apps/:id") view=admin::app_detail::AppDetailPage ssr=ssr.clone()/>
-                <Route path=path!("/admin/apps/:id/authorizations") view=authorizations::AppAuthorizationsPage ssr=ssr.clone()/>
+                <Route path=path!("/admin/apps/:id/credentials") view=admin::app_detail::AppDetailPage ssr=ssr.clone()/>
+                <Route path=path!("/admin/apps/:id/authorizations") view=admin::app_detail::AppDetailPage ssr=ssr.clone()/>
+                <Route path=path!("/admin/apps/:id/activity") view=admin::app_detail::AppDetailPage ssr=ssr.clone()/>
                 <Route path=path!("/account/apps") view=authorizations::MyAppsPage ssr=ssr.clone()/>
                 <Route path=path!("/admin/users") view=admin::users::UsersPage ssr=ssr.clone()/>
                 <Route path=path!("/admin/org") view=admin::org::OrgPage ssr=ssr.clone()/>
                 <Route path=path!("/admin/apis") view=admin::apis::ApisPage ssr=ssr.clone()/>
                 <Route path=path!("/admin/external-apps") view=admin::external_apps::ExternalAppsPage ssr=ssr.clone()/>
+                <Route path=path!("/admin/overview") view=admin::overview::OverviewPage ssr=ssr.clone()/>
                 <Route path=path!("/admin/audit") view=admin::audit::AuditPage ssr=ssr/>
             </Routes>
         </Router>

@@ -123,7 +123,8 @@ pub async fn load_page_context(
         }
         None => None,
     };
-    Ok(PageCtx { csrf, me })
+    let kept = web_session::take_form(session).await;
+    Ok(PageCtx { csrf, me, kept })
 }
 
 pub async fn signed_in(state: &AppState, session: &Session) -> Result<Option<SignedIn>, AppError> {

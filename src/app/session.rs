@@ -21,6 +21,32 @@ pub struct Me {
 pub struct PageCtx {
     pub csrf: String,
     pub me: Option<Me>,
+    /// What the last form posted without JavaScript sent, when it failed: the page shows
+    /// the fields as typed (passwords excluded).
+    #[serde(default)]
+    pub kept: Vec<(String, String)>,
+}
+
+/// The value a failed form sent for `name`, when the page comes back from one.
+pub fn kept(name: &str) -> Option<String> {
+    use_context::<PageCtx>().and_then(|c| {
+        c.kept
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    })
+}
+
+/// Every value a failed form sent for `name` (checkboxes), or None when no form came back.
+pub fn kept_all(name: &str) -> Option<Vec<String>> {
+    let ctx = use_context::<PageCtx>()?;
+    (!ctx.kept.is_empty()).then(|| {
+        ctx.kept
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    })
 }
 
 /// The organization's name as the page header shows it: a page that renames the

@@ -158,7 +158,7 @@ impl RedirectUri {
             return Err(err("must not contain a wildcard"));
         }
         if raw.contains('#') {
-            return Err(err("must not contain a fragment"));
+            return Err(err("must not contain a fragment (#…)"));
         }
         if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(err("must not contain spaces"));

@@ -22,8 +22,11 @@ const MAX_TEXT: usize = 200;
 pub struct AuditQuery {
     /// From this time (Unix seconds, RFC 3339, `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM`, UTC).
     pub from: String,
-    /// Up to this time, excluded.
+    /// Up to this time, excluded (a date alone: to the end of that day).
     pub to: String,
+    /// A period instead of `from` and `to`: `hour`, `day` (the last 24 hours), `today`,
+    /// `yesterday` or `week` (the last 7 days); `today` and `yesterday` are UTC days.
+    pub range: String,
     /// A client id.
     pub app: String,
     /// A user id.
@@ -58,14 +61,21 @@ pub struct AuditFilter {
 }
 
 impl AuditQuery {
-    /// Parses every field; all problems at once.
-    pub fn parse(&self) -> Result<AuditFilter, FieldErrors> {
+    /// Parses every field, `now` being the current Unix time; all problems at once.
+    pub fn parse(&self, now: i64) -> Result<AuditFilter, FieldErrors> {
         let mut errors = FieldErrors::default();
+        let range = errors
+            .check(optional(&self.range, |v| period(v, now)))
+            .flatten();
         let from = errors
             .check(optional(&self.from, |v| parse_time("from", v)))
             .flatten();
         let to = errors
-            .check(optional(&self.to, |v| parse_time("to", v)))
+            // A date alone ends with that day (the date picker's "to" includes its day).
+            .check(optional(&self.to, |v| {
+                let t = parse_time("to", v)?;
+                Ok(if is_date_only(v) { t + 86_400 } else { t })
+            }))
             .flatten();
         let app = errors
             .check(optional(&self.app, |v| text("app", v)))
@@ -106,10 +116,16 @@ impl AuditQuery {
             }))
             .flatten()
             .unwrap_or(PAGE_DEFAULT);
+        // A period replaces the dates.
+        let (from, to) = match range {
+            Some((f, t)) => (Some(f), Some(t)),
+            None => (from, to),
+        };
+        // An empty period is a mistake too (from 27 November to 26 November, included).
         if let (Some(f), Some(t)) = (from, to)
-            && f > t
+            && f >= t
         {
-            errors.push("to", "must not be before from");
+            errors.push("to", "must be after from");
         }
         if !errors.is_empty() {
             return Err(errors);
@@ -137,6 +153,118 @@ fn optional<T>(
     } else {
         parse(raw).map(Some)
     }
+}
+
+/// The periods the viewer offers, with their names.
+pub const RANGES: &[(&str, &str)] = &[
+    ("hour", "Last hour"),
+    ("day", "Last 24 hours"),
+    ("today", "Today (UTC)"),
+    ("yesterday", "Yesterday (UTC)"),
+    ("week", "Last 7 days"),
+];
+
+/// A named period as (from, to) at `now`.
+fn period(v: &str, now: i64) -> Result<(i64, i64), FieldError> {
+    let midnight = now - now.rem_euclid(86_400);
+    match v {
+        "hour" => Ok((now - 3600, now + 1)),
+        "day" => Ok((now - 86_400, now + 1)),
+        "today" => Ok((midnight, midnight + 86_400)),
+        "yesterday" => Ok((midnight - 86_400, midnight)),
+        "week" => Ok((now - 7 * 86_400, now + 1)),
+        _ => Err(FieldError::new(
+            "range",
+            "must be hour, day, today, yesterday or week",
+        )),
+    }
+}
+
+/// Why token requests are refused, as the OAuth error codes the token endpoint answers,
+/// each in words (the overview counts refusals by these).
+pub const REFUSALS: &[(&str, &str)] = &[
+    ("invalid_client", "Wrong or unknown client credentials"),
+    (
+        "invalid_grant",
+        "Code, refresh token or assertion not valid (used, expired or revoked)",
+    ),
+    ("invalid_request", "Malformed request"),
+    ("invalid_scope", "Scopes the app may not have"),
+    ("invalid_target", "Resource the app may not reach"),
+    (
+        "unauthorized_client",
+        "Grant type not allowed, or the app is disabled",
+    ),
+    ("unsupported_grant_type", "Unknown grant type"),
+    ("access_denied", "Denied by the organization's policy"),
+    ("temporarily_unavailable", "Too many requests"),
+    ("server_error", "Failure on our side"),
+];
+
+fn is_date_only(v: &str) -> bool {
+    let v = v.trim();
+    v.len() == 10 && v.as_bytes()[4] == b'-' && v.as_bytes()[7] == b'-'
+}
+
+/// Every action the audit log records, with its name in words, grouped by what it
+/// concerns (the viewer's action filter offers them by these names).
+pub const ACTIONS: &[(&str, &str)] = &[
+    ("token.issued", "Token issued"),
+    ("token.refused", "Token refused"),
+    ("token.revoked", "Token revoked"),
+    (
+        "grant.revoked_on_reuse",
+        "Authorization ended: a refresh token was reused",
+    ),
+    ("consent.granted", "Access allowed by the user"),
+    ("consent.denied", "Access denied by the user"),
+    ("consent.withdrawn", "Access withdrawn by the user"),
+    ("authorization.revoked", "Authorization revoked"),
+    ("login", "Sign-in"),
+    ("app.create", "App created"),
+    ("app.update", "App changed"),
+    ("app.enable", "App enabled"),
+    ("app.disable", "App disabled"),
+    ("app.delete", "App deleted"),
+    ("app.secret_add", "Client secret added"),
+    ("app.secret_delete", "Client secret deleted"),
+    ("app.approved", "External app approved"),
+    ("app.approval_removed", "External app approval removed"),
+    ("user.create", "User added"),
+    ("user.role_change", "User's role changed"),
+    ("user.remove", "User removed"),
+    ("api.create", "API created"),
+    ("api.delete", "API deleted"),
+    ("api.call", "REST API call"),
+    ("org.create", "Organization created"),
+    ("org.rename", "Organization renamed"),
+    ("org.app_policy", "External app policy changed"),
+    ("org.audit_retention", "Audit retention changed"),
+    ("audit.purged", "Old audit records removed"),
+    ("ratelimit.exceeded", "Too many requests"),
+];
+
+/// The families of actions the filter offers (`token.` matches every `token.*`).
+pub const ACTION_FAMILIES: &[(&str, &str)] = &[
+    ("token.", "Any token event"),
+    ("consent.", "Any consent event"),
+    ("app.", "Any change to an app"),
+    ("user.", "Any change to a user"),
+    ("api.", "Any API event"),
+    ("org.", "Any organization setting"),
+];
+
+/// An action's name in words: `token.issued` → "Token issued". An action this version
+/// does not know is shown readably too (`foo.bar_baz` → "Foo bar baz").
+pub fn action_words(action: &str) -> String {
+    if let Some((_, words)) = ACTIONS.iter().find(|(a, _)| *a == action) {
+        return (*words).to_string();
+    }
+    let plain = action.replace(['.', '_'], " ");
+    let mut c = plain.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
 }
 
 fn text(field: &str, v: &str) -> Result<String, FieldError> {
@@ -207,8 +335,82 @@ mod tests {
     }
 
     #[test]
+    fn actions_in_words() {
+        assert_eq!(action_words("token.issued"), "Token issued");
+        assert_eq!(action_words("user.role_change"), "User's role changed");
+        assert_eq!(action_words("future.thing_done"), "Future thing done");
+        assert_eq!(action_words(""), "");
+    }
+
+    /// Every action the code records (an `action` field set to a literal, anywhere under
+    /// `src/`) has words.
+    #[test]
+    fn every_recorded_action_has_words() {
+        fn walk(dir: &std::path::Path, found: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, found);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    for part in text.split("action: \"").skip(1) {
+                        found.push(part.split('"').next().unwrap().to_string());
+                    }
+                }
+            }
+        }
+        let mut found = Vec::new();
+        walk(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut found,
+        );
+        assert!(found.len() > 20, "{found:?}");
+        for a in found {
+            assert!(ACTIONS.iter().any(|(k, _)| *k == a), "no words for {a}");
+        }
+    }
+
+    #[test]
+    fn periods_at_a_given_time() {
+        let now = 1_795_689_015; // 2026-11-26T10:30:15Z
+        let midnight = 1_795_651_200;
+        let at = |r: &str| {
+            let f = q(|q| q.range = r.into()).parse(now).unwrap();
+            (f.from.unwrap(), f.to.unwrap())
+        };
+        assert_eq!(at("yesterday"), (midnight - 86_400, midnight));
+        assert_eq!(at("today"), (midnight, midnight + 86_400));
+        assert_eq!(at("hour"), (now - 3600, now + 1));
+        assert_eq!(at("week"), (now - 7 * 86_400, now + 1));
+        // A period replaces dates given with it.
+        let f = q(|q| {
+            q.range = "yesterday".into();
+            q.from = "2020-01-01".into();
+        })
+        .parse(now)
+        .unwrap();
+        assert_eq!(f.from, Some(midnight - 86_400));
+        let e = q(|q| q.range = "fortnight".into()).parse(now).unwrap_err();
+        assert!(e.for_field("range").is_some());
+    }
+
+    #[test]
+    fn a_date_alone_as_to_includes_that_day() {
+        let f = q(|q| {
+            q.from = "2026-11-26".into();
+            q.to = "2026-11-26".into();
+        })
+        .parse(0)
+        .unwrap();
+        assert_eq!(f.from, Some(1_795_651_200));
+        assert_eq!(f.to, Some(1_795_651_200 + 86_400));
+        let f = q(|q| q.to = "2026-11-26T10:30".into()).parse(0).unwrap();
+        assert_eq!(f.to, Some(1_795_689_000));
+    }
+
+    #[test]
     fn empty_is_everything_with_the_default_page() {
-        let f = AuditQuery::default().parse().unwrap();
+        let f = AuditQuery::default().parse(0).unwrap();
         assert_eq!(
             f,
             AuditFilter {
@@ -244,17 +446,17 @@ mod tests {
     #[test]
     fn bounds_and_errors() {
         assert_eq!(
-            q(|q| q.limit = "100000".into()).parse().unwrap().limit,
+            q(|q| q.limit = "100000".into()).parse(0).unwrap().limit,
             PAGE_MAX
         );
-        assert_eq!(q(|q| q.limit = "-3".into()).parse().unwrap().limit, 1);
+        assert_eq!(q(|q| q.limit = "-3".into()).parse(0).unwrap().limit, 1);
         let e = q(|q| {
             q.limit = "many".into();
             q.outcome = "maybe".into();
             q.before = "0".into();
             q.app = "x".repeat(500);
         })
-        .parse()
+        .parse(0)
         .unwrap_err();
         let fields: Vec<_> = e.0.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(fields, ["app", "outcome", "before", "limit"]);
@@ -263,19 +465,22 @@ mod tests {
                 q.from = "2026-11-27".into();
                 q.to = "2026-11-26".into();
             })
-            .parse()
+            .parse(0)
             .is_err()
         );
     }
 
     #[test]
     fn action_families() {
-        let a = |v: &str| q(|q| q.action = v.into()).parse().unwrap().action.unwrap();
+        let a = |v: &str| q(|q| q.action = v.into()).parse(0).unwrap().action.unwrap();
         assert_eq!(a("token.issued"), ActionMatch::Exact("token.issued".into()));
         assert_eq!(a("token."), ActionMatch::Prefix("token.".into()));
         assert_eq!(a("token.*"), ActionMatch::Prefix("token.".into()));
         assert_eq!(
-            q(|q| q.outcome = "failure".into()).parse().unwrap().success,
+            q(|q| q.outcome = "failure".into())
+                .parse(0)
+                .unwrap()
+                .success,
             Some(false)
         );
     }

@@ -10,6 +10,7 @@ pub mod duration;
 pub mod email;
 pub mod errors;
 pub mod ids;
+pub mod listing;
 pub mod oauth;
 pub mod paths;
 pub mod policy;
@@ -17,6 +18,7 @@ pub mod quick_start;
 pub mod role;
 pub mod scope;
 pub mod views;
+pub mod when;
 
 pub use app::{AppInput, AppKind, AppSpec, Audience, GrantType, RedirectUri, TokenLifetimes};
 pub use email::Email;

@@ -130,6 +130,7 @@ mod tests {
             created_at: 0,
             updated_at: 0,
             id_token_alg: "RS256".into(),
+            last_used_at: None,
         }
     }
 

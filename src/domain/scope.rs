@@ -31,6 +31,15 @@ pub const CATALOGUE: &[(&str, &str)] = &[
     ),
 ];
 
+/// Whether the consent page marks a scope as sensitive: it outlives the session, changes
+/// the organization, or reads what most members may not.
+pub fn is_sensitive(scope: &str) -> bool {
+    matches!(
+        scope,
+        "offline_access" | "full" | "read:full" | "read:audit" | "read:users"
+    ) || scope.starts_with("manage:")
+}
+
 /// Scopes that only make sense when a user signs in (not for own-behalf apps).
 pub const USER_ONLY: &[&str] = &["openid", "profile", "email", "offline_access"];
 
@@ -178,6 +187,22 @@ impl ScopeSet {
 #[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sensitive_scopes() {
+        for s in [
+            "offline_access",
+            "full",
+            "manage:apps",
+            "manage:users",
+            "read:audit",
+        ] {
+            assert!(is_sensitive(s), "{s}");
+        }
+        for s in ["openid", "profile", "email", "read:apps", "orders:read"] {
+            assert!(!is_sensitive(s), "{s}");
+        }
+    }
 
     #[test]
     fn parses_dedupes_and_orders() {

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::listing::{Key, Listed};
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrgView {
     pub id: String,
@@ -18,6 +20,24 @@ pub struct MemberView {
     pub name: String,
     pub role: String,
     pub created_at: i64,
+    #[serde(default)]
+    pub last_sign_in_at: Option<i64>,
+}
+
+impl crate::domain::listing::Listable for MemberView {
+    const SORTS: &'static [&'static str] = &["email", "name", "role", "added", "signed_in"];
+    fn haystack(&self) -> String {
+        format!("{} {}", self.name, self.email)
+    }
+    fn key(&self, sort: &str) -> Key {
+        match sort {
+            "name" => Key::text(&self.name),
+            "role" => Key::text(&self.role),
+            "added" => Key::Time(Some(self.created_at)),
+            "signed_in" => Key::Time(self.last_sign_in_at),
+            _ => Key::text(&self.email),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -44,6 +64,25 @@ pub struct AppView {
     pub created_at: i64,
     pub updated_at: i64,
     pub id_token_alg: String,
+    /// When the app last got a token (its secrets' and its grants' last use).
+    #[serde(default)]
+    pub last_used_at: Option<i64>,
+}
+
+impl crate::domain::listing::Listable for AppView {
+    const SORTS: &'static [&'static str] = &["name", "kind", "status", "created", "used"];
+    fn haystack(&self) -> String {
+        format!("{} {}", self.name, self.client_id)
+    }
+    fn key(&self, sort: &str) -> Key {
+        match sort {
+            "kind" => Key::text(&self.kind),
+            "status" => Key::text(if self.enabled { "enabled" } else { "disabled" }),
+            "created" => Key::Time(Some(self.created_at)),
+            "used" => Key::Time(self.last_used_at),
+            _ => Key::text(&self.name),
+        }
+    }
 }
 
 /// A client secret as shown after creation: never the value, only a hint.
@@ -62,32 +101,51 @@ pub struct AppDetail {
     pub secrets: Vec<SecretView>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AppPage {
-    pub items: Vec<AppView>,
-    pub total: i64,
-    pub page: i64,
-    pub per_page: i64,
-}
-
-impl AppPage {
-    pub fn pages(&self) -> i64 {
-        ((self.total + self.per_page - 1) / self.per_page.max(1)).max(1)
-    }
-}
+/// A page of the organization's apps.
+pub type AppPage = Listed<AppView>;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditView {
     pub id: i64,
     pub at: i64,
+    /// Who acted, as recorded (an e-mail, a client id, `cli`, `system`, `anonymous`).
     pub actor: String,
+    /// `user`, `app`, `cli`, `system` or `anonymous`.
+    pub actor_type: String,
+    /// The acting user's or app's id.
+    pub actor_id: Option<String>,
     pub action: String,
+    /// The action in words ("Token issued").
+    pub action_words: String,
     pub object: String,
     pub outcome: String,
     pub ip: Option<String>,
+    pub user_agent: Option<String>,
     pub detail: String,
     pub app_id: Option<String>,
+    /// The name of the app the record concerns, when it still exists.
+    pub app_name: Option<String>,
     pub user_id: Option<String>,
+    /// The user the record concerns, as `name <email>`, when they still exist.
+    pub user_name: Option<String>,
+}
+
+/// A person as lists show them: `Ada Lovelace <ada@example.com>`, or the e-mail alone.
+pub fn person_label(name: &str, email: &str) -> String {
+    if name.trim().is_empty() {
+        email.to_string()
+    } else {
+        format!("{name} <{email}>")
+    }
+}
+
+/// The apps and users the audit viewer's filters offer, by name.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct AuditChoices {
+    /// (client id, name), by name.
+    pub apps: Vec<(String, String)>,
+    /// (user id, `name <email>`), by e-mail.
+    pub users: Vec<(String, String)>,
 }
 
 /// One page of the audit viewer, newest first; `next` is the cursor of the older page.
@@ -105,6 +163,16 @@ pub struct HourCount {
     pub refused: i64,
 }
 
+/// The organization's token activity over the last 7 days (the admins' overview).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrgActivity {
+    pub hours: Vec<HourCount>,
+    /// (error code, words, count), most frequent first, only those that happened.
+    pub refusals: Vec<(String, String, i64)>,
+    /// The busiest apps: (client id, name, issued, refused).
+    pub apps: Vec<(String, String, i64, i64)>,
+}
+
 /// A user's authorization of an app: who, which app, which scopes, since when, last use.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuthorizationView {
@@ -115,6 +183,26 @@ pub struct AuthorizationView {
     pub scopes: Vec<String>,
     pub granted_at: i64,
     pub last_used_at: Option<i64>,
+}
+
+impl crate::domain::listing::Listable for AuthorizationView {
+    const SORTS: &'static [&'static str] = &["user", "app", "granted", "used"];
+    fn haystack(&self) -> String {
+        format!(
+            "{} {} {}",
+            self.user_email,
+            self.app_name,
+            self.scopes.join(" ")
+        )
+    }
+    fn key(&self, sort: &str) -> Key {
+        match sort {
+            "app" => Key::text(&self.app_name),
+            "granted" => Key::Time(Some(self.granted_at)),
+            "used" => Key::Time(self.last_used_at),
+            _ => Key::text(&self.user_email),
+        }
+    }
 }
 
 /// What the consent page shows.
@@ -169,4 +257,19 @@ pub struct ApiView {
     /// Each scope it defines, with its plain words.
     pub scopes: Vec<(String, String)>,
     pub created_at: i64,
+}
+
+impl crate::domain::listing::Listable for ApiView {
+    const SORTS: &'static [&'static str] = &["name", "identifier", "created"];
+    fn haystack(&self) -> String {
+        let scopes: Vec<&str> = self.scopes.iter().map(|(s, _)| s.as_str()).collect();
+        format!("{} {} {}", self.name, self.identifier, scopes.join(" "))
+    }
+    fn key(&self, sort: &str) -> Key {
+        match sort {
+            "identifier" => Key::text(&self.identifier),
+            "created" => Key::Time(Some(self.created_at)),
+            _ => Key::text(&self.name),
+        }
+    }
 }

@@ -81,6 +81,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(bad_arguments_are_400))
+        .layer(axum::middleware::from_fn(keep_failed_form))
         .route_layer(axum::middleware::from_fn(super::telemetry::track))
         .layer(sessions)
         .layer(axum::middleware::from_fn(
@@ -162,6 +163,57 @@ async fn bad_arguments_are_400(req: Request<Body>, next: Next) -> Response {
     }
     Response::from_parts(parts, Body::from(bytes))
 }
+
+/// A form posted without JavaScript that fails goes back to its page with the error in the
+/// address (Leptos's no-script path): what it sent is kept in the session first, so the
+/// page shows the fields as typed (`PageCtx::kept`), not empty.
+async fn keep_failed_form(
+    session: tower_sessions::Session,
+    req: Request<Body>,
+    next: Next,
+) -> Response {
+    use axum::http::header;
+    let plain_post = req.method() == axum::http::Method::POST
+        && req.uri().path().starts_with("/api/")
+        && req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("text/html"))
+        && req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
+    if !plain_post {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response();
+    };
+    let res = next
+        .run(Request::from_parts(parts, Body::from(bytes.clone())))
+        .await;
+    let failed = res.status().is_redirection()
+        && res
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|l| l.contains(NO_SCRIPT_ERROR));
+    if failed {
+        let fields: Vec<(String, String)> =
+            url::form_urlencoded::parse(&bytes).into_owned().collect();
+        if let Err(e) = crate::web::session::keep_form(&session, fields).await {
+            tracing::warn!(error = %e, "could not keep a failed form");
+        }
+    }
+    res
+}
+
+/// The query parameter Leptos puts a server function's error in when it sends a form
+/// posted without JavaScript back to its page.
+const NO_SCRIPT_ERROR: &str = "__err=";
 
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     if state.is_draining() {

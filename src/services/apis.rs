@@ -37,6 +37,15 @@ pub async fn list(db: &Db, p: &Principal) -> Result<Vec<ApiView>> {
         .collect())
 }
 
+/// One page of the organization's APIs, searched and sorted (the portal's list).
+pub async fn page(
+    db: &Db,
+    p: &Principal,
+    q: &crate::domain::listing::ListQuery,
+) -> Result<crate::domain::listing::Listed<ApiView>> {
+    Ok(crate::domain::listing::apply(list(db, p).await?, q))
+}
+
 /// Registers an API. Its identifier must be new everywhere and not our own issuer; its
 /// scopes must not be defined by another API of the organization.
 #[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]

@@ -9,14 +9,13 @@ use super::{Actor, Error, Result, conflict_on, new_id, now};
 use crate::crypto::{public_keys, random_token, secrets};
 use crate::domain::app::AppInput;
 use crate::domain::ids::{ClientId, OrgId, UserId};
+use crate::domain::listing::ListQuery;
 use crate::domain::views::{AppDetail, AppPage, AppView, SecretView};
 use crate::domain::{AppSpec, FieldError, FieldErrors, RedirectUri};
 use crate::store::{self, Db, apps::App, apps::SecretRow, cache::Change};
 
 /// At most this many secrets at once: the current one and its replacement.
 pub const MAX_SECRETS: usize = 2;
-pub const PER_PAGE: i64 = 20;
-const MAX_SEARCH: usize = 100;
 
 /// The app's grant types as the audit records them, space-separated.
 fn grant_text(app: &App) -> String {
@@ -57,6 +56,7 @@ pub(crate) fn view(r: App) -> AppView {
         created_at: r.created_at,
         updated_at: r.updated_at,
         id_token_alg: r.id_token_alg,
+        last_used_at: None,
     }
 }
 
@@ -199,20 +199,21 @@ pub async fn create(
 
 /// One page of the apps of `org_id` whose name or client id contains `search`.
 #[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
-pub async fn list(db: &Db, p: &Principal, search: &str, page: i64) -> Result<AppPage> {
+pub async fn list(db: &Db, p: &Principal, q: &ListQuery) -> Result<AppPage> {
     let org_id = p.act(READ_APPS)?.org_id;
-    let search: String = search.trim().chars().take(MAX_SEARCH).collect();
-    let total = store::apps::count(&db.pool, org_id, &search).await?;
-    let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
-    let page = page.clamp(1, pages);
-    let items =
-        store::apps::list(&db.pool, org_id, &search, PER_PAGE, (page - 1) * PER_PAGE).await?;
-    Ok(AppPage {
-        items: items.into_iter().map(view).collect(),
-        total,
-        page,
-        per_page: PER_PAGE,
-    })
+    let used = store::apps::last_used(&db.pool, org_id).await?;
+    let apps = store::apps::all(&db.pool, org_id)
+        .await?
+        .into_iter()
+        .map(|a| {
+            let last = used.get(a.client_id.as_str()).copied();
+            AppView {
+                last_used_at: last,
+                ..view(a)
+            }
+        })
+        .collect();
+    Ok(crate::domain::listing::apply(apps, q))
 }
 
 async fn get_row<'c>(e: impl sqlx::AnyExecutor<'c>, org_id: &str, client_id: &str) -> Result<App> {

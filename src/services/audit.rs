@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::principal::{Principal, READ_APPS, READ_AUDIT};
 use crate::domain::audit::{AuditFilter, EXPORT_MAX};
-use crate::domain::views::{AuditPage, AuditView, HourCount};
+use crate::domain::views::{AuditChoices, AuditPage, AuditView, HourCount, OrgActivity};
 use crate::store::{self, Db, audit::AuditRow};
 
 /// Who did something.
@@ -265,14 +265,21 @@ async fn write_batch(db: &Db, batch: &[Pending]) -> Result<(), sqlx::Error> {
     tx.commit().await
 }
 
-fn view(r: AuditRow) -> AuditView {
+fn view(
+    r: AuditRow,
+    apps: &std::collections::HashMap<String, String>,
+    users: &std::collections::HashMap<String, String>,
+) -> AuditView {
     AuditView {
         id: r.id,
         at: r.at,
         actor: r
             .actor_label
-            .or(r.actor_id)
+            .or_else(|| r.actor_id.clone())
             .unwrap_or_else(|| r.actor_type.clone()),
+        actor_id: r.actor_id,
+        actor_type: r.actor_type,
+        action_words: crate::domain::audit::action_words(&r.action),
         action: r.action,
         object: format!(
             "{} {}",
@@ -283,8 +290,11 @@ fn view(r: AuditRow) -> AuditView {
         .to_string(),
         outcome: r.outcome,
         ip: r.ip,
+        user_agent: r.user_agent,
         detail: r.detail,
+        app_name: r.app_id.as_ref().and_then(|id| apps.get(id).cloned()),
         app_id: r.app_id,
+        user_name: r.user_id.as_ref().and_then(|id| users.get(id).cloned()),
         user_id: r.user_id,
     }
 }
@@ -297,14 +307,43 @@ pub async fn search(db: &Db, p: &Principal, f: &AuditFilter) -> super::Result<Au
     let mut rows = store::audit::search(&db.pool, org_id, f, f.limit + 1).await?;
     let more = rows.len() as i64 > f.limit;
     rows.truncate(f.limit as usize);
+    let ids = |f: fn(&AuditRow) -> &Option<String>| {
+        let mut v: Vec<String> = rows.iter().filter_map(|r| f(r).clone()).collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let (apps, users) =
+        store::audit::names(&db.pool, &ids(|r| &r.app_id), &ids(|r| &r.user_id)).await?;
     Ok(AuditPage {
         next: if more {
             rows.last().map(|r| r.id)
         } else {
             None
         },
-        items: rows.into_iter().map(view).collect(),
+        items: rows.into_iter().map(|r| view(r, &apps, &users)).collect(),
     })
+}
+
+/// The organization's apps and users by name, for the viewer's filters.
+#[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
+pub async fn choices(db: &Db, p: &Principal) -> super::Result<AuditChoices> {
+    let org_id = p.act(READ_AUDIT)?.org_id;
+    let mut apps: Vec<(String, String)> = store::apps::all(&db.pool, org_id)
+        .await?
+        .into_iter()
+        .map(|a| (a.client_id.to_string(), a.name))
+        .collect();
+    apps.sort_by_key(|a| a.1.to_lowercase());
+    let users = store::users::members(&db.pool, org_id)
+        .await?
+        .into_iter()
+        .map(|m| {
+            let label = crate::domain::views::person_label(&m.name, &m.email);
+            (m.user_id.to_string(), label)
+        })
+        .collect();
+    Ok(AuditChoices { apps, users })
 }
 
 /// Every record matching the filter (newest first, at most `EXPORT_MAX`), read in pages.
@@ -406,8 +445,18 @@ pub const CHART_HOURS: i64 = 7 * 24;
 #[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
 pub async fn token_chart(db: &Db, p: &Principal, client_id: &str) -> super::Result<Vec<HourCount>> {
     let org_id = p.act(READ_APPS)?.org_id;
+    hours(db, org_id, Some(client_id)).await
+}
+
+/// The first hour of the charts.
+fn chart_start() -> i64 {
     let this_hour = super::now() / 3600 * 3600;
-    let first = this_hour - (CHART_HOURS - 1) * 3600;
+    this_hour - (CHART_HOURS - 1) * 3600
+}
+
+/// Tokens issued and refused per hour over the last 7 days, of one app or (None) all.
+async fn hours(db: &Db, org_id: &str, client_id: Option<&str>) -> super::Result<Vec<HourCount>> {
+    let first = chart_start();
     let counts = store::audit::token_hours(&db.pool, org_id, client_id, first).await?;
     Ok((0..CHART_HOURS)
         .map(|i| {
@@ -423,6 +472,46 @@ pub async fn token_chart(db: &Db, p: &Principal, client_id: &str) -> super::Resu
             }
         })
         .collect())
+}
+
+/// The organization's token activity over the last 7 days: per hour, refusals by reason
+/// and the ten busiest apps.
+#[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
+pub async fn org_activity(db: &Db, p: &Principal) -> super::Result<OrgActivity> {
+    use crate::domain::audit::REFUSALS;
+    let org_id = p.act(READ_APPS)?.org_id;
+    let since = chart_start();
+    let hours = hours(db, org_id, None).await?;
+    let codes: Vec<&str> = REFUSALS.iter().map(|(c, _)| *c).collect();
+    let mut refusals: Vec<(String, String, i64)> =
+        store::audit::refusals(&db.pool, org_id, since, &codes)
+            .await?
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(code, n)| {
+                let words = REFUSALS
+                    .iter()
+                    .find(|(c, _)| *c == code)
+                    .map_or(code.clone(), |(_, w)| (*w).to_string());
+                (code, words, n)
+            })
+            .collect();
+    refusals.sort_by_key(|r| std::cmp::Reverse(r.2));
+    let busiest = store::audit::busiest_apps(&db.pool, org_id, since, 10).await?;
+    let ids: Vec<String> = busiest.iter().map(|(id, ..)| id.clone()).collect();
+    let (names, _) = store::audit::names(&db.pool, &ids, &[]).await?;
+    let apps = busiest
+        .into_iter()
+        .map(|(id, issued, refused)| {
+            let name = names.get(&id).cloned().unwrap_or_else(|| id.clone());
+            (id, name, issued, refused)
+        })
+        .collect();
+    Ok(OrgActivity {
+        hours,
+        refusals,
+        apps,
+    })
 }
 
 /// Removes the records older than each organization's retention, leaving a checkpoint

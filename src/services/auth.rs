@@ -151,6 +151,7 @@ pub async fn login(
                 },
             )
             .await?;
+            store::users::signed_in(&mut *tx, &u.id, t).await?;
             tx.commit().await?;
             Ok(SignedIn {
                 user_id: u.id,

@@ -294,6 +294,29 @@ async fn issue_code(
     ))
 }
 
+/// The name of the app a sign-in continues to, when `next` resumes a pending authorization
+/// request (the sign-in page says "to continue to …").
+pub async fn app_asking(db: &Db, next: &str) -> Result<Option<String>> {
+    let id = next
+        .strip_prefix(RESUME_PATH)
+        .and_then(|q| q.strip_prefix("?id="))
+        .or_else(|| {
+            next.strip_prefix(CONSENT_PATH)
+                .and_then(|q| q.strip_prefix("?request="))
+        });
+    let Some(id) = id.filter(|id| id.len() <= 100) else {
+        return Ok(None);
+    };
+    let Some(req) = pending(db, id).await? else {
+        return Ok(None);
+    };
+    Ok(db
+        .app(&req.client_id)
+        .await?
+        .filter(|a| a.enabled)
+        .map(|a| a.name))
+}
+
 /// The consent page of pending request `id` for `user_id`.
 pub async fn consent_view(db: &Db, id: &str) -> Result<ConsentView> {
     let req = pending(db, id).await?.ok_or(Error::NotFound)?;

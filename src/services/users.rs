@@ -16,6 +16,7 @@ pub(crate) fn view(r: Member) -> MemberView {
         name: r.name,
         role: r.role.as_str().to_string(),
         created_at: r.created_at,
+        last_sign_in_at: r.last_sign_in_at,
     }
 }
 
@@ -113,6 +114,7 @@ pub async fn create(
         name: user.name,
         role: role.as_str().into(),
         created_at: t,
+        last_sign_in_at: None,
     })
 }
 
@@ -124,6 +126,15 @@ pub async fn list(db: &Db, p: &Principal) -> Result<Vec<MemberView>> {
         .into_iter()
         .map(view)
         .collect())
+}
+
+/// One page of the organization's members, searched and sorted (the portal's list).
+pub async fn page(
+    db: &Db,
+    p: &Principal,
+    q: &crate::domain::listing::ListQuery,
+) -> Result<crate::domain::listing::Listed<MemberView>> {
+    Ok(crate::domain::listing::apply(list(db, p).await?, q))
 }
 
 /// Changes a member's role; the last admin of an organization keeps the role.

@@ -227,40 +227,37 @@ pub async fn get<'c>(
     row.as_ref().map(app_from_row).transpose()
 }
 
-/// Apps of `org_id` whose name or client id contains `search`, by name.
-pub async fn list<'c>(
-    e: impl AnyExecutor<'c>,
-    org_id: &str,
-    search: &str,
-    limit: i64,
-    offset: i64,
-) -> Result<Vec<App>, sqlx::Error> {
+/// Every app of `org_id`, by name (the portal's list searches, sorts and pages them).
+pub async fn all<'c>(e: impl AnyExecutor<'c>, org_id: &str) -> Result<Vec<App>, sqlx::Error> {
     let rows = sqlx::query(&format!(
-        "SELECT {APP_COLS} FROM apps WHERE org_id = $1 AND (LOWER(name) LIKE $2 ESCAPE '\\' OR LOWER(client_id) LIKE $2 ESCAPE '\\') \
-         ORDER BY LOWER(name), client_id LIMIT $3 OFFSET $4"
+        "SELECT {APP_COLS} FROM apps WHERE org_id = $1 ORDER BY LOWER(name), client_id"
     ))
     .bind(org_id)
-    .bind(super::like_pattern(search))
-    .bind(limit)
-    .bind(offset)
     .fetch_all(e)
     .await?;
     rows.iter().map(app_from_row).collect()
 }
 
-pub async fn count<'c>(
+/// When each app of `org_id` last got a token: its secrets' and its grants' last use.
+pub async fn last_used<'c>(
     e: impl AnyExecutor<'c>,
     org_id: &str,
-    search: &str,
-) -> Result<i64, sqlx::Error> {
-    sqlx::query(
-        "SELECT COUNT(*) AS n FROM apps WHERE org_id = $1 AND (LOWER(name) LIKE $2 ESCAPE '\\' OR LOWER(client_id) LIKE $2 ESCAPE '\\')",
+) -> Result<std::collections::HashMap<String, i64>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT client_id, MAX(t) AS t FROM ( \
+           SELECT s.client_id, s.last_used_at AS t FROM client_secrets s JOIN apps a ON a.client_id = s.client_id \
+             WHERE a.org_id = $1 AND s.last_used_at IS NOT NULL \
+           UNION ALL \
+           SELECT g.client_id, g.last_used_at AS t FROM grants g JOIN apps a ON a.client_id = g.client_id \
+             WHERE a.org_id = $1 AND g.last_used_at IS NOT NULL \
+         ) u GROUP BY client_id",
     )
     .bind(org_id)
-    .bind(super::like_pattern(search))
-    .fetch_one(e)
-    .await?
-    .try_get("n")
+    .fetch_all(e)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("client_id")?, r.try_get("t")?)))
+        .collect()
 }
 
 pub async fn set_enabled<'c>(

@@ -7,6 +7,8 @@ use crate::domain::audit::{ActionMatch, AuditFilter};
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditRow {
     pub id: i64,
+    /// Unix seconds; exported as ISO 8601 (`2026-11-26T10:30:15Z`).
+    #[serde(serialize_with = "iso8601")]
     pub at: i64,
     pub org_id: Option<String>,
     pub actor_type: String,
@@ -23,6 +25,10 @@ pub struct AuditRow {
     pub app_id: Option<String>,
     /// The user the record concerns.
     pub user_id: Option<String>,
+}
+
+fn iso8601<S: serde::Serializer>(at: &i64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&crate::domain::when::iso8601(*at))
 }
 
 /// Most records one INSERT statement carries (16 parameters each).
@@ -279,26 +285,103 @@ pub async fn search<'c>(
 pub async fn token_hours<'c>(
     e: impl AnyExecutor<'c>,
     org_id: &str,
-    client_id: &str,
+    client_id: Option<&str>,
     since: i64,
 ) -> Result<Vec<(i64, i64, i64)>, sqlx::Error> {
-    let rows = sqlx::query(
+    // One app's chart reads the app index; the organization's the time index.
+    let app = if client_id.is_some() {
+        "AND app_id = $3"
+    } else {
+        ""
+    };
+    let sql = format!(
         "SELECT (at / 3600) * 3600 AS hour, \
                 SUM(CASE WHEN action = 'token.issued' THEN 1 ELSE 0 END) AS issued, \
                 SUM(CASE WHEN action = 'token.refused' THEN 1 ELSE 0 END) AS refused \
-         FROM audit_events WHERE org_id = $1 AND app_id = $2 AND at >= $3 \
+         FROM audit_events WHERE org_id = $1 AND at >= $2 {app} \
            AND action IN ('token.issued', 'token.refused') \
-         GROUP BY (at / 3600) * 3600 ORDER BY hour",
+         GROUP BY (at / 3600) * 3600 ORDER BY hour"
+    );
+    let mut q = sqlx::query(&sql).bind(org_id).bind(since);
+    if let Some(id) = client_id {
+        q = q.bind(id);
+    }
+    let rows = q.fetch_all(e).await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get::<i64, _>("hour")?,
+                r.try_get::<i64, _>("issued")?,
+                r.try_get::<i64, _>("refused")?,
+            ))
+        })
+        .collect()
+}
+
+/// Token refusals of `org_id` since `since`, counted per OAuth error code of `codes`
+/// (matched in the stored detail, as serde writes it: `"error":"invalid_client"`).
+pub async fn refusals<'c>(
+    e: impl AnyExecutor<'c>,
+    org_id: &str,
+    since: i64,
+    codes: &[&str],
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    if codes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sums: Vec<String> = (0..codes.len())
+        .map(|i| {
+            format!(
+                "SUM(CASE WHEN detail LIKE ${} THEN 1 ELSE 0 END) AS c{i}",
+                i + 3
+            )
+        })
+        .collect();
+    let sql = format!(
+        "SELECT {} FROM audit_events WHERE org_id = $1 AND at >= $2 AND action = 'token.refused'",
+        sums.join(", ")
+    );
+    let mut q = sqlx::query(&sql).bind(org_id).bind(since);
+    for code in codes {
+        q = q.bind(format!("%\"error\":\"{code}\"%"));
+    }
+    let row = q.fetch_one(e).await?;
+    codes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            // SUM over no rows is NULL.
+            let n: Option<i64> = row.try_get(format!("c{i}").as_str())?;
+            Ok(((*c).to_string(), n.unwrap_or(0)))
+        })
+        .collect()
+}
+
+/// The apps of `org_id` with the most token requests since `since`: (client id, issued,
+/// refused), busiest first.
+pub async fn busiest_apps<'c>(
+    e: impl AnyExecutor<'c>,
+    org_id: &str,
+    since: i64,
+    limit: i64,
+) -> Result<Vec<(String, i64, i64)>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT app_id, \
+                SUM(CASE WHEN action = 'token.issued' THEN 1 ELSE 0 END) AS issued, \
+                SUM(CASE WHEN action = 'token.refused' THEN 1 ELSE 0 END) AS refused \
+         FROM audit_events WHERE org_id = $1 AND at >= $2 AND app_id IS NOT NULL \
+           AND action IN ('token.issued', 'token.refused') \
+         GROUP BY app_id ORDER BY COUNT(*) DESC, app_id LIMIT $3",
     )
     .bind(org_id)
-    .bind(client_id)
     .bind(since)
+    .bind(limit)
     .fetch_all(e)
     .await?;
     rows.iter()
         .map(|r| {
             Ok((
-                r.try_get::<i64, _>("hour")?,
+                r.try_get::<String, _>("app_id")?,
                 r.try_get::<i64, _>("issued")?,
                 r.try_get::<i64, _>("refused")?,
             ))
@@ -385,4 +468,58 @@ pub async fn purge(
     .execute(&mut *conn)
     .await?;
     Ok(removed)
+}
+
+/// The names of the apps (by client id) and users (by id, as `name <email>`) that some
+/// records concern, for the viewer to show names instead of ids.
+pub async fn names(
+    pool: &sqlx::AnyPool,
+    app_ids: &[String],
+    user_ids: &[String],
+) -> Result<
+    (
+        std::collections::HashMap<String, String>,
+        std::collections::HashMap<String, String>,
+    ),
+    sqlx::Error,
+> {
+    fn placeholders(n: usize) -> String {
+        (1..=n)
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+    let mut apps = std::collections::HashMap::new();
+    if !app_ids.is_empty() {
+        let sql = format!(
+            "SELECT client_id, name FROM apps WHERE client_id IN ({})",
+            placeholders(app_ids.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for id in app_ids {
+            q = q.bind(id);
+        }
+        for r in q.fetch_all(pool).await? {
+            apps.insert(r.try_get("client_id")?, r.try_get("name")?);
+        }
+    }
+    let mut users = std::collections::HashMap::new();
+    if !user_ids.is_empty() {
+        let sql = format!(
+            "SELECT id, name, email FROM users WHERE id IN ({})",
+            placeholders(user_ids.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for id in user_ids {
+            q = q.bind(id);
+        }
+        for r in q.fetch_all(pool).await? {
+            let (name, email): (String, String) = (r.try_get("name")?, r.try_get("email")?);
+            users.insert(
+                r.try_get("id")?,
+                crate::domain::views::person_label(&name, &email),
+            );
+        }
+    }
+    Ok((apps, users))
 }

@@ -20,6 +20,8 @@ pub struct Member {
     pub name: String,
     pub role: Role,
     pub created_at: i64,
+    /// When the user last signed in (anywhere), if ever since it was recorded.
+    pub last_sign_in_at: Option<i64>,
 }
 
 const USER_COLS: &str = "id, email, name, password_hash, created_at";
@@ -43,6 +45,7 @@ fn member_from_row(r: &sqlx::any::AnyRow) -> Result<Member, sqlx::Error> {
         role: Role::parse(&role)
             .map_err(|e| sqlx::Error::Decode(format!("memberships.role: {}", e.message).into()))?,
         created_at: r.try_get("created_at")?,
+        last_sign_in_at: r.try_get("last_sign_in_at")?,
     })
 }
 
@@ -111,6 +114,16 @@ pub async fn insert_membership<'c>(
     Ok(())
 }
 
+/// Records a successful sign-in.
+pub async fn signed_in<'c>(e: impl AnyExecutor<'c>, id: &str, at: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET last_sign_in_at = $1 WHERE id = $2")
+        .bind(at)
+        .bind(id)
+        .execute(e)
+        .await?;
+    Ok(())
+}
+
 /// The member `user_id` of `org_id`, if they belong to it.
 pub async fn member<'c>(
     e: impl AnyExecutor<'c>,
@@ -118,7 +131,7 @@ pub async fn member<'c>(
     user_id: &str,
 ) -> Result<Option<Member>, sqlx::Error> {
     let row = sqlx::query(
-        "SELECT u.id, u.email, u.name, m.role, m.created_at FROM memberships m JOIN users u ON u.id = m.user_id \
+        "SELECT u.id, u.email, u.name, m.role, m.created_at, u.last_sign_in_at FROM memberships m JOIN users u ON u.id = m.user_id \
          WHERE m.org_id = $1 AND m.user_id = $2",
     )
     .bind(org_id)
@@ -133,7 +146,7 @@ pub async fn members<'c>(
     org_id: &str,
 ) -> Result<Vec<Member>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT u.id, u.email, u.name, m.role, m.created_at FROM memberships m JOIN users u ON u.id = m.user_id \
+        "SELECT u.id, u.email, u.name, m.role, m.created_at, u.last_sign_in_at FROM memberships m JOIN users u ON u.id = m.user_id \
          WHERE m.org_id = $1 ORDER BY u.email",
     )
     .bind(org_id)

@@ -62,7 +62,10 @@ pub async fn portal_export(
             "Only administrators and auditors may export the audit log.".into(),
         );
     }
-    let (format, filter) = match (ExportFormat::parse(&q.format), q.filter.parse()) {
+    let (format, filter) = match (
+        ExportFormat::parse(&q.format),
+        q.filter.parse(crate::services::now()),
+    ) {
         (Ok(format), Ok(filter)) => (format, filter),
         (Err(e), _) => return refused(StatusCode::BAD_REQUEST, e.to_string()),
         (_, Err(errors)) => {

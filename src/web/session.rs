@@ -16,6 +16,45 @@ pub const ORG_ID: &str = "org_id";
 pub const AUTH_TIME: &str = "auth_time";
 const CSRF: &str = "csrf";
 const NEW_SECRET: &str = "new_secret";
+const KEPT_FORM: &str = "kept_form";
+
+/// Fields of a form never kept for the page that shows it again: the CSRF token, and
+/// anything secret (a password typed once is typed again).
+fn keepable(name: &str) -> bool {
+    name != "csrf" && !name.contains("password") && !name.contains("secret")
+}
+
+/// Most characters of a kept form (a form that big is not typed by hand).
+const KEPT_MAX: usize = 16 * 1024;
+
+/// Keeps what a form posted without JavaScript sent, when it failed, so the page it goes
+/// back to shows the fields as they were typed (passwords and secrets excluded).
+pub async fn keep_form(
+    session: &Session,
+    fields: Vec<(String, String)>,
+) -> Result<(), SessionError> {
+    let mut size = 0;
+    let kept: Vec<(String, String)> = fields
+        .into_iter()
+        .filter(|(k, _)| keepable(k))
+        .take_while(|(k, v)| {
+            size += k.len() + v.len();
+            size <= KEPT_MAX
+        })
+        .collect();
+    session.insert(KEPT_FORM, kept).await?;
+    Ok(())
+}
+
+/// The fields kept by `keep_form`, once.
+pub async fn take_form(session: &Session) -> Vec<(String, String)> {
+    session
+        .remove::<Vec<(String, String)>>(KEPT_FORM)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
 
 /// What can go wrong with a session, its cause kept.
 #[derive(Debug, thiserror::Error)]

@@ -1,15 +1,26 @@
-//! One app: its client id, secrets (shown once), settings, enable/disable and delete.
+//! One app, in tabs: Settings (Quick start, the form, enable/disable, delete), Credentials
+//! (client id, secrets shown once), Authorizations (who authorized it) and Activity (the
+//! token chart and its latest audit records).
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_location, use_params_map};
 use serde::{Deserialize, Serialize};
 
 use super::app_form::AppFields;
+use super::audit::{RecordTable, list_audit, records_of};
+use crate::app::authorizations::{AppAuthorizations, RevokeAppAuthorization, app_authorizations};
+use crate::app::chart::TokenChart;
 use crate::app::components::{
     Breadcrumbs, Confirm, CopyButton, Csrf, Done, ErrorPage, FieldError, FormError, Need, Page,
-    format_duration, format_time, last_used,
+    format_duration, format_time, invalid, last_used,
 };
+use crate::app::list::use_list_query;
+use crate::domain::audit::AuditQuery;
+use crate::domain::listing::Listed;
+use crate::domain::views::{AuditPage, AuthorizationView};
+
+type AuthorizationPage = Listed<AuthorizationView>;
 use crate::app::error::AppError;
 use crate::app::session::{form_error, succeeded};
 use crate::domain::AppKind;
@@ -131,15 +142,69 @@ pub async fn delete_secret(
     .await
 }
 
+/// The tabs of an app's page, each its own address (so each works without JavaScript and
+/// can be linked).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Settings,
+    Credentials,
+    Authorizations,
+    Activity,
+}
+
+impl Tab {
+    const ALL: [Tab; 4] = [
+        Tab::Settings,
+        Tab::Credentials,
+        Tab::Authorizations,
+        Tab::Activity,
+    ];
+
+    fn suffix(self) -> &'static str {
+        match self {
+            Tab::Settings => "",
+            Tab::Credentials => "/credentials",
+            Tab::Authorizations => "/authorizations",
+            Tab::Activity => "/activity",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Tab::Settings => "Settings",
+            Tab::Credentials => "Credentials",
+            Tab::Authorizations => "Authorizations",
+            Tab::Activity => "Activity",
+        }
+    }
+
+    /// The tab a path shows.
+    pub fn of_path(path: &str) -> Tab {
+        let path = path.trim_end_matches('/');
+        Tab::ALL
+            .into_iter()
+            .rev()
+            .find(|t| !t.suffix().is_empty() && path.ends_with(t.suffix()))
+            .unwrap_or(Tab::Settings)
+    }
+
+    pub fn href(self, client_id: &str) -> String {
+        format!("/admin/apps/{client_id}{}", self.suffix())
+    }
+}
+
 #[component]
 pub fn AppDetailPage() -> impl IntoView {
     let params = use_params_map();
+    let here = use_location();
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let tab = move || Tab::of_path(&here.pathname.get());
     let update = ServerAction::<UpdateApp>::new();
     let enable = ServerAction::<SetAppEnabled>::new();
     let delete = ServerAction::<DeleteApp>::new();
     let add = ServerAction::<AddSecret>::new();
     let remove = ServerAction::<DeleteSecret>::new();
+    let revoke = ServerAction::<RevokeAppAuthorization>::new();
     let data = Resource::new(
         move || {
             (
@@ -152,22 +217,88 @@ pub fn AppDetailPage() -> impl IntoView {
         },
         |(id, ..)| get_app(id),
     );
+    // What only one tab shows is read only on that tab.
+    let list = use_list_query();
+    let authorizations = Resource::new(
+        move || (id(), tab(), list(), revoke.version().get()),
+        |(id, tab, l, _)| async move {
+            match tab {
+                Tab::Authorizations => app_authorizations(id, l.q, l.sort, l.page).await.map(Some),
+                _ => Ok(None),
+            }
+        },
+    );
+    let records = Resource::new(
+        move || (id(), tab()),
+        |(id, tab)| async move {
+            match tab {
+                Tab::Activity => {
+                    let q = AuditQuery {
+                        app: id,
+                        limit: "20".into(),
+                        ..Default::default()
+                    };
+                    list_audit(q).await.map(Some)
+                }
+                _ => Ok(None),
+            }
+        },
+    );
+    let actions = AppActions {
+        update,
+        enable,
+        delete,
+        add,
+        remove,
+        revoke,
+    };
     view! {
         <Page title="Connected app" need=Need::Admin>
-            <AppDetailView update enable delete add remove data/>
+            <AppDetailView actions data authorizations records tab=Signal::derive(tab)/>
         </Page>
     }
 }
 
-#[component]
-fn AppDetailView(
+/// Everything an admin can do on an app's page.
+#[derive(Clone, Copy)]
+struct AppActions {
     update: ServerAction<UpdateApp>,
     enable: ServerAction<SetAppEnabled>,
     delete: ServerAction<DeleteApp>,
     add: ServerAction<AddSecret>,
     remove: ServerAction<DeleteSecret>,
+    revoke: ServerAction<RevokeAppAuthorization>,
+}
+
+#[component]
+fn Tabs(client_id: String, current: Tab, user_kind: bool) -> impl IntoView {
+    let tabs = Tab::ALL
+        .into_iter()
+        .filter(|t| user_kind || *t != Tab::Authorizations)
+        .map(|t| {
+            let aria = (t == current).then_some("page");
+            view! { <a href=t.href(&client_id) aria-current=aria>{t.label()}</a> }
+        })
+        .collect_view();
+    view! { <nav class="tabs" aria-label="App sections">{tabs}</nav> }
+}
+
+#[component]
+fn AppDetailView(
+    actions: AppActions,
     data: Resource<Result<AppPageData, AppError>>,
+    authorizations: Resource<Result<Option<AuthorizationPage>, AppError>>,
+    records: Resource<Result<Option<AuditPage>, AppError>>,
+    tab: Signal<Tab>,
 ) -> impl IntoView {
+    let AppActions {
+        update,
+        enable,
+        delete,
+        add,
+        remove,
+        revoke,
+    } = actions;
     let update_error = form_error(update.value());
     let delete_error = form_error(delete.value());
     let secret_error = Signal::derive({
@@ -189,180 +320,183 @@ fn AppDetailView(
                     Ok(d) => d,
                     Err(e) => return view! { <ErrorPage error=e/> }.into_any(),
                 };
+                let tab = tab.get_untracked();
                 let app = d.detail.app.clone();
+                let title = app.name.clone();
                 let client_id = app.client_id.clone();
+                let user_kind = app.kind == "on-behalf-of-user";
                 let kind = AppKind::parse(&app.kind).map(|k| k.label()).unwrap_or("");
-                let app_name = app.name.clone();
-                let (cid_add, cid_update, cid_enable, cid_delete) = (client_id.clone(), client_id.clone(), client_id.clone(), client_id.clone());
-                let app_for_form = app.clone();
-                let secrets = d.detail.secrets.clone();
-                let n_secrets = secrets.len();
-                let secret_rows = secrets.into_iter().map(|s| {
-                    let client_id = client_id.clone();
-                    view! {
-                        <tr>
-                            <td data-label="Secret"><code>{s.hint.clone()}</code></td>
-                            <td data-label="Created">{format_time(s.created_at)}</td>
-                            <td data-label="Last used">{last_used(s.last_used_at)}</td>
-                            <td>
-                                {(n_secrets > 1).then(|| view! {
-                                    <ActionForm action=remove attr:class="inline">
-                                        <Csrf/>
-                                        <input type="hidden" name="client_id" value=client_id/>
-                                        <input type="hidden" name="secret_id" value=s.id/>
-                                        <Confirm label="Delete" small=true what=format!("Delete the secret {}? Requests that authenticate with it are refused at once.", s.hint)/>
-                                    </ActionForm>
-                                })}
-                            </td>
-                        </tr>
+                let new_secret = d.new_secret.clone().map(|s| view! {
+                    <div class="secret-once" role="status">
+                        <strong>"New client secret — copy it now, it will not be shown again:"</strong>
+                        <code class="secret" data-testid="new-secret">{s.clone()}</code>
+                        <CopyButton text=s what="the client secret"/>
+                    </div>
+                });
+                let body = match tab {
+                    Tab::Settings => {
+                        let app_name = app.name.clone();
+                        let disable_what = format!("Disable {}? It can get no tokens, and every token it holds stops working at once.", app.name);
+                        let (cid_update, cid_enable, cid_delete) = (client_id.clone(), client_id.clone(), client_id.clone());
+                        let app_for_form = app.clone();
+                        view! {
+                            <QuickStartPanel q=d.quick_start.clone()/>
+                            <dl class="facts">
+                                <dt>"Kind"</dt><dd>{kind}</dd>
+                                <dt>"Client type"</dt><dd>{if app.public_client { "public (no secret, PKCE)" } else { "confidential" }}</dd>
+                                <dt>"Grant types"</dt><dd>{app.grant_types.join(", ")}</dd>
+                                {user_kind.then(|| view! { <dt>"ID tokens"</dt><dd>{app.id_token_alg.clone()}</dd> })}
+                                <dt>"Token lifetimes"</dt><dd>{if user_kind {
+                                    format!("access {}, refresh {}", format_duration(app.access_token_ttl), format_duration(app.refresh_token_ttl))
+                                } else {
+                                    format!("access {}", format_duration(app.access_token_ttl))
+                                }}</dd>
+                                <dt>"Created"</dt><dd>{format_time(app.created_at)}</dd>
+                            </dl>
+
+                            <section class="panel">
+                                <h2>"Settings"</h2>
+                                <FormError error=update_error/>
+                                <Done done=succeeded(update.value()) text="Changes saved."/>
+                                <ActionForm action=update attr:class="app-form">
+                                    <Csrf/>
+                                    <input type="hidden" name="client_id" value=cid_update/>
+                                    <AppFields app=Some(app_for_form) error=update_error/>
+                                    <button type="submit" class="primary">"Save changes"</button>
+                                </ActionForm>
+                            </section>
+
+                            <section class="panel">
+                                <h2>{if app.enabled { "Disable" } else { "Enable" }}</h2>
+                                <FormError error=secret_error/>
+                                <p class="hint">{if app.enabled { "A disabled app can get no tokens." } else { "The app can get tokens again once enabled." }}</p>
+                                <ActionForm action=enable>
+                                    <Csrf/>
+                                    <input type="hidden" name="client_id" value=cid_enable/>
+                                    <input type="hidden" name="enabled" value=(!app.enabled).to_string()/>
+                                    {if app.enabled {
+                                        view! { <Confirm label="Disable app" what=disable_what.clone()/> }.into_any()
+                                    } else {
+                                        view! { <button type="submit">"Enable app"</button> }.into_any()
+                                    }}
+                                </ActionForm>
+                            </section>
+
+                            <section class="panel danger-zone">
+                                <h2>"Delete"</h2>
+                                <FormError error=delete_error/>
+                                <ActionForm action=delete>
+                                    <Csrf/>
+                                    <input type="hidden" name="client_id" value=cid_delete/>
+                                    <label>"Type the app's name, " <strong>{app_name}</strong> ", to confirm"
+                                        <input type="text" name="confirm_name" required autocomplete="off"
+                                            aria-invalid=invalid(delete_error, "confirm_name")/>
+                                        <FieldError error=delete_error field="confirm_name"/>
+                                    </label>
+                                    <button type="submit" class="danger">"Delete app"</button>
+                                </ActionForm>
+                            </section>
+                        }.into_any()
                     }
-                }).collect_view();
+                    Tab::Credentials => view! {
+                        <FormError error=secret_error/>
+                        <Done done=succeeded(remove.value()) text="Secret deleted."/>
+                        <dl class="facts">
+                            <dt>"Client type"</dt><dd>{if app.public_client { "public: no secret; the app proves itself with PKCE" } else { "confidential: authenticates with a client secret" }}</dd>
+                        </dl>
+                        {(!app.public_client).then(|| view! { <Secrets client_id=client_id.clone() secrets=d.detail.secrets.clone() add remove/> })}
+                    }.into_any(),
+                    Tab::Authorizations => view! {
+                        <AppAuthorizations client_id=client_id.clone() revoke list=authorizations/>
+                    }.into_any(),
+                    Tab::Activity => view! {
+                        <TokenChart hours=d.activity.clone() title="Token requests, last 7 days"/>
+                        <section class="panel">
+                            <h2>"Latest records"</h2>
+                            <RecentRecords records/>
+                            <p><a href=records_of("app", &client_id)>"Every record of this app in the audit log →"</a></p>
+                        </section>
+                    }.into_any(),
+                };
                 view! {
-                    <Breadcrumbs above=vec![("Apps".into(), "/admin".into())] here=app.name.clone()/>
+                    <Breadcrumbs above=vec![("Apps".into(), "/admin".into())] here=title.clone()/>
                     <div class="heading">
-                        <h1>{app.name.clone()}</h1>
+                        <h1>{title}</h1>
                         {if app.enabled { view! { <span class="badge ok">"enabled"</span> } } else { view! { <span class="badge off">"disabled"</span> } }}
                     </div>
-                    {d.new_secret.map(|s| view! {
-                        <div class="secret-once" role="status">
-                            <strong>"New client secret — copy it now, it will not be shown again:"</strong>
-                            <code class="secret" data-testid="new-secret">{s.clone()}</code>
-                            <CopyButton text=s what="the client secret"/>
-                        </div>
-                    })}
-                    <QuickStartPanel q=d.quick_start.clone()/>
-                    <dl class="facts">
-                        <dt>"Client id"</dt><dd><code data-testid="client-id">{client_id}</code></dd>
-                        <dt>"Kind"</dt><dd>{kind}</dd>
-                        <dt>"Client type"</dt><dd>{if app.public_client { "public (no secret, PKCE)" } else { "confidential" }}</dd>
-                        <dt>"Grant types"</dt><dd>{app.grant_types.join(", ")}</dd>
-                        {(app.kind == "on-behalf-of-user").then(|| view! { <dt>"ID tokens"</dt><dd>{app.id_token_alg.clone()}</dd> })}
-                        <dt>"Token lifetimes"</dt><dd>{if app.kind == "on-behalf-of-user" {
-                            format!("access {}, refresh {}", format_duration(app.access_token_ttl), format_duration(app.refresh_token_ttl))
-                        } else {
-                            format!("access {}", format_duration(app.access_token_ttl))
-                        }}</dd>
-                        <dt>"Created"</dt><dd>{format_time(app.created_at)}</dd>
-                        {(app.kind == "on-behalf-of-user").then(|| view! {
-                            <dt>"Authorizations"</dt><dd><a href=format!("/admin/apps/{}/authorizations", app.client_id)>"Who authorized this app"</a></dd>
-                        })}
-                    </dl>
-
-                    <TokenChart hours=d.activity.clone()/>
-
-                    <FormError error=secret_error/>
-                    {(!app.public_client).then(|| view! {
-                        <section class="panel">
-                            <h2>"Client secrets"</h2>
-                            <p class="hint">"Up to two at once: add the new secret, move your app to it, then delete the old one."</p>
-                            <table class="list">
-                                <thead><tr><th>"Secret"</th><th>"Created"</th><th>"Last used"</th><th></th></tr></thead>
-                                <tbody>{secret_rows}</tbody>
-                            </table>
-                            {(n_secrets < 2).then(|| view! {
-                                <ActionForm action=add>
-                                    <Csrf/>
-                                    <input type="hidden" name="client_id" value=cid_add.clone()/>
-                                    <button type="submit">"Add a new secret"</button>
-                                </ActionForm>
-                            })}
-                        </section>
-                    })}
-
-                    <section class="panel">
-                        <h2>"Settings"</h2>
-                        <FormError error=update_error/>
-                        <Done done=succeeded(update.value()) text="Changes saved."/>
-                        <ActionForm action=update attr:class="app-form">
-                            <Csrf/>
-                            <input type="hidden" name="client_id" value=cid_update/>
-                            <AppFields app=Some(app_for_form) error=update_error/>
-                            <button type="submit" class="primary">"Save changes"</button>
-                        </ActionForm>
-                    </section>
-
-                    <section class="panel">
-                        <h2>{if app.enabled { "Disable" } else { "Enable" }}</h2>
-                        <p class="hint">{if app.enabled { "A disabled app can get no tokens." } else { "The app can get tokens again once enabled." }}</p>
-                        <ActionForm action=enable>
-                            <Csrf/>
-                            <input type="hidden" name="client_id" value=cid_enable/>
-                            <input type="hidden" name="enabled" value=(!app.enabled).to_string()/>
-                            {if app.enabled {
-                                view! { <Confirm label="Disable app" what=format!("Disable {}? It can get no tokens, and every token it holds stops working at once.", app.name)/> }.into_any()
-                            } else {
-                                view! { <button type="submit">"Enable app"</button> }.into_any()
-                            }}
-                        </ActionForm>
-                    </section>
-
-                    <section class="panel danger-zone">
-                        <h2>"Delete"</h2>
-                        <FormError error=delete_error/>
-                        <ActionForm action=delete>
-                            <Csrf/>
-                            <input type="hidden" name="client_id" value=cid_delete/>
-                            <label>"Type the app's name, " <strong>{app_name}</strong> ", to confirm"
-                                <input type="text" name="confirm_name" required autocomplete="off"/>
-                                <FieldError error=delete_error field="confirm_name"/>
-                            </label>
-                            <button type="submit" class="danger">"Delete app"</button>
-                        </ActionForm>
-                    </section>
+                    <p class="client-id">"Client id " <code data-testid="client-id">{client_id.clone()}</code> " "
+                        <CopyButton text=client_id.clone() what="the client id"/></p>
+                    <Tabs client_id=client_id.clone() current=tab user_kind/>
+                    {new_secret}
+                    <div class="tab-body">{body}</div>
                 }.into_any()
             })}
         </Suspense>
     }
 }
 
-/// Tokens issued (bars up) and refused (bars down) per hour over the last 7 days, as an
-/// inline SVG: no script, no chart library.
+/// The app's client secrets: when each was made and last used, add one, delete one.
 #[component]
-fn TokenChart(hours: Vec<HourCount>) -> impl IntoView {
-    const BAR: usize = 4;
-    const HALF: i64 = 50;
-    let issued: i64 = hours.iter().map(|h| h.issued).sum();
-    let refused: i64 = hours.iter().map(|h| h.refused).sum();
-    let top = hours
-        .iter()
-        .map(|h| h.issued.max(h.refused))
-        .max()
-        .unwrap_or(0)
-        .max(1);
-    let scale = |n: i64| if n == 0 { 0 } else { (n * HALF / top).max(1) };
-    let width = hours.len() * BAR;
-    let bars = hours
-        .iter()
-        .enumerate()
-        .map(|(i, h)| {
-            let x = i * BAR;
-            let (up, down) = (scale(h.issued), scale(h.refused));
-            let title = format!(
-                "{}: {} issued, {} refused",
-                format_time(h.hour),
-                h.issued,
-                h.refused
-            );
-            view! {
-                <g>
-                    <title>{title}</title>
-                    <rect class="issued" x=x y=HALF - up width=BAR - 1 height=up/>
-                    <rect class="refused" x=x y=HALF width=BAR - 1 height=down/>
-                </g>
-            }
-        })
-        .collect_view();
+fn Secrets(
+    client_id: String,
+    secrets: Vec<crate::domain::views::SecretView>,
+    add: ServerAction<AddSecret>,
+    remove: ServerAction<DeleteSecret>,
+) -> impl IntoView {
+    let n_secrets = secrets.len();
+    let cid_add = client_id.clone();
+    let rows = secrets.into_iter().map(|s| {
+        let client_id = client_id.clone();
+        view! {
+            <tr>
+                <td data-label="Secret"><code>{s.hint.clone()}</code></td>
+                <td data-label="Created">{format_time(s.created_at)}</td>
+                <td data-label="Last used">{last_used(s.last_used_at)}</td>
+                <td>
+                    {(n_secrets > 1).then(|| view! {
+                        <ActionForm action=remove attr:class="inline">
+                            <Csrf/>
+                            <input type="hidden" name="client_id" value=client_id/>
+                            <input type="hidden" name="secret_id" value=s.id/>
+                            <Confirm label="Delete" small=true what=format!("Delete the secret {}? Requests that authenticate with it are refused at once.", s.hint)/>
+                        </ActionForm>
+                    })}
+                </td>
+            </tr>
+        }
+    }).collect_view();
     view! {
         <section class="panel">
-            <h2>"Token requests, last 7 days"</h2>
-            <p class="hint" data-testid="token-totals">
-                {format!("{issued} issued, {refused} refused (per hour; refused below the line)")}
-            </p>
-            <svg class="chart" viewBox=format!("0 0 {width} {}", 2 * HALF) width="100%" height="100" preserveAspectRatio="none" role="img" aria-label="Tokens issued and refused per hour">
-                <line x1="0" y1=HALF x2=width y2=HALF class="axis"/>
-                {bars}
-            </svg>
+            <h2>"Client secrets"</h2>
+            <p class="hint">"Up to two at once: add the new secret, move your app to it, then delete the old one. A secret's value is shown once, when it is made; we keep only its hash."</p>
+            <table class="list">
+                <thead><tr><th scope="col">"Secret"</th><th scope="col">"Created"</th><th scope="col">"Last used"</th><th scope="col"><span class="visually-hidden">"Delete"</span></th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+            {(n_secrets < 2).then(|| view! {
+                <ActionForm action=add>
+                    <Csrf/>
+                    <input type="hidden" name="client_id" value=cid_add.clone()/>
+                    <button type="submit">"Add a new secret"</button>
+                </ActionForm>
+            })}
         </section>
+    }
+}
+
+/// The app's latest audit records (the Activity tab).
+#[component]
+fn RecentRecords(records: Resource<Result<Option<AuditPage>, AppError>>) -> impl IntoView {
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match records.await {
+                    Err(e) => view! { <ErrorPage error=e/> }.into_any(),
+                    Ok(Some(p)) if !p.items.is_empty() => view! { <RecordTable items=p.items/> }.into_any(),
+                    _ => view! { <p class="empty">"Nothing yet: records appear here once the app asks for tokens or is changed."</p> }.into_any(),
+                }
+            })}
+        </Suspense>
     }
 }
 

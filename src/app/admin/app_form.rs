@@ -3,8 +3,9 @@
 
 use leptos::prelude::*;
 
-use crate::app::components::{FieldError, format_duration};
+use crate::app::components::{FieldError, format_duration, invalid};
 use crate::app::error::AppError;
+use crate::app::session::{kept, kept_all};
 use crate::domain::app::ID_TOKEN_ALGS;
 use crate::domain::scope::CATALOGUE;
 use crate::domain::views::AppView;
@@ -19,30 +20,58 @@ pub fn AppFields(
     let kind = app.as_ref().and_then(|a| AppKind::parse(&a.kind).ok());
     let user_kind = kind != Some(AppKind::OwnBehalf);
     let has = |list: Option<&Vec<String>>, v: &str| list.is_some_and(|l| l.iter().any(|x| x == v));
-    let grants = app.as_ref().map(|a| a.grant_types.clone());
-    let scopes = app.as_ref().map(|a| a.scopes.clone());
-    let name = app.as_ref().map(|a| a.name.clone()).unwrap_or_default();
-    let redirect_uris = app
-        .as_ref()
-        .map(|a| a.redirect_uris.join("\n"))
-        .unwrap_or_default();
-    let logout_uris = app
-        .as_ref()
-        .map(|a| a.post_logout_redirect_uris.join("\n"))
-        .unwrap_or_default();
+    // After a failed post without JavaScript, the fields show what was sent.
+    let sent = kept("app[name]").is_some();
+    let text = |field: &str, otherwise: String| {
+        if sent {
+            kept(field).unwrap_or_default()
+        } else {
+            otherwise
+        }
+    };
+    let grants = if sent {
+        kept_all("app[grant_types][]")
+    } else {
+        app.as_ref().map(|a| a.grant_types.clone())
+    };
+    let scopes = if sent {
+        kept_all("app[scopes][]")
+    } else {
+        app.as_ref().map(|a| a.scopes.clone())
+    };
+    let name = text(
+        "app[name]",
+        app.as_ref().map(|a| a.name.clone()).unwrap_or_default(),
+    );
+    let redirect_uris = text(
+        "app[redirect_uris][]",
+        app.as_ref()
+            .map(|a| a.redirect_uris.join("\n"))
+            .unwrap_or_default(),
+    );
+    let logout_uris = text(
+        "app[post_logout_redirect_uris][]",
+        app.as_ref()
+            .map(|a| a.post_logout_redirect_uris.join("\n"))
+            .unwrap_or_default(),
+    );
     let grant_lifetime = app
         .as_ref()
         .map(|a| a.grant_ttl)
         .filter(|t| *t > 0)
         .unwrap_or(TokenLifetimes::DEFAULT_GRANT);
-    let website = app
-        .as_ref()
-        .and_then(|a| a.website_url.clone())
-        .unwrap_or_default();
-    let audience = app
-        .as_ref()
-        .map(|a| a.audience.clone())
-        .unwrap_or_else(|| "internal".into());
+    let website = text(
+        "app[website_url]",
+        app.as_ref()
+            .and_then(|a| a.website_url.clone())
+            .unwrap_or_default(),
+    );
+    let audience = text(
+        "app[audience]",
+        app.as_ref()
+            .map(|a| a.audience.clone())
+            .unwrap_or_else(|| "internal".into()),
+    );
     let access = app
         .as_ref()
         .map(|a| a.access_token_ttl)
@@ -51,14 +80,24 @@ pub fn AppFields(
         .as_ref()
         .map(|a| a.refresh_token_ttl)
         .unwrap_or(TokenLifetimes::DEFAULT_REFRESH);
-    let keys = app
-        .as_ref()
-        .and_then(|a| a.public_keys.clone())
-        .unwrap_or_default();
-    let id_token_alg = app
-        .as_ref()
-        .map(|a| a.id_token_alg.clone())
-        .unwrap_or_else(|| ID_TOKEN_ALGS[0].into());
+    let keys = text(
+        "public_keys",
+        app.as_ref()
+            .and_then(|a| a.public_keys.clone())
+            .unwrap_or_default(),
+    );
+    let id_token_alg = text(
+        "app[id_token_alg]",
+        app.as_ref()
+            .map(|a| a.id_token_alg.clone())
+            .unwrap_or_else(|| ID_TOKEN_ALGS[0].into()),
+    );
+    let access_text = text("app[access_token_ttl]", format_duration(access));
+    let refresh_text = text("app[refresh_token_ttl]", format_duration(refresh));
+    let grant_text = text("app[grant_ttl]", format_duration(grant_lifetime));
+    let kind_sent = kept("app[kind]");
+    let own_sent = kind_sent.as_deref() == Some("own-behalf");
+    let public_sent = kept("app[public_client]").is_some();
     let is_new = app.is_none();
     let alg_options = ID_TOKEN_ALGS
         .iter()
@@ -66,7 +105,8 @@ pub fn AppFields(
         .collect_view();
 
     let user_grants = AppKind::OnBehalfOfUser.allowed_grants().iter().map(|g| {
-        let checked = has(grants.as_ref(), g.as_str()) || (is_new && *g == GrantType::AuthorizationCode);
+        let checked = has(grants.as_ref(), g.as_str())
+            || (is_new && !sent && *g == GrantType::AuthorizationCode);
         view! {
             <label class="check">
                 <input type="checkbox" name="app[grant_types][]" value=g.as_str() checked=checked/>
@@ -79,7 +119,7 @@ pub fn AppFields(
         .as_ref()
         .map(|list| {
             list.iter()
-                .filter(|s| !CATALOGUE.iter().any(|(c, _)| c == s))
+                .filter(|s| !s.is_empty() && !CATALOGUE.iter().any(|(c, _)| c == s))
                 .cloned()
                 .collect::<Vec<_>>()
                 .join(" ")
@@ -108,18 +148,18 @@ pub fn AppFields(
 
     view! {
         <label>"Name"
-            <input type="text" name="app[name]" value=name required maxlength="100"/>
+            <input type="text" name="app[name]" aria-invalid=invalid(error, "name") value=name required maxlength="100"/>
             <FieldError error field="name"/>
         </label>
         {is_new.then(|| view! {
             <fieldset class="kind">
                 <legend>"Kind"</legend>
                 <label class="check">
-                    <input type="radio" name="app[kind]" value="on-behalf-of-user" checked/>
+                    <input type="radio" name="app[kind]" value="on-behalf-of-user" checked=!own_sent/>
                     <strong>"On behalf of a user"</strong> " — a user signs in and consents; the app acts as that user."
                 </label>
                 <label class="check">
-                    <input type="radio" name="app[kind]" value="own-behalf"/>
+                    <input type="radio" name="app[kind]" value="own-behalf" checked=own_sent/>
                     <strong>"On its own behalf"</strong> " — automation (CI/CD) with client credentials, inside this organization only."
                 </label>
                 <FieldError error field="kind"/>
@@ -132,11 +172,11 @@ pub fn AppFields(
                 <FieldError error field="grant_types"/>
             </fieldset>
             <label class="only-user">"Redirect URIs (one per line)"
-                <textarea name="app[redirect_uris][]" rows="3" placeholder="https://app.example.com/callback">{redirect_uris}</textarea>
+                <textarea name="app[redirect_uris][]" aria-invalid=invalid(error, "redirect_uris") rows="3" placeholder="https://app.example.com/callback">{redirect_uris}</textarea>
                 <FieldError error field="redirect_uris"/>
             </label>
             <label class="only-user">"Post-logout redirect URIs (one per line; followed only with an ID token of this app)"
-                <textarea name="app[post_logout_redirect_uris][]" rows="2" placeholder="https://app.example.com/signed-out">{logout_uris}</textarea>
+                <textarea name="app[post_logout_redirect_uris][]" aria-invalid=invalid(error, "post_logout_redirect_uris") rows="2" placeholder="https://app.example.com/signed-out">{logout_uris}</textarea>
                 <FieldError error field="post_logout_redirect_uris"/>
             </label>
             <label class="only-user">"Who may authorize it"
@@ -153,31 +193,31 @@ pub fn AppFields(
         })}
         {(!user_kind).then(|| view! { <p class="hint">"Grant type: client credentials."</p> })}
         <label>"Website"
-            <input type="url" name="app[website_url]" value=website maxlength="2000" placeholder="https://app.example.com"/>
+            <input type="url" name="app[website_url]" aria-invalid=invalid(error, "website_url") value=website maxlength="2000" placeholder="https://app.example.com"/>
             <FieldError error field="website_url"/>
         </label>
         <fieldset>
             <legend>"Scopes it may be granted"</legend>
             {scope_boxes}
             <label>"Scopes of your APIs (space-separated, see APIs)"
-                <input type="text" name="app[scopes][]" value=custom_scopes maxlength="2000" placeholder="orders:read orders:write"/>
+                <input type="text" name="app[scopes][]" aria-invalid=invalid(error, "scopes") value=custom_scopes maxlength="2000" placeholder="orders:read orders:write"/>
             </label>
             <FieldError error field="scopes"/>
         </fieldset>
         <div class="row">
             <label>"Access tokens last"
-                <input type="text" name="app[access_token_ttl]" value=format_duration(access)
+                <input type="text" name="app[access_token_ttl]" aria-invalid=invalid(error, "access_token_ttl") value=access_text
                     placeholder="15 minutes" maxlength="40" aria-describedby="lifetime-hint"/>
                 <FieldError error field="access_token_ttl"/>
             </label>
             {user_kind.then(|| view! {
                 <label class="only-user">"Refresh tokens last"
-                    <input type="text" name="app[refresh_token_ttl]" value=format_duration(refresh)
+                    <input type="text" name="app[refresh_token_ttl]" aria-invalid=invalid(error, "refresh_token_ttl") value=refresh_text
                         placeholder="90 days" maxlength="40" aria-describedby="lifetime-hint"/>
                     <FieldError error field="refresh_token_ttl"/>
                 </label>
                 <label class="only-user">"Sign in again after (however often refreshed)"
-                    <input type="text" name="app[grant_ttl]" value=format_duration(grant_lifetime)
+                    <input type="text" name="app[grant_ttl]" aria-invalid=invalid(error, "grant_ttl") value=grant_text
                         placeholder="365 days" maxlength="40" aria-describedby="lifetime-hint"/>
                     <FieldError error field="grant_ttl"/>
                 </label>
@@ -190,13 +230,13 @@ pub fn AppFields(
         )}</p>
         {is_new.then(|| view! {
             <label class="check only-user">
-                <input type="checkbox" name="app[public_client]" value="true"/>
+                <input type="checkbox" name="app[public_client]" value="true" checked=public_sent/>
                 "Public client (a browser or native app that cannot keep a secret; uses PKCE)"
                 <FieldError error field="public_client"/>
             </label>
         })}
         <label>"Public keys for JWT bearer and private_key_jwt (PEM or JWKS, optional)"
-            <textarea name="public_keys" rows="4" placeholder="-----BEGIN PUBLIC KEY-----">{keys}</textarea>
+            <textarea name="public_keys" aria-invalid=invalid(error, "public_keys") rows="4" placeholder="-----BEGIN PUBLIC KEY-----">{keys}</textarea>
             <FieldError error field="public_keys"/>
         </label>
     }

@@ -1,12 +1,14 @@
-//! The list of connected apps (search, paging) and the create page.
+//! The list of connected apps (search, sort, paging) and the create page.
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
 use super::app_form::AppFields;
-use crate::app::components::{Breadcrumbs, Csrf, ErrorPage, FormError, Need, Page, count};
+use crate::app::components::{
+    Breadcrumbs, Csrf, ErrorPage, FormError, Need, Page, format_time, last_used,
+};
 use crate::app::error::AppError;
+use crate::app::list::{ListSearch, Pager, SortHeader, use_list_query};
 use crate::app::session::form_error;
 use crate::domain::AppKind;
 use crate::domain::app::AppInput;
@@ -15,11 +17,13 @@ use crate::domain::views::AppPage;
 #[server(prefix = "/api", endpoint = "list_apps")]
 pub async fn list_apps(
     #[server(default)] q: String,
-    #[server(default)] page: i64,
+    #[server(default)] sort: String,
+    #[server(default)] page: String,
 ) -> Result<AppPage, AppError> {
     use crate::app::server as portal;
+    let list = crate::domain::listing::ListQuery { q, sort, page };
     portal::admin_read(async |state, me| {
-        crate::services::apps::list(&state.db, &me.principal, &q, page.max(1))
+        crate::services::apps::list(&state.db, &me.principal, &list)
             .await
             .map_err(portal::service_error)
     })
@@ -51,16 +55,8 @@ pub async fn create_app(
 
 #[component]
 pub fn AppsPage() -> impl IntoView {
-    let query = use_query_map();
-    let q = move || query.with(|m| m.get("q").unwrap_or_default());
-    let page = move || {
-        query.with(|m| {
-            m.get("page")
-                .and_then(|p| p.parse::<i64>().ok())
-                .unwrap_or(1)
-        })
-    };
-    let apps = Resource::new(move || (q(), page()), |(q, page)| list_apps(q, page));
+    let list = use_list_query();
+    let apps = Resource::new(list, |l| list_apps(l.q, l.sort, l.page));
     view! {
         <Page title="Connected apps" need=Need::Admin>
             <AppList apps/>
@@ -68,27 +64,31 @@ pub fn AppsPage() -> impl IntoView {
     }
 }
 
+const BASE: &str = "/admin";
+
 #[component]
 fn AppList(apps: Resource<Result<AppPage, AppError>>) -> impl IntoView {
-    let query = use_query_map();
-    let q = move || query.with(|m| m.get("q").unwrap_or_default());
+    let list = use_list_query();
     view! {
         <div class="heading">
             <h1>"Connected apps"</h1>
             <a class="button primary" href="/admin/apps/new">"Create app"</a>
         </div>
-        <form method="get" action="/admin" class="search">
-            <input type="search" name="q" value=q placeholder="Search by name or client id" maxlength="100"/>
-            <button type="submit">"Search"</button>
-        </form>
+        <ListSearch base=BASE label="Search by name or client id"/>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match apps.await {
                     Err(e) => view! { <ErrorPage error=e/> }.into_any(),
-                    Ok(p) if p.items.is_empty() => view! {
-                        <p class="empty">{if q().is_empty() { "No connected apps yet." } else { "No app matches your search." }}</p>
+                    Ok(p) if p.items.is_empty() && list().q.is_empty() => view! {
+                        <div class="empty">
+                            <p>"No connected apps yet. An app is how an outside program gets tokens: create one, then copy its Quick start command."</p>
+                            <p><a class="button primary" href="/admin/apps/new">"Create your first app"</a></p>
+                        </div>
                     }.into_any(),
-                    Ok(p) => view! { <AppTable page=p q=q()/> }.into_any(),
+                    Ok(p) if p.items.is_empty() => view! {
+                        <p class="empty">"No app matches “" {list().q} "”. Try part of its name or client id."</p>
+                    }.into_any(),
+                    Ok(p) => view! { <AppTable page=p/> }.into_any(),
                 }
             })}
         </Suspense>
@@ -96,35 +96,32 @@ fn AppList(apps: Resource<Result<AppPage, AppError>>) -> impl IntoView {
 }
 
 #[component]
-fn AppTable(page: AppPage, q: String) -> impl IntoView {
+fn AppTable(page: AppPage) -> impl IntoView {
     let pages = page.pages();
-    let link = move |n: i64| {
-        format!(
-            "/admin?q={}&page={n}",
-            crate::app::components::url_encode(&q)
-        )
-    };
+    let sort = page.sort.clone();
     let rows = page.items.into_iter().map(|a| {
         let kind = AppKind::parse(&a.kind).map(|k| k.label()).unwrap_or("");
         view! {
             <tr>
-                <td data-label="Name"><a href=format!("/admin/apps/{}", a.client_id)>{a.name}</a></td>
+                <td data-label="Name"><a href=format!("/admin/apps/{}", a.client_id)>{a.name}</a>
+                    <br/><code class="muted small">{a.client_id}</code></td>
                 <td data-label="Kind">{kind}</td>
-                <td data-label="Client id"><code>{a.client_id}</code></td>
                 <td data-label="Status">{if a.enabled { view! { <span class="badge ok">"enabled"</span> } } else { view! { <span class="badge off">"disabled"</span> } }}</td>
+                <td data-label="Created">{format_time(a.created_at)}</td>
+                <td data-label="Last used">{last_used(a.last_used_at)}</td>
             </tr>
         }
     }).collect_view();
+    let th = |label: &'static str, key: &'static str| view! { <SortHeader base=BASE label key sort=sort.clone()/> };
     view! {
         <table class="list">
-            <thead><tr><th>"Name"</th><th>"Kind"</th><th>"Client id"</th><th>"Status"</th></tr></thead>
+            <caption class="visually-hidden">"Connected apps"</caption>
+            <thead><tr>
+                {th("Name", "name")}{th("Kind", "kind")}{th("Status", "status")}{th("Created", "created")}{th("Last used", "used")}
+            </tr></thead>
             <tbody>{rows}</tbody>
         </table>
-        <nav class="pager">
-            <span>{format!("{} · page {} of {}", count(page.total, "app"), page.page, pages)}</span>
-            {(page.page > 1).then(|| view! { <a href=link(page.page - 1)>"← Previous"</a> })}
-            {(page.page < pages).then(|| view! { <a href=link(page.page + 1)>"Next →"</a> })}
-        </nav>
+        <Pager base=BASE noun="app" total=page.total page=page.page pages sort=page.sort/>
     }
 }
 

@@ -1,14 +1,15 @@
-//! The audit viewer: the organization's records filtered by time, app, user, action and
-//! outcome, newest first, paged by cursor, and exported as CSV or NDJSON. The filter is a
-//! plain GET form, so every view has its own URL and works without JavaScript.
+//! The audit viewer: one line per record (when, who, what, outcome) with a details drawer,
+//! filtered by period or dates, app and user (picked by name), action and outcome, newest
+//! first, paged by cursor, and exported as CSV or NDJSON. The filter is a plain GET form,
+//! so every view has its own URL and works without JavaScript.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::app::components::{ErrorPage, Need, Page, format_time, url_encode};
+use crate::app::components::{ErrorPage, LocalTime, Need, Page, url_encode};
 use crate::app::error::AppError;
-use crate::domain::audit::AuditQuery;
-use crate::domain::views::AuditPage;
+use crate::domain::audit::{ACTION_FAMILIES, ACTIONS, AuditQuery, RANGES};
+use crate::domain::views::{AuditChoices, AuditPage, AuditView};
 
 pub const PATH: &str = "/admin/audit";
 /// The portal's export link (an axum handler; see `server::export`).
@@ -18,8 +19,19 @@ pub use crate::domain::paths::AUDIT_EXPORT_PATH as EXPORT_PATH;
 pub async fn list_audit(#[server(default)] q: AuditQuery) -> Result<AuditPage, AppError> {
     use crate::app::server as portal;
     portal::audit_read(async |state, me| {
-        let filter = q.parse().map_err(AppError::Invalid)?;
+        let filter = q.parse(crate::services::now()).map_err(AppError::Invalid)?;
         crate::services::audit::search(&state.db, &me.principal, &filter)
+            .await
+            .map_err(portal::service_error)
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "audit_choices")]
+pub async fn audit_filter_choices() -> Result<AuditChoices, AppError> {
+    use crate::app::server as portal;
+    portal::audit_read(async |state, me| {
+        crate::services::audit::choices(&state.db, &me.principal)
             .await
             .map_err(portal::service_error)
     })
@@ -35,6 +47,7 @@ fn current_query() -> impl Fn() -> AuditQuery + Copy {
             AuditQuery {
                 from: get("from"),
                 to: get("to"),
+                range: get("range"),
                 app: get("app"),
                 user: get("user"),
                 action: get("action"),
@@ -50,6 +63,7 @@ fn current_query() -> impl Fn() -> AuditQuery + Copy {
 fn query_string(q: &AuditQuery, cursor: Option<i64>) -> String {
     let before = cursor.map(|c| c.to_string()).unwrap_or_default();
     [
+        ("range", q.range.as_str()),
         ("from", q.from.as_str()),
         ("to", q.to.as_str()),
         ("app", q.app.as_str()),
@@ -66,90 +80,226 @@ fn query_string(q: &AuditQuery, cursor: Option<i64>) -> String {
     .join("&")
 }
 
+/// The viewer's link for one app's or one user's records (app and user pages link here).
+pub fn records_of(key: &str, id: &str) -> String {
+    format!("{PATH}?{key}={}", url_encode(id))
+}
+
 #[component]
 pub fn AuditPage() -> impl IntoView {
     let q = current_query();
     let events = Resource::new(q, list_audit);
+    let choices = Resource::new(|| (), |_| audit_filter_choices());
     view! {
         <Page title="Audit log" need=Need::Audit>
-            <Audit events/>
+            <Audit events choices/>
         </Page>
     }
 }
 
-#[component]
-fn Filters() -> impl IntoView {
-    // Read inside the view's closure, so the form follows the URL (and the query is read
-    // where it is tracked).
-    let query = current_query();
-    move || {
-        let q = query();
-        let outcome = q.outcome.clone();
-        let export = |format: &str| {
-            let rest = query_string(&q, None);
-            format!(
-                "{EXPORT_PATH}?format={format}{}{rest}",
-                if rest.is_empty() { "" } else { "&" }
-            )
-        };
-        view! {
-            <form method="get" action=PATH class="filters">
-                <label>"From (UTC)" <input type="text" name="from" value=q.from.clone() placeholder="YYYY-MM-DD or YYYY-MM-DDTHH:MM" maxlength="40"/></label>
-                <label>"To (UTC)" <input type="text" name="to" value=q.to.clone() placeholder="YYYY-MM-DD" maxlength="40"/></label>
-                <label>"App (client id)" <input type="text" name="app" value=q.app.clone() maxlength="200"/></label>
-                <label>"User (id)" <input type="text" name="user" value=q.user.clone() maxlength="200"/></label>
-                <label>"Action" <input type="text" name="action" value=q.action.clone() placeholder="token.issued or token.*" maxlength="200"/></label>
-                <label>"Outcome"
-                    <select name="outcome">
-                        <option value="" selected=outcome.is_empty()>"Any"</option>
-                        <option value="success" selected=outcome == "success">"Success"</option>
-                        <option value="failure" selected=outcome == "failure">"Failure"</option>
-                    </select>
-                </label>
-                <button type="submit">"Filter"</button>
-                <a href=PATH>"Clear"</a>
-            </form>
-            <p class="exports">
-                "Export these records: "
-                <a href=export("csv") download="audit.csv">"CSV"</a> " · "
-                <a href=export("ndjson") download="audit.ndjson">"NDJSON"</a>
-            </p>
-        }
+/// A `<select>` of `options` (value, words) with `selected` chosen, and "Any" first.
+fn select(
+    name: &'static str,
+    selected: &str,
+    any: &'static str,
+    options: Vec<(String, String)>,
+) -> impl IntoView + use<> {
+    let known = selected.is_empty() || options.iter().any(|(v, _)| v == selected);
+    // A value the list does not hold (a deleted app, a hand-written URL) stays selectable.
+    let unknown = (!known).then(|| {
+        let v = selected.to_string();
+        view! { <option value=v.clone() selected=true>{v.clone()}</option> }
+    });
+    let options = options
+        .into_iter()
+        .map(|(v, words)| {
+            let on = v == selected;
+            view! { <option value=v selected=on>{words}</option> }
+        })
+        .collect_view();
+    view! {
+        <select name=name>
+            <option value="" selected=selected.is_empty()>{any}</option>
+            {unknown}
+            {options}
+        </select>
     }
 }
 
 #[component]
-fn Audit(events: Resource<Result<AuditPage, AppError>>) -> impl IntoView {
+fn Filters(q: AuditQuery, choices: AuditChoices) -> impl IntoView {
+    let export = |format: &str| {
+        let rest = query_string(&q, None);
+        format!(
+            "{EXPORT_PATH}?format={format}{}{rest}",
+            if rest.is_empty() { "" } else { "&" }
+        )
+    };
+    let owned = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+        list.iter()
+            .map(|(v, w)| ((*v).to_string(), (*w).to_string()))
+            .collect()
+    };
+    let mut actions = owned(ACTION_FAMILIES);
+    actions.extend(owned(ACTIONS));
+    let outcomes = vec![
+        ("success".to_string(), "Succeeded".to_string()),
+        ("failure".to_string(), "Failed".to_string()),
+    ];
+    view! {
+        <form method="get" action=PATH class="filters">
+            <label>"App" {select("app", &q.app, "Any app", choices.apps)}</label>
+            <label>"User" {select("user", &q.user, "Any user", choices.users)}</label>
+            <label>"What" {select("action", &q.action, "Anything", actions)}</label>
+            <label>"Outcome" {select("outcome", &q.outcome, "Any outcome", outcomes)}</label>
+            <label>"When" {select("range", &q.range, "Any time, or the dates", owned(RANGES))}</label>
+            <label>"From (UTC)" <input type="date" name="from" value=q.from.clone()/></label>
+            <label>"To (UTC, included)" <input type="date" name="to" value=q.to.clone()/></label>
+            <div class="filter-actions">
+                <button type="submit" class="primary">"Show records"</button>
+                <a href=PATH>"Clear"</a>
+            </div>
+        </form>
+        <p class="exports">
+            "Export these records: "
+            <a href=export("csv") download="audit.csv">"CSV"</a> " · "
+            <a href=export("ndjson") download="audit.ndjson">"NDJSON"</a>
+        </p>
+    }
+}
+
+/// Who acted, by name, linked to their page.
+fn who(e: &AuditView) -> AnyView {
+    match e.actor_type.as_str() {
+        "app" => {
+            let id = e.app_id.clone().unwrap_or_default();
+            let name = e.app_name.clone().unwrap_or_else(|| e.actor.clone());
+            view! { <a href=format!("/admin/apps/{id}")>{name}</a> " " <span class="muted">"(app)"</span> }
+                .into_any()
+        }
+        "user" => {
+            let name = e.actor.clone();
+            let href = format!("/admin/users?q={}", url_encode(&name));
+            view! { <a href=href>{name}</a> }.into_any()
+        }
+        "cli" => "The command line".into_any(),
+        "system" => "Latchkey".into_any(),
+        _ => "Someone not signed in".into_any(),
+    }
+}
+
+/// The detail JSON laid out for reading.
+fn pretty(detail: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(detail)
+        .and_then(|v| serde_json::to_string_pretty(&v))
+        .unwrap_or_else(|_| detail.to_string())
+}
+
+#[component]
+fn Record(e: AuditView) -> impl IntoView {
+    let ok = e.outcome == "success";
+    let about = {
+        let mut parts = Vec::new();
+        if e.actor_type != "app"
+            && let Some(id) = &e.app_id
+        {
+            parts.push((
+                "App",
+                e.app_name.clone().unwrap_or_else(|| id.clone()),
+                Some(format!("/admin/apps/{id}")),
+            ));
+        }
+        if let Some(id) = &e.user_id
+            && e.actor_id.as_deref() != Some(id.as_str())
+        {
+            parts.push((
+                "User",
+                e.user_name.clone().unwrap_or_else(|| id.clone()),
+                Some(records_of("user", id)),
+            ));
+        }
+        parts
+    };
+    let about = (!about.is_empty()).then(|| view! {
+        <span class="about">
+            {about.into_iter().map(|(k, v, href)| view! {
+                <span>{k} ": " {match href { Some(h) => view! { <a href=h>{v}</a> }.into_any(), None => v.into_any() }}</span>
+            }).collect_view()}
+        </span>
+    });
+    let who_view = who(&e);
+    view! {
+        <tr class=if ok { "ok" } else { "failed" }>
+            <td data-label="When"><LocalTime at=e.at/></td>
+            <td data-label="Who">{who_view}</td>
+            <td data-label="What"><span class="what">{e.action_words.clone()}</span> {about}</td>
+            <td data-label="Outcome">{if ok {
+                view! { <span class="badge ok">"Succeeded"</span> }
+            } else {
+                view! { <span class="badge failed">"Failed"</span> }
+            }}</td>
+            <td data-label="Details">
+                <details class="drawer">
+                    <summary>"Details" <span class="visually-hidden">" of record " {e.id}</span></summary>
+                    <dl>
+                        <dt>"Time (UTC)"</dt><dd><code>{crate::domain::when::iso8601(e.at)}</code></dd>
+                        <dt>"Action"</dt><dd><code>{e.action.clone()}</code></dd>
+                        <dt>"Actor"</dt><dd>{e.actor.clone()} " (" {e.actor_type.clone()} ")"</dd>
+                        <dt>"Object"</dt><dd><code>{e.object.clone()}</code></dd>
+                        <dt>"IP address"</dt><dd>{e.ip.clone().unwrap_or_else(|| "—".into())}</dd>
+                        <dt>"User agent"</dt><dd>{e.user_agent.clone().unwrap_or_else(|| "—".into())}</dd>
+                        <dt>"Record"</dt><dd>{e.id}</dd>
+                        <dt>"Detail"</dt><dd><pre class="detail">{pretty(&e.detail)}</pre></dd>
+                    </dl>
+                </details>
+            </td>
+        </tr>
+    }
+}
+
+/// Records, one line each, newest first.
+#[component]
+pub fn RecordTable(items: Vec<AuditView>) -> impl IntoView {
+    let rows = items
+        .into_iter()
+        .map(|e| view! { <Record e/> })
+        .collect_view();
+    view! {
+        <table class="list audit">
+            <caption class="visually-hidden">"Audit records, newest first"</caption>
+            <thead><tr><th scope="col">"When"</th><th scope="col">"Who"</th><th scope="col">"What"</th><th scope="col">"Outcome"</th><th scope="col">"Details"</th></tr></thead>
+            <tbody>{rows}</tbody>
+        </table>
+    }
+}
+
+#[component]
+fn Audit(
+    events: Resource<Result<AuditPage, AppError>>,
+    choices: Resource<Result<AuditChoices, AppError>>,
+) -> impl IntoView {
     let q = current_query();
     view! {
         <h1>"Audit log"</h1>
-        <Filters/>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
+                let choices = match choices.await {
+                    Ok(c) => c,
+                    Err(e) => return view! { <ErrorPage error=e/> }.into_any(),
+                };
+                let filters = view! { <Filters q=q() choices/> };
                 match events.await {
-                    Err(e) => view! { <ErrorPage error=e/> }.into_any(),
+                    Err(e) => view! { {filters} <ErrorPage error=e/> }.into_any(),
                     Ok(page) if page.items.is_empty() => view! {
-                        <p class="empty">"No audit record matches."</p>
+                        {filters}
+                        <p class="empty">"No record matches. Widen the period, or choose “Any” in a filter."</p>
                     }.into_any(),
                     Ok(page) => {
                         let older = page.next.map(|c| format!("{PATH}?{}", query_string(&q(), Some(c))));
-                        let rows = page.items.into_iter().map(|e| view! {
-                            <tr class=if e.outcome == "success" { "ok" } else { "failed" }>
-                                <td data-label="When">{format_time(e.at)}</td>
-                                <td data-label="Who">{e.actor}</td>
-                                <td data-label="Action"><code>{e.action}</code></td>
-                                <td data-label="Object">{e.object}</td>
-                                <td data-label="Outcome">{e.outcome.clone()}</td>
-                                <td data-label="IP">{e.ip.unwrap_or_default()}</td>
-                                <td data-label="Detail"><code class="detail">{e.detail}</code></td>
-                            </tr>
-                        }).collect_view();
                         view! {
-                            <table class="list audit">
-                                <thead><tr><th>"When"</th><th>"Who"</th><th>"Action"</th><th>"Object"</th><th>"Outcome"</th><th>"IP"</th><th>"Detail"</th></tr></thead>
-                                <tbody>{rows}</tbody>
-                            </table>
-                            <nav class="pager">
+                            {filters}
+                            <RecordTable items=page.items/>
+                            <nav class="pager" aria-label="Pages">
                                 {(!q().before.is_empty()).then(|| view! { <a href=format!("{PATH}?{}", query_string(&q(), None))>"← Newest"</a> })}
                                 {older.map(|href| view! { <a href=href>"Older →"</a> })}
                             </nav>

@@ -7,4 +7,5 @@ pub mod apps;
 pub mod audit;
 pub mod external_apps;
 pub mod org;
+pub mod overview;
 pub mod users;

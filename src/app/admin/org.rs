@@ -4,7 +4,7 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 
 use crate::app::components::{
-    Csrf, Done, ErrorPage, FieldError, FormError, Need, Page, format_time,
+    Csrf, Done, ErrorPage, FieldError, FormError, Need, Page, format_time, invalid,
 };
 use crate::app::error::AppError;
 use crate::app::session::OrgName;
@@ -90,7 +90,7 @@ fn Org(
                         <Done done=succeeded(rename.value()) text="Organization renamed."/>
                         <ActionForm action=rename>
                             <Csrf/>
-                            <label>"Name" <input type="text" name="name" value=o.name required maxlength="100"/>
+                            <label>"Name" <input type="text" name="name" value=o.name required maxlength="100" aria-invalid=invalid(error, "name")/>
                                 <FieldError error field="name"/></label>
                             <button type="submit" class="primary">"Save"</button>
                         </ActionForm>
@@ -100,7 +100,7 @@ fn Org(
                         <ActionForm action=retention attr:class="retention">
                             <Csrf/>
                             <label>"Keep audit records for (days)"
-                                <input type="number" name="days" value=o.audit_retention_days min="1" max="3650" required/>
+                                <input type="number" name="days" value=o.audit_retention_days min="1" max="3650" required aria-invalid=invalid(retention_error, "retention_days")/>
                                 <FieldError error=retention_error field="retention_days"/></label>
                             <p class="hint">"Older records are removed hourly; the hash chain keeps verifying from a checkpoint."</p>
                             <button type="submit" class="primary">"Save retention"</button>

@@ -3,19 +3,28 @@
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 
+use crate::app::admin::audit::records_of;
 use crate::app::components::{
-    Confirm, Csrf, Done, ErrorPage, FieldError, FormError, Need, Page, format_time,
+    Confirm, Csrf, Done, ErrorPage, FieldError, FormError, Need, Page, clear_on_success,
+    format_time, invalid,
 };
 use crate::app::error::AppError;
-use crate::app::session::{PageCtx, form_error, succeeded};
+use crate::app::list::{ListSearch, Pager, SortHeader, use_list_query};
+use crate::app::session::{PageCtx, form_error, kept, succeeded};
 use crate::domain::Role;
+use crate::domain::listing::Listed;
 use crate::domain::views::MemberView;
 
 #[server(prefix = "/api", endpoint = "list_users")]
-pub async fn list_users() -> Result<Vec<MemberView>, AppError> {
+pub async fn list_users(
+    #[server(default)] q: String,
+    #[server(default)] sort: String,
+    #[server(default)] page: String,
+) -> Result<Listed<MemberView>, AppError> {
     use crate::app::server as portal;
+    let list = crate::domain::listing::ListQuery { q, sort, page };
     portal::admin_read(async |state, me| {
-        crate::services::users::list(&state.db, &me.principal)
+        crate::services::users::page(&state.db, &me.principal, &list)
             .await
             .map_err(portal::service_error)
     })
@@ -70,20 +79,24 @@ pub async fn remove_user(csrf: String, user_id: String) -> Result<(), AppError> 
     .await
 }
 
+const BASE: &str = "/admin/users";
+
 #[component]
 pub fn UsersPage() -> impl IntoView {
     let create = ServerAction::<CreateUser>::new();
     let change = ServerAction::<ChangeRole>::new();
     let remove = ServerAction::<RemoveUser>::new();
+    let list = use_list_query();
     let users = Resource::new(
         move || {
             (
+                list(),
                 create.version().get(),
                 change.version().get(),
                 remove.version().get(),
             )
         },
-        |_| list_users(),
+        |(l, ..)| list_users(l.q, l.sort, l.page),
     );
     view! {
         <Page title="Users" need=Need::Admin>
@@ -97,9 +110,11 @@ fn Users(
     create: ServerAction<CreateUser>,
     change: ServerAction<ChangeRole>,
     remove: ServerAction<RemoveUser>,
-    users: Resource<Result<Vec<MemberView>, AppError>>,
+    users: Resource<Result<Listed<MemberView>, AppError>>,
 ) -> impl IntoView {
     let create_error = form_error(create.value());
+    let create_form = NodeRef::new();
+    clear_on_success(succeeded(create.value()), create_form);
     let row_error = Signal::derive({
         let a = form_error(change.value());
         let b = form_error(remove.value());
@@ -111,6 +126,7 @@ fn Users(
         .unwrap_or_default();
     view! {
         <h1>"Users"</h1>
+        <ListSearch base=BASE label="Find a user"/>
         <FormError error=row_error/>
         <Done done=succeeded(change.value()) text="Role changed."/>
         <Done done=succeeded(remove.value()) text="User removed from the organization."/>
@@ -120,10 +136,18 @@ fn Users(
                 Suspend::new(async move {
                     match users.await {
                         Err(e) => view! { <ErrorPage error=e/> }.into_any(),
+                        Ok(list) if list.items.is_empty() => view! {
+                            <p class="empty">"No user matches “" {use_list_query()().q} "”. Try part of their name or e-mail."</p>
+                        }.into_any(),
                         Ok(list) => {
-                            let rows = list.into_iter().map(|u| {
+                            let sort = list.sort.clone();
+                            let pages = list.pages();
+                            let (total, page) = (list.total, list.page);
+                            let rows = list.items.into_iter().map(|u| {
                                 let me = u.user_id == my_id;
                                 let remove_id = u.user_id.clone();
+                                let records = records_of("user", &u.user_id);
+                                let records_who = u.email.clone();
                                 let options = Role::ALL.iter().map(|r| view! {
                                     <option value=r.as_str() selected=u.role == r.as_str()>{r.as_str()}</option>
                                 }).collect_view();
@@ -141,6 +165,8 @@ fn Users(
                                             </ActionForm>
                                         </td>
                                         <td data-label="Added">{format_time(u.created_at)}</td>
+                                        <td data-label="Last sign-in">{u.last_sign_in_at.map(format_time).unwrap_or_else(|| "never".into())}</td>
+                                        <td data-label="Activity"><a href=records>"Records"<span class="visually-hidden">" of " {records_who}</span></a></td>
                                         <td>
                                             {(!me).then(|| view! {
                                                 <ActionForm action=remove attr:class="inline">
@@ -153,11 +179,17 @@ fn Users(
                                     </tr>
                                 }
                             }).collect_view();
+                            let th = |label: &'static str, key: &'static str| view! { <SortHeader base=BASE label key sort=sort.clone()/> };
                             view! {
                                 <table class="list">
-                                    <thead><tr><th>"Name"</th><th>"E-mail"</th><th>"Role"</th><th>"Added"</th><th></th></tr></thead>
+                                    <caption class="visually-hidden">"Users of the organization"</caption>
+                                    <thead><tr>
+                                        {th("Name", "name")}{th("E-mail", "email")}{th("Role", "role")}{th("Added", "added")}{th("Last sign-in", "signed_in")}
+                                        <th scope="col">"Activity"</th><th scope="col"><span class="visually-hidden">"Remove"</span></th>
+                                    </tr></thead>
                                     <tbody>{rows}</tbody>
                                 </table>
+                                <Pager base=BASE noun="user" total page pages sort/>
                             }.into_any()
                         }
                     }
@@ -168,17 +200,17 @@ fn Users(
             <h2>"Add a user"</h2>
             <FormError error=create_error/>
             <Done done=succeeded(create.value()) text="User added."/>
-            <ActionForm action=create>
+            <ActionForm action=create node_ref=create_form>
                 <Csrf/>
-                <label>"E-mail" <input type="email" name="email" required maxlength="254" autocomplete="off"/>
+                <label>"E-mail" <input type="email" name="email" value=kept("email") aria-invalid=invalid(create_error, "email") required maxlength="254" autocomplete="off"/>
                     <FieldError error=create_error field="email"/></label>
-                <label>"Name" <input type="text" name="name" required maxlength="100"/>
+                <label>"Name" <input type="text" name="name" value=kept("name") aria-invalid=invalid(create_error, "name") required maxlength="100"/>
                     <FieldError error=create_error field="name"/></label>
                 <label>"Role"
                     <select name="role"><option value="member">"member"</option><option value="auditor">"auditor"</option><option value="admin">"admin"</option></select>
                     <FieldError error=create_error field="role"/></label>
                 <label>"Initial password (at least 12 characters)"
-                    <input type="password" name="password" required minlength="12" maxlength="256" autocomplete="new-password"/>
+                    <input type="password" name="password" aria-invalid=invalid(create_error, "password") required minlength="12" maxlength="256" autocomplete="new-password"/>
                     <FieldError error=create_error field="password"/></label>
                 <button type="submit" class="primary">"Add user"</button>
             </ActionForm>

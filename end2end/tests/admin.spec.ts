@@ -45,7 +45,10 @@ test('admin creates apps of each kind, sees the secret once, rotates it, edits, 
   await expect(page.getByText('Grant types')).toBeVisible();
   await expect(page.getByText('client_credentials', { exact: true })).toBeVisible();
 
-  // Rotate: add a second secret, then delete the old one.
+  // Rotate, on the Credentials tab: add a second secret, then delete the old one.
+  await page.getByRole('link', { name: 'Credentials', exact: true }).click();
+  await expect(page).toHaveURL(/\/credentials$/);
+  await hydrated(page);
   await page.getByRole('button', { name: 'Add a new secret' }).click();
   const second = page.getByTestId('new-secret');
   await expect(second).toBeVisible();
@@ -111,7 +114,7 @@ test('a member cannot open the admin pages', async ({ page }) => {
   await page.getByLabel('Name').fill('Mia Member');
   await page.getByLabel('Initial password (at least 12 characters)').fill('member password 123');
   await page.getByRole('button', { name: 'Add user' }).click();
-  await expect(page.getByRole('cell', { name: email })).toBeVisible();
+  await expect(page.getByRole('cell', { name: email, exact: true })).toBeVisible();
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page).toHaveURL(/\/login/);
 

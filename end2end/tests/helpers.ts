@@ -42,6 +42,7 @@ export async function createApp(
   kind: 'on-behalf-of-user' | 'own-behalf',
   redirect?: string,
   js = true,
+  scopes: string[] = [],
 ) {
   await page.goto('/admin/apps/new');
   if (js) await hydrated(page);
@@ -50,6 +51,7 @@ export async function createApp(
   if (kind === 'on-behalf-of-user' && redirect) {
     await page.getByLabel('Redirect URIs (one per line)').fill(redirect);
   }
+  for (const scope of scopes) await page.locator(`input[name="app[scopes][]"][value="${scope}"]`).check();
   await page.getByRole('button', { name: 'Create app' }).click();
   await expect(page.getByRole('heading', { name })).toBeVisible();
 }
@@ -67,7 +69,7 @@ export async function confirm(scope: Page | Locator, label: string, names?: stri
 /** Creates an app acting for users (redirect URI `http://127.0.0.1:9/cb`) and opens its
  *  consent page as the signed-in admin: the page a user sees before allowing it. */
 export async function openConsent(page: Page, name: string) {
-  await createApp(page, name, 'on-behalf-of-user', 'http://127.0.0.1:9/cb');
+  await createApp(page, name, 'on-behalf-of-user', 'http://127.0.0.1:9/cb', true, ['openid']);
   const clientId = (await page.getByTestId('client-id').textContent())!.trim();
   const params = new URLSearchParams({
     response_type: 'code', client_id: clientId, redirect_uri: 'http://127.0.0.1:9/cb',

@@ -139,11 +139,11 @@ pub fn TokenChart(
     );
     view! {
         <section class="panel chart-panel">
-            <h2>{title}</h2>
+            <h2>{title.clone()}</h2>
             <p class="hint" data-testid="token-totals">
                 {format!("{issued} issued, {refused} refused in the last 7 days. Point at an hour to see its numbers.")}
             </p>
-            <div class="chart-scroll">
+            <div class="chart-scroll" tabindex="0" role="region" aria-label=format!("{title}, scrolls sideways")>
                 <svg class="chart" viewBox=format!("0 0 {width} {height}") role="img" aria-label=label>
                     {ticks}
                     {days}

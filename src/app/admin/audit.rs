@@ -118,7 +118,7 @@ fn select(
         })
         .collect_view();
     view! {
-        <select name=name>
+        <select name=name id=format!("filter-{name}")>
             <option value="" selected=selected.is_empty()>{any}</option>
             {unknown}
             {options}
@@ -148,13 +148,13 @@ fn Filters(q: AuditQuery, choices: AuditChoices) -> impl IntoView {
     ];
     view! {
         <form method="get" action=PATH class="filters">
-            <label>"App" {select("app", &q.app, "Any app", choices.apps)}</label>
-            <label>"User" {select("user", &q.user, "Any user", choices.users)}</label>
-            <label>"What" {select("action", &q.action, "Anything", actions)}</label>
-            <label>"Outcome" {select("outcome", &q.outcome, "Any outcome", outcomes)}</label>
-            <label>"When" {select("range", &q.range, "Any time, or the dates", owned(RANGES))}</label>
-            <label>"From (UTC)" <input type="date" name="from" value=q.from.clone()/></label>
-            <label>"To (UTC, included)" <input type="date" name="to" value=q.to.clone()/></label>
+            <div class="field"><label for="filter-app">"App"</label> {select("app", &q.app, "Any app", choices.apps)}</div>
+            <div class="field"><label for="filter-user">"User"</label> {select("user", &q.user, "Any user", choices.users)}</div>
+            <div class="field"><label for="filter-action">"What"</label> {select("action", &q.action, "Anything", actions)}</div>
+            <div class="field"><label for="filter-outcome">"Outcome"</label> {select("outcome", &q.outcome, "Any outcome", outcomes)}</div>
+            <div class="field"><label for="filter-range">"When"</label> {select("range", &q.range, "Any time, or the dates", owned(RANGES))}</div>
+            <div class="field"><label for="filter-from">"From (UTC)"</label> <input type="date" id="filter-from" name="from" value=q.from.clone()/></div>
+            <div class="field"><label for="filter-to">"To (UTC, included)"</label> <input type="date" id="filter-to" name="to" value=q.to.clone()/></div>
             <div class="filter-actions">
                 <button type="submit" class="primary">"Show records"</button>
                 <a href=PATH>"Clear"</a>

@@ -574,7 +574,7 @@ async fn authorizations_are_listed_and_withdrawn(b: Backend) {
         "{list}"
     );
     assert!(
-        list[0]["scopes"]
+        list["items"][0]["scopes"]
             .as_array()
             .unwrap()
             .iter()

@@ -54,6 +54,20 @@ const TABLE: &[&str] = &[
     "authorizations::of_user",
     "authorizations::revoke_for_app",
     "authorizations::revoke_mine",
+    "apps::create_at",
+    "apps::list_at",
+    "contexts::list",
+    "contexts::get",
+    "contexts::create",
+    "contexts::update",
+    "contexts::delete",
+    "contexts::create_env",
+    "contexts::delete_env",
+    "contexts::assignments",
+    "contexts::set_assignments",
+    "contexts::set_role",
+    "contexts::remove_role",
+    "contexts::contexts",
 ];
 
 #[test]
@@ -69,6 +83,7 @@ fn the_table_lists_every_operation_that_takes_a_principal() {
             "authorizations",
             include_str!("../src/services/authorizations.rs"),
         ),
+        ("contexts", include_str!("../src/services/contexts.rs")),
     ];
     let mut found = Vec::new();
     for (module, text) in sources {
@@ -118,6 +133,7 @@ async fn snapshot(app: &TestApp, a: &Principal, app_id: &str) -> Value {
         "apis": services::apis::list(db, a).await.unwrap(),
         "policy": services::policy::get(db, a).await.unwrap(),
         "authorizations": services::authorizations::of_app(db, a, app_id).await.unwrap(),
+        "groups": services::contexts::list(db, a).await.unwrap(),
     })
 }
 
@@ -170,7 +186,48 @@ async fn a_principal_of_another_organization_reaches_none_of_its_objects(b: Back
     services::policy::approve(db, &a, &c_app.client_id, &["openid".into()])
         .await
         .unwrap();
+    // A's business group with its environments, a role in it, an own-behalf app assigned there.
+    use services::contexts::{Assignment, EnvInput, GroupInput, RoleInput};
+    let a_group = services::contexts::create(
+        db,
+        &a,
+        &GroupInput {
+            name: Some("A's group".into()),
+            parent_id: None,
+        },
+    )
+    .await
+    .unwrap();
+    let a_env = a_group.environments[0].id.clone();
+    let a_group = a_group.id;
+    services::contexts::set_role(
+        db,
+        &a,
+        &a_group,
+        &a_member,
+        &RoleInput {
+            role: "admin".into(),
+            environment: None,
+        },
+    )
+    .await
+    .unwrap();
+    let (a_ci, _) = services::apps::create(db, &a, &own_behalf("A's pipeline", "manage:apps"), "")
+        .await
+        .unwrap();
+    let a_ci = a_ci.client_id;
+    let there = vec![Assignment {
+        scope: "manage:apps".into(),
+        business_group: a_group.clone(),
+        environment: Some(a_env.clone()),
+    }];
+    services::contexts::set_assignments(db, &a, &a_ci, &there)
+        .await
+        .unwrap();
     let before = snapshot(&app, &a, &a_app).await;
+    let a_assignments = services::contexts::assignments(db, &a, &a_ci)
+        .await
+        .unwrap();
 
     // Operations on one of A's objects: not found.
     refused("apps::get", services::apps::get(db, &bee, &a_app).await);
@@ -226,6 +283,74 @@ async fn a_principal_of_another_organization_reaches_none_of_its_objects(b: Back
         "authorizations::revoke_for_app",
         services::authorizations::revoke_for_app(db, &bee, &a_app, None).await,
     );
+    // A's business groups, environments, roles and assignments: not found.
+    let a_place = latchkey::domain::context::Place::env(&a_group, &a_env);
+    refused(
+        "contexts::get",
+        services::contexts::get(db, &bee, &a_group).await,
+    );
+    let rename = GroupInput {
+        name: Some("Taken".into()),
+        parent_id: None,
+    };
+    refused(
+        "contexts::update",
+        services::contexts::update(db, &bee, &a_group, &rename).await,
+    );
+    refused(
+        "contexts::delete",
+        services::contexts::delete(db, &bee, &a_group).await,
+    );
+    let env = EnvInput {
+        name: "Mine".into(),
+        kind: "sandbox".into(),
+    };
+    refused(
+        "contexts::create_env",
+        services::contexts::create_env(db, &bee, &a_group, &env).await,
+    );
+    refused(
+        "contexts::delete_env",
+        services::contexts::delete_env(db, &bee, &a_group, &a_env).await,
+    );
+    refused(
+        "contexts::assignments",
+        services::contexts::assignments(db, &bee, &a_ci).await,
+    );
+    refused(
+        "contexts::set_assignments",
+        services::contexts::set_assignments(db, &bee, &a_ci, &[]).await,
+    );
+    let role = RoleInput {
+        role: "member".into(),
+        environment: None,
+    };
+    refused(
+        "contexts::set_role",
+        services::contexts::set_role(db, &bee, &a_group, &a_member, &role).await,
+    );
+    refused(
+        "contexts::remove_role",
+        services::contexts::remove_role(db, &bee, &a_group, &a_member, None).await,
+    );
+    refused(
+        "apps::create_at",
+        services::apps::create_at(db, &bee, &a_place, &own_behalf("Planted", "read:apps"), "")
+            .await,
+    );
+    refused(
+        "apps::list_at",
+        services::apps::list_at(db, &bee, &a_place, &Default::default()).await,
+    );
+    // A group below A's: B's tree has no such parent.
+    let below = GroupInput {
+        name: Some("Below A".into()),
+        parent_id: Some(a_group.clone()),
+    };
+    assert!(matches!(
+        services::contexts::create(db, &bee, &below).await,
+        Err(Error::Invalid(_))
+    ));
     // B's own records about A's app: none.
     let chart = services::audit::token_chart(db, &bee, &a_app)
         .await
@@ -276,6 +401,8 @@ async fn a_principal_of_another_organization_reaches_none_of_its_objects(b: Back
         .unwrap()
         .len(),
         services::authorizations::of_user(db, &bee).await.unwrap(),
+        services::contexts::list(db, &bee).await.unwrap(),
+        services::contexts::contexts(db, &bee).await.unwrap(),
     ])
     .to_string();
     for secret_of_a in [
@@ -283,6 +410,9 @@ async fn a_principal_of_another_organization_reaches_none_of_its_objects(b: Back
         a_app.as_str(),
         a_member.as_str(),
         a_api.as_str(),
+        a_group.as_str(),
+        a_env.as_str(),
+        a_ci.as_str(),
         "Org A",
     ] {
         assert!(!seen.contains(secret_of_a), "B saw {secret_of_a}: {seen}");
@@ -332,4 +462,17 @@ async fn a_principal_of_another_organization_reaches_none_of_its_objects(b: Back
     refused("orgs::list", services::orgs::list(db, &bee).await);
 
     assert_eq!(snapshot(&app, &a, &a_app).await, before, "A is unchanged");
+    assert_eq!(
+        services::contexts::assignments(db, &a, &a_ci)
+            .await
+            .unwrap(),
+        a_assignments
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM group_roles WHERE user_id = '{a_member}' AND role = 'admin'"
+        ))
+        .await,
+        1
+    );
 }

@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use crate::domain::api::ApiInput;
 use crate::domain::app::AppInput;
 use crate::domain::audit::AuditQuery;
+use crate::domain::context::Place;
 use crate::domain::listing::ListQuery;
 use crate::domain::role::PLATFORM;
 use crate::services::audit::Event;
@@ -187,6 +188,97 @@ const AUDIT_EXPORT: Op = Op {
     summary: "The filtered audit events as CSV (format=csv) or NDJSON (format=ndjson), newest first, at most 100,000",
 };
 
+const GROUPS: Op = Op {
+    method: "get",
+    path: "/groups",
+    scope: Some("read:org"),
+    summary: "The business groups the token may read (the organization itself first), each with its environments",
+};
+const CREATE_GROUP: Op = Op {
+    method: "post",
+    path: "/groups",
+    scope: Some("manage:org"),
+    summary: "Create a business group (name, parent_id: the organization when left out) with a Production and a Sandbox environment; manage:org at the parent",
+};
+const GROUP: Op = Op {
+    method: "get",
+    path: "/groups/{group}",
+    scope: Some("read:org"),
+    summary: "One business group and its environments",
+};
+const UPDATE_GROUP: Op = Op {
+    method: "patch",
+    path: "/groups/{group}",
+    scope: Some("manage:org"),
+    summary: "Rename a business group or move it (name, parent_id); moving needs manage:org at the old and the new parent, and never goes below the group itself",
+};
+const DELETE_GROUP: Op = Op {
+    method: "delete",
+    path: "/groups/{group}",
+    scope: Some("manage:org"),
+    summary: "Delete an empty business group (no group or app below it); the assignments and roles given in it end",
+};
+const CREATE_ENV: Op = Op {
+    method: "post",
+    path: "/groups/{group}/environments",
+    scope: Some("manage:org"),
+    summary: "Add an environment to a business group (name, type: production, sandbox or design)",
+};
+const DELETE_ENV: Op = Op {
+    method: "delete",
+    path: "/groups/{group}/environments/{env}",
+    scope: Some("manage:org"),
+    summary: "Delete an environment no app lives in; the assignments and roles given in it end",
+};
+const GROUP_APPS: Op = Op {
+    method: "get",
+    path: "/groups/{group}/apps",
+    scope: Some("read:apps"),
+    summary: "The apps that live in a business group or its environments; read:apps in the group",
+};
+const CREATE_GROUP_APP: Op = Op {
+    method: "post",
+    path: "/groups/{group}/apps",
+    scope: Some("manage:apps"),
+    summary: "Create an app that lives in a business group; manage:apps in the group",
+};
+const ENV_APPS: Op = Op {
+    method: "get",
+    path: "/groups/{group}/environments/{env}/apps",
+    scope: Some("read:apps"),
+    summary: "The apps that live in an environment; read:apps there",
+};
+const CREATE_ENV_APP: Op = Op {
+    method: "post",
+    path: "/groups/{group}/environments/{env}/apps",
+    scope: Some("manage:apps"),
+    summary: "Create an app that lives in an environment; manage:apps there (an own-behalf app's scopes are assigned there)",
+};
+const SET_GROUP_ROLE: Op = Op {
+    method: "put",
+    path: "/groups/{group}/roles/{user_id}",
+    scope: Some("manage:users"),
+    summary: "Give a member a role in a business group or one of its environments (role, environment), overriding what they inherit; manage:users there",
+};
+const REMOVE_GROUP_ROLE: Op = Op {
+    method: "delete",
+    path: "/groups/{group}/roles/{user_id}",
+    scope: Some("manage:users"),
+    summary: "Take back a member's role in a business group (query: environment); they hold what they inherit again",
+};
+const ASSIGNMENTS: Op = Op {
+    method: "get",
+    path: "/apps/{client_id}/assignments",
+    scope: Some("read:apps"),
+    summary: "Where an own-behalf app holds each of its scopes: assignments of a scope to a business group or an environment",
+};
+const SET_ASSIGNMENTS: Op = Op {
+    method: "put",
+    path: "/apps/{client_id}/assignments",
+    scope: Some("manage:apps"),
+    summary: "Replace an own-behalf app's assignments (body: a list of scope, business_group, environment); manage:apps where the app lives and at each place",
+};
+
 pub const OPS: &[&Op] = &[
     &ME,
     &ORG,
@@ -213,6 +305,21 @@ pub const OPS: &[&Op] = &[
     &REMOVE_APPROVAL,
     &AUDIT,
     &AUDIT_EXPORT,
+    &GROUPS,
+    &CREATE_GROUP,
+    &GROUP,
+    &UPDATE_GROUP,
+    &DELETE_GROUP,
+    &CREATE_ENV,
+    &DELETE_ENV,
+    &GROUP_APPS,
+    &CREATE_GROUP_APP,
+    &ENV_APPS,
+    &CREATE_ENV_APP,
+    &SET_GROUP_ROLE,
+    &REMOVE_GROUP_ROLE,
+    &ASSIGNMENTS,
+    &SET_ASSIGNMENTS,
 ];
 
 pub use crate::domain::paths::API_PREFIX as PREFIX;
@@ -243,6 +350,20 @@ pub fn routes() -> Router<AppState> {
         )
         .route(&r(AUDIT.path), get(audit))
         .route(&r(AUDIT_EXPORT.path), get(audit_export))
+        .route(&r(GROUPS.path), get(groups).post(create_group))
+        .route(
+            &r(GROUP.path),
+            get(group).patch(update_group).delete(delete_group),
+        )
+        .route(&r(CREATE_ENV.path), post(create_env))
+        .route(&r(DELETE_ENV.path), delete(delete_env))
+        .route(&r(GROUP_APPS.path), get(group_apps).post(create_group_app))
+        .route(&r(ENV_APPS.path), get(env_apps).post(create_env_app))
+        .route(
+            &r(SET_GROUP_ROLE.path),
+            put(set_group_role).delete(remove_group_role),
+        )
+        .route(&r(ASSIGNMENTS.path), get(assignments).put(set_assignments))
         .route(PREFIX, any(unknown))
         .route(&r("/{*rest}"), any(unknown))
 }
@@ -364,15 +485,64 @@ async fn call<T: Reply>(
     op: &Op,
     run: impl AsyncFnOnce(&Principal) -> services::Result<T>,
 ) -> Response {
+    call_at(state, req, op, None, run).await
+}
+
+/// Whether an operation acts in business groups: its scope holds in a group or an
+/// environment, not necessarily in the organization as a whole.
+fn in_context(op: &Op) -> bool {
+    op.path.starts_with("/groups") || op.path.ends_with("/assignments")
+}
+
+/// The route table's scope, checked before the body is read, so a caller without it
+/// learns nothing from validation errors; the service checks again, as it always does.
+/// An operation in business groups needs it in the place its path names (a group: in it
+/// or one of its environments), or anywhere in the organization when the path names none;
+/// a place of another organization is not found.
+async fn refusal(
+    state: &AppState,
+    who: &Principal,
+    op: &Op,
+    place: Option<&Place>,
+) -> Option<Response> {
+    let scope = op.scope?;
+    if !in_context(op) {
+        return (!who.may(scope))
+            .then(|| bearer_error(BearerError::InsufficientScope, Some(scope)));
+    }
+    let reach = match who.reach(&state.db).await {
+        Ok(reach) => reach,
+        Err(e) => return Some(service_error(e)),
+    };
+    let places = reach.tree.places();
+    let held = match place {
+        _ if !places.iter().any(|at| reach.may_at(scope, at)) => false,
+        Some(pl) if !reach.tree.has(pl) => return Some(service_error(services::Error::NotFound)),
+        Some(pl) if pl.env.is_some() => reach.may_at(scope, pl),
+        Some(pl) => places
+            .iter()
+            .filter(|at| at.group == pl.group)
+            .any(|at| reach.may_at(scope, at)),
+        None => true,
+    };
+    (!held).then(|| bearer_error(BearerError::InsufficientScope, Some(scope)))
+}
+
+/// `call`, for an operation whose path names a business group or environment.
+async fn call_at<T: Reply>(
+    state: &AppState,
+    req: &Req,
+    op: &Op,
+    place: Option<Place>,
+    run: impl AsyncFnOnce(&Principal) -> services::Result<T>,
+) -> Response {
     let who = match authenticate(state, req).await {
         Ok(who) => who,
         Err(e) => return bearer_error(e, None),
     };
-    // The route table's scope is checked before the body is read, so a caller without it
-    // learns nothing from validation errors; the service checks again, as it always does.
-    let mut res = match op.scope {
-        Some(scope) if !who.may(scope) => bearer_error(BearerError::InsufficientScope, Some(scope)),
-        _ => match run(&who).await {
+    let mut res = match refusal(state, &who, op, place.as_ref()).await {
+        Some(refused) => refused,
+        None => match run(&who).await {
             Ok(v) => v.reply(),
             Err(e) => service_error(e),
         },
@@ -407,6 +577,7 @@ async fn me(State(s): State<AppState>, h: Req) -> Response {
             "user_id": c.user_id(),
             "client_id": c.client_id(),
             "scopes": c.permissions(),
+            "contexts": services::contexts::contexts(&s.db, c).await?,
         }))
     })
     .await
@@ -611,6 +782,185 @@ async fn create_app(State(s): State<AppState>, h: Req, body: Bytes) -> Response 
     .await
 }
 
+/// Creates an app at `place` and answers it with its secret, once.
+async fn create_app_at(s: &AppState, h: &Req, op: &Op, place: Place, body: &[u8]) -> Response {
+    call_at(s, h, op, Some(place.clone()), async |c| {
+        let input: AppInput = parse_body(body)?;
+        use secrecy::ExposeSecret;
+        let (app, secret) = services::apps::create_at(&s.db, c, &place, &input, "").await?;
+        Ok(json!({ "client_id": app.client_id, "client_secret": secret.map(|x| x.expose_secret().to_string()), "app": app }))
+    })
+    .await
+}
+
+async fn groups(State(s): State<AppState>, h: Req) -> Response {
+    call(&s, &h, &GROUPS, async |c| {
+        services::contexts::list(&s.db, c).await
+    })
+    .await
+}
+
+async fn create_group(State(s): State<AppState>, h: Req, body: Bytes) -> Response {
+    call(&s, &h, &CREATE_GROUP, async |c| {
+        let input: services::contexts::GroupInput = parse_body(&body)?;
+        services::contexts::create(&s.db, c, &input).await
+    })
+    .await
+}
+
+async fn group(State(s): State<AppState>, h: Req, Path(g): Path<String>) -> Response {
+    call_at(&s, &h, &GROUP, Some(Place::group(&g)), async |c| {
+        services::contexts::get(&s.db, c, &g).await
+    })
+    .await
+}
+
+async fn update_group(
+    State(s): State<AppState>,
+    h: Req,
+    Path(g): Path<String>,
+    body: Bytes,
+) -> Response {
+    call_at(&s, &h, &UPDATE_GROUP, Some(Place::group(&g)), async |c| {
+        let input: services::contexts::GroupInput = parse_body(&body)?;
+        services::contexts::update(&s.db, c, &g, &input).await
+    })
+    .await
+}
+
+async fn delete_group(State(s): State<AppState>, h: Req, Path(g): Path<String>) -> Response {
+    call_at(&s, &h, &DELETE_GROUP, Some(Place::group(&g)), async |c| {
+        services::contexts::delete(&s.db, c, &g).await?;
+        Ok(json!({ "deleted": g }))
+    })
+    .await
+}
+
+async fn create_env(
+    State(s): State<AppState>,
+    h: Req,
+    Path(g): Path<String>,
+    body: Bytes,
+) -> Response {
+    call_at(&s, &h, &CREATE_ENV, Some(Place::group(&g)), async |c| {
+        let input: services::contexts::EnvInput = parse_body(&body)?;
+        services::contexts::create_env(&s.db, c, &g, &input).await
+    })
+    .await
+}
+
+async fn delete_env(
+    State(s): State<AppState>,
+    h: Req,
+    Path((g, e)): Path<(String, String)>,
+) -> Response {
+    call_at(&s, &h, &DELETE_ENV, Some(Place::env(&g, &e)), async |c| {
+        services::contexts::delete_env(&s.db, c, &g, &e).await?;
+        Ok(json!({ "deleted": e }))
+    })
+    .await
+}
+
+async fn group_apps(
+    State(s): State<AppState>,
+    h: Req,
+    Path(g): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    call_at(&s, &h, &GROUP_APPS, Some(Place::group(&g)), async |c| {
+        services::apps::list_at(&s.db, c, &Place::group(&g), &q).await
+    })
+    .await
+}
+
+async fn create_group_app(
+    State(s): State<AppState>,
+    h: Req,
+    Path(g): Path<String>,
+    body: Bytes,
+) -> Response {
+    create_app_at(&s, &h, &CREATE_GROUP_APP, Place::group(&g), &body).await
+}
+
+async fn env_apps(
+    State(s): State<AppState>,
+    h: Req,
+    Path((g, e)): Path<(String, String)>,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    call_at(&s, &h, &ENV_APPS, Some(Place::env(&g, &e)), async |c| {
+        services::apps::list_at(&s.db, c, &Place::env(&g, &e), &q).await
+    })
+    .await
+}
+
+async fn create_env_app(
+    State(s): State<AppState>,
+    h: Req,
+    Path((g, e)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    create_app_at(&s, &h, &CREATE_ENV_APP, Place::env(&g, &e), &body).await
+}
+
+async fn set_group_role(
+    State(s): State<AppState>,
+    h: Req,
+    Path((g, user)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    call_at(&s, &h, &SET_GROUP_ROLE, Some(Place::group(&g)), async |c| {
+        let input: services::contexts::RoleInput = parse_body(&body)?;
+        services::contexts::set_role(&s.db, c, &g, &user, &input).await?;
+        Ok(json!({ "user_id": user, "business_group": g, "environment": input.environment, "role": input.role }))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct EnvQuery {
+    environment: Option<String>,
+}
+
+async fn remove_group_role(
+    State(s): State<AppState>,
+    h: Req,
+    Path((g, user)): Path<(String, String)>,
+    Query(q): Query<EnvQuery>,
+) -> Response {
+    let place = Place {
+        group: g.clone(),
+        env: q.environment.clone(),
+    };
+    call_at(&s, &h, &REMOVE_GROUP_ROLE, Some(place), async |c| {
+        services::contexts::remove_role(&s.db, c, &g, &user, q.environment.as_deref()).await?;
+        Ok(json!({ "removed": user }))
+    })
+    .await
+}
+
+async fn assignments(State(s): State<AppState>, h: Req, Path(id): Path<String>) -> Response {
+    call(&s, &h, &ASSIGNMENTS, async |c| {
+        services::contexts::assignments(&s.db, c, &id).await
+    })
+    .await
+}
+
+async fn set_assignments(
+    State(s): State<AppState>,
+    h: Req,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    call(&s, &h, &SET_ASSIGNMENTS, async |c| {
+        // The app first (another organization's is not found), then the body.
+        services::contexts::assignments(&s.db, c, &id).await?;
+        let wanted: Vec<services::contexts::Assignment> = parse_body(&body)?;
+        services::contexts::set_assignments(&s.db, c, &id, &wanted).await
+    })
+    .await
+}
+
 async fn app(State(s): State<AppState>, h: Req, Path(id): Path<String>) -> Response {
     call(&s, &h, &APP, async |c| {
         services::apps::get(&s.db, c, &id).await
@@ -688,7 +1038,7 @@ async fn audit_export(State(s): State<AppState>, h: Req, Query(q): Query<ExportQ
 fn openapi_document(issuer: &str) -> Value {
     let mut paths = serde_json::Map::new();
     for op in OPS {
-        let params: Vec<Value> = ["client_id", "user_id", "api_id"]
+        let params: Vec<Value> = ["client_id", "user_id", "api_id", "group", "env"]
             .iter()
             .filter(|p| op.path.contains(&format!("{{{p}}}")))
             .map(|p| json!({ "name": p, "in": "path", "required": true, "schema": { "type": "string" } }))

@@ -6,6 +6,7 @@ pub mod api;
 pub mod app;
 pub mod audit;
 pub mod authorize;
+pub mod context;
 pub mod duration;
 pub mod email;
 pub mod errors;

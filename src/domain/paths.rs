@@ -13,6 +13,9 @@ pub const JWKS_PATH: &str = "/oauth2/jwks";
 pub const INTROSPECT_PATH: &str = "/oauth2/introspect";
 pub const REVOKE_PATH: &str = "/oauth2/revoke";
 pub const LOGOUT_PATH: &str = "/oauth2/logout";
+/// Decisions in a context: may this token use a scope in this business group or
+/// environment (AuthZEN's evaluation API shape).
+pub const EVALUATION_PATH: &str = "/access/v1/evaluation";
 
 /// The sign-in page (`next` = where to go afterwards).
 pub const LOGIN_PATH: &str = "/login";

@@ -131,6 +131,8 @@ mod tests {
             updated_at: 0,
             id_token_alg: "RS256".into(),
             last_used_at: None,
+            business_group: None,
+            environment: None,
         }
     }
 

@@ -67,6 +67,12 @@ pub struct AppView {
     /// When the app last got a token (its secrets' and its grants' last use).
     #[serde(default)]
     pub last_used_at: Option<i64>,
+    /// The business group the app lives in (none: the organization itself).
+    #[serde(default)]
+    pub business_group: Option<String>,
+    /// The environment the app lives in, if one.
+    #[serde(default)]
+    pub environment: Option<String>,
 }
 
 impl crate::domain::listing::Listable for AppView {

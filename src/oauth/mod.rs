@@ -18,7 +18,9 @@ use tower_http::cors::{Any, CorsLayer};
 use crate::web::AppState;
 
 pub use crate::domain::oauth::{AUTHORIZE_PATH, TOKEN_PATH};
-pub use crate::domain::paths::{INTROSPECT_PATH, JWKS_PATH, REVOKE_PATH, USERINFO_PATH};
+pub use crate::domain::paths::{
+    EVALUATION_PATH, INTROSPECT_PATH, JWKS_PATH, REVOKE_PATH, USERINFO_PATH,
+};
 pub use crate::services::authorize::RESUME_PATH;
 pub use logout::LOGOUT_PATH;
 
@@ -63,6 +65,7 @@ fn cross_origin_routes() -> Router<AppState> {
         )
         .route(TOKEN_PATH, post(token::token))
         .route(INTROSPECT_PATH, post(introspect::introspect))
+        .route(EVALUATION_PATH, post(introspect::evaluation))
         .route(REVOKE_PATH, post(introspect::revoke))
         .layer(cors)
 }

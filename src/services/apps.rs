@@ -8,6 +8,7 @@ use super::principal::{MANAGE_APPS, Principal, READ_APPS};
 use super::{Actor, Error, Result, conflict_on, new_id, now};
 use crate::crypto::{public_keys, random_token, secrets};
 use crate::domain::app::AppInput;
+use crate::domain::context::Place;
 use crate::domain::ids::{ClientId, OrgId, UserId};
 use crate::domain::listing::ListQuery;
 use crate::domain::views::{AppDetail, AppPage, AppView, SecretView};
@@ -57,6 +58,8 @@ pub(crate) fn view(r: App) -> AppView {
         updated_at: r.updated_at,
         id_token_alg: r.id_token_alg,
         last_used_at: None,
+        business_group: r.group_id,
+        environment: r.env_id,
     }
 }
 
@@ -137,7 +140,40 @@ pub async fn create(
     public_keys_text: &str,
 ) -> Result<(AppView, Option<SecretString>)> {
     let at = p.act(MANAGE_APPS)?;
-    let (caller, org_id) = (at.caller, at.org_id);
+    insert_app(db, at.caller, at.org_id, None, input, public_keys_text).await
+}
+
+/// Creates an app that lives in a business group or one of its environments: `manage:apps`
+/// must hold there. An own-behalf app's scopes are assigned there to begin with.
+#[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
+pub async fn create_at(
+    db: &Db,
+    p: &Principal,
+    place: &Place,
+    input: &AppInput,
+    public_keys_text: &str,
+) -> Result<(AppView, Option<SecretString>)> {
+    let reach = p.reach(db).await?;
+    let at = reach.act(p, MANAGE_APPS, place.clone())?;
+    insert_app(
+        db,
+        at.caller,
+        at.org_id,
+        Some(place),
+        input,
+        public_keys_text,
+    )
+    .await
+}
+
+async fn insert_app(
+    db: &Db,
+    caller: &super::Caller,
+    org_id: &str,
+    place: Option<&Place>,
+    input: &AppInput,
+    public_keys_text: &str,
+) -> Result<(AppView, Option<SecretString>)> {
     let (spec, keys) = validate(input, public_keys_text)?;
     let t = now();
     let owner_id = match &caller.actor {
@@ -165,6 +201,10 @@ pub async fn create(
         public_client: false,
         public_keys: None,
         id_token_alg: String::new(),
+        group_id: place
+            .filter(|pl| pl.group != org_id)
+            .map(|pl| pl.group.clone()),
+        env_id: place.and_then(|pl| pl.env.clone()),
     };
     let row = row_from_spec(&spec, keys, base);
     let mut tx = db.begin().await?;
@@ -178,18 +218,21 @@ pub async fn create(
             "name",
             "is already used by another app of this organization",
         ))?;
+    super::contexts::assign_new_scopes(&mut tx, &row, None).await?;
     let secret = if spec.public_client {
         None
     } else {
         Some(insert_secret(&mut tx, &row.client_id).await?)
     };
+    let home = row.place();
     audit::record(&mut tx, caller, Event {
         org_id: Some(org_id),
         action: "app.create",
         object: ("app", &row.client_id),
         success: true,
         detail: json!({ "name": row.name, "kind": row.kind.as_str(), "grant_types": grant_text(&row),
-                        "scopes": row.scopes.to_space_separated() }),
+                        "scopes": row.scopes.to_space_separated(),
+                        "business_group": home.group, "environment": home.env }),
     })
     .await?;
     db.commit(tx, &[Change::App(row.client_id.to_string())])
@@ -197,20 +240,40 @@ pub async fn create(
     Ok((view(row), secret))
 }
 
-/// One page of the apps of `org_id` whose name or client id contains `search`.
+/// One page of the apps of the organization (the query searches, sorts and pages).
 #[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
 pub async fn list(db: &Db, p: &Principal, q: &ListQuery) -> Result<AppPage> {
     let org_id = p.act(READ_APPS)?.org_id;
+    listed(db, org_id, q, |_| true).await
+}
+
+/// The apps that live at `place` (a group: in it and in its environments); needs
+/// `read:apps` there.
+#[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
+pub async fn list_at(db: &Db, p: &Principal, place: &Place, q: &ListQuery) -> Result<AppPage> {
+    let reach = p.reach(db).await?;
+    let org_id = reach.act(p, READ_APPS, place.clone())?.org_id;
+    listed(db, org_id, q, |a| {
+        let home = a.place();
+        home.group == place.group && (place.env.is_none() || home.env == place.env)
+    })
+    .await
+}
+
+async fn listed(
+    db: &Db,
+    org_id: &str,
+    q: &ListQuery,
+    keep: impl Fn(&App) -> bool,
+) -> Result<AppPage> {
     let used = store::apps::last_used(&db.pool, org_id).await?;
     let apps = store::apps::all(&db.pool, org_id)
         .await?
         .into_iter()
-        .map(|a| {
-            let last = used.get(a.client_id.as_str()).copied();
-            AppView {
-                last_used_at: last,
-                ..view(a)
-            }
+        .filter(|a| keep(a))
+        .map(|a| AppView {
+            last_used_at: used.get(a.client_id.as_str()).copied(),
+            ..view(a)
         })
         .collect();
     Ok(crate::domain::listing::apply(apps, q))
@@ -267,6 +330,7 @@ pub async fn update(
             "name",
             "is already used by another app of this organization",
         ))?;
+    super::contexts::assign_new_scopes(&mut tx, &row, Some(&before.scopes)).await?;
     audit::record(&mut tx, caller, Event {
         org_id: Some(org_id),
         action: "app.update",

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod authorizations;
 pub mod authorize;
 pub mod bootstrap;
+pub mod contexts;
 pub mod keys;
 pub mod limits;
 pub mod logout;

@@ -29,6 +29,7 @@ pub async fn create(db: &Db, p: &Principal, name: &str) -> Result<OrgView> {
     };
     let mut tx = db.begin().await?;
     store::orgs::insert(&mut *tx, &row).await?;
+    super::contexts::first_environments(&mut tx, &row.id, &row.id).await?;
     audit::record(
         &mut tx,
         caller,

@@ -10,8 +10,10 @@ use super::audit::{Actor, Caller, RequestMeta};
 use super::tokens::{self, BearerError, Issuer};
 use super::{Error, Result};
 use crate::domain::Role;
+use crate::domain::context::{Place, Tree};
 use crate::domain::role::{PLATFORM, effective_scopes};
-use crate::store::Db;
+use crate::store::contexts::{EnvRow, GroupRow};
+use crate::store::{self, Db};
 
 /// A platform permission (`read:apps`, `manage:users`...), each also a scope of its name.
 pub type Permission = &'static str;
@@ -46,12 +48,19 @@ pub enum Who {
         email: String,
         org_id: String,
         client_id: String,
+        /// What the token may use now before the user's role is applied (its scopes
+        /// within the app's and the approval's now): the role is applied per place.
+        scopes_now: String,
+        /// At the root (the organization as a whole).
         permissions: Vec<Permission>,
     },
     /// An own-behalf app (client credentials), in its organization, with its scopes now.
     App {
         client_id: String,
         org_id: String,
+        /// The token's scopes: they hold only where the app has them assigned.
+        token_scope: String,
+        /// At the root (the organization as a whole).
         permissions: Vec<Permission>,
     },
 }
@@ -232,22 +241,33 @@ pub async fn of_session(
 }
 
 /// The principal of a bearer token at this server's own API: the token must be active and
-/// meant for this server. Its permissions are the effective-scope rule at this moment: the
-/// token's scopes, within the app's allowed scopes now, and, for a user's token, within
-/// the user's role now and their organization's approval of the app now.
+/// meant for this server.
 pub async fn of_bearer(
     ctx: &Issuer<'_>,
     token: &str,
     meta: RequestMeta,
 ) -> std::result::Result<Principal, BearerError> {
-    let internal = |_| BearerError::Internal;
     let (claims, app) = tokens::active_here(ctx, token)
         .await
-        .map_err(internal)?
+        .map_err(|_| BearerError::Internal)?
         .ok_or(BearerError::InvalidToken)?;
+    of_token(ctx.db, claims, &app, meta).await
+}
+
+/// The principal of an active access token, whatever its audience (introspection and
+/// decisions in a context). Its permissions are the effective-scope rule at this moment:
+/// the token's scopes, within the app's allowed scopes now, and, for a user's token, within
+/// the user's role now and their organization's approval of the app now; an own-behalf
+/// app's, within what it is assigned in the organization as a whole.
+pub async fn of_token(
+    db: &Db,
+    claims: tokens::VerifiedAccess,
+    app: &crate::store::apps::App,
+    meta: RequestMeta,
+) -> std::result::Result<Principal, BearerError> {
+    let internal = |_| BearerError::Internal;
     let who = if claims.gid.is_some() {
-        let member = ctx
-            .db
+        let member = db
             .member(&claims.org_id, &claims.sub)
             .await
             .map_err(|_| BearerError::Internal)?
@@ -255,30 +275,225 @@ pub async fn of_bearer(
         let role = member.role;
         let token_scopes = crate::domain::ScopeSet::parse([claims.scope.as_str()])
             .map_err(|_| BearerError::InvalidToken)?;
-        let now = tokens::current_scopes(ctx.db, &app, &claims.org_id, &claims.sub, &token_scopes)
+        let now = tokens::current_scopes(db, app, &claims.org_id, &claims.sub, &token_scopes)
             .await
             .map_err(internal)?
-            .ok_or(BearerError::InvalidToken)?;
+            .ok_or(BearerError::InvalidToken)?
+            .to_space_separated();
         Who::Delegated {
             user_id: claims.sub,
             email: member.email.clone(),
             org_id: claims.org_id,
             client_id: claims.client_id,
-            permissions: effective_scopes(&now.to_space_separated(), role.permissions()),
+            permissions: effective_scopes(&now, role.permissions()),
+            scopes_now: now,
         }
     } else {
-        let allowed: Vec<Permission> = PLATFORM
+        let org_id = app.org_id.to_string();
+        let assigned = crate::store::contexts::assignments(&db.pool, app.client_id.as_str())
+            .await
+            .map_err(|_| BearerError::Internal)?;
+        let at_root: Vec<Permission> = PLATFORM
             .iter()
             .copied()
             .filter(|p| app.scopes.contains(p))
+            .filter(|p| {
+                assigned
+                    .iter()
+                    .any(|(s, place)| s == p && place.group == org_id && place.env.is_none())
+            })
             .collect();
         Who::App {
             client_id: claims.client_id,
-            org_id: app.org_id.to_string(),
-            permissions: effective_scopes(&claims.scope, &allowed),
+            org_id,
+            permissions: effective_scopes(&claims.scope, &at_root),
+            token_scope: claims.scope,
         }
     };
     Ok(Principal::new(who, meta))
+}
+
+/// Proof that the principal may act at a place (a business group or an environment) of
+/// its organization with a permission. Only [`Reach::act`] makes one.
+#[derive(Debug)]
+pub struct AtPlace<'a> {
+    pub org_id: &'a str,
+    pub place: Place,
+    pub caller: &'a Caller,
+}
+
+/// What a principal holds at each place of its organization, loaded once for a call: the
+/// organization's tree and the principal's roles there (a user's) or assignments (an
+/// own-behalf app's). The rule is `domain::context`'s.
+#[derive(Debug)]
+pub struct Reach {
+    pub tree: Tree,
+    pub groups: Vec<GroupRow>,
+    pub envs: Vec<EnvRow>,
+    holder: Holder,
+}
+
+#[derive(Debug)]
+enum Holder {
+    /// The operator: everything.
+    All,
+    /// A user: the membership's role at the root, roles in groups and environments; through
+    /// an app, within the token's scopes now.
+    User {
+        root: Role,
+        roles: Vec<(Place, Role)>,
+        token: Option<String>,
+    },
+    /// An own-behalf app: the token's scopes, where assigned.
+    App {
+        token: String,
+        assigned: Vec<(String, Place)>,
+    },
+}
+
+impl Principal {
+    /// What this principal holds across its organization's places.
+    pub async fn reach(&self, db: &Db) -> Result<Reach> {
+        let Some(org_id) = self.org_id() else {
+            return Err(match self.who {
+                Who::Anonymous => Error::Unauthenticated,
+                _ => Error::MissingPermission(READ_ORG),
+            });
+        };
+        let holder = match &self.who {
+            Who::Anonymous => return Err(Error::Unauthenticated),
+            Who::Operator { .. } => Holder::All,
+            Who::Member { user_id, role, .. } => Holder::User {
+                root: *role,
+                roles: store::contexts::roles_of(&db.pool, org_id, user_id).await?,
+                token: None,
+            },
+            Who::Delegated {
+                user_id,
+                scopes_now,
+                ..
+            } => {
+                let root = db
+                    .member(org_id, user_id)
+                    .await?
+                    .ok_or(Error::Unauthenticated)?
+                    .role;
+                Holder::User {
+                    root,
+                    roles: store::contexts::roles_of(&db.pool, org_id, user_id).await?,
+                    token: Some(scopes_now.clone()),
+                }
+            }
+            Who::App {
+                client_id,
+                token_scope,
+                ..
+            } => Holder::App {
+                token: token_scope.clone(),
+                assigned: store::contexts::assignments(&db.pool, client_id).await?,
+            },
+        };
+        let (tree, groups, envs) = store::contexts::tree(&db.pool, org_id).await?;
+        Ok(Reach {
+            tree,
+            groups,
+            envs,
+            holder,
+        })
+    }
+}
+
+impl Reach {
+    /// The platform permissions held at `place` (none at a place of another organization).
+    pub fn permissions_at(&self, place: &Place) -> Vec<Permission> {
+        if !self.tree.has(place) {
+            return Vec::new();
+        }
+        match &self.holder {
+            Holder::All => PLATFORM.to_vec(),
+            Holder::User { root, roles, token } => {
+                let role = self.tree.role_at(*root, roles, place);
+                match token {
+                    None => role.permissions().to_vec(),
+                    Some(t) => effective_scopes(t, role.permissions()),
+                }
+            }
+            Holder::App { token, assigned } => {
+                let here = self.tree.assigned_at(assigned, place);
+                let held: Vec<Permission> = PLATFORM
+                    .iter()
+                    .copied()
+                    .filter(|p| here.contains(p))
+                    .collect();
+                effective_scopes(token, &held)
+            }
+        }
+    }
+
+    /// Every scope usable at `place`: the platform permissions held there, and the custom
+    /// APIs' scopes the token carries (a user's anywhere in the organization, an app's
+    /// where assigned).
+    pub fn scopes_at(&self, place: &Place) -> Vec<String> {
+        let mut scopes: Vec<String> = self
+            .permissions_at(place)
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        if !self.tree.has(place) {
+            return scopes;
+        }
+        let custom = |token: &str| -> Vec<String> {
+            token
+                .split_whitespace()
+                .filter(|s| !PLATFORM.contains(s) && s.contains(':') && *s != "read:full")
+                .map(str::to_string)
+                .collect()
+        };
+        match &self.holder {
+            Holder::All => {}
+            Holder::User { token, .. } => {
+                scopes.extend(token.as_deref().map(custom).unwrap_or_default())
+            }
+            Holder::App { token, assigned } => {
+                let here = self.tree.assigned_at(assigned, place);
+                scopes.extend(
+                    custom(token)
+                        .into_iter()
+                        .filter(|s| here.contains(&s.as_str())),
+                );
+            }
+        }
+        scopes
+    }
+
+    pub fn may_at(&self, permission: Permission, place: &Place) -> bool {
+        self.permissions_at(place).contains(&permission)
+    }
+
+    /// Acts at `place` with `permission`, or is refused: a place that is not of the
+    /// principal's organization is not found (nothing is told of it), one where the
+    /// permission does not hold is a missing permission.
+    pub fn act<'a>(
+        &self,
+        p: &'a Principal,
+        permission: Permission,
+        place: Place,
+    ) -> Result<AtPlace<'a>> {
+        let Some(org_id) = p.org_id() else {
+            return Err(Error::Unauthenticated);
+        };
+        if !self.tree.has(&place) {
+            return Err(Error::NotFound);
+        }
+        if !self.may_at(permission, &place) {
+            return Err(Error::MissingPermission(permission));
+        }
+        Ok(AtPlace {
+            org_id,
+            place,
+            caller: &p.caller,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -332,6 +547,7 @@ mod tests {
             Who::App {
                 client_id: "c".into(),
                 org_id: "org-a".into(),
+                token_scope: "read:apps".into(),
                 permissions: vec![READ_APPS],
             },
             RequestMeta::default(),

@@ -199,6 +199,7 @@ pub async fn remove(db: &Db, p: &Principal, user_id: &str) -> Result<()> {
     let grants_ended =
         store::grants::revoke_of_member(&mut *tx, org_id, user_id, super::now()).await?;
     store::users::delete_membership(&mut *tx, org_id, user_id).await?;
+    store::contexts::remove_roles_of(&mut *tx, org_id, user_id).await?;
     let deleted = store::users::count_memberships(&mut *tx, user_id).await? == 0;
     if deleted {
         store::users::delete(&mut *tx, user_id).await?;

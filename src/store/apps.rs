@@ -28,9 +28,24 @@ pub struct App {
     pub post_logout_redirect_uris: Vec<RedirectUri>,
     /// The absolute lifetime of a user's grant to the app, in seconds.
     pub grant_ttl: i64,
+    /// Where the app lives: a business group (None: the organization, the root) and,
+    /// optionally, one of its environments.
+    pub group_id: Option<String>,
+    pub env_id: Option<String>,
 }
 
 impl App {
+    /// The business group (or environment) the app lives in.
+    pub fn place(&self) -> crate::domain::context::Place {
+        crate::domain::context::Place {
+            group: self
+                .group_id
+                .clone()
+                .unwrap_or_else(|| self.org_id.to_string()),
+            env: self.env_id.clone(),
+        }
+    }
+
     /// Whether the app has `grant` registered.
     pub fn uses(&self, grant: GrantType) -> bool {
         self.grant_types.contains(&grant)
@@ -62,7 +77,7 @@ pub struct SecretRow {
 
 const APP_COLS: &str = "client_id, org_id, name, kind, grant_types, redirect_uris, website_url, audience, scopes, \
     access_token_ttl, refresh_token_ttl, enabled, owner_id, public_client, public_keys, created_at, updated_at, id_token_alg, \
-    post_logout_redirect_uris, grant_ttl";
+    post_logout_redirect_uris, grant_ttl, group_id, env_id";
 
 /// A stored value that no longer parses: the row is refused, never half-read.
 fn corrupt(column: &str, message: impl std::fmt::Display) -> sqlx::Error {
@@ -108,6 +123,8 @@ fn app_from_row(r: &sqlx::any::AnyRow) -> Result<App, sqlx::Error> {
         id_token_alg: r.try_get("id_token_alg")?,
         post_logout_redirect_uris: lines(&logout_uris),
         grant_ttl: r.try_get("grant_ttl")?,
+        group_id: r.try_get("group_id")?,
+        env_id: r.try_get("env_id")?,
     })
 }
 
@@ -155,7 +172,7 @@ fn secret_from_row(r: &sqlx::any::AnyRow) -> Result<SecretRow, sqlx::Error> {
 pub async fn insert<'c>(e: impl AnyExecutor<'c>, a: &App) -> Result<(), sqlx::Error> {
     let t = stored(a);
     sqlx::query(&format!(
-        "INSERT INTO apps ({APP_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
+        "INSERT INTO apps ({APP_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
     ))
     .bind(a.client_id.as_str())
     .bind(a.org_id.as_str())
@@ -177,6 +194,8 @@ pub async fn insert<'c>(e: impl AnyExecutor<'c>, a: &App) -> Result<(), sqlx::Er
     .bind(&a.id_token_alg)
     .bind(&t.post_logout_redirect_uris)
     .bind(a.grant_ttl)
+    .bind(&a.group_id)
+    .bind(&a.env_id)
     .execute(e)
     .await?;
     Ok(())

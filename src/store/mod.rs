@@ -6,6 +6,7 @@ pub mod apps;
 pub mod audit;
 pub mod authz;
 pub mod cache;
+pub mod contexts;
 pub mod grants;
 pub mod keys;
 pub mod orgs;

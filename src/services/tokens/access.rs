@@ -126,7 +126,7 @@ pub(super) fn sign(
 }
 
 /// The claims of one of our access tokens, once verified.
-#[derive(Debug, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct VerifiedAccess {
     pub iss: String,
     pub sub: String,

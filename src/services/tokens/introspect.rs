@@ -5,20 +5,29 @@
 
 use serde_json::{Value, json};
 
-use super::access::active;
+use super::BearerError;
+use super::access::{VerifiedAccess, active};
 use super::grant::{current_scopes, grant_expiry};
 use super::{Issuer, internal};
 use crate::crypto::secrets;
 use crate::domain::ScopeSet;
+use crate::domain::context::Place;
 use crate::domain::oauth::OAuthError;
+use crate::services::RequestMeta;
 use crate::services::now;
+use crate::services::principal::{self, Reach};
 use crate::store::{self, apps::App};
 
 /// Our refresh tokens' prefix: anything else is looked for as an access token first.
 const REFRESH_PREFIX: &str = "lkr_";
 
 #[tracing::instrument(skip_all, fields(caller = %caller.client_id))]
-pub async fn introspect(ctx: &Issuer<'_>, caller: &App, token: &str) -> Result<Value, OAuthError> {
+pub async fn introspect(
+    ctx: &Issuer<'_>,
+    caller: &App,
+    token: &str,
+    context: Option<&Place>,
+) -> Result<Value, OAuthError> {
     if caller.public_client {
         return Err(OAuthError::InvalidClient(
             "introspection needs a confidential client".into(),
@@ -27,22 +36,46 @@ pub async fn introspect(ctx: &Issuer<'_>, caller: &App, token: &str) -> Result<V
     let answer = if token.starts_with(REFRESH_PREFIX) {
         refresh_token(ctx, caller, token).await?
     } else {
-        access_token(ctx, caller, token).await?
+        access_token(ctx, caller, token, context).await?
     };
     Ok(answer.unwrap_or_else(|| json!({ "active": false })))
+}
+
+/// An active access token `caller` may ask about: one of its organization's, or issued to
+/// one of its organization's apps.
+async fn visible(
+    ctx: &Issuer<'_>,
+    caller: &App,
+    token: &str,
+) -> Result<Option<(VerifiedAccess, App)>, OAuthError> {
+    Ok(active(ctx, token)
+        .await?
+        .filter(|(c, app)| caller.org_id == c.org_id || caller.org_id == app.org_id))
+}
+
+/// What the token's principal holds across its organization's places, or None when its
+/// subject no longer stands (a removed user).
+async fn reach_of(
+    ctx: &Issuer<'_>,
+    c: &VerifiedAccess,
+    app: &App,
+) -> Result<Option<Reach>, OAuthError> {
+    match principal::of_token(ctx.db, c.clone(), app, RequestMeta::default()).await {
+        Ok(p) => Ok(Some(p.reach(ctx.db).await.map_err(internal)?)),
+        Err(BearerError::Internal) => Err(OAuthError::ServerError),
+        Err(_) => Ok(None),
+    }
 }
 
 async fn access_token(
     ctx: &Issuer<'_>,
     caller: &App,
     token: &str,
+    context: Option<&Place>,
 ) -> Result<Option<Value>, OAuthError> {
-    let Some((c, app)) = active(ctx, token).await? else {
+    let Some((c, app)) = visible(ctx, caller, token).await? else {
         return Ok(None);
     };
-    if caller.org_id != c.org_id && caller.org_id != app.org_id {
-        return Ok(None);
-    }
     let token_scopes = ScopeSet::parse([c.scope.as_str()]).map_err(|e| internal(e.message))?;
     let now_allowed = match &c.gid {
         None => Some(app.scopes.clone()),
@@ -57,7 +90,92 @@ async fn access_token(
     answer["scope"] = scope.into();
     answer["token_type"] = "Bearer".into();
     answer["token_use"] = "access_token".into();
+    if let Some(place) = context {
+        let Some(reach) = reach_of(ctx, &c, &app).await? else {
+            return Ok(None);
+        };
+        answer["scope"] = reach.scopes_at(place).join(" ").into();
+        answer["business_group"] = place.group.clone().into();
+        answer["environment"] = place.env.clone().into();
+    }
     Ok(Some(answer))
+}
+
+/// A decision in a context, with its reason in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub allowed: bool,
+    pub reason: String,
+}
+
+/// Whether `token` may use `scope` at `place`, asked by `caller` (a confidential client of
+/// the token's organization, as for introspection). A token `caller` may not ask about is
+/// answered as not active, so nothing is told of other organizations' tokens.
+#[tracing::instrument(skip_all, fields(caller = %caller.client_id, scope))]
+pub async fn evaluate(
+    ctx: &Issuer<'_>,
+    caller: &App,
+    token: &str,
+    scope: &str,
+    place: &Place,
+) -> Result<Decision, OAuthError> {
+    if caller.public_client {
+        return Err(OAuthError::InvalidClient(
+            "decisions are asked by a confidential client".into(),
+        ));
+    }
+    let deny = |reason: String| {
+        Ok(Decision {
+            allowed: false,
+            reason,
+        })
+    };
+    let Some((c, app)) = visible(ctx, caller, token).await? else {
+        return deny("the token is not active".into());
+    };
+    let Some(reach) = reach_of(ctx, &c, &app).await? else {
+        return deny("the token is not active".into());
+    };
+    if !reach.tree.has(place) {
+        return deny("no such business group or environment in the token's organization".into());
+    }
+    let name = |id: &str| {
+        reach.groups.iter().find(|g| g.id == id).map_or_else(
+            || "the organization".to_string(),
+            |g| format!("business group {}", g.name),
+        )
+    };
+    let here = match &place.env {
+        Some(env) => {
+            let env_name = reach
+                .envs
+                .iter()
+                .find(|e| &e.id == env)
+                .map_or("", |e| e.name.as_str());
+            format!("environment {env_name} of {}", name(&place.group))
+        }
+        None => name(&place.group),
+    };
+    let carried = c.scope.split_whitespace().any(|s| {
+        s == scope
+            || (crate::domain::role::PLATFORM.contains(&scope)
+                && (s == "full" || (s == "read:full" && scope.starts_with("read:"))))
+    });
+    if !carried {
+        return deny(format!("the token does not carry {scope}"));
+    }
+    if reach.scopes_at(place).iter().any(|s| s == scope) {
+        return Ok(Decision {
+            allowed: true,
+            reason: format!("{scope} holds in {here}"),
+        });
+    }
+    let whose = if c.gid.is_some() {
+        "the user's role there does not include it, or the app is no longer allowed it"
+    } else {
+        "the app has no assignment of it there"
+    };
+    deny(format!("{scope} does not hold in {here}: {whose}"))
 }
 
 /// A live refresh token (RFC 7662 §2.1): unused, unexpired, its grant alive within its

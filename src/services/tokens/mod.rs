@@ -22,7 +22,7 @@ pub use client_auth::{ClientProof, ClientRefusal, authenticate, claimed};
 pub use client_credentials::client_credentials;
 pub use grant::current_scopes;
 pub use id_token::{IdTokenHint, UserClaims, id_token_hint};
-pub use introspect::introspect;
+pub use introspect::{Decision, evaluate, introspect};
 pub use jwt_bearer::jwt_bearer;
 pub use password::password;
 pub use refresh::refresh;

@@ -17,7 +17,139 @@ on_both!(
     group_admins_manage_their_subtree_only,
     deleting_a_group_ends_what_depended_on_it,
     existing_apps_keep_their_power_in_the_organization,
+    a_move_ends_assignments_outside_their_app,
+    an_app_for_users_in_a_group_acts_only_there,
 );
+
+async fn a_move_ends_assignments_outside_their_app(b: Backend) {
+    let app = spawn_app(b).await;
+    let org = app.org_with_admin("Acme").await;
+    let admin = admin_token(&app, &org).await;
+    let (pay, _, _) = group(&app, &admin, "Payments", None).await;
+    let (cards, _, _) = group(&app, &admin, "Cards", Some(&pay)).await;
+    let job = ok(
+        &app,
+        "POST",
+        &format!("/groups/{pay}/apps"),
+        &admin,
+        Some(ci("Pay job", "read:apps")),
+    )
+    .await;
+    let id = job["client_id"].as_str().unwrap();
+    let assigned = json!([{ "scope": "read:apps", "business_group": cards }]);
+    ok(
+        &app,
+        "PUT",
+        &format!("/apps/{id}/assignments"),
+        &admin,
+        Some(assigned),
+    )
+    .await;
+    // Cards moves out of Payments: the Payments app's assignment there ends, audited.
+    let moved = ok(
+        &app,
+        "PATCH",
+        &format!("/groups/{cards}"),
+        &admin,
+        Some(json!({ "parent_id": org.id })),
+    )
+    .await;
+    assert_eq!(moved["depth"], 1);
+    assert_eq!(
+        ok(
+            &app,
+            "GET",
+            &format!("/apps/{id}/assignments"),
+            &admin,
+            None
+        )
+        .await,
+        json!([])
+    );
+    let audit = ok(&app, "GET", "/audit?action=group.update", &admin, None).await;
+    let detail: Value =
+        serde_json::from_str(audit["items"][0]["detail"].as_str().unwrap()).unwrap();
+    assert_eq!(detail["assignments_ended"], 1, "{audit}");
+    // The organization-wide role is the membership's, never a group role.
+    let user = app.add_user(&org, "member").await;
+    let user_id = app.user_id(&org, &user).await;
+    let (s, _, v) = api(
+        &app,
+        "PUT",
+        &format!("/groups/{}/roles/{user_id}", org.id),
+        Some(&admin),
+        Some(json!({ "role": "admin" })),
+    )
+    .await;
+    assert_eq!(s, 403, "{v}");
+}
+
+/// An app acting for users that lives in a business group holds nothing outside it, even
+/// with an organization admin's token.
+async fn an_app_for_users_in_a_group_acts_only_there(b: Backend) {
+    let app = spawn_app(b).await;
+    let org = app.org_with_admin("Acme").await;
+    let admin = admin_token(&app, &org).await;
+    let (pay, _, _) = group(&app, &admin, "Payments", None).await;
+    let (retail, _, _) = group(&app, &admin, "Retail", None).await;
+    let web = json!({ "name": "Payments console", "kind": "on-behalf-of-user",
+        "grant_types": ["password"], "scopes": ["full"] });
+    let made = ok(
+        &app,
+        "POST",
+        &format!("/groups/{pay}/apps"),
+        &admin,
+        Some(web),
+    )
+    .await;
+    let (id, secret) = (
+        made["client_id"].as_str().unwrap(),
+        made["client_secret"].as_str().unwrap(),
+    );
+    let (s, t) = post_as_client(
+        &app.base,
+        "/oauth2/token",
+        id,
+        secret,
+        &password_form(&org.admin_email, "full"),
+    )
+    .await;
+    assert_eq!(s, 200, "{t}");
+    let token = t["access_token"].as_str().unwrap();
+    let me = ok(&app, "GET", "/me", token, None).await;
+    assert_eq!(
+        me["scopes"],
+        json!([]),
+        "nothing in the organization as a whole: {me}"
+    );
+    assert!(
+        me["contexts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["business_group"] == pay.as_str()),
+        "{me}"
+    );
+    ok(
+        &app,
+        "POST",
+        &format!("/groups/{pay}/apps"),
+        token,
+        Some(ci("Inside", "read:apps")),
+    )
+    .await;
+    for path in [format!("/groups/{retail}/apps"), "/apps".to_string()] {
+        let (s, _, v) = api(
+            &app,
+            "POST",
+            &path,
+            Some(token),
+            Some(ci("Outside", "read:apps")),
+        )
+        .await;
+        assert_eq!(s, 403, "{path}: {v}");
+    }
+}
 
 /// An org-wide admin token (an own-behalf app with every platform scope).
 async fn admin_token(app: &TestApp, org: &Org) -> String {
@@ -132,6 +264,17 @@ async fn a_pipeline_holds_power_in_sandbox_only(b: Backend) {
         Some(ci("Sandbox job", "read:apps")),
     )
     .await;
+    // Nobody hands out what they do not hold: an app made in Sandbox with manage:users.
+    let (s, challenge, v) = api(
+        &app,
+        "POST",
+        &format!("/groups/{pay}/environments/{pay_sbx}/apps"),
+        Some(&token),
+        Some(ci("Escalator", "read:apps manage:users")),
+    )
+    .await;
+    assert_eq!(s, 403, "{v}");
+    assert!(challenge.contains("manage:users"), "{challenge}");
     assert_eq!(made["app"]["environment"], pay_sbx.as_str());
     for path in [
         format!("/groups/{pay}/environments/{pay_prod}/apps"),
@@ -268,13 +411,8 @@ async fn resource_servers_ask_in_a_context(b: Backend) {
     };
     let plain = introspect(&[]).await;
     assert_eq!(plain["active"], true);
-    let mut own: Vec<&str> = plain["scope"].as_str().unwrap().split(' ').collect();
-    own.sort();
-    assert_eq!(
-        own,
-        ["manage:apps", "read:apps"],
-        "the token's own scopes: {plain}"
-    );
+    // Without a context: what holds in the organization as a whole, which is nothing.
+    assert_eq!(plain["scope"], "", "assigned in Sandbox only: {plain}");
     let sbx = introspect(&[("business_group", &pay), ("environment", &pay_sbx)]).await;
     assert_eq!(
         (sbx["scope"].as_str(), sbx["environment"].as_str()),
@@ -399,7 +537,7 @@ async fn group_admins_manage_their_subtree_only(b: Backend) {
     let org = app.org_with_admin("Acme").await;
     let other = app.org_with_admin("Other").await;
     let admin = admin_token(&app, &org).await;
-    let (pay, _, pay_sbx) = group(&app, &admin, "Payments", None).await;
+    let (pay, pay_prod, pay_sbx) = group(&app, &admin, "Payments", None).await;
     let (retail, retail_prod, _) = group(&app, &admin, "Retail", None).await;
     let other_admin = admin_token(&app, &other).await;
     let (foreign, _, _) = group(&app, &other_admin, "Foreign", None).await;
@@ -544,7 +682,7 @@ async fn group_admins_manage_their_subtree_only(b: Backend) {
         Some(json!({ "name": "Stray", "parent_id": foreign })),
     )
     .await;
-    assert_eq!(s, 422, "{v}");
+    assert_eq!(s, 404, "{v}");
     // Assignments only to places of the organization, within where the app lives.
     let cd = ok(
         &app,
@@ -571,40 +709,92 @@ async fn group_admins_manage_their_subtree_only(b: Backend) {
         .await;
         assert_eq!(s, 422, "{wrong}: {v}");
     }
-    // Bob's role in Payments, lowered in its Sandbox.
+    // A role in one environment: Carol administers Payments' Sandbox and nothing else; Bob,
+    // an admin of Payments, gives it.
+    let carol = app.add_user(&org, "member").await;
+    let carol_id = app.user_id(&org, &carol).await;
+    let sandbox_admin = json!({ "role": "admin", "environment": pay_sbx });
     ok(
         &app,
         "PUT",
-        &format!("/groups/{pay}/roles/{bob_id}"),
-        &admin,
-        Some(json!({ "role": "member", "environment": pay_sbx })),
+        &format!("/groups/{pay}/roles/{carol_id}"),
+        &token,
+        Some(sandbox_admin),
     )
     .await;
-    let (s, _, _) = api(
+    let user_token = async |email: &str| {
+        let (s, t) = post_as_client(
+            &app.base,
+            "/oauth2/token",
+            &web_id,
+            &web_secret,
+            &password_form(email, "full"),
+        )
+        .await;
+        assert_eq!(s, 200, "{t}");
+        t["access_token"].as_str().unwrap().to_string()
+    };
+    let carol_token = user_token(&carol).await;
+    let in_sandbox = format!("/groups/{pay}/environments/{pay_sbx}/apps");
+    ok(
         &app,
         "POST",
-        &format!("/groups/{pay}/environments/{pay_sbx}/apps"),
-        Some(&token),
-        Some(ci("Lowered", "read:apps")),
+        &in_sandbox,
+        &carol_token,
+        Some(ci("Carol's job", "read:apps")),
     )
     .await;
-    assert_eq!(s, 403, "a member in Sandbox");
-    // Taken back: he inherits Payments' admin role there again.
+    for path in [
+        format!("/groups/{pay}/environments/{pay_prod}/apps"),
+        format!("/groups/{pay}/apps"),
+    ] {
+        let (s, _, v) = api(
+            &app,
+            "POST",
+            &path,
+            Some(&carol_token),
+            Some(ci("Too far", "read:apps")),
+        )
+        .await;
+        assert_eq!(s, 403, "{path}: {v}");
+    }
+    // Taken back: she holds what she inherits (a member's) there again.
     let (s, _, v) = api(
         &app,
         "DELETE",
-        &format!("/groups/{pay}/roles/{bob_id}?environment={pay_sbx}"),
-        Some(&admin),
+        &format!("/groups/{pay}/roles/{carol_id}?environment={pay_sbx}"),
+        Some(&token),
         None,
     )
     .await;
     assert_eq!(s, 200, "{v}");
+    let (s, _, _) = api(
+        &app,
+        "POST",
+        &in_sandbox,
+        Some(&carol_token),
+        Some(ci("Again", "read:apps")),
+    )
+    .await;
+    assert_eq!(s, 403);
+    // Bob cannot take power from those above him inside Payments: an organization admin
+    // set to member there is still its admin.
+    let root_admin = app.user_id(&org, &org.admin_email).await;
+    ok(
+        &app,
+        "PUT",
+        &format!("/groups/{pay}/roles/{root_admin}"),
+        &token,
+        Some(json!({ "role": "member" })),
+    )
+    .await;
+    let admin_user = user_token(&org.admin_email).await;
     ok(
         &app,
         "POST",
-        &format!("/groups/{pay}/environments/{pay_sbx}/apps"),
-        &token,
-        Some(ci("Restored", "read:apps")),
+        &format!("/groups/{pay}/apps"),
+        &admin_user,
+        Some(ci("Still mine", "read:apps")),
     )
     .await;
 }
@@ -708,7 +898,8 @@ async fn deleting_a_group_ends_what_depended_on_it(b: Backend) {
         "POST",
         &format!("/groups/{pay}/environments/{pay_sbx}/apps"),
         Some(&token),
-        Some(ci("Before", "read:apps")),
+        // What it holds there itself, and nothing more, is what it may hand out.
+        Some(ci("Before", "manage:apps")),
     )
     .await;
     assert_eq!(s, 200);

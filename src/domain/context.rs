@@ -8,8 +8,9 @@
 //! in a group holds in that group, in each of its environments and in every group below it
 //! (and their environments); what is granted in an environment holds in that environment
 //! only. For a user the most specific grant wins (an environment's role, else the nearest
-//! group's going up, else the membership's role at the root), so a role can be lowered
-//! below; an app holds a scope where any of its assignments of that scope holds.
+//! group's going up, else the membership's role at the root), except that an admin of a
+//! group is an admin everywhere below it; an app holds a scope where any of its
+//! assignments of that scope holds.
 
 use std::collections::HashMap;
 
@@ -247,14 +248,30 @@ impl Tree {
     }
 
     /// A user's role at `at`: the role of the environment, else of the nearest group going
-    /// up, else `root` (the membership's).
+    /// up, else `root` (the membership's). An admin of a group stays an admin everywhere
+    /// below it: an override below may raise a role or lower an auditor's, never take an
+    /// admin's power away (so a group's admin cannot demote the organization's admins, or
+    /// their own parent group's, inside their group).
     pub fn role_at(&self, root: Role, roles: &[(Place, Role)], at: &Place) -> Role {
+        // The organization-wide role is the membership's alone.
+        let roles: Vec<&(Place, Role)> = roles
+            .iter()
+            .filter(|(p, _)| !(p.group == self.root && p.env.is_none()))
+            .collect();
+        let chain = self.chain(&at.group);
+        let admin_above = root == Role::Admin
+            || roles.iter().any(|(p, r)| {
+                *r == Role::Admin && p.env.is_none() && chain.contains(&p.group.as_str())
+            });
+        if admin_above {
+            return Role::Admin;
+        }
         if at.env.is_some()
             && let Some((_, r)) = roles.iter().find(|(p, _)| p == at)
         {
             return *r;
         }
-        for g in self.chain(&at.group) {
+        for g in chain {
             if let Some((_, r)) = roles.iter().find(|(p, _)| p.env.is_none() && p.group == g) {
                 return *r;
             }
@@ -388,10 +405,37 @@ mod tests {
         assert_eq!(at(Place::group("org")), Role::Member);
         assert_eq!(at(Place::group("payments")), Role::Admin);
         assert_eq!(at(Place::env("payments", "pay-sbx")), Role::Admin);
-        assert_eq!(at(Place::env("payments", "pay-prod")), Role::Auditor);
-        assert_eq!(at(Place::group("cards")), Role::Member);
-        assert_eq!(at(Place::env("cards", "cards-sbx")), Role::Member);
+        // An admin of Payments stays an admin below it, whatever is set below.
+        assert_eq!(at(Place::env("payments", "pay-prod")), Role::Admin);
+        assert_eq!(at(Place::group("cards")), Role::Admin);
+        assert_eq!(at(Place::env("cards", "cards-sbx")), Role::Admin);
         assert_eq!(at(Place::group("retail")), Role::Member);
+        // Below an auditor's group, an override lowers or raises; the most specific wins.
+        let roles = vec![
+            (Place::group("payments"), Role::Auditor),
+            (Place::group("cards"), Role::Member),
+            (Place::env("payments", "pay-prod"), Role::Admin),
+        ];
+        let at = |p: Place| t.role_at(Role::Member, &roles, &p);
+        assert_eq!(at(Place::group("payments")), Role::Auditor);
+        assert_eq!(at(Place::env("payments", "pay-sbx")), Role::Auditor);
+        assert_eq!(at(Place::env("payments", "pay-prod")), Role::Admin);
+        assert_eq!(at(Place::group("cards")), Role::Member);
+        // The organization's admins are admins everywhere.
+        assert_eq!(
+            t.role_at(Role::Admin, &roles, &Place::group("cards")),
+            Role::Admin
+        );
+        // A role "in the organization" other than the membership's counts for nothing.
+        let at_root = vec![(Place::group("org"), Role::Admin)];
+        assert_eq!(
+            t.role_at(Role::Member, &at_root, &Place::group("cards")),
+            Role::Member
+        );
+        assert_eq!(
+            t.role_at(Role::Member, &at_root, &Place::group("org")),
+            Role::Member
+        );
     }
 
     /// The effective-scope rule in context, as a table: an own-behalf app with

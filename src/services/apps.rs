@@ -12,7 +12,7 @@ use crate::domain::context::Place;
 use crate::domain::ids::{ClientId, OrgId, UserId};
 use crate::domain::listing::ListQuery;
 use crate::domain::views::{AppDetail, AppPage, AppView, SecretView};
-use crate::domain::{AppSpec, FieldError, FieldErrors, RedirectUri};
+use crate::domain::{AppKind, AppSpec, FieldError, FieldErrors, RedirectUri};
 use crate::store::{self, Db, apps::App, apps::SecretRow, cache::Change};
 
 /// At most this many secrets at once: the current one and its replacement.
@@ -144,7 +144,9 @@ pub async fn create(
 }
 
 /// Creates an app that lives in a business group or one of its environments: `manage:apps`
-/// must hold there. An own-behalf app's scopes are assigned there to begin with.
+/// must hold there. An own-behalf app's scopes are assigned there to begin with, so whoever
+/// makes it must hold each of its platform permissions everywhere that reaches (nobody
+/// hands out more than they have).
 #[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
 pub async fn create_at(
     db: &Db,
@@ -155,6 +157,12 @@ pub async fn create_at(
 ) -> Result<(AppView, Option<SecretString>)> {
     let reach = p.reach(db).await?;
     let at = reach.act(p, MANAGE_APPS, place.clone())?;
+    if matches!(AppKind::parse(&input.kind), Ok(AppKind::OwnBehalf)) {
+        let scopes = crate::domain::ScopeSet::parse(input.scopes.iter().map(String::as_str))?;
+        for scope in scopes.iter() {
+            reach.grant(scope.as_str(), place)?;
+        }
+    }
     insert_app(
         db,
         at.caller,
@@ -330,7 +338,8 @@ pub async fn update(
             "name",
             "is already used by another app of this organization",
         ))?;
-    super::contexts::assign_new_scopes(&mut tx, &row, Some(&before.scopes)).await?;
+    let assignments_ended =
+        super::contexts::assign_new_scopes(&mut tx, &row, Some(&before.scopes)).await?;
     audit::record(&mut tx, caller, Event {
         org_id: Some(org_id),
         action: "app.update",
@@ -342,6 +351,7 @@ pub async fn update(
             "refresh_token_ttl": row.refresh_token_ttl, "grant_ttl": row.grant_ttl,
             "post_logout_redirect_uris": uri_texts(&row.post_logout_redirect_uris),
             "public_keys_changed": row.public_keys != before.public_keys,
+            "assignments_ended": assignments_ended,
         }),
     })
     .await?;

@@ -17,6 +17,10 @@ use crate::domain::{AppKind, FieldError, Role, parse_name};
 use crate::store::contexts::{EnvRow, GroupRow};
 use crate::store::{self, Db};
 
+/// At most this many business groups in an organization, and environments in a group.
+pub const MAX_GROUPS: usize = 500;
+pub const MAX_ENVIRONMENTS: usize = 20;
+
 /// An environment, as the API shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct EnvView {
@@ -163,9 +167,14 @@ pub async fn create(db: &Db, p: &Principal, input: &GroupInput) -> Result<GroupV
     let reach = p.reach(db).await?;
     let root = reach.tree.root().to_string();
     let parent = input.parent_id.clone().unwrap_or(root);
-    reach.tree.check_new(&parent)?;
     let at = reach.act(p, MANAGE_ORG, Place::group(&parent))?;
     let name = parse_name("name", input.name.as_deref().unwrap_or(""))?;
+    if reach.groups.len() >= MAX_GROUPS {
+        return Err(Error::Conflict(FieldError::new(
+            "business_group",
+            format!("an organization has at most {MAX_GROUPS} business groups"),
+        )));
+    }
     let row = GroupRow {
         id: new_id(),
         org_id: at.org_id.to_string(),
@@ -174,6 +183,13 @@ pub async fn create(db: &Db, p: &Principal, input: &GroupInput) -> Result<GroupV
         created_at: now(),
     };
     let mut tx = db.begin().await?;
+    // Checked again on the tree as it stands inside the transaction (a move or a delete may
+    // have come in between).
+    store::contexts::lock_tree(&mut tx, db.backend, at.org_id).await?;
+    store::contexts::tree(&mut tx, at.org_id)
+        .await?
+        .0
+        .check_new(&parent)?;
     store::contexts::insert_group(&mut *tx, &row)
         .await
         .map_err(conflict_on(
@@ -218,25 +234,50 @@ pub async fn update(db: &Db, p: &Principal, group: &str, input: &GroupInput) -> 
         .parent_id
         .clone()
         .unwrap_or_else(|| row.parent_id.clone());
-    if parent != row.parent_id {
+    let moved = parent != row.parent_id;
+    if moved {
         reach.tree.check_move(group, &parent)?;
         reach.act(p, MANAGE_ORG, Place::group(&row.parent_id))?;
         reach.act(p, MANAGE_ORG, Place::group(&parent))?;
     }
     let mut tx = db.begin().await?;
+    if moved {
+        // Checked again on the tree as it stands inside the transaction.
+        store::contexts::lock_tree(&mut tx, db.backend, at.org_id).await?;
+        store::contexts::tree(&mut tx, at.org_id)
+            .await?
+            .0
+            .check_move(group, &parent)?;
+    }
     store::contexts::update_group(&mut *tx, at.org_id, group, &name, &parent)
         .await
         .map_err(conflict_on(
             "name",
             "is already used by another business group of this organization",
         ))?;
+    // An assignment stays at or below where its app lives: those a move took out of their
+    // app's reach end.
+    let mut ended = 0;
+    if moved {
+        let (after, _, _) = store::contexts::tree(&mut tx, at.org_id).await?;
+        for app in store::apps::all(&mut *tx, at.org_id).await? {
+            let home = app.place();
+            let id = app.client_id.as_str();
+            for (scope, place) in store::contexts::assignments(&mut *tx, id).await? {
+                if !after.is_within(&place.group, &home.group) {
+                    store::contexts::remove_assignment(&mut *tx, id, &scope, &place).await?;
+                    ended += 1;
+                }
+            }
+        }
+    }
     audit::record(&mut tx, at.caller, Event {
         org_id: Some(at.org_id),
         action: "group.update",
         object: ("business_group", group),
         success: true,
         detail: json!({ "name": name, "from_name": row.name, "parent_id": parent, "from_parent_id": row.parent_id,
-                        "business_group": group }),
+                        "assignments_ended": ended, "business_group": group }),
     })
     .await?;
     tx.commit().await?;
@@ -257,13 +298,20 @@ pub async fn delete(db: &Db, p: &Principal, group: &str) -> Result<()> {
         ));
     };
     let at = reach.act(p, MANAGE_ORG, Place::group(&row.parent_id))?;
-    if reach.tree.children(group).next().is_some() {
+    let mut tx = db.begin().await?;
+    store::contexts::lock_tree(&mut tx, db.backend, at.org_id).await?;
+    if store::contexts::tree(&mut tx, at.org_id)
+        .await?
+        .0
+        .children(group)
+        .next()
+        .is_some()
+    {
         return Err(Error::Conflict(FieldError::new(
             "business_group",
             "has business groups below it: move or delete them first",
         )));
     }
-    let mut tx = db.begin().await?;
     if store::contexts::apps_in(&mut *tx, at.org_id, group, None).await? > 0 {
         return Err(Error::Conflict(FieldError::new(
             "business_group",
@@ -302,6 +350,12 @@ pub async fn create_env(db: &Db, p: &Principal, group: &str, input: &EnvInput) -
     let at = reach.act(p, MANAGE_ORG, Place::group(group))?;
     let name = parse_name("name", &input.name)?;
     let kind = EnvKind::parse(&input.kind)?;
+    if reach.envs.iter().filter(|e| e.group_id == group).count() >= MAX_ENVIRONMENTS {
+        return Err(Error::Conflict(FieldError::new(
+            "environment",
+            format!("a business group has at most {MAX_ENVIRONMENTS} environments"),
+        )));
+    }
     let row = EnvRow {
         id: new_id(),
         org_id: at.org_id.to_string(),
@@ -442,6 +496,7 @@ pub async fn set_assignments(
             return Err(field("is outside the environment the app lives in").into());
         }
         reach.act(p, MANAGE_APPS, here.clone())?;
+        reach.grant(&a.scope, &here)?;
         if !places.contains(&(a.scope.clone(), here.clone())) {
             places.push((a.scope.clone(), here));
         }
@@ -477,30 +532,30 @@ pub(crate) async fn assign_new_scopes(
     tx: &mut store::Tx,
     app: &store::apps::App,
     before: Option<&crate::domain::ScopeSet>,
-) -> Result<()> {
+) -> Result<usize> {
     if app.kind != AppKind::OwnBehalf {
-        return Ok(());
+        return Ok(0);
     }
     let home = app.place();
-    let kept: Vec<(String, Place)> =
-        store::contexts::assignments(&mut **tx, app.client_id.as_str())
-            .await?
-            .into_iter()
-            .filter(|(s, _)| app.scopes.contains(s))
-            .collect();
-    store::contexts::clear_assignments(&mut **tx, app.client_id.as_str()).await?;
+    let id = app.client_id.as_str();
+    let had = store::contexts::assignments(&mut **tx, id).await?;
+    let total = had.len();
+    let kept: Vec<(String, Place)> = had
+        .into_iter()
+        .filter(|(s, _)| app.scopes.contains(s))
+        .collect();
+    store::contexts::clear_assignments(&mut **tx, id).await?;
     for (scope, place) in &kept {
-        store::contexts::insert_assignment(&mut **tx, app.client_id.as_str(), scope, place).await?;
+        store::contexts::insert_assignment(&mut **tx, id, scope, place).await?;
     }
     for scope in app.scopes.iter().map(|s| s.as_str()) {
         if before.is_none_or(|b| !b.contains(scope))
             && !kept.iter().any(|(s, pl)| s == scope && *pl == home)
         {
-            store::contexts::insert_assignment(&mut **tx, app.client_id.as_str(), scope, &home)
-                .await?;
+            store::contexts::insert_assignment(&mut **tx, id, scope, &home).await?;
         }
     }
-    Ok(())
+    Ok(total - kept.len())
 }
 
 /// A user's role in a group or environment.
@@ -509,6 +564,17 @@ pub(crate) async fn assign_new_scopes(
 pub struct RoleInput {
     pub role: String,
     pub environment: Option<String>,
+}
+
+/// The role in the organization as a whole is the membership's (`PATCH /users/{id}`, with
+/// its last-admin guard), never a group role.
+fn refuse_membership_role(reach: &Reach, place: &Place) -> Result<()> {
+    if place.group == reach.tree.root() && place.env.is_none() {
+        return Err(Error::Forbidden(
+            "the role in the organization as a whole is the membership's: change it with PATCH /users/{user_id}".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Gives a member of the organization a role in a group (or one of its environments),
@@ -523,6 +589,7 @@ pub async fn set_role(
 ) -> Result<()> {
     let reach = p.reach(db).await?;
     let at = reach.act(p, MANAGE_USERS, place(group, input.environment.as_deref()))?;
+    refuse_membership_role(&reach, &at.place)?;
     let role = Role::parse(&input.role)?;
     if store::users::member(&db.pool, at.org_id, user_id)
         .await?
@@ -555,6 +622,7 @@ pub async fn remove_role(
 ) -> Result<()> {
     let reach = p.reach(db).await?;
     let at = reach.act(p, MANAGE_USERS, place(group, env))?;
+    refuse_membership_role(&reach, &at.place)?;
     let mut tx = db.begin().await?;
     if !store::contexts::remove_role(&mut *tx, at.org_id, user_id, &at.place).await? {
         return Err(Error::NotFound);

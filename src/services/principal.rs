@@ -51,6 +51,9 @@ pub enum Who {
         /// What the token may use now before the user's role is applied (its scopes
         /// within the app's and the approval's now): the role is applied per place.
         scopes_now: String,
+        /// Where the app lives, when not at the organization: the token holds nothing
+        /// outside it (and nothing in the organization as a whole).
+        app_home: Option<Place>,
         /// At the root (the organization as a whole).
         permissions: Vec<Permission>,
     },
@@ -280,13 +283,19 @@ pub async fn of_token(
             .map_err(internal)?
             .ok_or(BearerError::InvalidToken)?
             .to_space_separated();
+        let app_home = app.group_id.is_some().then(|| app.place());
         Who::Delegated {
             user_id: claims.sub,
             email: member.email.clone(),
             org_id: claims.org_id,
             client_id: claims.client_id,
-            permissions: effective_scopes(&now, role.permissions()),
+            permissions: if app_home.is_some() {
+                Vec::new()
+            } else {
+                effective_scopes(&now, role.permissions())
+            },
             scopes_now: now,
+            app_home,
         }
     } else {
         let org_id = app.org_id.to_string();
@@ -343,6 +352,8 @@ enum Holder {
         root: Role,
         roles: Vec<(Place, Role)>,
         token: Option<String>,
+        /// Through an app that lives in a business group: only there and below.
+        within: Option<Place>,
     },
     /// An own-behalf app: the token's scopes, where assigned.
     App {
@@ -367,10 +378,12 @@ impl Principal {
                 root: *role,
                 roles: store::contexts::roles_of(&db.pool, org_id, user_id).await?,
                 token: None,
+                within: None,
             },
             Who::Delegated {
                 user_id,
                 scopes_now,
+                app_home,
                 ..
             } => {
                 let root = db
@@ -382,6 +395,7 @@ impl Principal {
                     root,
                     roles: store::contexts::roles_of(&db.pool, org_id, user_id).await?,
                     token: Some(scopes_now.clone()),
+                    within: app_home.clone(),
                 }
             }
             Who::App {
@@ -393,7 +407,8 @@ impl Principal {
                 assigned: store::contexts::assignments(&db.pool, client_id).await?,
             },
         };
-        let (tree, groups, envs) = store::contexts::tree(&db.pool, org_id).await?;
+        let mut conn = db.pool.acquire().await?;
+        let (tree, groups, envs) = store::contexts::tree(&mut conn, org_id).await?;
         Ok(Reach {
             tree,
             groups,
@@ -411,7 +426,18 @@ impl Reach {
         }
         match &self.holder {
             Holder::All => PLATFORM.to_vec(),
-            Holder::User { root, roles, token } => {
+            Holder::User {
+                root,
+                roles,
+                token,
+                within,
+            } => {
+                if within
+                    .as_ref()
+                    .is_some_and(|home| !self.tree.holds(home, place))
+                {
+                    return Vec::new();
+                }
                 let role = self.tree.role_at(*root, roles, place);
                 match token {
                     None => role.permissions().to_vec(),
@@ -468,6 +494,27 @@ impl Reach {
 
     pub fn may_at(&self, permission: Permission, place: &Place) -> bool {
         self.permissions_at(place).contains(&permission)
+    }
+
+    /// Whether the principal may give `scope` at `granted`: a platform permission only if
+    /// it holds it itself everywhere the grant would hold (nobody hands out more than they
+    /// have); a custom API's scope is the admins' of its apps to give. Refused with the
+    /// missing permission.
+    pub fn grant(&self, scope: &str, granted: &Place) -> Result<()> {
+        let Some(permission) = PLATFORM.iter().copied().find(|p| *p == scope) else {
+            return Ok(());
+        };
+        let everywhere = self
+            .tree
+            .places()
+            .iter()
+            .filter(|at| self.tree.holds(granted, at))
+            .all(|at| self.may_at(permission, at));
+        if everywhere {
+            Ok(())
+        } else {
+            Err(Error::MissingPermission(permission))
+        }
     }
 
     /// Acts at `place` with `permission`, or is refused: a place that is not of the

@@ -87,17 +87,34 @@ pub async fn environments<'c>(
 
 /// The organization's tree, with its groups and environments as stored.
 pub async fn tree(
-    pool: &sqlx::AnyPool,
+    e: &mut sqlx::AnyConnection,
     org_id: &str,
 ) -> Result<(Tree, Vec<GroupRow>, Vec<EnvRow>), sqlx::Error> {
-    let groups = groups(pool, org_id).await?;
-    let envs = environments(pool, org_id).await?;
+    let groups = groups(&mut *e, org_id).await?;
+    let envs = environments(&mut *e, org_id).await?;
     let tree = Tree::new(
         org_id,
         groups.iter().map(|g| (g.id.clone(), g.parent_id.clone())),
         envs.iter().map(|e| (e.id.clone(), e.group_id.clone())),
     );
     Ok((tree, groups, envs))
+}
+
+/// Serializes changes of an organization's tree: on PostgreSQL the organization's row is
+/// locked until the transaction ends; SQLite's transactions already take the write lock
+/// when they begin.
+pub async fn lock_tree(
+    e: &mut sqlx::AnyConnection,
+    backend: super::Backend,
+    org_id: &str,
+) -> Result<(), sqlx::Error> {
+    if backend == super::Backend::Postgres {
+        sqlx::query("SELECT id FROM organizations WHERE id = $1 FOR UPDATE")
+            .bind(org_id)
+            .fetch_optional(e)
+            .await?;
+    }
+    Ok(())
 }
 
 pub async fn insert_group<'c>(e: impl AnyExecutor<'c>, g: &GroupRow) -> Result<(), sqlx::Error> {
@@ -255,6 +272,22 @@ pub async fn assignments<'c>(
             ))
         })
         .collect()
+}
+
+pub async fn remove_assignment<'c>(
+    e: impl AnyExecutor<'c>,
+    client_id: &str,
+    scope: &str,
+    place: &Place,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM scope_assignments WHERE client_id = $1 AND scope = $2 AND group_id = $3 AND env_id = $4")
+        .bind(client_id)
+        .bind(scope)
+        .bind(&place.group)
+        .bind(stored_env(place))
+        .execute(e)
+        .await?;
+    Ok(())
 }
 
 pub async fn clear_assignments<'c>(

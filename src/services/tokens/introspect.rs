@@ -78,7 +78,18 @@ async fn access_token(
     };
     let token_scopes = ScopeSet::parse([c.scope.as_str()]).map_err(|e| internal(e.message))?;
     let now_allowed = match &c.gid {
-        None => Some(app.scopes.clone()),
+        // An own-behalf app's scopes, in the organization as a whole: those assigned at
+        // its root (a scope assigned only in a business group holds nothing here; ask in
+        // that context).
+        None => {
+            let root = store::contexts::assignments(&ctx.db.pool, app.client_id.as_str())
+                .await
+                .map_err(internal)?;
+            Some(app.scopes.filter(|s| {
+                root.iter()
+                    .any(|(a, pl)| a == s.as_str() && pl.env.is_none() && pl.group == c.org_id)
+            }))
+        }
         Some(_) => current_scopes(ctx.db, &app, &c.org_id, &c.sub, &token_scopes).await?,
     };
     let Some(now_allowed) = now_allowed else {
@@ -94,7 +105,13 @@ async fn access_token(
         let Some(reach) = reach_of(ctx, &c, &app).await? else {
             return Ok(None);
         };
-        answer["scope"] = reach.scopes_at(place).join(" ").into();
+        // Contexts are the token's organization's to know.
+        let scopes = if caller.org_id == c.org_id {
+            reach.scopes_at(place)
+        } else {
+            Vec::new()
+        };
+        answer["scope"] = scopes.join(" ").into();
         answer["business_group"] = place.group.clone().into();
         answer["environment"] = place.env.clone().into();
     }
@@ -136,6 +153,11 @@ pub async fn evaluate(
     let Some(reach) = reach_of(ctx, &c, &app).await? else {
         return deny("the token is not active".into());
     };
+    if caller.org_id != c.org_id {
+        return deny(
+            "decisions in a context are answered to the token's own organization only".into(),
+        );
+    }
     if !reach.tree.has(place) {
         return deny("no such business group or environment in the token's organization".into());
     }

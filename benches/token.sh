@@ -59,6 +59,7 @@ curl -sf -H "Authorization: Basic $peer_auth" -d 'grant_type=client_credentials&
 lk_token=$(curl -sf -H "Authorization: Basic $lk_auth" -d grant_type=client_credentials http://127.0.0.1:3998/oauth2/token | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 peer_token=$(curl -sf -H "Authorization: Basic $peer_auth" -d 'grant_type=client_credentials&scope=read&resource=urn:bench:opaque' http://127.0.0.1:3999/token | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 curl -sf -H "Authorization: Basic $lk_auth" -d "token=$lk_token" http://127.0.0.1:3998/oauth2/introspect | grep -q '"active":true'
+curl -sf -H "Authorization: Basic $lk_auth" -d "token=$lk_token&business_group=$org" http://127.0.0.1:3998/oauth2/introspect | grep -q '"scope":"read:apps"'
 curl -sf -H "Authorization: Basic $peer_auth" -d "token=$peer_token" http://127.0.0.1:3999/token/introspection | grep -q '"active":true'
 
 run() { # name auth body url
@@ -73,6 +74,8 @@ for i in $(seq 1 "$RUNS"); do
 done
 for i in $(seq 1 "$RUNS"); do
   run latchkey-introspect "$lk_auth" "token=$lk_token" http://127.0.0.1:3998/oauth2/introspect | tee -a "$results"
+  # The same, asked in a context (the organization's root business group).
+  run latchkey-introspect-context "$lk_auth" "token=$lk_token&business_group=$org" http://127.0.0.1:3998/oauth2/introspect | tee -a "$results"
   run node-oidc-provider-introspect "$peer_auth" "token=$peer_token" http://127.0.0.1:3999/token/introspection | tee -a "$results"
 done
 for i in $(seq 1 "$RUNS"); do
@@ -82,7 +85,7 @@ for i in $(seq 1 "$RUNS"); do
 done
 echo "latchkey RSS after the runs: $(rss VmRSS), peak: $(rss VmHWM)"
 echo "medians over $RUNS runs, $CONNS connections, ${SECS}s each, ${BENCH_DB:-sqlite} (ES256 JWT access tokens, client_secret_basic):"
-for name in latchkey node-oidc-provider latchkey-introspect node-oidc-provider-introspect latchkey-authcode; do
+for name in latchkey node-oidc-provider latchkey-introspect latchkey-introspect-context node-oidc-provider-introspect latchkey-authcode; do
   grep "^$name " "$results" | python3 -c '
 import sys, statistics, re
 rows = [dict(re.findall(r"(\w+)=([\d.]+)", line)) for line in sys.stdin]

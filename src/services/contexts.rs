@@ -15,7 +15,7 @@ use super::{Error, Result, conflict_on, new_id, now};
 use crate::domain::context::{EnvKind, FIRST_ENVIRONMENTS, Place};
 use crate::domain::{AppKind, FieldError, Role, parse_name};
 use crate::store::contexts::{EnvRow, GroupRow};
-use crate::store::{self, Db};
+use crate::store::{self, Db, cache::Change};
 
 /// At most this many business groups in an organization, and environments in a group.
 pub const MAX_GROUPS: usize = 500;
@@ -65,6 +65,16 @@ fn env_view(e: &EnvRow) -> EnvView {
         name: e.name.clone(),
         kind: e.kind,
     }
+}
+
+/// A change for each app of the organization: what their cached assignments must forget
+/// when assignments end with a group, an environment or a move.
+async fn every_app(tx: &mut store::Tx, org_id: &str) -> Result<Vec<Change>> {
+    Ok(store::apps::all(&mut **tx, org_id)
+        .await?
+        .into_iter()
+        .map(|a| Change::App(a.client_id.to_string()))
+        .collect())
 }
 
 /// The view of group `id` (the root when it is the organization's id).
@@ -280,7 +290,12 @@ pub async fn update(db: &Db, p: &Principal, group: &str, input: &GroupInput) -> 
                         "assignments_ended": ended, "business_group": group }),
     })
     .await?;
-    tx.commit().await?;
+    let changes = if moved {
+        every_app(&mut tx, at.org_id).await?
+    } else {
+        Vec::new()
+    };
+    db.commit(tx, &changes).await?;
     let reach = p.reach(db).await?;
     let org = org_name(db, at.org_id).await?;
     Ok(group_view(&reach, &org, group))
@@ -331,7 +346,8 @@ pub async fn delete(db: &Db, p: &Principal, group: &str) -> Result<()> {
                         "roles_ended": roles, "business_group": group }),
     })
     .await?;
-    tx.commit().await?;
+    let changes = every_app(&mut tx, at.org_id).await?;
+    db.commit(tx, &changes).await?;
     Ok(())
 }
 
@@ -418,7 +434,8 @@ pub async fn delete_env(db: &Db, p: &Principal, group: &str, env: &str) -> Resul
         },
     )
     .await?;
-    tx.commit().await?;
+    let changes = every_app(&mut tx, at.org_id).await?;
+    db.commit(tx, &changes).await?;
     Ok(())
 }
 
@@ -522,7 +539,7 @@ pub async fn set_assignments(
         },
     )
     .await?;
-    tx.commit().await?;
+    db.commit(tx, &[Change::App(client_id.to_string())]).await?;
     Ok(list)
 }
 

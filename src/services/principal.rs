@@ -299,7 +299,8 @@ pub async fn of_token(
         }
     } else {
         let org_id = app.org_id.to_string();
-        let assigned = crate::store::contexts::assignments(&db.pool, app.client_id.as_str())
+        let assigned = db
+            .assignments(app.client_id.as_str())
             .await
             .map_err(|_| BearerError::Internal)?;
         let at_root: Vec<Permission> = PLATFORM
@@ -404,7 +405,7 @@ impl Principal {
                 ..
             } => Holder::App {
                 token: token_scope.clone(),
-                assigned: store::contexts::assignments(&db.pool, client_id).await?,
+                assigned: db.assignments(client_id).await?.as_ref().clone(),
             },
         };
         let mut conn = db.pool.acquire().await?;

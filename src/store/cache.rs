@@ -28,6 +28,7 @@ use super::grants::Grant;
 use super::users::Member;
 use super::{Backend, Db};
 use crate::domain::ScopeSet;
+use crate::domain::context::Place;
 
 /// The PostgreSQL channel the instances tell each other their changes on.
 pub const CHANNEL: &str = "latchkey_cache";
@@ -139,6 +140,8 @@ pub struct Cache {
     epoch: AtomicU64,
     restarts: AtomicU64,
     apps: Map<Option<AppEntry>>,
+    /// An own-behalf app's scope assignments (changed with `Change::App`).
+    assignments: Map<Arc<Vec<(String, Place)>>>,
     grants: Map<Option<Arc<Grant>>>,
     members: Map<Option<Arc<Member>>>,
     memberships: Map<Arc<Vec<(String, String)>>>,
@@ -165,6 +168,7 @@ impl Default for Cache {
             epoch: AtomicU64::new(0),
             restarts: AtomicU64::new(0),
             apps: Map::new(CAPACITY),
+            assignments: Map::new(CAPACITY),
             grants: Map::new(CAPACITY),
             members: Map::new(CAPACITY),
             memberships: Map::new(CAPACITY),
@@ -243,6 +247,7 @@ impl Cache {
         let kind = match change {
             Change::App(id) => {
                 self.apps.remove(id);
+                self.assignments.remove(id);
                 "app"
             }
             Change::Grant(id) => {
@@ -296,6 +301,7 @@ impl Cache {
     async fn restart(&self, db: &Db) {
         self.epoch.fetch_add(1, SeqCst);
         self.apps.clear();
+        self.assignments.clear();
         self.grants.clear();
         self.members.clear();
         self.memberships.clear();
@@ -393,6 +399,25 @@ impl Db {
             self.cache.apps.remove(client_id);
         }
         Ok(found)
+    }
+
+    /// An own-behalf app's scope assignments: where each of its scopes holds.
+    pub async fn assignments(
+        &self,
+        client_id: &str,
+    ) -> Result<Arc<Vec<(String, Place)>>, sqlx::Error> {
+        self.cache
+            .through(
+                &self.cache.assignments,
+                "assignments",
+                client_id.to_string(),
+                || async {
+                    Ok(Arc::new(
+                        super::contexts::assignments(&self.pool, client_id).await?,
+                    ))
+                },
+            )
+            .await
     }
 
     /// An app by client id.

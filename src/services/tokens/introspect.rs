@@ -82,7 +82,9 @@ async fn access_token(
         // its root (a scope assigned only in a business group holds nothing here; ask in
         // that context).
         None => {
-            let root = store::contexts::assignments(&ctx.db.pool, app.client_id.as_str())
+            let root = ctx
+                .db
+                .assignments(app.client_id.as_str())
                 .await
                 .map_err(internal)?;
             Some(app.scopes.filter(|s| {

@@ -26,7 +26,10 @@ async function shot(page: Page, name: string, size: { name: string; width: numbe
       : page.locator('nav[aria-label="Main"]');
     await onScreen(menu, size.width);
   }
-  await onScreen(page.getByRole('button', { name: key }).or(page.getByRole('link', { name: key })).first(), size.width);
+  const control = page.getByRole('button', { name: key })
+    .or(page.getByRole('link', { name: key }))
+    .or(page.locator('summary', { hasText: key }));
+  await onScreen(control.first(), size.width);
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: `screenshots/${name}-${size.name}.png`, fullPage: true });
 }

@@ -218,6 +218,28 @@ async fn client_token(app: &TestApp, created: &Value) -> (String, String, String
     (id, secret, t["access_token"].as_str().unwrap().to_string())
 }
 
+/// An app made at `path` (`/apps`, or a group's or environment's), then given
+/// `assignments`: the answer of its creation.
+async fn assigned(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    body: Value,
+    assignments: Value,
+) -> Value {
+    let created = ok(app, "POST", path, token, Some(body)).await;
+    let id = created["client_id"].as_str().unwrap();
+    ok(
+        app,
+        "PUT",
+        &format!("/apps/{id}/assignments"),
+        token,
+        Some(assignments),
+    )
+    .await;
+    created
+}
+
 fn ci(name: &str, scopes: &str) -> Value {
     json!({ "name": name, "kind": "own-behalf", "grant_types": ["client_credentials"], "scopes": [scopes] })
 }
@@ -368,23 +390,14 @@ async fn resource_servers_ask_in_a_context(b: Backend) {
     let (pay, pay_prod, pay_sbx) = group(&app, &admin, "Payments", None).await;
     let other_admin = admin_token(&app, &other).await;
     let (foreign, _, _) = group(&app, &other_admin, "Foreign", None).await;
-    let created = ok(
+    let created = assigned(
         &app,
-        "POST",
+        &admin,
         "/apps",
-        &admin,
-        Some(ci("Deployer", "manage:apps read:apps")),
-    )
-    .await;
-    let cid = created["client_id"].as_str().unwrap();
-    ok(
-        &app,
-        "PUT",
-        &format!("/apps/{cid}/assignments"),
-        &admin,
-        Some(json!([
+        ci("Deployer", "manage:apps read:apps"),
+        json!([
             { "scope": "manage:apps", "business_group": pay, "environment": pay_sbx },
-        ])),
+        ]),
     )
     .await;
     let (_, _, token) = client_token(&app, &created).await;
@@ -805,26 +818,18 @@ async fn deleting_a_group_ends_what_depended_on_it(b: Backend) {
     let admin = admin_token(&app, &org).await;
     let (pay, _, pay_sbx) = group(&app, &admin, "Payments", None).await;
     let (cards, _, _) = group(&app, &admin, "Cards", Some(&pay)).await;
-    let created = ok(
+    let created = assigned(
         &app,
-        "POST",
-        "/apps",
         &admin,
-        Some(ci("Deployer", "manage:apps read:apps")),
+        "/apps",
+        ci("Deployer", "manage:apps read:apps"),
+        json!([
+            { "scope": "manage:apps", "business_group": pay, "environment": pay_sbx },
+            { "scope": "read:apps", "business_group": cards },
+        ]),
     )
     .await;
     let cid = created["client_id"].as_str().unwrap();
-    ok(
-        &app,
-        "PUT",
-        &format!("/apps/{cid}/assignments"),
-        &admin,
-        Some(json!([
-            { "scope": "manage:apps", "business_group": pay, "environment": pay_sbx },
-            { "scope": "read:apps", "business_group": cards },
-        ])),
-    )
-    .await;
     let (_, _, token) = client_token(&app, &created).await;
     let user = app.add_user(&org, "member").await;
     let user_id = app.user_id(&org, &user).await;

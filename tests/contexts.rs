@@ -18,6 +18,7 @@ on_both!(
     deleting_a_group_ends_what_depended_on_it,
     existing_apps_keep_their_power_in_the_organization,
     a_move_ends_assignments_outside_their_app,
+    limits_and_parallel_moves,
     an_app_for_users_in_a_group_acts_only_there,
 );
 
@@ -297,6 +298,28 @@ async fn a_pipeline_holds_power_in_sandbox_only(b: Backend) {
     .await;
     assert_eq!(s, 403, "{v}");
     assert!(challenge.contains("manage:users"), "{challenge}");
+    // Nor assigns what it does not hold: an app an admin made in Sandbox with manage:users.
+    let mixed = ok(
+        &app,
+        "POST",
+        &format!("/groups/{pay}/environments/{pay_sbx}/apps"),
+        &admin,
+        Some(ci("Mixed", "read:apps manage:users")),
+    )
+    .await;
+    let mixed_id = mixed["client_id"].as_str().unwrap();
+    let wider = json!([{ "scope": "manage:users", "business_group": pay, "environment": pay_sbx }]);
+    let (s, challenge, v) = api(
+        &app,
+        "PUT",
+        &format!("/apps/{mixed_id}/assignments"),
+        Some(&token),
+        Some(wider),
+    )
+    .await;
+    assert_eq!(s, 403, "{v}");
+    assert!(challenge.contains("manage:users"), "{challenge}");
+    ok(&app, "DELETE", &format!("/apps/{mixed_id}"), &admin, None).await;
     assert_eq!(made["app"]["environment"], pay_sbx.as_str());
     for path in [
         format!("/groups/{pay}/environments/{pay_prod}/apps"),
@@ -982,4 +1005,66 @@ async fn existing_apps_keep_their_power_in_the_organization(b: Backend) {
     assert_eq!(groups[0]["environments"].as_array().unwrap().len(), 2);
     assert_eq!(groups[1]["name"], "Payments");
     assert_eq!(groups[1]["depth"], 1);
+}
+
+/// A group has at most 20 environments; two moves at once that would make a cycle: one
+/// of them is refused (the tree is checked again under a lock inside the transaction).
+async fn limits_and_parallel_moves(b: Backend) {
+    let app = spawn_app(b).await;
+    let org = app.org_with_admin("Acme").await;
+    let admin = admin_token(&app, &org).await;
+    let (pay, _, _) = group(&app, &admin, "Payments", None).await;
+    for i in 0..18 {
+        let env = json!({ "name": format!("Env {i}"), "type": "design" });
+        ok(
+            &app,
+            "POST",
+            &format!("/groups/{pay}/environments"),
+            &admin,
+            Some(env),
+        )
+        .await;
+    }
+    let env = json!({ "name": "One too many", "type": "design" });
+    let (s, _, v) = api(
+        &app,
+        "POST",
+        &format!("/groups/{pay}/environments"),
+        Some(&admin),
+        Some(env),
+    )
+    .await;
+    assert_eq!(s, 409, "{v}");
+    for round in 0..5 {
+        let (a, _, _) = group(&app, &admin, &format!("A{round}"), None).await;
+        let (b, _, _) = group(&app, &admin, &format!("B{round}"), None).await;
+        let (path_a, path_b) = (format!("/groups/{a}"), format!("/groups/{b}"));
+        let (first, second) = tokio::join!(
+            api(
+                &app,
+                "PATCH",
+                &path_a,
+                Some(&admin),
+                Some(json!({ "parent_id": b }))
+            ),
+            api(
+                &app,
+                "PATCH",
+                &path_b,
+                Some(&admin),
+                Some(json!({ "parent_id": a }))
+            ),
+        );
+        let mut statuses = [first.0, second.0];
+        statuses.sort();
+        assert_eq!(statuses, [200, 422], "round {round}: {first:?} {second:?}");
+    }
+    // Every group still hangs from the organization: each one's depth is known.
+    let groups = ok(&app, "GET", "/groups", &admin, None).await;
+    let groups = groups.as_array().unwrap();
+    assert_eq!(groups.len(), 1 + 1 + 10, "{groups:?}");
+    assert!(
+        groups.iter().all(|g| g["depth"].as_u64().unwrap() <= 2),
+        "{groups:?}"
+    );
 }

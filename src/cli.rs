@@ -120,6 +120,9 @@ pub enum AppCommand {
         scopes: String,
         #[arg(long)]
         public: bool,
+        /// A first-party app: the organization's users are not asked to consent.
+        #[arg(long)]
+        skip_consent: bool,
         #[arg(long, default_value = "internal")]
         audience: String,
         #[arg(long, default_value = "")]
@@ -219,6 +222,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             post_logout_redirect_uris,
             scopes,
             public,
+            skip_consent,
             audience,
             website_url,
             access_token_ttl,
@@ -247,6 +251,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 public_client: public,
                 id_token_alg,
                 post_logout_redirect_uris,
+                skip_consent,
             };
             let (app, secret) =
                 services::apps::create(&db, &Principal::operator_in(&org), &input, &keys)

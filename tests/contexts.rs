@@ -20,7 +20,188 @@ on_both!(
     a_move_ends_assignments_outside_their_app,
     limits_and_parallel_moves,
     an_app_for_users_in_a_group_acts_only_there,
+    audit_records_are_read_by_business_group_and_environment,
 );
+
+/// The actions (with their object) of an audit page.
+fn actions(page: &Value) -> Vec<(String, String)> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["action"].as_str().unwrap().to_string(),
+                r["object"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+async fn audit_records_are_read_by_business_group_and_environment(b: Backend) {
+    let app = spawn_app(b).await;
+    let org = app.org_with_admin("Acme").await;
+    let other = app.org_with_admin("Other").await;
+    let admin = admin_token(&app, &org).await;
+    let (pay, _, pay_sbx) = group(&app, &admin, "Payments", None).await;
+    let (cards, _, _) = group(&app, &admin, "Cards", Some(&pay)).await;
+    let (retail, _, _) = group(&app, &admin, "Retail", None).await;
+    let (foreign, _, _) = group(&app, &admin_token(&app, &other).await, "Foreign", None).await;
+    // A pipeline that lives in Payments' Sandbox gets a token; an app of Retail too.
+    let job = ok(
+        &app,
+        "POST",
+        &format!("/groups/{pay}/environments/{pay_sbx}/apps"),
+        &admin,
+        Some(ci("Sandbox job", "read:apps")),
+    )
+    .await;
+    let (job_id, _, _) = client_token(&app, &job).await;
+    let shop = ok(
+        &app,
+        "POST",
+        &format!("/groups/{retail}/apps"),
+        &admin,
+        Some(ci("Shop job", "read:apps")),
+    )
+    .await;
+    let (shop_id, _, _) = client_token(&app, &shop).await;
+    let has = |page: &Value, action: &str, object: &str| {
+        actions(page).contains(&(action.to_string(), object.to_string()))
+    };
+
+    // Payments: its own records, those of Cards below it and of the apps living there.
+    let page = ok(
+        &app,
+        "GET",
+        &format!("/audit?business_group={pay}"),
+        &admin,
+        None,
+    )
+    .await;
+    assert!(
+        has(&page, "group.create", &format!("business_group {pay}")),
+        "{page}"
+    );
+    assert!(
+        has(&page, "group.create", &format!("business_group {cards}")),
+        "{page}"
+    );
+    assert!(has(&page, "app.create", &format!("app {job_id}")), "{page}");
+    assert!(
+        has(&page, "token.issued", &format!("app {job_id}")),
+        "{page}"
+    );
+    assert!(
+        !has(&page, "group.create", &format!("business_group {retail}")),
+        "{page}"
+    );
+    assert!(
+        !actions(&page).iter().any(|(_, o)| o.contains(&shop_id)),
+        "{page}"
+    );
+    // Sandbox: the pipeline's records, not the group's own.
+    let page = ok(
+        &app,
+        "GET",
+        &format!("/audit?environment={pay_sbx}"),
+        &admin,
+        None,
+    )
+    .await;
+    assert!(
+        has(&page, "token.issued", &format!("app {job_id}")),
+        "{page}"
+    );
+    assert!(
+        !has(&page, "group.create", &format!("business_group {pay}")),
+        "{page}"
+    );
+    // With another filter, and exported.
+    let page = ok(
+        &app,
+        "GET",
+        &format!("/audit?business_group={pay}&action=token.issued"),
+        &admin,
+        None,
+    )
+    .await;
+    assert_eq!(
+        actions(&page),
+        vec![("token.issued".into(), format!("app {job_id}"))]
+    );
+    // The organization as a whole: everything.
+    let page = ok(
+        &app,
+        "GET",
+        &format!("/audit?business_group={}", org.id),
+        &admin,
+        None,
+    )
+    .await;
+    assert!(
+        has(&page, "token.issued", &format!("app {shop_id}")),
+        "{page}"
+    );
+
+    // Another organization's group, or an environment given with another group: not found.
+    for q in [
+        format!("business_group={foreign}"),
+        format!("business_group={retail}&environment={pay_sbx}"),
+        "environment=nope".to_string(),
+    ] {
+        let (s, _, v) = api(&app, "GET", &format!("/audit?{q}"), Some(&admin), None).await;
+        assert_eq!(s, 404, "{q}: {v}");
+    }
+
+    // An auditor of Retail alone reads Retail's records, never Payments' nor the whole.
+    let auditor = ok(
+        &app,
+        "POST",
+        &format!("/groups/{retail}/apps"),
+        &admin,
+        Some(ci("Retail auditor", "read:audit")),
+    )
+    .await;
+    let (_, _, retail_token) = client_token(&app, &auditor).await;
+    let page = ok(
+        &app,
+        "GET",
+        &format!("/audit?business_group={retail}"),
+        &retail_token,
+        None,
+    )
+    .await;
+    assert!(
+        has(&page, "token.issued", &format!("app {shop_id}")),
+        "{page}"
+    );
+    for q in [
+        format!("?business_group={pay}"),
+        String::new(),
+        format!("?environment={pay_sbx}"),
+    ] {
+        let (s, challenge, v) = api(
+            &app,
+            "GET",
+            &format!("/audit{q}"),
+            Some(&retail_token),
+            None,
+        )
+        .await;
+        assert_eq!(s, 403, "{q}: {v}");
+        assert!(challenge.contains("read:audit"), "{challenge}");
+    }
+    let (s, _, _) = api(
+        &app,
+        "GET",
+        &format!("/audit/export?format=ndjson&business_group={pay}"),
+        Some(&retail_token),
+        None,
+    )
+    .await;
+    assert_eq!(s, 403);
+}
 
 async fn a_move_ends_assignments_outside_their_app(b: Backend) {
     let app = spawn_app(b).await;
@@ -625,7 +806,7 @@ async fn group_admins_manage_their_subtree_only(b: Backend) {
         Some(json!({ "name": "Card issuing" })),
     )
     .await;
-    ok(
+    let card_job = ok(
         &app,
         "POST",
         &format!("/groups/{cards}/apps"),
@@ -633,6 +814,53 @@ async fn group_admins_manage_their_subtree_only(b: Backend) {
         Some(ci("Card job", "read:apps")),
     )
     .await;
+    // The apps of his subtree are his to manage one by one, as the organization's admins do.
+    let card_id = card_job["client_id"].as_str().unwrap().to_string();
+    let retail_job = ok(
+        &app,
+        "POST",
+        &format!("/groups/{retail}/apps"),
+        &admin,
+        Some(ci("Retail job", "read:apps")),
+    )
+    .await;
+    let root_job = ok(
+        &app,
+        "POST",
+        "/apps",
+        &admin,
+        Some(ci("Root job", "read:apps")),
+    )
+    .await;
+    let one_app_ops = |id: &str| -> Vec<(&'static str, String, Option<Value>)> {
+        vec![
+            ("GET", format!("/apps/{id}"), None),
+            (
+                "PATCH",
+                format!("/apps/{id}"),
+                Some(
+                    json!({ "name": format!("Renamed {id}"), "kind": "own-behalf",
+                             "grant_types": ["client_credentials"], "scopes": ["read:apps"] }),
+                ),
+            ),
+            ("POST", format!("/apps/{id}/disable"), None),
+            ("POST", format!("/apps/{id}/enable"), None),
+            ("POST", format!("/apps/{id}/secrets"), None),
+            ("GET", format!("/apps/{id}/authorizations"), None),
+        ]
+    };
+    for (method, path, body) in one_app_ops(&card_id) {
+        ok(&app, method, &path, &token, body).await;
+    }
+    for other in [&retail_job, &root_job] {
+        let id = other["client_id"].as_str().unwrap();
+        for (method, path, body) in one_app_ops(id) {
+            let (s, _, v) = api(&app, method, &path, Some(&token), body).await;
+            assert_eq!(s, 403, "{method} {path}: {v}");
+        }
+        let (s, _, v) = api(&app, "DELETE", &format!("/apps/{id}"), Some(&token), None).await;
+        assert_eq!(s, 403, "DELETE {id}: {v}");
+    }
     // Its parent, its sibling: refused.
     let refused: Vec<(&str, String, Value)> = vec![
         ("POST", "/groups".into(), json!({ "name": "At the root" })),

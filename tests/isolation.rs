@@ -26,6 +26,7 @@ const TABLE: &[&str] = &[
     "apps::delete",
     "apps::add_secret",
     "apps::delete_secret",
+    "apps::set_secret_expiry",
     "users::create",
     "users::list",
     "users::page",
@@ -245,7 +246,18 @@ async fn a_principal_of_another_organization_reaches_none_of_its_objects(b: Back
     );
     refused(
         "apps::add_secret",
-        services::apps::add_secret(db, &bee, &a_app).await,
+        services::apps::add_secret(db, &bee, &a_app, "").await,
+    );
+    refused(
+        "apps::set_secret_expiry",
+        services::apps::set_secret_expiry(
+            db,
+            &bee,
+            &a_app,
+            &a_secret,
+            &(services::now() + 86_400).to_string(),
+        )
+        .await,
     );
     refused(
         "apps::delete_secret",

@@ -371,10 +371,11 @@ async fn rotated_secrets_and_disabled_apps(b: Backend) {
     let org = app.org_with_admin("Acme").await;
     let c = own_app(&app, &org, "CI", "read:apps").await;
     let cc = [("grant_type", "client_credentials")];
-    let second = services::apps::add_secret(
+    let (second, _) = services::apps::add_secret(
         &app.state.db,
         &latchkey::services::Principal::operator_in(&org.id),
         &c.id,
+        "",
     )
     .await
     .unwrap();

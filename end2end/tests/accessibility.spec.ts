@@ -11,8 +11,8 @@ const SIZES = [
   { name: 'phone', width: 390, height: 844 },
 ];
 
-const PORTAL = ['/admin/overview', '/admin', '/admin/apps/new', '/admin/users', '/admin/apis', '/admin/org',
-  '/admin/external-apps', '/admin/audit', '/account/apps', '/no-such-page'];
+const PORTAL = ['/admin/overview', '/admin', '/admin/apps/new', '/admin/users', '/admin/apis', '/admin/scopes', '/admin/org',
+  '/admin/external-apps', '/admin/audit', '/admin/groups', '/account/apps', '/no-such-page'];
 const APP_TABS = ['', '/credentials', '/authorizations', '/activity'];
 
 async function check(page: Page, label: string) {
@@ -72,6 +72,36 @@ for (const size of SIZES) {
       await page.locator('details.drawer summary').first().click();
       await check(page, `audit with a record open ${size.name}`);
       await fitsTheScreen(page, 'audit with a record open');
+    });
+
+    test("a business group's page and an own-behalf app's Scopes in context", async ({ page }) => {
+      await signInAsAdmin(page);
+      const name = unique('Axe group');
+      await page.goto('/admin/groups');
+      await hydrated(page);
+      await page.getByLabel('Name', { exact: true }).fill(name);
+      await page.getByRole('button', { name: 'Create group' }).click();
+      const link = page.locator('table.groups').getByRole('link', { name, exact: true });
+      await expect(link).toBeVisible();
+      await check(page, `/admin/groups with a group ${size.name}`);
+      const id = (await link.getAttribute('href'))!.split('/').pop()!;
+      await page.goto(`/admin/groups/${id}`);
+      await hydrated(page);
+      await check(page, `group page ${size.name}`);
+      await fitsTheScreen(page, 'group page');
+      const appName = unique('Axe job');
+      await page.goto(`/admin/apps/new?place=${id}`);
+      await hydrated(page);
+      await page.getByLabel('Name', { exact: true }).fill(appName);
+      await page.locator('input[name="app[kind]"][value="own-behalf"]').check();
+      await page.locator('input[name="app[scopes][]"][value="read:apps"]').check();
+      await page.getByRole('button', { name: 'Create app' }).click();
+      await expect(page.getByRole('heading', { name: appName })).toBeVisible();
+      await page.getByRole('link', { name: 'Scopes in context' }).click();
+      await hydrated(page);
+      await page.locator(`input[name="add[groups][]"][value="${id}"]`).check();
+      await check(page, `app scopes in context ${size.name}`);
+      await fitsTheScreen(page, 'app scopes in context');
     });
 
     test('a protocol error page', async ({ page }) => {

@@ -85,6 +85,12 @@ const ENABLE_APP: Op = Op {
     scope: Some("manage:apps"),
     summary: "Enable an app",
 };
+const TRANSFER_APP: Op = Op {
+    method: "put",
+    path: "/apps/{client_id}/owner",
+    scope: Some("manage:apps"),
+    summary: "Make another member of the organization the app's owner (body: owner_id)",
+};
 const DISABLE_APP: Op = Op {
     method: "post",
     path: "/apps/{client_id}/disable",
@@ -95,7 +101,13 @@ const ROTATE_SECRET: Op = Op {
     method: "post",
     path: "/apps/{client_id}/secrets",
     scope: Some("manage:apps"),
-    summary: "Add a client secret (at most two); the answer holds it, once",
+    summary: "Add a client secret (at most two; body, optional: expires_at — Unix seconds, RFC 3339 or a date, in the future); the answer holds it, once",
+};
+const SET_SECRET_EXPIRY: Op = Op {
+    method: "patch",
+    path: "/apps/{client_id}/secrets/{secret_id}",
+    scope: Some("manage:apps"),
+    summary: "Set or clear when a client secret stops working (body: expires_at — Unix seconds, RFC 3339 or a date, in the future — or null); an expired secret stays expired",
 };
 const AUTHORIZATIONS: Op = Op {
     method: "get",
@@ -113,7 +125,7 @@ const UPDATE_ORG: Op = Op {
     method: "patch",
     path: "/org",
     scope: Some("manage:org"),
-    summary: "Change the organization: name, audit_retention_days, app_policy (unrestricted or restricted); each optional",
+    summary: "Change the organization: name, audit_retention_days, app_policy (unrestricted or restricted), connected_apps_enabled (false: no app gets a token in it and every token in it is inactive; nothing is deleted); each optional",
 };
 const CREATE_USER: Op = Op {
     method: "post",
@@ -157,6 +169,12 @@ const DELETE_API: Op = Op {
     scope: Some("manage:apps"),
     summary: "Delete an API no app is allowed any scope of",
 };
+const SCOPES: Op = Op {
+    method: "get",
+    path: "/scopes",
+    scope: None,
+    summary: "The scope catalogue: every scope an app of the organization may be allowed (the platform's and the organization's APIs'), with its display name, description, product and the app kinds that may hold it (query: q, sort — product or name, `-` first for descending — and page); any token of the organization may read it",
+};
 const EXTERNAL_APPS: Op = Op {
     method: "get",
     path: "/external-apps",
@@ -179,7 +197,7 @@ const AUDIT: Op = Op {
     method: "get",
     path: "/audit",
     scope: Some("read:audit"),
-    summary: "Audit events, newest first (query: range — hour, day, today, yesterday or week — or from and to, app, user, action, outcome, before, limit); `next` is the cursor of the older page",
+    summary: "Audit events, newest first (query: range — hour, day, today, yesterday or week — or from and to, app, user, action, outcome, business_group, environment, before, limit; read:audit in the organization, or in the business group or environment named); `next` is the cursor of the older page",
 };
 const AUDIT_EXPORT: Op = Op {
     method: "get",
@@ -294,12 +312,15 @@ pub const OPS: &[&Op] = &[
     &DELETE_APP,
     &ENABLE_APP,
     &DISABLE_APP,
+    &TRANSFER_APP,
     &ROTATE_SECRET,
+    &SET_SECRET_EXPIRY,
     &AUTHORIZATIONS,
     &REVOKE_ALL,
     &LIST_APIS,
     &CREATE_API,
     &DELETE_API,
+    &SCOPES,
     &EXTERNAL_APPS,
     &APPROVE_APP,
     &REMOVE_APPROVAL,
@@ -336,6 +357,7 @@ pub fn routes() -> Router<AppState> {
         .route(&r(APP.path), get(app).put(update_app).delete(delete_app))
         .route(&r(LIST_APIS.path), get(list_apis).post(create_api))
         .route(&r(DELETE_API.path), delete(delete_api))
+        .route(&r(SCOPES.path), get(scopes))
         .route(&r(EXTERNAL_APPS.path), get(external_apps))
         .route(
             &r(APPROVE_APP.path),
@@ -343,7 +365,9 @@ pub fn routes() -> Router<AppState> {
         )
         .route(&r(ENABLE_APP.path), post(enable_app))
         .route(&r(DISABLE_APP.path), post(disable_app))
+        .route(&r(TRANSFER_APP.path), put(transfer_app))
         .route(&r(ROTATE_SECRET.path), post(rotate_secret))
+        .route(&r(SET_SECRET_EXPIRY.path), patch(set_secret_expiry))
         .route(
             &r(AUTHORIZATIONS.path),
             get(authorizations).delete(revoke_all),
@@ -489,9 +513,10 @@ async fn call<T: Reply>(
 }
 
 /// Whether an operation acts in business groups: its scope holds in a group or an
-/// environment, not necessarily in the organization as a whole.
+/// environment, not necessarily in the organization as a whole (one app's operations hold
+/// where the app lives: its group's admins manage it; a group's auditors read its records).
 fn in_context(op: &Op) -> bool {
-    op.path.starts_with("/groups") || op.path.ends_with("/assignments")
+    op.path.starts_with("/groups") || op.path.starts_with("/apps/") || op.path.starts_with("/audit")
 }
 
 /// The route table's scope, checked before the body is read, so a caller without it
@@ -593,6 +618,7 @@ struct OrgChange {
     name: Option<String>,
     audit_retention_days: Option<i64>,
     app_policy: Option<String>,
+    connected_apps_enabled: Option<bool>,
 }
 
 async fn update_org(State(s): State<AppState>, h: Req, body: Bytes) -> Response {
@@ -620,6 +646,9 @@ async fn update_org(State(s): State<AppState>, h: Req, body: Bytes) -> Response 
         }
         if let Some(policy) = &b.app_policy {
             services::policy::set(&s.db, c, policy).await?;
+        }
+        if let Some(on) = b.connected_apps_enabled {
+            services::orgs::set_apps_enabled(&s.db, c, on).await?;
         }
         let org = services::orgs::get(&s.db, c).await?;
         let policy = services::policy::get(&s.db, c).await?;
@@ -701,6 +730,13 @@ async fn update_app(
 async fn list_apis(State(s): State<AppState>, h: Req) -> Response {
     call(&s, &h, &LIST_APIS, async |c| {
         services::apis::list(&s.db, c).await
+    })
+    .await
+}
+
+async fn scopes(State(s): State<AppState>, h: Req, Query(q): Query<ListQuery>) -> Response {
+    call(&s, &h, &SCOPES, async |c| {
+        services::scopes::catalogue(&s.db, c, &q).await
     })
     .await
 }
@@ -961,6 +997,28 @@ async fn set_assignments(
     .await
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewOwner {
+    owner_id: String,
+}
+
+async fn transfer_app(
+    State(s): State<AppState>,
+    h: Req,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    call(&s, &h, &TRANSFER_APP, async |c| {
+        // The app first (another organization's is not found), then the body.
+        services::apps::get(&s.db, c, &id).await?;
+        let b: NewOwner = parse_body(&body)?;
+        services::apps::transfer_owner(&s.db, c, &id, services::apps::NewOwner::Id(&b.owner_id))
+            .await
+    })
+    .await
+}
+
 async fn app(State(s): State<AppState>, h: Req, Path(id): Path<String>) -> Response {
     call(&s, &h, &APP, async |c| {
         services::apps::get(&s.db, c, &id).await
@@ -993,11 +1051,60 @@ async fn disable_app(State(s): State<AppState>, h: Req, Path(id): Path<String>) 
     set_enabled(&s, &h, &DISABLE_APP, &id, false).await
 }
 
-async fn rotate_secret(State(s): State<AppState>, h: Req, Path(id): Path<String>) -> Response {
+/// A secret's expiry in a request body: Unix seconds, a time or date as text, or null.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SecretExpiry {
+    expires_at: Value,
+}
+
+impl SecretExpiry {
+    /// The expiry as the service reads it (empty: none).
+    fn text(&self) -> services::Result<String> {
+        match &self.expires_at {
+            Value::Null => Ok(String::new()),
+            Value::Number(n) if n.is_i64() => Ok(n.to_string()),
+            Value::String(t) if !t.trim().is_empty() => Ok(t.clone()),
+            _ => Err(crate::domain::FieldError::new(
+                "expires_at",
+                "must be Unix seconds, an RFC 3339 time or a date (YYYY-MM-DD), or null",
+            )
+            .into()),
+        }
+    }
+}
+
+async fn rotate_secret(
+    State(s): State<AppState>,
+    h: Req,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
     call(&s, &h, &ROTATE_SECRET, async |c| {
         use secrecy::ExposeSecret;
-        let secret = services::apps::add_secret(&s.db, c, &id).await?;
-        Ok(json!({ "client_id": id, "client_secret": secret.expose_secret() }))
+        // No body (or an empty one): a secret that never expires.
+        let expires_at = if body.iter().all(u8::is_ascii_whitespace) {
+            String::new()
+        } else {
+            parse_body::<SecretExpiry>(&body)?.text()?
+        };
+        let (secret, view) = services::apps::add_secret(&s.db, c, &id, &expires_at).await?;
+        Ok(json!({ "client_id": id, "client_secret": secret.expose_secret(), "secret": view }))
+    })
+    .await
+}
+
+async fn set_secret_expiry(
+    State(s): State<AppState>,
+    h: Req,
+    Path((id, secret_id)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    call(&s, &h, &SET_SECRET_EXPIRY, async |c| {
+        // The app first (another organization's is not found), then the body.
+        services::apps::at_app(&s.db, c, services::principal::MANAGE_APPS, &id).await?;
+        let expires_at = parse_body::<SecretExpiry>(&body)?.text()?;
+        services::apps::set_secret_expiry(&s.db, c, &id, &secret_id, &expires_at).await
     })
     .await
 }
@@ -1038,7 +1145,7 @@ async fn audit_export(State(s): State<AppState>, h: Req, Query(q): Query<ExportQ
 fn openapi_document(issuer: &str) -> Value {
     let mut paths = serde_json::Map::new();
     for op in OPS {
-        let params: Vec<Value> = ["client_id", "user_id", "api_id", "group", "env"]
+        let params: Vec<Value> = ["client_id", "secret_id", "user_id", "api_id", "group", "env"]
             .iter()
             .filter(|p| op.path.contains(&format!("{{{p}}}")))
             .map(|p| json!({ "name": p, "in": "path", "required": true, "schema": { "type": "string" } }))

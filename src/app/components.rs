@@ -147,9 +147,12 @@ fn Nav(flow: bool) -> impl IntoView {
                             <NavLink href="/admin/org" label="Organization"/>
                             <NavLink href="/admin/external-apps" label="External apps"/>
                         })}
+                        {me.manages_groups.then(|| view! { <NavLink href="/admin/groups" label="Business groups"/> })}
+                        <NavLink href="/admin/scopes" label="Scopes"/>
                         {me.can_audit.then(|| view! { <NavLink href="/admin/audit" label="Audit log"/> })}
                         <NavLink href="/account/apps" label="My apps"/>
                     </nav>
+                    {(!me.places.is_empty()).then(|| view! { <PlaceSwitch places=me.places.clone()/> })}
                     <div class="who">
                         <span class="org">{
                             let fixed = me.org_name.clone();
@@ -165,12 +168,46 @@ fn Nav(flow: bool) -> impl IntoView {
     .into_any()
 }
 
+/// The business-group switcher of the header: a GET form to the apps of the place chosen,
+/// so it works without JavaScript; the place in force stays chosen.
+#[component]
+fn PlaceSwitch(places: Vec<(String, String)>) -> impl IntoView {
+    let query = leptos_router::hooks::use_query_map();
+    let here = use_location();
+    let chosen = move || {
+        (here.pathname.get_untracked() == "/admin")
+            .then(|| query.with_untracked(|m| m.get("place")))
+            .flatten()
+            .unwrap_or_default()
+    };
+    let chosen = chosen();
+    let options = places
+        .into_iter()
+        .map(|(value, label)| {
+            let selected = value == chosen;
+            view! { <option value=value selected=selected>{label}</option> }
+        })
+        .collect_view();
+    view! {
+        <form method="get" action="/admin" class="place-switch" role="search" aria-label="Switch business group">
+            <label for="place-switch" class="visually-hidden">"Business group"</label>
+            <select name="place" id="place-switch">
+                <option value="" selected=chosen.is_empty()>"Whole organization"</option>
+                {options}
+            </select>
+            <button type="submit">"Go"</button>
+        </form>
+    }
+}
+
 /// The navigation's sections, and which one a path belongs to: exactly one is marked
 /// current (`/admin/apps/…` belongs to Apps, not also to everything under `/admin`).
 const SECTIONS: &[&str] = &[
     "/admin/overview",
     "/admin/users",
     "/admin/apis",
+    "/admin/scopes",
+    "/admin/groups",
     "/admin/org",
     "/admin/external-apps",
     "/admin/audit",

@@ -71,6 +71,10 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin/users") view=admin::users::UsersPage ssr=ssr.clone()/>
                 <Route path=path!("/admin/org") view=admin::org::OrgPage ssr=ssr.clone()/>
                 <Route path=path!("/admin/apis") view=admin::apis::ApisPage ssr=ssr.clone()/>
+                <Route path=path!("/admin/scopes") view=admin::scopes::ScopesPage ssr=ssr.clone()/>
+                <Route path=path!("/admin/groups") view=admin::groups::GroupsPage ssr=ssr.clone()/>
+                <Route path=path!("/admin/groups/:id") view=admin::groups::GroupPage ssr=ssr.clone()/>
+                <Route path=path!("/admin/apps/:id/contexts") view=admin::app_detail::AppDetailPage ssr=ssr.clone()/>
                 <Route path=path!("/admin/external-apps") view=admin::external_apps::ExternalAppsPage ssr=ssr.clone()/>
                 <Route path=path!("/admin/overview") view=admin::overview::OverviewPage ssr=ssr.clone()/>
                 <Route path=path!("/admin/audit") view=admin::audit::AuditPage ssr=ssr/>

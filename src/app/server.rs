@@ -111,6 +111,27 @@ pub async fn load_page_context(
             let org = services::orgs::get(&state.db, &s.principal)
                 .await
                 .map_err(service_error)?;
+            let manages_groups = s.role.is_admin()
+                || services::contexts::administers_any(&state.db, &s.principal)
+                    .await
+                    .map_err(service_error)?;
+            // The header's business-group switcher, once the organization has groups.
+            let places = if s.role.is_admin() {
+                let groups = services::contexts::groups_where(
+                    &state.db,
+                    &s.principal,
+                    services::principal::READ_APPS,
+                )
+                .await
+                .map_err(service_error)?;
+                if groups.len() > 1 {
+                    crate::domain::groups::place_choices(&groups, true)
+                } else {
+                    Vec::new()
+                }
+            } else {
+                Vec::new()
+            };
             Some(Me {
                 user_id: s.user_id,
                 email: s.email,
@@ -119,6 +140,8 @@ pub async fn load_page_context(
                 org_name: org.name,
                 is_admin: s.role.is_admin(),
                 can_audit: s.role.may(crate::domain::role::READ_AUDIT),
+                manages_groups,
+                places,
             })
         }
         None => None,
@@ -200,6 +223,34 @@ pub async fn admin_write<T>(
 ) -> Result<T, AppError> {
     let result = async {
         let (state, me) = admin_action(csrf).await?;
+        run(state, me).await
+    }
+    .await;
+    finish(result)
+}
+
+/// Runs a portal read for anyone signed in: the service decides what they may see (a
+/// business group's admins, say, who are members of the organization as a whole).
+pub async fn member_read<T>(
+    run: impl AsyncFnOnce(AppState, SignedIn) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    let result = async {
+        let (state, _, me) = require_signed_in().await?;
+        run(state, me).await
+    }
+    .await;
+    finish(result)
+}
+
+/// Runs a portal change for anyone signed in (CSRF checked); the service decides whether
+/// they may make it.
+pub async fn member_write<T>(
+    csrf: &str,
+    run: impl AsyncFnOnce(AppState, SignedIn) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    let result = async {
+        check_csrf(&session().await?, csrf).await?;
+        let (state, _, me) = require_signed_in().await?;
         run(state, me).await
     }
     .await;

@@ -15,6 +15,14 @@ pub struct Me {
     pub is_admin: bool,
     /// May read the audit log (admins and auditors).
     pub can_audit: bool,
+    /// Administers a business group (the organization's admins: all of them), so the
+    /// navigation leads to the business groups page.
+    #[serde(default)]
+    pub manages_groups: bool,
+    /// The business groups and environments the header's switcher offers (value, label),
+    /// empty when the organization has no business group.
+    #[serde(default)]
+    pub places: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -16,6 +16,8 @@ pub enum AppKind {
 }
 
 impl AppKind {
+    pub const ALL: [AppKind; 2] = [AppKind::OnBehalfOfUser, AppKind::OwnBehalf];
+
     pub fn as_str(self) -> &'static str {
         match self {
             AppKind::OnBehalfOfUser => "on-behalf-of-user",
@@ -51,6 +53,17 @@ impl AppKind {
         match self {
             AppKind::OnBehalfOfUser => "On behalf of a user",
             AppKind::OwnBehalf => "On its own behalf",
+        }
+    }
+
+    /// Whether an app of this kind may be allowed `scope`: an own-behalf app has no
+    /// signed-in user, so never the sign-in scopes (`scope::USER_ONLY`); every other scope
+    /// (the platform's and the organization's APIs') suits both kinds. The one rule the app
+    /// form, validation and the scope catalogue share.
+    pub fn may_hold(self, scope: &super::Scope) -> bool {
+        match self {
+            AppKind::OnBehalfOfUser => true,
+            AppKind::OwnBehalf => !scope.is_user_only(),
         }
     }
 }
@@ -376,6 +389,8 @@ pub struct AppInput {
     pub id_token_alg: String,
     /// Where RP-initiated logout may send the browser back to, one per line.
     pub post_logout_redirect_uris: Vec<String>,
+    /// A first-party app: its organization's users are not asked to consent.
+    pub skip_consent: bool,
 }
 
 /// A connected app's settings, valid by construction.
@@ -392,6 +407,9 @@ pub struct AppSpec {
     pub lifetimes: TokenLifetimes,
     pub public_client: bool,
     pub id_token_alg: &'static str,
+    /// A first-party app whose organization's users are not asked to consent; only an
+    /// internal app acting for users.
+    pub skip_consent: bool,
 }
 
 impl AppSpec {
@@ -445,6 +463,14 @@ impl AppSpec {
             &mut errors,
         );
 
+        if input.skip_consent
+            && (kind == Some(AppKind::OwnBehalf) || audience == Some(Audience::Everyone))
+        {
+            errors.push(
+                "skip_consent",
+                "only an internal app acting for users may skip consent (never one open to everyone)",
+            );
+        }
         if let Some(kind) = kind {
             check_kind_rules(
                 kind,
@@ -483,6 +509,7 @@ impl AppSpec {
                     lifetimes,
                     public_client: input.public_client,
                     id_token_alg,
+                    skip_consent: input.skip_consent,
                 })
             }
             _ => Err(errors),
@@ -550,9 +577,11 @@ impl AppInput {
             self.redirect_uris.clear();
             self.post_logout_redirect_uris.clear();
             self.public_client = false;
+            self.skip_consent = false;
             self.audience = Audience::Internal.as_str().to_string();
-            self.scopes
-                .retain(|s| !super::scope::USER_ONLY.contains(&s.as_str()));
+            self.scopes.retain(
+                |s| !matches!(super::Scope::parse(s), Ok(s) if !AppKind::OwnBehalf.may_hold(&s)),
+            );
         } else {
             self.grant_types
                 .retain(|g| g != GrantType::ClientCredentials.as_str());
@@ -597,7 +626,7 @@ fn check_kind_rules(
                 "an own-behalf app must be confidential (it authenticates with a secret)",
             );
         }
-        if let Some(user_only) = scopes.and_then(|s| s.iter().find(|s| s.is_user_only())) {
+        if let Some(user_only) = scopes.and_then(|s| s.iter().find(|s| !kind.may_hold(s))) {
             errors.push(
                 "scopes",
                 format!(
@@ -739,6 +768,19 @@ mod tests {
         assert_eq!(spec.audience, Audience::Internal);
         i.scopes = vec!["openid".into()];
         assert!(errs(&i, false).for_field("scopes").is_some());
+    }
+
+    #[test]
+    fn only_internal_apps_for_users_skip_consent() {
+        let mut i = input("on-behalf-of-user", &["authorization_code"]);
+        i.skip_consent = true;
+        assert!(AppSpec::validate(&i, false).unwrap().skip_consent);
+        i.audience = "everyone".into();
+        assert!(errs(&i, false).for_field("skip_consent").is_some());
+        let mut own = input("own-behalf", &["client_credentials"]);
+        own.skip_consent = true;
+        assert!(errs(&own, false).for_field("skip_consent").is_some());
+        assert!(!own.only_fields_of_kind().skip_consent);
     }
 
     #[test]

@@ -35,6 +35,11 @@ pub struct AuditQuery {
     pub action: String,
     /// `success` or `failure`.
     pub outcome: String,
+    /// A business group: the records of it and of the groups below it (and of the apps
+    /// living there).
+    pub business_group: String,
+    /// An environment: the records of it (and of the apps living there).
+    pub environment: String,
     /// The cursor: records older than this id.
     pub before: String,
     pub limit: String,
@@ -56,6 +61,8 @@ pub struct AuditFilter {
     pub user: Option<String>,
     pub action: Option<ActionMatch>,
     pub success: Option<bool>,
+    pub business_group: Option<String>,
+    pub environment: Option<String>,
     pub before: Option<i64>,
     pub limit: i64,
 }
@@ -100,6 +107,14 @@ impl AuditQuery {
                 _ => Err(FieldError::new("outcome", "must be success or failure")),
             }))
             .flatten();
+        let business_group = errors
+            .check(optional(&self.business_group, |v| {
+                text("business_group", v)
+            }))
+            .flatten();
+        let environment = errors
+            .check(optional(&self.environment, |v| text("environment", v)))
+            .flatten();
         let before = errors
             .check(optional(&self.before, |v| {
                 v.parse::<i64>()
@@ -137,6 +152,8 @@ impl AuditQuery {
             user,
             action,
             success,
+            business_group,
+            environment,
             before,
             limit,
         })
@@ -217,6 +234,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
         "Authorization ended: a refresh token was reused",
     ),
     ("consent.granted", "Access allowed by the user"),
+    ("consent.skipped", "Consent not asked (first-party app)"),
     ("consent.denied", "Access denied by the user"),
     ("consent.withdrawn", "Access withdrawn by the user"),
     ("authorization.revoked", "Authorization revoked"),
@@ -239,6 +257,9 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("app.delete", "App deleted"),
     ("app.secret_add", "Client secret added"),
     ("app.secret_delete", "Client secret deleted"),
+    ("app.secret_expiry", "Client secret expiry changed"),
+    ("app.secret_expiring", "Client secret expires soon"),
+    ("app.secret_expired", "Client secret expired"),
     ("app.approved", "External app approved"),
     ("app.approval_removed", "External app approval removed"),
     ("user.create", "User added"),
@@ -251,6 +272,9 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("org.rename", "Organization renamed"),
     ("org.app_policy", "External app policy changed"),
     ("org.audit_retention", "Audit retention changed"),
+    ("org.apps_disable", "Connected apps turned off"),
+    ("org.apps_enable", "Connected apps turned on"),
+    ("app.owner_transfer", "App ownership transferred"),
     ("audit.purged", "Old audit records removed"),
     ("ratelimit.exceeded", "Too many requests"),
 ];
@@ -343,6 +367,21 @@ mod tests {
         let mut q = AuditQuery::default();
         f(&mut q);
         q
+    }
+
+    #[test]
+    fn places_are_bounded_text() {
+        let f = q(|q| {
+            q.business_group = " g1 ".into();
+            q.environment = "e1".into();
+        })
+        .parse(1_000_000)
+        .unwrap();
+        assert_eq!(f.business_group.as_deref(), Some("g1"));
+        assert_eq!(f.environment.as_deref(), Some("e1"));
+        let long = q(|q| q.business_group = "x".repeat(500)).parse(1_000_000);
+        assert!(long.unwrap_err().for_field("business_group").is_some());
+        assert_eq!(q(|_| {}).parse(1_000_000).unwrap().business_group, None);
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod context;
 pub mod duration;
 pub mod email;
 pub mod errors;
+pub mod groups;
 pub mod ids;
 pub mod listing;
 pub mod oauth;
@@ -18,6 +19,8 @@ pub mod policy;
 pub mod quick_start;
 pub mod role;
 pub mod scope;
+pub mod scope_catalogue;
+pub mod secret_expiry;
 pub mod views;
 pub mod when;
 

@@ -133,6 +133,7 @@ mod tests {
             last_used_at: None,
             business_group: None,
             environment: None,
+            secret_expires_soon: false,
         }
     }
 

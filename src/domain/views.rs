@@ -11,6 +11,9 @@ pub struct OrgView {
     pub created_at: i64,
     /// How many days audit records are kept.
     pub audit_retention_days: i64,
+    /// Whether connected apps work in the organization: off, no app gets a token in it and
+    /// every token in it is inactive, until an admin turns them on again.
+    pub connected_apps_enabled: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -60,6 +63,8 @@ pub struct AppView {
     pub enabled: bool,
     pub owner_id: Option<String>,
     pub public_client: bool,
+    /// A first-party app: its organization's users are not asked to consent.
+    pub skip_consent: bool,
     pub public_keys: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -73,6 +78,9 @@ pub struct AppView {
     /// The environment the app lives in, if one.
     #[serde(default)]
     pub environment: Option<String>,
+    /// One of its secrets has expired or expires within 14 days (the apps list flags it).
+    #[serde(default)]
+    pub secret_expires_soon: bool,
 }
 
 impl crate::domain::listing::Listable for AppView {
@@ -97,14 +105,51 @@ pub struct SecretView {
     pub id: String,
     pub hint: String,
     pub created_at: i64,
+    /// When it stops working (None: never).
     pub expires_at: Option<i64>,
     pub last_used_at: Option<i64>,
+    /// It expires within `domain::secret_expiry::WARNING_SECS` (14 days).
+    #[serde(default)]
+    pub expires_soon: bool,
+    /// It has expired: client authentication refuses it.
+    #[serde(default)]
+    pub expired: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AppDetail {
     pub app: AppView,
     pub secrets: Vec<SecretView>,
+    /// Who authorized the app and how many tokens it got.
+    #[serde(default)]
+    pub usage: AppUsage,
+    /// The user who owns the app (none for an app the command line or an app made).
+    #[serde(default)]
+    pub owner: Option<AppOwner>,
+}
+
+/// An app's owner: shown on its page, transferable by its admins; when the owner leaves the
+/// organization, ownership moves to an organization admin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppOwner {
+    pub user_id: String,
+    pub name: String,
+    pub email: String,
+}
+
+/// How much an app is used: the users and organizations whose authorization of it is in
+/// force (users of other organizations included, for an app open to everyone), and the
+/// tokens it was issued.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppUsage {
+    /// Distinct users with an active grant to the app.
+    pub users: i64,
+    /// Distinct organizations those users act in through it.
+    pub organizations: i64,
+    /// Tokens issued to it in the last 24 hours.
+    pub tokens_24h: i64,
+    /// Tokens issued to it in the last 7 days.
+    pub tokens_7d: i64,
 }
 
 /// A page of the organization's apps.
@@ -152,6 +197,9 @@ pub struct AuditChoices {
     pub apps: Vec<(String, String)>,
     /// (user id, `name <email>`), by e-mail.
     pub users: Vec<(String, String)>,
+    /// The business groups (with their environments) whose records the principal may
+    /// read, depth first.
+    pub groups: Vec<super::groups::GroupEntry>,
 }
 
 /// One page of the audit viewer, newest first; `next` is the cursor of the older page.
@@ -276,6 +324,57 @@ impl crate::domain::listing::Listable for ApiView {
             "identifier" => Key::text(&self.identifier),
             "created" => Key::Time(Some(self.created_at)),
             _ => Key::text(&self.name),
+        }
+    }
+}
+
+/// One entry of the scope catalogue (`domain::scope_catalogue`): a scope an app of the
+/// organization may be allowed, what it means, and which kinds of app may hold it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScopeView {
+    /// The scope as apps ask for it (`read:apps`, `orders:read`).
+    pub name: String,
+    /// A short title.
+    pub display_name: String,
+    /// Its plain words, as the consent page shows them.
+    pub description: String,
+    /// What it belongs to: sign-in (OpenID Connect), the Latchkey API, or the name of the
+    /// organization's API that defines it.
+    pub product: String,
+    /// Defined by one of the organization's APIs.
+    pub custom: bool,
+    /// The app kinds (`AppKind::as_str`) that may be allowed it.
+    pub app_kinds: Vec<String>,
+    /// Marked on the consent page: it outlives the session, changes the organization, or
+    /// reads what most members may not.
+    pub sensitive: bool,
+}
+
+impl crate::domain::listing::Listable for ScopeView {
+    const SORTS: &'static [&'static str] = &["product", "name"];
+    fn haystack(&self) -> String {
+        format!(
+            "{} {} {} {} {}",
+            self.name,
+            self.display_name,
+            self.description,
+            self.product,
+            self.app_kinds.join(" ")
+        )
+    }
+    fn key(&self, sort: &str) -> Key {
+        match sort {
+            "name" => Key::text(&self.name),
+            // The platform's products first (sign-in, then the Latchkey API), then the
+            // APIs by name; within one, the catalogue's (or the API's) own order.
+            _ => {
+                let rank = match (self.custom, self.product.as_str()) {
+                    (true, _) => 2,
+                    (false, crate::domain::scope_catalogue::SIGN_IN) => 0,
+                    _ => 1,
+                };
+                Key::Text(format!("{rank}{}", self.product.to_lowercase()))
+            }
         }
     }
 }

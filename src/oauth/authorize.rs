@@ -25,11 +25,12 @@ pub async fn get_authorize(
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
-    if let Some(refused) = over_limit(&state, peer, &headers).await {
+    let meta = crate::web::meta::client_meta(&headers, Some(peer), state.settings.trusted_proxies);
+    if let Some(refused) = over_limit(&state, &meta).await {
         return refused;
     }
     let params = Params::from_form(uri.query().unwrap_or("").as_bytes());
-    answer(&state, &session, params).await
+    answer(&state, &session, meta, params).await
 }
 
 pub async fn post_authorize(
@@ -39,7 +40,8 @@ pub async fn post_authorize(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(refused) = over_limit(&state, peer, &headers).await {
+    let meta = crate::web::meta::client_meta(&headers, Some(peer), state.settings.trusted_proxies);
+    if let Some(refused) = over_limit(&state, &meta).await {
         return refused;
     }
     let form = headers
@@ -49,16 +51,15 @@ pub async fn post_authorize(
     if !form {
         return error_page(StatusCode::BAD_REQUEST, "The request must be form-encoded.");
     }
-    answer(&state, &session, Params::from_form(&body)).await
+    answer(&state, &session, meta, Params::from_form(&body)).await
 }
 
 /// The per-address limit on authorization requests: 429 with `Retry-After` past it.
-async fn over_limit(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Option<Response> {
-    let meta = crate::web::meta::client_meta(headers, Some(peer), state.settings.trusted_proxies);
+async fn over_limit(state: &AppState, meta: &RequestMeta) -> Option<Response> {
     let key = crate::services::limits::authorize_ip(meta.ip.as_deref().unwrap_or("-"));
     let caller = crate::services::Caller {
         actor: crate::services::Actor::Anonymous,
-        meta,
+        meta: meta.clone(),
     };
     let limit = state.settings.limits.authorize_per_ip;
     let e = state
@@ -82,6 +83,7 @@ async fn over_limit(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> 
 async fn answer(
     state: &AppState,
     session: &Session,
+    meta: RequestMeta,
     params: Result<Params, crate::domain::oauth::OAuthError>,
 ) -> Response {
     let params = match params {
@@ -89,7 +91,7 @@ async fn answer(
         // A repeated or oversized parameter: nothing in the request can be trusted.
         Err(e) => return error_page(StatusCode::BAD_REQUEST, e.description()),
     };
-    let visitor = portal::visitor(state, session, RequestMeta::default()).await;
+    let visitor = portal::visitor(state, session, meta).await;
     let step = authorize::start(
         &state.db,
         &state.settings.issuer,
@@ -100,10 +102,17 @@ async fn answer(
     reply(&state.settings.issuer, step)
 }
 
-pub async fn resume(State(state): State<AppState>, session: Session, uri: Uri) -> Response {
+pub async fn resume(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    session: Session,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
     let params = Params::from_form(uri.query().unwrap_or("").as_bytes()).unwrap_or_default();
     let id = params.get("id").unwrap_or_default().to_string();
-    let visitor = portal::visitor(&state, &session, RequestMeta::default()).await;
+    let meta = crate::web::meta::client_meta(&headers, Some(peer), state.settings.trusted_proxies);
+    let visitor = portal::visitor(&state, &session, meta).await;
     let step = authorize::resume(&state.db, &state.settings.issuer, &id, visitor).await;
     reply(&state.settings.issuer, step)
 }

@@ -5,8 +5,12 @@ use serde_json::Value;
 
 use super::principal::{Principal, READ_APPS, READ_AUDIT};
 use crate::domain::audit::{AuditFilter, EXPORT_MAX};
+use crate::domain::context::Place;
 use crate::domain::views::{AuditChoices, AuditPage, AuditView, HourCount, OrgActivity};
-use crate::store::{self, Db, audit::AuditRow};
+use crate::store::{
+    self, Db,
+    audit::{AuditRow, PlaceMatch},
+};
 
 /// Who did something.
 #[derive(Debug, Clone, PartialEq)]
@@ -163,9 +167,18 @@ fn row_of(caller: &Caller, ev: Event<'_>) -> AuditRow {
             _ => None,
         },
     };
+    // The place it concerns, as its detail names it (the hash covers the detail).
+    let text = |key: &str| {
+        ev.detail
+            .get(key)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
     AuditRow {
         app_id,
         user_id,
+        group_id: text("business_group"),
+        env_id: text("environment"),
         id: 0,
         at: super::now(),
         org_id: ev.org_id.map(str::to_string),
@@ -299,12 +312,70 @@ fn view(
     }
 }
 
+/// Where the principal reads: the whole organization (`read:audit` there), or, with a
+/// business group or environment in the filter, that place (`read:audit` there: a group's
+/// auditors and admins read their subtree) with which records concern it. A place of
+/// another organization is not found.
+async fn readable<'p>(
+    db: &Db,
+    p: &'p Principal,
+    f: &AuditFilter,
+) -> super::Result<(&'p str, Option<PlaceMatch>)> {
+    if f.business_group.is_none() && f.environment.is_none() {
+        return Ok((p.act(READ_AUDIT)?.org_id, None));
+    }
+    let reach = p.reach(db).await?;
+    let group = match (&f.business_group, &f.environment) {
+        (Some(g), _) => g.clone(),
+        (None, Some(e)) => reach
+            .tree
+            .group_of_env(e)
+            .ok_or(super::Error::NotFound)?
+            .to_string(),
+        (None, None) => reach.tree.root().to_string(),
+    };
+    let place = Place {
+        group,
+        env: f.environment.clone(),
+    };
+    let org_id = reach.act(p, READ_AUDIT, place.clone())?.org_id;
+    if place.env.is_none() && place.group == reach.tree.root() {
+        return Ok((org_id, None));
+    }
+    let groups: Vec<String> = reach
+        .tree
+        .groups()
+        .filter(|g| reach.tree.is_within(g, &place.group))
+        .map(str::to_string)
+        .collect();
+    let apps = store::apps::all(&db.pool, org_id)
+        .await?
+        .into_iter()
+        .filter(|a| {
+            let home = a.place();
+            match &place.env {
+                Some(env) => home.env.as_ref() == Some(env),
+                None => groups.contains(&home.group),
+            }
+        })
+        .map(|a| a.client_id.to_string())
+        .collect();
+    Ok((
+        org_id,
+        Some(PlaceMatch {
+            groups,
+            env: place.env,
+            apps,
+        }),
+    ))
+}
+
 /// One page of an organization's records matching the filter, newest first, and the
 /// cursor of the next (older) page when there is one.
 #[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
 pub async fn search(db: &Db, p: &Principal, f: &AuditFilter) -> super::Result<AuditPage> {
-    let org_id = p.act(READ_AUDIT)?.org_id;
-    let mut rows = store::audit::search(&db.pool, org_id, f, f.limit + 1).await?;
+    let (org_id, place) = readable(db, p, f).await?;
+    let mut rows = store::audit::search(&db.pool, org_id, f, place.as_ref(), f.limit + 1).await?;
     let more = rows.len() as i64 > f.limit;
     rows.truncate(f.limit as usize);
     let ids = |f: fn(&AuditRow) -> &Option<String>| {
@@ -329,6 +400,7 @@ pub async fn search(db: &Db, p: &Principal, f: &AuditFilter) -> super::Result<Au
 #[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
 pub async fn choices(db: &Db, p: &Principal) -> super::Result<AuditChoices> {
     let org_id = p.act(READ_AUDIT)?.org_id;
+    let groups = super::contexts::groups_where(db, p, READ_AUDIT).await?;
     let mut apps: Vec<(String, String)> = store::apps::all(&db.pool, org_id)
         .await?
         .into_iter()
@@ -343,18 +415,22 @@ pub async fn choices(db: &Db, p: &Principal) -> super::Result<AuditChoices> {
             (m.user_id.to_string(), label)
         })
         .collect();
-    Ok(AuditChoices { apps, users })
+    Ok(AuditChoices {
+        apps,
+        users,
+        groups,
+    })
 }
 
 /// Every record matching the filter (newest first, at most `EXPORT_MAX`), read in pages.
 #[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
 pub async fn export(db: &Db, p: &Principal, f: &AuditFilter) -> super::Result<Vec<AuditRow>> {
-    let org_id = p.act(READ_AUDIT)?.org_id;
+    let (org_id, place) = readable(db, p, f).await?;
     const CHUNK: i64 = 2000;
     let mut f = f.clone();
     let mut out = Vec::new();
     loop {
-        let page = store::audit::search(&db.pool, org_id, &f, CHUNK).await?;
+        let page = store::audit::search(&db.pool, org_id, &f, place.as_ref(), CHUNK).await?;
         let done = (page.len() as i64) < CHUNK;
         f.before = page.last().map(|r| r.id);
         out.extend(page);
@@ -444,7 +520,9 @@ pub const CHART_HOURS: i64 = 7 * 24;
 /// every hour present (zero when nothing happened).
 #[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
 pub async fn token_chart(db: &Db, p: &Principal, client_id: &str) -> super::Result<Vec<HourCount>> {
-    let org_id = p.act(READ_APPS)?.org_id;
+    let org_id = super::apps::at_app(db, p, READ_APPS, client_id)
+        .await?
+        .org_id;
     hours(db, org_id, Some(client_id)).await
 }
 

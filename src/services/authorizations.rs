@@ -45,7 +45,9 @@ fn fold(grants: Vec<ActiveGrant>) -> Vec<AuthorizationView> {
 /// The users who authorized an app of `org_id`.
 #[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
 pub async fn of_app(db: &Db, p: &Principal, client_id: &str) -> Result<Vec<AuthorizationView>> {
-    let org_id = p.act(READ_APPS)?.org_id;
+    let org_id = super::apps::at_app(db, p, READ_APPS, client_id)
+        .await?
+        .org_id;
     store::apps::get(&db.pool, org_id, client_id)
         .await?
         .ok_or(Error::NotFound)?;
@@ -71,7 +73,7 @@ pub async fn revoke_for_app(
     client_id: &str,
     user_id: Option<&str>,
 ) -> Result<u64> {
-    let at = p.act(MANAGE_APPS)?;
+    let at = super::apps::at_app(db, p, MANAGE_APPS, client_id).await?;
     let (caller, org_id) = (at.caller, at.org_id);
     let mut tx = db.begin().await?;
     store::apps::get(&mut *tx, org_id, client_id)

@@ -3,7 +3,7 @@
 //! The pending request waits in the store (the browser only carries its random id).
 
 use super::audit::{self, Event};
-use super::policy::{Access, access};
+use super::policy::{APPS_OFF, Access, access};
 use super::{Caller, Error, Result, new_id, now};
 use crate::crypto::{random_token, secrets};
 use crate::domain::app::is_native_redirect;
@@ -14,7 +14,7 @@ use crate::domain::authorize::{
 use crate::domain::ids::{GrantId, OrgId, UserId};
 use crate::domain::oauth::OAuthError;
 use crate::domain::views::ConsentView;
-use crate::domain::{AppKind, GrantType, ScopeSet};
+use crate::domain::{AppKind, Audience, GrantType, ScopeSet};
 use crate::store::{self, Db, apps::App, authz::CodeRow, grants::Grant};
 use serde_json::json;
 
@@ -37,6 +37,8 @@ pub enum Step {
 pub struct Visitor {
     pub user_id: String,
     pub auth_time: Option<i64>,
+    /// The signed-in user as the audit names them, with where the request came from.
+    pub caller: Caller,
 }
 
 fn internal(e: impl std::fmt::Display) -> Error {
@@ -197,6 +199,7 @@ async fn proceed(
                 "this app is not available to the user's organization".into(),
             )));
         }
+        Access::Off => return Ok(refuse(OAuthError::AccessDenied(APPS_OFF.into()))),
         Access::Blocked { .. } if req.prompt_none => {
             return Ok(refuse(OAuthError::AccessDenied(NOT_APPROVED.into())));
         }
@@ -226,9 +229,20 @@ async fn proceed(
     // A public client redirecting to loopback or a private-use scheme may be any app on
     // the device claiming that URI: the user answers every time (RFC 8252 §8.6).
     let native = app.public_client && is_native_redirect(&req.redirect_uri);
-    let remembered = store::authz::consent(&db.pool, &visitor.user_id, &app.client_id).await?;
+    // A first-party app of the user's own organization is not asked about (never a native
+    // public client, never with prompt=consent); the audit says so.
+    let first_party = app.skip_consent
+        && app.audience == Audience::Internal
+        && org_id == app.org_id.as_str()
+        && !native
+        && !req.prompt_consent;
+    let remembered = if first_party {
+        None
+    } else {
+        store::authz::consent(&db.pool, &visitor.user_id, &app.client_id).await?
+    };
     let remembered = remembered.map(|s| s.to_space_separated());
-    if native || req.needs_consent(remembered.as_deref()) {
+    if !first_party && (native || req.needs_consent(remembered.as_deref())) {
         if req.prompt_none {
             return Ok(refuse(OAuthError::ConsentRequired(if native {
                 "a native app's request needs the user's interaction".into()
@@ -244,6 +258,16 @@ async fn proceed(
     {
         return Ok(Step::Page(EXPIRED.into()));
     }
+    if first_party {
+        let event = Event {
+            org_id: Some(&app.org_id),
+            action: "consent.skipped",
+            object: ("app", &app.client_id),
+            success: true,
+            detail: json!({ "scope": req.scopes, "user_id": visitor.user_id, "first_party": true }),
+        };
+        audit::record_alone(db, &visitor.caller, event).await?;
+    }
     let url = issue_code(db, issuer, app, &req, &visitor, org_id).await?;
     Ok(Step::Redirect(url))
 }
@@ -257,6 +281,15 @@ async fn issue_code(
     visitor: &Visitor,
     org_id: String,
 ) -> Result<String> {
+    if !super::policy::within_authorized_apps(db, &visitor.user_id, app.client_id.as_str()).await? {
+        let refused = OAuthError::AccessDenied(super::policy::too_many_apps());
+        return Ok(error_url(
+            &req.redirect_uri,
+            req.state.as_deref(),
+            issuer,
+            &refused,
+        ));
+    }
     let t = now();
     let grant = Grant {
         id: GrantId::new(new_id()),
@@ -374,6 +407,10 @@ pub async fn decide(
     }
     let (org_id, within) = match access(db, &app, &visitor.user_id).await? {
         Access::Open { org_id, within } => (org_id, within),
+        Access::Off => {
+            store::authz::take_request(&db.pool, id).await?;
+            return Ok(refused(OAuthError::AccessDenied(APPS_OFF.into())));
+        }
         Access::Denied | Access::Blocked { .. } => {
             store::authz::take_request(&db.pool, id).await?;
             return Ok(refused(OAuthError::AccessDenied(

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::audit::{self, Event};
 use super::principal::{
-    MANAGE_APPS, MANAGE_ORG, MANAGE_USERS, Principal, READ_APPS, READ_ORG, Reach,
+    MANAGE_APPS, MANAGE_ORG, MANAGE_USERS, Permission, Principal, READ_APPS, READ_ORG, Reach,
 };
 use super::{Error, Result, conflict_on, new_id, now};
 use crate::domain::context::{EnvKind, FIRST_ENVIRONMENTS, Place};
@@ -20,6 +20,8 @@ use crate::store::{self, Db, cache::Change};
 /// At most this many business groups in an organization, and environments in a group.
 pub const MAX_GROUPS: usize = 500;
 pub const MAX_ENVIRONMENTS: usize = 20;
+/// Scope assignments of one app.
+pub const MAX_ASSIGNMENTS: usize = 200;
 
 /// An environment, as the API shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -219,7 +221,8 @@ pub async fn create(db: &Db, p: &Principal, input: &GroupInput) -> Result<GroupV
         },
     )
     .await?;
-    tx.commit().await?;
+    db.commit(tx, &[Change::Tree(at.org_id.to_string())])
+        .await?;
     let reach = p.reach(db).await?;
     let org = org_name(db, at.org_id).await?;
     Ok(group_view(&reach, &org, &row.id))
@@ -290,11 +293,12 @@ pub async fn update(db: &Db, p: &Principal, group: &str, input: &GroupInput) -> 
                         "assignments_ended": ended, "business_group": group }),
     })
     .await?;
-    let changes = if moved {
+    let mut changes = if moved {
         every_app(&mut tx, at.org_id).await?
     } else {
         Vec::new()
     };
+    changes.push(Change::Tree(at.org_id.to_string()));
     db.commit(tx, &changes).await?;
     let reach = p.reach(db).await?;
     let org = org_name(db, at.org_id).await?;
@@ -346,7 +350,8 @@ pub async fn delete(db: &Db, p: &Principal, group: &str) -> Result<()> {
                         "roles_ended": roles, "business_group": group }),
     })
     .await?;
-    let changes = every_app(&mut tx, at.org_id).await?;
+    let mut changes = every_app(&mut tx, at.org_id).await?;
+    changes.push(Change::Tree(at.org_id.to_string()));
     db.commit(tx, &changes).await?;
     Ok(())
 }
@@ -395,7 +400,8 @@ pub async fn create_env(db: &Db, p: &Principal, group: &str, input: &EnvInput) -
         detail: json!({ "name": row.name, "type": kind.as_str(), "business_group": group, "environment": row.id }),
     })
     .await?;
-    tx.commit().await?;
+    db.commit(tx, &[Change::Tree(at.org_id.to_string())])
+        .await?;
     Ok(env_view(&row))
 }
 
@@ -434,7 +440,8 @@ pub async fn delete_env(db: &Db, p: &Principal, group: &str, env: &str) -> Resul
         },
     )
     .await?;
-    let changes = every_app(&mut tx, at.org_id).await?;
+    let mut changes = every_app(&mut tx, at.org_id).await?;
+    changes.push(Change::Tree(at.org_id.to_string()));
     db.commit(tx, &changes).await?;
     Ok(())
 }
@@ -480,7 +487,6 @@ pub async fn set_assignments(
     client_id: &str,
     wanted: &[Assignment],
 ) -> Result<Vec<Assignment>> {
-    const MAX_ASSIGNMENTS: usize = 200;
     let (reach, app) = own_app(db, p, client_id).await?;
     let at = reach.act(p, MANAGE_APPS, app.place())?;
     if app.kind != AppKind::OwnBehalf {
@@ -624,7 +630,8 @@ pub async fn set_role(
         detail: json!({ "role": role.as_str(), "business_group": group, "environment": at.place.env }),
     })
     .await?;
-    tx.commit().await?;
+    db.commit(tx, &[Change::Tree(at.org_id.to_string())])
+        .await?;
     Ok(())
 }
 
@@ -656,7 +663,8 @@ pub async fn remove_role(
         },
     )
     .await?;
-    tx.commit().await?;
+    db.commit(tx, &[Change::Tree(at.org_id.to_string())])
+        .await?;
     Ok(())
 }
 
@@ -682,4 +690,373 @@ pub async fn contexts(db: &Db, p: &Principal) -> Result<Vec<ContextView>> {
             })
         })
         .collect())
+}
+
+// ---- The portal's business-group pages and an app's "Scopes in context" tab ----
+
+use crate::domain::groups::{
+    AddScopes, AppContexts, AssignGroup, EnvEntry, GroupDetail, GroupEntry, MemberChoice,
+    PlaceName, PlacedScope, RoleHolder, assignments_of_steps,
+};
+
+/// The tree's groups depth first (each group followed by the groups below it, by name), so
+/// an indented list reads as the tree.
+fn preorder(reach: &Reach) -> Vec<String> {
+    let name = |id: &str| {
+        reach
+            .groups
+            .iter()
+            .find(|g| g.id == id)
+            .map(|g| g.name.to_lowercase())
+            .unwrap_or_default()
+    };
+    let mut out = Vec::new();
+    let mut stack = vec![reach.tree.root().to_string()];
+    while let Some(id) = stack.pop() {
+        let mut children: Vec<String> = reach.tree.children(&id).map(str::to_string).collect();
+        children.sort_by_key(|c| std::cmp::Reverse((name(c), c.clone())));
+        stack.extend(children);
+        out.push(id);
+    }
+    out
+}
+
+/// Each place's apps: (group, environment or "" for the group itself) → count.
+async fn app_counts(
+    db: &Db,
+    org_id: &str,
+) -> Result<std::collections::HashMap<(String, String), usize>> {
+    let mut counts = std::collections::HashMap::new();
+    for app in store::apps::all(&db.pool, org_id).await? {
+        let home = app.place();
+        *counts
+            .entry((home.group.clone(), String::new()))
+            .or_insert(0) += 1;
+        if let Some(env) = home.env {
+            *counts.entry((home.group, env)).or_insert(0) += 1;
+        }
+    }
+    Ok(counts)
+}
+
+fn entry(
+    reach: &Reach,
+    org_name: &str,
+    id: &str,
+    counts: &std::collections::HashMap<(String, String), usize>,
+    may_move: bool,
+) -> GroupEntry {
+    let g = group_view(reach, org_name, id);
+    let count = |e: &str| {
+        counts
+            .get(&(id.to_string(), e.to_string()))
+            .copied()
+            .unwrap_or(0)
+    };
+    GroupEntry {
+        apps: count(""),
+        children: reach.tree.children(id).count(),
+        environments: g
+            .environments
+            .into_iter()
+            .map(|e| EnvEntry {
+                apps: count(&e.id),
+                id: e.id,
+                name: e.name,
+                kind: e.kind,
+            })
+            .collect(),
+        id: g.id,
+        name: g.name,
+        parent_id: g.parent_id,
+        depth: g.depth,
+        may_move,
+    }
+}
+
+/// May the principal move or delete `id` (it needs `manage:org` at the parent)?
+fn may_move(reach: &Reach, id: &str) -> bool {
+    reach
+        .groups
+        .iter()
+        .find(|g| g.id == id)
+        .is_some_and(|g| reach.may_at(MANAGE_ORG, &Place::group(&g.parent_id)))
+}
+
+/// The business groups the principal administers (holds `manage:org` in), depth first
+/// from the organization: an organization admin sees the whole tree, a group's admin their
+/// group and what lies below it. Nobody else administers any (an empty list).
+#[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
+pub async fn administered(db: &Db, p: &Principal) -> Result<Vec<GroupEntry>> {
+    groups_where(db, p, MANAGE_ORG).await
+}
+
+/// The business groups where the principal holds `permission`, depth first from the
+/// organization.
+pub async fn groups_where(
+    db: &Db,
+    p: &Principal,
+    permission: Permission,
+) -> Result<Vec<GroupEntry>> {
+    let reach = p.reach(db).await?;
+    let org_id = p.org_id().ok_or(Error::Unauthenticated)?;
+    let name = org_name(db, org_id).await?;
+    let counts = app_counts(db, org_id).await?;
+    Ok(preorder(&reach)
+        .into_iter()
+        .filter(|g| reach.may_at(permission, &Place::group(g)))
+        .map(|g| entry(&reach, &name, &g, &counts, may_move(&reach, &g)))
+        .collect())
+}
+
+/// Whether the principal administers any business group (the portal shows it the way).
+pub async fn administers_any(db: &Db, p: &Principal) -> Result<bool> {
+    let reach = p.reach(db).await?;
+    Ok(reach
+        .tree
+        .groups()
+        .any(|g| reach.may_at(MANAGE_ORG, &Place::group(g))))
+}
+
+/// One group the principal administers: where it may move, and the roles given in it
+/// (with the organization's members to pick from, when the principal may give roles).
+#[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
+pub async fn detail(db: &Db, p: &Principal, group: &str) -> Result<GroupDetail> {
+    let reach = p.reach(db).await?;
+    let at = reach.act(p, MANAGE_ORG, Place::group(group))?;
+    let org = org_name(db, at.org_id).await?;
+    let counts = app_counts(db, at.org_id).await?;
+    let this = entry(&reach, &org, group, &counts, may_move(&reach, group));
+    let parent_name = this
+        .parent_id
+        .as_deref()
+        .map(|pid| group_view(&reach, &org, pid).name);
+    let parents = if this.may_move {
+        preorder(&reach)
+            .into_iter()
+            .filter(|g| !reach.tree.is_within(g, group))
+            .filter(|g| reach.may_at(MANAGE_ORG, &Place::group(g)))
+            .map(|g| entry(&reach, &org, &g, &counts, false))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let may_manage_users = reach.may_at(MANAGE_USERS, &Place::group(group));
+    let roles = if reach.may_at(super::principal::READ_USERS, &Place::group(group)) {
+        store::contexts::roles_in(&db.pool, at.org_id, group)
+            .await?
+            .into_iter()
+            .map(|(user_id, email, name, env, role)| RoleHolder {
+                user_id,
+                email,
+                name,
+                environment_name: env.as_ref().and_then(|e| {
+                    this.environments
+                        .iter()
+                        .find(|x| &x.id == e)
+                        .map(|x| x.name.clone())
+                }),
+                environment: env,
+                role: role.as_str().to_string(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let members = if may_manage_users {
+        store::users::members(&db.pool, at.org_id)
+            .await?
+            .into_iter()
+            .map(|m| MemberChoice {
+                user_id: m.user_id.to_string(),
+                email: m.email,
+                name: m.name,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(GroupDetail {
+        group: this,
+        parent_name,
+        parents,
+        roles,
+        may_manage_users,
+        members,
+    })
+}
+
+/// Gives the member with this e-mail a role in a group or environment (the portal picks
+/// people by e-mail): [`set_role`], after the permission at that place is checked.
+#[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
+pub async fn set_role_by_email(
+    db: &Db,
+    p: &Principal,
+    group: &str,
+    email: &str,
+    input: &RoleInput,
+) -> Result<()> {
+    let reach = p.reach(db).await?;
+    let at = reach.act(p, MANAGE_USERS, place(group, input.environment.as_deref()))?;
+    let wanted = email.trim();
+    let Some(member) = store::users::members(&db.pool, at.org_id)
+        .await?
+        .into_iter()
+        .find(|m| !wanted.is_empty() && m.email.eq_ignore_ascii_case(wanted))
+    else {
+        return Err(FieldError::new("user", "is not a member of this organization").into());
+    };
+    set_role(db, p, group, member.user_id.as_str(), input).await
+}
+
+fn place_name(reach: &Reach, org_name: &str, place: &Place) -> PlaceName {
+    PlaceName {
+        group_id: place.group.clone(),
+        group_name: group_view(reach, org_name, &place.group).name,
+        env_id: place.env.clone(),
+        env_name: place.env.as_ref().map(|e| {
+            reach
+                .envs
+                .iter()
+                .find(|x| &x.id == e)
+                .map_or_else(|| e.clone(), |x| x.name.clone())
+        }),
+    }
+}
+
+/// An app's "Scopes in context" tab: where it lives, its scopes, its assignments by name,
+/// and where the principal may assign (within where the app lives, where it holds
+/// `manage:apps`). Needs `read:apps` where the app lives.
+#[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
+pub async fn app_contexts(db: &Db, p: &Principal, client_id: &str) -> Result<AppContexts> {
+    let (reach, app) = own_app(db, p, client_id).await?;
+    let at = reach.act(p, READ_APPS, app.place())?;
+    let org = org_name(db, at.org_id).await?;
+    let home = app.place();
+    let assignments = store::contexts::assignments(&db.pool, client_id)
+        .await?
+        .iter()
+        .map(|(scope, pl)| PlacedScope {
+            scope: scope.clone(),
+            place: place_name(&reach, &org, pl),
+        })
+        .collect();
+    let counts = std::collections::HashMap::new();
+    let groups = preorder(&reach)
+        .into_iter()
+        .filter(|g| reach.tree.is_within(g, &home.group))
+        .filter(|g| home.env.is_none() || *g == home.group)
+        .filter_map(|g| {
+            let e = entry(&reach, &org, &g, &counts, false);
+            let whole = home.env.is_none() && reach.may_at(MANAGE_APPS, &Place::group(&g));
+            let environments: Vec<EnvEntry> = e
+                .environments
+                .into_iter()
+                .filter(|x| home.env.as_ref().is_none_or(|h| *h == x.id))
+                .filter(|x| reach.may_at(MANAGE_APPS, &Place::env(&g, &x.id)))
+                .collect();
+            (whole || !environments.is_empty()).then_some(AssignGroup {
+                id: e.id,
+                name: e.name,
+                depth: e.depth,
+                whole,
+                environments,
+            })
+        })
+        .collect();
+    Ok(AppContexts {
+        own_behalf: app.kind == AppKind::OwnBehalf,
+        home: place_name(&reach, &org, &home),
+        scopes: app.scopes.iter().map(|s| s.as_str().to_string()).collect(),
+        assignments,
+        groups,
+    })
+}
+
+/// Says a refusal of one assignment in words: which scope, where.
+fn named_refusal(reach: &Reach, org: &str, list: &[Assignment], e: Error) -> Error {
+    let describe = |a: &Assignment| {
+        let n = place_name(
+            reach,
+            org,
+            &place(&a.business_group, a.environment.as_deref()),
+        );
+        match n.env_name {
+            Some(env) => format!("{} in {} · {}", a.scope, n.group_name, env),
+            None => format!("{} in {} (whole group)", a.scope, n.group_name),
+        }
+    };
+    match e {
+        Error::Invalid(errors) => {
+            let mut named = crate::domain::FieldErrors::default();
+            for fe in errors.0 {
+                let item = fe
+                    .field
+                    .strip_prefix("assignments[")
+                    .and_then(|r| r.strip_suffix(']'))
+                    .and_then(|i| i.parse::<usize>().ok())
+                    .and_then(|i| list.get(i));
+                match item {
+                    Some(a) => named.push("groups", format!("{}: {}", describe(a), fe.message)),
+                    None => named.0.push(fe),
+                }
+            }
+            Error::Invalid(named)
+        }
+        Error::MissingPermission(perm) => Error::Forbidden(format!(
+            "you need {perm} everywhere the assignment would hold (nobody gives more than they hold)"
+        )),
+        other => other,
+    }
+}
+
+/// Adds what the Add Scopes dialog chose (the scopes, then the business groups, then the
+/// environments) to an own-behalf app's assignments, through [`set_assignments`]: each
+/// must be within where the app lives, and the principal needs `manage:apps` there.
+#[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
+pub async fn add_assignments(
+    db: &Db,
+    p: &Principal,
+    client_id: &str,
+    steps: &AddScopes,
+) -> Result<Vec<Assignment>> {
+    let (reach, app) = own_app(db, p, client_id).await?;
+    let at = reach.act(p, MANAGE_APPS, app.place())?;
+    let org = org_name(db, at.org_id).await?;
+    let chosen = assignments_of_steps(steps).map_err(Error::Invalid)?;
+    let mut list = assignments(db, p, client_id).await?;
+    for (scope, group, env) in chosen {
+        let a = Assignment {
+            scope,
+            business_group: group,
+            environment: env,
+        };
+        if !list.contains(&a) {
+            list.push(a);
+        }
+    }
+    set_assignments(db, p, client_id, &list)
+        .await
+        .map_err(|e| named_refusal(&reach, &org, &list, e))
+}
+
+/// Ends one of an app's assignments (the others stay).
+#[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
+pub async fn remove_assignment(
+    db: &Db,
+    p: &Principal,
+    client_id: &str,
+    gone: &Assignment,
+) -> Result<Vec<Assignment>> {
+    let (reach, app) = own_app(db, p, client_id).await?;
+    let at = reach.act(p, MANAGE_APPS, app.place())?;
+    let org = org_name(db, at.org_id).await?;
+    let before = assignments(db, p, client_id).await?;
+    let list: Vec<Assignment> = before.iter().filter(|a| *a != gone).cloned().collect();
+    if list.len() == before.len() {
+        return Err(Error::NotFound);
+    }
+    set_assignments(db, p, client_id, &list)
+        .await
+        .map_err(|e| named_refusal(&reach, &org, &list, e))
 }

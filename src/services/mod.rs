@@ -16,6 +16,7 @@ pub mod maintenance;
 pub mod orgs;
 pub mod policy;
 pub mod principal;
+pub mod scopes;
 pub mod tokens;
 pub mod users;
 
@@ -96,6 +97,12 @@ pub(crate) fn conflict_on(field: &str, message: &str) -> impl FnOnce(sqlx::Error
             e.into()
         }
     }
+}
+
+/// Spends a one-time key (kept until `expires_at`): true for the one caller that spends it
+/// first, whatever number of requests try at once.
+pub async fn spend_once(db: &Db, key: &str, expires_at: i64) -> Result<bool> {
+    Ok(crate::store::tokens::use_jti(&db.pool, key, expires_at).await?)
 }
 
 /// The current time in Unix seconds.

@@ -6,7 +6,7 @@ use super::{Error, Result, new_id, now};
 use crate::domain::audit::{RETENTION_DEFAULT_DAYS, parse_retention};
 use crate::domain::parse_name;
 use crate::domain::views::OrgView;
-use crate::store::{self, Db, orgs::OrgRow};
+use crate::store::{self, Db, cache::Change, orgs::OrgRow};
 
 fn view(r: OrgRow) -> OrgView {
     OrgView {
@@ -14,6 +14,7 @@ fn view(r: OrgRow) -> OrgView {
         name: r.name,
         created_at: r.created_at,
         audit_retention_days: r.audit_retention_days,
+        connected_apps_enabled: r.apps_enabled,
     }
 }
 
@@ -26,6 +27,7 @@ pub async fn create(db: &Db, p: &Principal, name: &str) -> Result<OrgView> {
         name,
         created_at: now(),
         audit_retention_days: RETENTION_DEFAULT_DAYS,
+        apps_enabled: true,
     };
     let mut tx = db.begin().await?;
     store::orgs::insert(&mut *tx, &row).await?;
@@ -121,6 +123,44 @@ pub async fn set_retention(db: &Db, p: &Principal, days: &str) -> Result<OrgView
     tx.commit().await?;
     Ok(OrgView {
         audit_retention_days: days,
+        ..view(before)
+    })
+}
+
+/// Turns connected apps on or off for the whole organization. Off, no app gets a token in
+/// it (its own apps, and other organizations' apps acting for its users) and every token
+/// already issued there is inactive at once, on every instance; nothing is deleted, so
+/// turning them on again restores every live grant.
+#[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
+pub async fn set_apps_enabled(db: &Db, p: &Principal, enabled: bool) -> Result<OrgView> {
+    let at = p.act(MANAGE_ORG)?;
+    let (caller, org_id) = (at.caller, at.org_id);
+    let mut tx = db.begin().await?;
+    let before = store::orgs::get(&mut *tx, org_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if before.apps_enabled != enabled {
+        store::orgs::set_apps_enabled(&mut *tx, org_id, enabled).await?;
+        audit::record(
+            &mut tx,
+            caller,
+            Event {
+                org_id: Some(org_id),
+                action: if enabled {
+                    "org.apps_enable"
+                } else {
+                    "org.apps_disable"
+                },
+                object: ("org", org_id),
+                success: true,
+                detail: json!({}),
+            },
+        )
+        .await?;
+    }
+    db.commit(tx, &[Change::Policy(org_id.to_string())]).await?;
+    Ok(OrgView {
+        connected_apps_enabled: enabled,
         ..view(before)
     })
 }

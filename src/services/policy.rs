@@ -17,11 +17,35 @@ fn internal(e: impl std::fmt::Display) -> Error {
     Error::Internal(e.to_string())
 }
 
+/// Apps one user may have authorized at once.
+pub const MAX_AUTHORIZED_APPS: i64 = 200;
+
+/// Refuses a new grant when the user already authorized `MAX_AUTHORIZED_APPS` other apps
+/// (grants to the same app do not count twice).
+pub async fn within_authorized_apps(db: &Db, user_id: &str, client_id: &str) -> Result<bool> {
+    Ok(
+        store::grants::authorized_apps(&db.pool, user_id, client_id, now()).await?
+            < MAX_AUTHORIZED_APPS,
+    )
+}
+
+/// What the user is told at that limit.
+pub fn too_many_apps() -> String {
+    format!(
+        "the user has authorized the most apps allowed ({MAX_AUTHORIZED_APPS}); revoke one under My authorized apps first"
+    )
+}
+
+/// What the app or the user is told when connected apps are turned off in an organization.
+pub const APPS_OFF: &str = "connected apps are turned off in this organization";
+
 /// Whether a user may use an app, and in which organization.
 #[derive(Debug, PartialEq)]
 pub enum Access {
     /// The app is not open to the user's organizations at all.
     Denied,
+    /// Connected apps are turned off in the app's organization or the user's.
+    Off,
     /// The user's organization restricts external apps and has not approved this one.
     Blocked { org_id: String },
     /// Open, in `org_id`, within `within` when the organization approved fewer scopes.
@@ -40,9 +64,15 @@ pub async fn access(db: &Db, app: &App, user_id: &str) -> Result<Access> {
         .iter()
         .map(|(o, _)| o.clone())
         .collect();
+    if !db.apps_on(&app.org_id).await? {
+        return Ok(Access::Off);
+    }
     let Some(org_id) = acting_org(&app.org_id, app.audience, &orgs) else {
         return Ok(Access::Denied);
     };
+    if org_id != app.org_id && !db.apps_on(&org_id).await? {
+        return Ok(Access::Off);
+    }
     let external = app.org_id != org_id;
     let policy = if external {
         policy_of(db, &org_id).await?

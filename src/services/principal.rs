@@ -12,8 +12,8 @@ use super::{Error, Result};
 use crate::domain::Role;
 use crate::domain::context::{Place, Tree};
 use crate::domain::role::{PLATFORM, effective_scopes};
+use crate::store::Db;
 use crate::store::contexts::{EnvRow, GroupRow};
-use crate::store::{self, Db};
 
 /// A platform permission (`read:apps`, `manage:users`...), each also a scope of its name.
 pub type Permission = &'static str;
@@ -332,6 +332,17 @@ pub struct AtPlace<'a> {
     pub caller: &'a Caller,
 }
 
+impl<'a> AtPlace<'a> {
+    /// The organization part of the proof, for services that act on one thing of the
+    /// organization once its place is checked.
+    pub fn in_org(&self) -> InOrg<'a> {
+        InOrg {
+            org_id: self.org_id,
+            caller: self.caller,
+        }
+    }
+}
+
 /// What a principal holds at each place of its organization, loaded once for a call: the
 /// organization's tree and the principal's roles there (a user's) or assignments (an
 /// own-behalf app's). The rule is `domain::context`'s.
@@ -377,7 +388,7 @@ impl Principal {
             Who::Operator { .. } => Holder::All,
             Who::Member { user_id, role, .. } => Holder::User {
                 root: *role,
-                roles: store::contexts::roles_of(&db.pool, org_id, user_id).await?,
+                roles: db.roles(org_id, user_id).await?.as_ref().clone(),
                 token: None,
                 within: None,
             },
@@ -394,7 +405,7 @@ impl Principal {
                     .role;
                 Holder::User {
                     root,
-                    roles: store::contexts::roles_of(&db.pool, org_id, user_id).await?,
+                    roles: db.roles(org_id, user_id).await?.as_ref().clone(),
                     token: Some(scopes_now.clone()),
                     within: app_home.clone(),
                 }
@@ -408,8 +419,7 @@ impl Principal {
                 assigned: db.assignments(client_id).await?.as_ref().clone(),
             },
         };
-        let mut conn = db.pool.acquire().await?;
-        let (tree, groups, envs) = store::contexts::tree(&mut conn, org_id).await?;
+        let (tree, groups, envs) = db.tree(org_id).await?.as_ref().clone();
         Ok(Reach {
             tree,
             groups,

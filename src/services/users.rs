@@ -200,6 +200,21 @@ pub async fn remove(db: &Db, p: &Principal, user_id: &str) -> Result<()> {
         store::grants::revoke_of_member(&mut *tx, org_id, user_id, super::now()).await?;
     store::users::delete_membership(&mut *tx, org_id, user_id).await?;
     store::contexts::remove_roles_of(&mut *tx, org_id, user_id).await?;
+    // Their apps pass to an organization admin: the one removing them, or the longest-standing.
+    let heir = match &caller.actor {
+        super::Actor::User { id, .. }
+            if store::users::member(&mut *tx, org_id, id)
+                .await?
+                .is_some_and(|m| m.role == Role::Admin) =>
+        {
+            Some(id.clone())
+        }
+        _ => store::users::first_admin(&mut *tx, org_id, user_id).await?,
+    };
+    let apps_passed = match &heir {
+        Some(heir) => store::apps::move_ownership(&mut *tx, org_id, user_id, heir).await?,
+        None => Vec::new(),
+    };
     let deleted = store::users::count_memberships(&mut *tx, user_id).await? == 0;
     if deleted {
         store::users::delete(&mut *tx, user_id).await?;
@@ -212,11 +227,13 @@ pub async fn remove(db: &Db, p: &Principal, user_id: &str) -> Result<()> {
             action: "user.remove",
             object: ("user", user_id),
             success: true,
-            detail: json!({ "email": member.email, "account_deleted": deleted, "grants_ended": grants_ended }),
+            detail: json!({ "email": member.email, "account_deleted": deleted, "grants_ended": grants_ended,
+                            "apps_passed_to": heir, "apps_passed": apps_passed }),
         },
     )
     .await?;
-    db.commit(tx, &[Change::User(user_id.to_string()), Change::Grants])
-        .await?;
+    let mut changes = vec![Change::User(user_id.to_string()), Change::Grants];
+    changes.extend(apps_passed.into_iter().map(Change::App));
+    db.commit(tx, &changes).await?;
     Ok(())
 }

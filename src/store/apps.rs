@@ -32,6 +32,8 @@ pub struct App {
     /// optionally, one of its environments.
     pub group_id: Option<String>,
     pub env_id: Option<String>,
+    /// A first-party app: its organization's users are not asked to consent.
+    pub skip_consent: bool,
 }
 
 impl App {
@@ -77,7 +79,7 @@ pub struct SecretRow {
 
 const APP_COLS: &str = "client_id, org_id, name, kind, grant_types, redirect_uris, website_url, audience, scopes, \
     access_token_ttl, refresh_token_ttl, enabled, owner_id, public_client, public_keys, created_at, updated_at, id_token_alg, \
-    post_logout_redirect_uris, grant_ttl, group_id, env_id";
+    post_logout_redirect_uris, grant_ttl, group_id, env_id, skip_consent";
 
 /// A stored value that no longer parses: the row is refused, never half-read.
 fn corrupt(column: &str, message: impl std::fmt::Display) -> sqlx::Error {
@@ -125,6 +127,7 @@ fn app_from_row(r: &sqlx::any::AnyRow) -> Result<App, sqlx::Error> {
         grant_ttl: r.try_get("grant_ttl")?,
         group_id: r.try_get("group_id")?,
         env_id: r.try_get("env_id")?,
+        skip_consent: r.try_get::<i64, _>("skip_consent")? != 0,
     })
 }
 
@@ -172,7 +175,7 @@ fn secret_from_row(r: &sqlx::any::AnyRow) -> Result<SecretRow, sqlx::Error> {
 pub async fn insert<'c>(e: impl AnyExecutor<'c>, a: &App) -> Result<(), sqlx::Error> {
     let t = stored(a);
     sqlx::query(&format!(
-        "INSERT INTO apps ({APP_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
+        "INSERT INTO apps ({APP_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)"
     ))
     .bind(a.client_id.as_str())
     .bind(a.org_id.as_str())
@@ -196,6 +199,7 @@ pub async fn insert<'c>(e: impl AnyExecutor<'c>, a: &App) -> Result<(), sqlx::Er
     .bind(a.grant_ttl)
     .bind(&a.group_id)
     .bind(&a.env_id)
+    .bind(i64::from(a.skip_consent))
     .execute(e)
     .await?;
     Ok(())
@@ -207,8 +211,8 @@ pub async fn update<'c>(e: impl AnyExecutor<'c>, a: &App) -> Result<bool, sqlx::
     let done = sqlx::query(
         "UPDATE apps SET name = $1, grant_types = $2, redirect_uris = $3, website_url = $4, audience = $5, scopes = $6, \
          access_token_ttl = $7, refresh_token_ttl = $8, public_keys = $9, updated_at = $10, \
-         id_token_alg = $11, post_logout_redirect_uris = $12, grant_ttl = $13 \
-         WHERE org_id = $14 AND client_id = $15",
+         id_token_alg = $11, post_logout_redirect_uris = $12, grant_ttl = $13, skip_consent = $14 \
+         WHERE org_id = $15 AND client_id = $16",
     )
     .bind(&a.name)
     .bind(&t.grant_types)
@@ -223,6 +227,7 @@ pub async fn update<'c>(e: impl AnyExecutor<'c>, a: &App) -> Result<bool, sqlx::
     .bind(&a.id_token_alg)
     .bind(&t.post_logout_redirect_uris)
     .bind(a.grant_ttl)
+    .bind(i64::from(a.skip_consent))
     .bind(a.org_id.as_str())
     .bind(a.client_id.as_str())
     .execute(e)
@@ -296,6 +301,52 @@ pub async fn set_enabled<'c>(
     .execute(e)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// How many apps `org_id` has.
+pub async fn count<'c>(e: impl AnyExecutor<'c>, org_id: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM apps WHERE org_id = $1")
+        .bind(org_id)
+        .fetch_one(e)
+        .await
+}
+
+/// Makes `owner_id` the owner of the app.
+pub async fn set_owner<'c>(
+    e: impl AnyExecutor<'c>,
+    org_id: &str,
+    client_id: &str,
+    owner_id: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE apps SET owner_id = $1, updated_at = $2 WHERE org_id = $3 AND client_id = $4",
+    )
+    .bind(owner_id)
+    .bind(now)
+    .bind(org_id)
+    .bind(client_id)
+    .execute(e)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Moves the ownership of every app of `org_id` that `from` owns to `to`; returns the apps'
+/// ids.
+pub async fn move_ownership<'c>(
+    e: impl AnyExecutor<'c>,
+    org_id: &str,
+    from: &str,
+    to: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE apps SET owner_id = $1 WHERE org_id = $2 AND owner_id = $3 RETURNING client_id",
+    )
+    .bind(to)
+    .bind(org_id)
+    .bind(from)
+    .fetch_all(e)
+    .await
 }
 
 pub async fn delete<'c>(
@@ -422,4 +473,114 @@ pub async fn touch_secret<'c>(
         .execute(e)
         .await?;
     Ok(done.rows_affected() > 0)
+}
+
+/// Sets (or, with None, clears) the expiry of one secret of `client_id`, and forgets that
+/// the expiry job noted the old one. False when there is no such secret.
+pub async fn set_secret_expiry<'c>(
+    e: impl AnyExecutor<'c>,
+    client_id: &str,
+    secret_id: &str,
+    expires_at: Option<i64>,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE client_secrets SET expires_at = $1, expiry_warned_at = NULL, expired_noted_at = NULL \
+         WHERE client_id = $2 AND id = $3",
+    )
+    .bind(expires_at)
+    .bind(client_id)
+    .bind(secret_id)
+    .execute(e)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The apps of `org_id` with a secret that expires (or expired) before `before`, in one
+/// grouped query (the apps list flags them).
+pub async fn with_secret_expiring<'c>(
+    e: impl AnyExecutor<'c>,
+    org_id: &str,
+    before: i64,
+) -> Result<std::collections::HashSet<String>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT s.client_id FROM client_secrets s JOIN apps a ON a.client_id = s.client_id \
+         WHERE a.org_id = $1 AND s.expires_at IS NOT NULL AND s.expires_at <= $2 GROUP BY s.client_id",
+    )
+    .bind(org_id)
+    .bind(before)
+    .fetch_all(e)
+    .await?;
+    rows.iter().map(|r| r.try_get("client_id")).collect()
+}
+
+/// A secret the expiry job has yet to note: it expires before the warning horizon and its
+/// "expires soon" (or, once past, its "expired") event is not recorded yet.
+#[derive(Debug, Clone)]
+pub struct ExpiryNotice {
+    pub secret_id: String,
+    pub client_id: String,
+    pub org_id: String,
+    pub hint: String,
+    pub expires_at: i64,
+    pub warned: bool,
+}
+
+/// Up to `limit` secrets to note: expiring before `horizon` and not yet warned of, or
+/// expired by `now` and not yet noted.
+pub async fn expiry_notices<'c>(
+    e: impl AnyExecutor<'c>,
+    horizon: i64,
+    now: i64,
+    limit: i64,
+) -> Result<Vec<ExpiryNotice>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT s.id, s.client_id, a.org_id, s.hint, s.expires_at, s.expiry_warned_at \
+         FROM client_secrets s JOIN apps a ON a.client_id = s.client_id \
+         WHERE s.expires_at IS NOT NULL AND s.expires_at <= $1 \
+           AND (s.expiry_warned_at IS NULL OR (s.expires_at <= $2 AND s.expired_noted_at IS NULL)) \
+         ORDER BY s.expires_at, s.id LIMIT $3",
+    )
+    .bind(horizon)
+    .bind(now)
+    .bind(limit)
+    .fetch_all(e)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(ExpiryNotice {
+                secret_id: r.try_get("id")?,
+                client_id: r.try_get("client_id")?,
+                org_id: r.try_get("org_id")?,
+                hint: r.try_get("hint")?,
+                expires_at: r.try_get("expires_at")?,
+                warned: r.try_get::<Option<i64>, _>("expiry_warned_at")?.is_some(),
+            })
+        })
+        .collect()
+}
+
+/// Marks a secret's expiry noted at `now` — `expired` its "expired" event (which implies
+/// the warning), otherwise its "expires soon" one — unless it already was or its expiry
+/// changed meanwhile. True only for the one caller whose mark landed (instances race).
+pub async fn mark_expiry_noted<'c>(
+    e: impl AnyExecutor<'c>,
+    secret_id: &str,
+    expires_at: i64,
+    expired: bool,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let sql = if expired {
+        "UPDATE client_secrets SET expired_noted_at = $1, expiry_warned_at = COALESCE(expiry_warned_at, $1) \
+         WHERE id = $2 AND expires_at = $3 AND expired_noted_at IS NULL"
+    } else {
+        "UPDATE client_secrets SET expiry_warned_at = $1 \
+         WHERE id = $2 AND expires_at = $3 AND expiry_warned_at IS NULL"
+    };
+    let done = sqlx::query(sql)
+        .bind(now)
+        .bind(secret_id)
+        .bind(expires_at)
+        .execute(e)
+        .await?;
+    Ok(done.rows_affected() == 1)
 }

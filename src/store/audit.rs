@@ -25,14 +25,29 @@ pub struct AuditRow {
     pub app_id: Option<String>,
     /// The user the record concerns.
     pub user_id: Option<String>,
+    /// The business group and environment the record concerns (from the detail's
+    /// `business_group` and `environment`; not part of the hash, the detail is).
+    pub group_id: Option<String>,
+    pub env_id: Option<String>,
+}
+
+/// Which records a business group or environment filter keeps: those that name one of
+/// `groups` (the group and those below it) or `env`, and those of the apps living there.
+#[derive(Debug, Clone, Default)]
+pub struct PlaceMatch {
+    pub groups: Vec<String>,
+    pub env: Option<String>,
+    pub apps: Vec<String>,
 }
 
 fn iso8601<S: serde::Serializer>(at: &i64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&crate::domain::when::iso8601(*at))
 }
 
-/// Most records one INSERT statement carries (16 parameters each).
-const INSERT_ROWS: usize = 64;
+/// The columns of one record as inserted.
+const INSERT_COLS: usize = 18;
+/// Most records one INSERT statement carries.
+const INSERT_ROWS: usize = 50;
 
 /// The hash that chains `a` to `prev` (hex SHA-256 of the canonical JSON of both).
 pub fn chain_hash(prev: &str, a: &AuditRow) -> String {
@@ -94,12 +109,14 @@ pub async fn insert(conn: &mut sqlx::AnyConnection, rows: &[AuditRow]) -> Result
         for part in links.chunks(INSERT_ROWS) {
             let values: Vec<String> = (0..part.len())
                 .map(|i| {
-                    let n: Vec<String> = (1..=16).map(|k| format!("${}", i * 16 + k)).collect();
+                    let n: Vec<String> = (1..=INSERT_COLS)
+                        .map(|k| format!("${}", i * INSERT_COLS + k))
+                        .collect();
                     format!("({})", n.join(", "))
                 })
                 .collect();
             let sql = format!(
-                "INSERT INTO audit_events (at, org_id, actor_type, actor_id, actor_label, action, object_type, object_id, outcome, ip, user_agent, detail, app_id, user_id, prev_hash, hash) VALUES {}",
+                "INSERT INTO audit_events (at, org_id, actor_type, actor_id, actor_label, action, object_type, object_id, outcome, ip, user_agent, detail, app_id, user_id, group_id, env_id, prev_hash, hash) VALUES {}",
                 values.join(", ")
             );
             let mut q = sqlx::query(&sql);
@@ -119,6 +136,8 @@ pub async fn insert(conn: &mut sqlx::AnyConnection, rows: &[AuditRow]) -> Result
                     .bind(&a.detail)
                     .bind(&a.app_id)
                     .bind(&a.user_id)
+                    .bind(&a.group_id)
+                    .bind(&a.env_id)
                     .bind(prev)
                     .bind(hash);
             }
@@ -148,7 +167,7 @@ pub async fn chain_page<'c>(
     limit: i64,
 ) -> Result<Vec<Link>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT id, at, org_id, actor_type, actor_id, actor_label, action, object_type, object_id, outcome, ip, user_agent, detail, app_id, user_id, prev_hash, hash \
+        "SELECT id, at, org_id, actor_type, actor_id, actor_label, action, object_type, object_id, outcome, ip, user_agent, detail, app_id, user_id, group_id, env_id, prev_hash, hash \
          FROM audit_events WHERE COALESCE(org_id, '') = $1 AND id > $2 ORDER BY id LIMIT $3",
     )
     .bind(chain)
@@ -204,59 +223,103 @@ fn row_from(r: &sqlx::any::AnyRow) -> Result<AuditRow, sqlx::Error> {
         detail: r.try_get("detail")?,
         app_id: r.try_get("app_id")?,
         user_id: r.try_get("user_id")?,
+        group_id: r.try_get("group_id")?,
+        env_id: r.try_get("env_id")?,
     })
 }
 
-const COLUMNS: &str = "id, at, org_id, actor_type, actor_id, actor_label, action, object_type, object_id, outcome, ip, user_agent, detail, app_id, user_id";
+const COLUMNS: &str = "id, at, org_id, actor_type, actor_id, actor_label, action, object_type, object_id, outcome, ip, user_agent, detail, app_id, user_id, group_id, env_id";
 
 enum Arg {
     Int(i64),
     Text(String),
 }
 
-/// One organization's records matching `f`, newest first (by time, then id), older than
-/// the cursor `f.before`, at most `limit`. Each filter is served by an index ending in
-/// (at, id), so a page reads an index range whatever the filter's width.
+/// A query being built: its text and its arguments, numbered as they are added.
+struct Query {
+    sql: String,
+    args: Vec<Arg>,
+}
+
+impl Query {
+    /// Appends `part`, whose `?` stands for `arg`.
+    fn cond(&mut self, part: &str, arg: Arg) {
+        self.args.push(arg);
+        self.sql
+            .push_str(&part.replace('?', &format!("${}", self.args.len())));
+    }
+
+    /// Appends ` OR column IN (…)` (` AND (column IN (…)` when `first`); nothing for none.
+    fn any_of(&mut self, column: &str, values: &[String], first: bool) {
+        for (i, v) in values.iter().enumerate() {
+            let open = match (i, first) {
+                (0, true) => format!(" AND ({column} IN (?"),
+                (0, false) => format!(" OR {column} IN (?"),
+                _ => ", ?".to_string(),
+            };
+            self.cond(&open, Arg::Text(v.clone()));
+        }
+        if !values.is_empty() {
+            self.sql.push(')');
+        }
+    }
+}
+
+/// One organization's records matching `f` (and `place`), newest first (by time, then id),
+/// older than the cursor `f.before`, at most `limit`. Each filter is served by an index
+/// ending in (at, id), so a page reads an index range whatever the filter's width.
 pub async fn search<'c>(
     e: impl AnyExecutor<'c>,
     org_id: &str,
     f: &AuditFilter,
+    place: Option<&PlaceMatch>,
     limit: i64,
 ) -> Result<Vec<AuditRow>, sqlx::Error> {
-    let mut args = vec![Arg::Text(org_id.to_string())];
-    let mut sql = format!("SELECT {COLUMNS} FROM audit_events WHERE org_id = $1");
-    let mut cond = |sql_part: &str, arg: Arg| {
-        args.push(arg);
-        sql.push_str(&sql_part.replace('?', &format!("${}", args.len())));
+    let mut q = Query {
+        sql: format!("SELECT {COLUMNS} FROM audit_events WHERE org_id = $1"),
+        args: vec![Arg::Text(org_id.to_string())],
     };
     if let Some(t) = f.from {
-        cond(" AND at >= ?", Arg::Int(t));
+        q.cond(" AND at >= ?", Arg::Int(t));
     }
     if let Some(t) = f.to {
-        cond(" AND at < ?", Arg::Int(t));
+        q.cond(" AND at < ?", Arg::Int(t));
     }
     if let Some(app) = &f.app {
-        cond(" AND app_id = ?", Arg::Text(app.clone()));
+        q.cond(" AND app_id = ?", Arg::Text(app.clone()));
     }
     if let Some(user) = &f.user {
         // Records about the user, and records of what the user did.
-        cond(" AND (user_id = ?", Arg::Text(user.clone()));
-        cond(
+        q.cond(" AND (user_id = ?", Arg::Text(user.clone()));
+        q.cond(
             " OR (actor_type = 'user' AND actor_id = ?))",
             Arg::Text(user.clone()),
         );
     }
+    if let Some(place) = place {
+        let (column, values) = match &place.env {
+            Some(env) => ("env_id", std::slice::from_ref(env)),
+            None => ("group_id", place.groups.as_slice()),
+        };
+        if values.is_empty() && place.apps.is_empty() {
+            q.sql.push_str(" AND 1 = 0");
+        } else {
+            q.any_of(column, values, true);
+            q.any_of("app_id", &place.apps, values.is_empty());
+            q.sql.push(')');
+        }
+    }
     match &f.action {
-        Some(ActionMatch::Exact(a)) => cond(" AND action = ?", Arg::Text(a.clone())),
+        Some(ActionMatch::Exact(a)) => q.cond(" AND action = ?", Arg::Text(a.clone())),
         // A family is matched on the time index (the action index would sort every match).
-        Some(ActionMatch::Prefix(p)) => cond(
+        Some(ActionMatch::Prefix(p)) => q.cond(
             &format!(" AND substr(action, 1, {}) = ?", p.chars().count()),
             Arg::Text(p.clone()),
         ),
         None => {}
     }
     if let Some(ok) = f.success {
-        cond(
+        q.cond(
             " AND outcome = ?",
             Arg::Text(if ok { "success" } else { "failure" }.into()),
         );
@@ -264,20 +327,20 @@ pub async fn search<'c>(
     if let Some(b) = f.before {
         // Older than the cursor's record: earlier, or as early and written before it (a row
         // comparison, which both databases read as one index range).
-        cond(
+        q.cond(
             " AND (at, id) < ((SELECT c.at FROM audit_events c WHERE c.id = ? AND c.org_id = $1), ?)",
             Arg::Int(b),
         );
     }
-    cond(" ORDER BY at DESC, id DESC LIMIT ?", Arg::Int(limit));
-    let mut q = sqlx::query(&sql);
-    for a in args {
-        q = match a {
-            Arg::Int(n) => q.bind(n),
-            Arg::Text(t) => q.bind(t),
+    q.cond(" ORDER BY at DESC, id DESC LIMIT ?", Arg::Int(limit));
+    let mut query = sqlx::query(&q.sql);
+    for a in q.args {
+        query = match a {
+            Arg::Int(n) => query.bind(n),
+            Arg::Text(t) => query.bind(t),
         };
     }
-    let rows = q.fetch_all(e).await?;
+    let rows = query.fetch_all(e).await?;
     rows.iter().map(row_from).collect()
 }
 
@@ -316,6 +379,28 @@ pub async fn token_hours<'c>(
             ))
         })
         .collect()
+}
+
+/// Tokens issued to `client_id` of `org_id` since `day` and since `week` (`day >= week`),
+/// counted from the `audit_events_app_action` index alone.
+pub async fn tokens_issued<'c>(
+    e: impl AnyExecutor<'c>,
+    org_id: &str,
+    client_id: &str,
+    day: i64,
+    week: i64,
+) -> Result<(i64, i64), sqlx::Error> {
+    let r = sqlx::query(
+        "SELECT COUNT(CASE WHEN at >= $3 THEN 1 END) AS day, COUNT(*) AS week FROM audit_events \
+         WHERE org_id = $1 AND app_id = $2 AND action = 'token.issued' AND at >= $4",
+    )
+    .bind(org_id)
+    .bind(client_id)
+    .bind(day)
+    .bind(week)
+    .fetch_one(e)
+    .await?;
+    Ok((r.try_get("day")?, r.try_get("week")?))
 }
 
 /// Token refusals of `org_id` since `since`, counted per OAuth error code of `codes`

@@ -24,11 +24,13 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use super::apps::{App, SecretRow};
+use super::contexts::{EnvRow, GroupRow};
 use super::grants::Grant;
 use super::users::Member;
 use super::{Backend, Db};
+use crate::domain::Role;
 use crate::domain::ScopeSet;
-use crate::domain::context::Place;
+use crate::domain::context::{Place, Tree};
 
 /// The PostgreSQL channel the instances tell each other their changes on.
 pub const CHANNEL: &str = "latchkey_cache";
@@ -52,12 +54,14 @@ pub enum Change {
     Grants,
     /// A user's memberships: joined, left, role changed, deleted.
     User(String),
-    /// An organization's external-app policy or its approvals.
+    /// An organization's external-app policy, its approvals or its connected-apps switch.
     Policy(String),
     /// An access token revoked, until it expires anyway.
     Revoked { jti: String, expires_at: i64 },
     /// The signing key ring.
     Keys,
+    /// An organization's business groups, environments or roles given in them.
+    Tree(String),
 }
 
 impl Change {
@@ -71,6 +75,7 @@ impl Change {
             Change::Policy(org) => format!("p:{org}"),
             Change::Revoked { jti, expires_at } => format!("r:{expires_at}:{jti}"),
             Change::Keys => "k".into(),
+            Change::Tree(org) => format!("t:{org}"),
         }
     }
 
@@ -92,6 +97,7 @@ impl Change {
                 }
             }
             "k" => Change::Keys,
+            "t" => Change::Tree(id()?),
             _ => return None,
         })
     }
@@ -127,6 +133,9 @@ type Map<V> = quick_cache::sync::Cache<String, Entry<V>>;
 
 pub type AppEntry = Arc<(App, Vec<SecretRow>)>;
 
+/// An organization's tree of business groups, with the groups and environments as stored.
+pub type TreeEntry = Arc<(Tree, Vec<GroupRow>, Vec<EnvRow>)>;
+
 #[derive(Default)]
 struct Revoked {
     jtis: HashMap<String, i64>,
@@ -146,7 +155,14 @@ pub struct Cache {
     members: Map<Option<Arc<Member>>>,
     memberships: Map<Arc<Vec<(String, String)>>>,
     policies: Map<Option<Arc<str>>>,
+    /// Whether an organization's connected apps are on (changed with `Change::Policy`).
+    apps_on: Map<bool>,
     approvals: Map<Option<ScopeSet>>,
+    /// Each organization's tree (changed with `Change::Tree`).
+    trees: Map<TreeEntry>,
+    /// A user's roles in the business groups of an organization, by `org\nuser` (changed
+    /// with `Change::Tree` of the organization and `Change::User` of the user).
+    roles: Map<Arc<Vec<(Place, Role)>>>,
     revoked: RwLock<Revoked>,
     keys: tokio::sync::watch::Sender<u64>,
 }
@@ -173,7 +189,10 @@ impl Default for Cache {
             members: Map::new(CAPACITY),
             memberships: Map::new(CAPACITY),
             policies: Map::new(CAPACITY),
+            apps_on: Map::new(CAPACITY),
             approvals: Map::new(CAPACITY),
+            trees: Map::new(CAPACITY),
+            roles: Map::new(CAPACITY),
             revoked: RwLock::new(Revoked::default()),
             keys: tokio::sync::watch::channel(0).0,
         }
@@ -262,10 +281,12 @@ impl Cache {
                 self.memberships.remove(id);
                 let suffix = format!("\n{id}");
                 self.members.retain(|k, _| !k.ends_with(&suffix));
+                self.roles.retain(|k, _| !k.ends_with(&suffix));
                 "user"
             }
             Change::Policy(org) => {
                 self.policies.remove(org);
+                self.apps_on.remove(org);
                 let prefix = format!("{org}\n");
                 self.approvals.retain(|k, _| !k.starts_with(&prefix));
                 "policy"
@@ -285,6 +306,12 @@ impl Cache {
             Change::Keys => {
                 self.keys.send_modify(|v| *v += 1);
                 "keys"
+            }
+            Change::Tree(org) => {
+                self.trees.remove(org);
+                let prefix = format!("{org}\n");
+                self.roles.retain(|k, _| !k.starts_with(&prefix));
+                "tree"
             }
         };
         metrics::counter!("latchkey_cache_invalidations_total", "change" => kind).increment(1);
@@ -306,7 +333,10 @@ impl Cache {
         self.members.clear();
         self.memberships.clear();
         self.policies.clear();
+        self.apps_on.clear();
         self.approvals.clear();
+        self.trees.clear();
+        self.roles.clear();
         self.revoked
             .write()
             .unwrap_or_else(|p| p.into_inner())
@@ -401,6 +431,36 @@ impl Db {
         Ok(found)
     }
 
+    /// An organization's tree of business groups and environments.
+    pub async fn tree(&self, org_id: &str) -> Result<TreeEntry, sqlx::Error> {
+        self.cache
+            .through(&self.cache.trees, "trees", org_id.to_string(), || async {
+                let mut conn = self.pool.acquire().await?;
+                Ok(Arc::new(super::contexts::tree(&mut conn, org_id).await?))
+            })
+            .await
+    }
+
+    /// A user's roles in the business groups and environments of an organization.
+    pub async fn roles(
+        &self,
+        org_id: &str,
+        user_id: &str,
+    ) -> Result<Arc<Vec<(Place, Role)>>, sqlx::Error> {
+        self.cache
+            .through(
+                &self.cache.roles,
+                "roles",
+                pair(org_id, user_id),
+                || async {
+                    Ok(Arc::new(
+                        super::contexts::roles_of(&self.pool, org_id, user_id).await?,
+                    ))
+                },
+            )
+            .await
+    }
+
     /// An own-behalf app's scope assignments: where each of its scopes holds.
     pub async fn assignments(
         &self,
@@ -475,6 +535,15 @@ impl Db {
                     ))
                 },
             )
+            .await
+    }
+
+    /// Whether connected apps work in `org_id` (its switch): checked with every token.
+    pub async fn apps_on(&self, org_id: &str) -> Result<bool, sqlx::Error> {
+        self.cache
+            .through(&self.cache.apps_on, "orgs", org_id.to_string(), || async {
+                super::orgs::apps_enabled(&self.pool, org_id).await
+            })
             .await
     }
 
@@ -601,11 +670,12 @@ mod tests {
                 expires_at: 17,
             },
             Change::Keys,
+            Change::Tree("o1".into()),
         ];
         for c in &all {
             assert_eq!(Change::decode(&c.encode()).as_ref(), Some(c));
         }
-        for bad in ["", "a:", "x:1", "r:1", "r:x:j", "r:1:"] {
+        for bad in ["", "a:", "x:1", "r:1", "r:x:j", "r:1:", "t:"] {
             assert_eq!(Change::decode(bad), None, "{bad}");
         }
     }

@@ -403,3 +403,34 @@ pub async fn remove_roles_of<'c>(
         .await?;
     Ok(())
 }
+
+/// The roles given in a group and its environments, with who holds each:
+/// (user id, e-mail, name, environment, role), by e-mail.
+pub async fn roles_in<'c>(
+    e: impl AnyExecutor<'c>,
+    org_id: &str,
+    group_id: &str,
+) -> Result<Vec<(String, String, String, Option<String>, Role)>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT r.user_id, u.email, u.name, r.env_id, r.role FROM group_roles r JOIN users u ON u.id = r.user_id \
+         WHERE r.org_id = $1 AND r.group_id = $2 ORDER BY u.email, r.env_id",
+    )
+    .bind(org_id)
+    .bind(group_id)
+    .fetch_all(e)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let role: String = r.try_get("role")?;
+            Ok((
+                r.try_get("user_id")?,
+                r.try_get("email")?,
+                r.try_get("name")?,
+                env_of(r.try_get("env_id")?),
+                Role::parse(&role).map_err(|e| {
+                    sqlx::Error::Decode(format!("group_roles.role: {}", e.message).into())
+                })?,
+            ))
+        })
+        .collect()
+}

@@ -198,6 +198,26 @@ pub async fn active<'c>(
         .collect()
 }
 
+/// How many apps other than `except` the user has authorized (a grant neither revoked nor
+/// past its app's grant lifetime).
+pub async fn authorized_apps<'c>(
+    e: impl AnyExecutor<'c>,
+    user_id: &str,
+    except: &str,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT COUNT(DISTINCT g.client_id) FROM grants g JOIN apps a ON a.client_id = g.client_id \
+         WHERE g.user_id = $1 AND g.revoked_at IS NULL AND g.client_id <> $2 \
+         AND g.created_at + a.grant_ttl > $3",
+    )
+    .bind(user_id)
+    .bind(except)
+    .bind(now)
+    .fetch_one(e)
+    .await
+}
+
 /// Ends every grant of `client_id` (of one user, or of everyone when `user_id` is `None`)
 /// and forgets the consents, so the next request asks again. Returns how many grants ended.
 pub async fn revoke_authorizations(
@@ -257,4 +277,20 @@ pub async fn has_live_consented<'c>(
     .fetch_optional(e)
     .await?
     .is_some())
+}
+
+/// How many distinct users, and distinct organizations they act in, hold an active grant
+/// to `client_id` (the `grants_client` index).
+pub async fn usage<'c>(
+    e: impl AnyExecutor<'c>,
+    client_id: &str,
+) -> Result<(i64, i64), sqlx::Error> {
+    let r = sqlx::query(
+        "SELECT COUNT(DISTINCT user_id) AS users, COUNT(DISTINCT org_id) AS orgs FROM grants \
+         WHERE client_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(client_id)
+    .fetch_one(e)
+    .await?;
+    Ok((r.try_get("users")?, r.try_get("orgs")?))
 }

@@ -7,6 +7,8 @@ pub struct OrgRow {
     pub name: String,
     pub created_at: i64,
     pub audit_retention_days: i64,
+    /// Connected apps work in the organization (its switch).
+    pub apps_enabled: bool,
 }
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<OrgRow, sqlx::Error> {
@@ -15,6 +17,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<OrgRow, sqlx::Error> {
         name: r.try_get("name")?,
         created_at: r.try_get("created_at")?,
         audit_retention_days: r.try_get::<i64, _>("audit_retention_days")?,
+        apps_enabled: r.try_get::<i64, _>("apps_enabled")? != 0,
     })
 }
 
@@ -30,7 +33,7 @@ pub async fn insert<'c>(e: impl AnyExecutor<'c>, org: &OrgRow) -> Result<(), sql
 
 pub async fn get<'c>(e: impl AnyExecutor<'c>, id: &str) -> Result<Option<OrgRow>, sqlx::Error> {
     let row = sqlx::query(
-        "SELECT id, name, created_at, audit_retention_days FROM organizations WHERE id = $1",
+        "SELECT id, name, created_at, audit_retention_days, apps_enabled FROM organizations WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(e)
@@ -40,7 +43,7 @@ pub async fn get<'c>(e: impl AnyExecutor<'c>, id: &str) -> Result<Option<OrgRow>
 
 pub async fn list<'c>(e: impl AnyExecutor<'c>) -> Result<Vec<OrgRow>, sqlx::Error> {
     let rows =
-        sqlx::query("SELECT id, name, created_at, audit_retention_days FROM organizations ORDER BY created_at, id")
+        sqlx::query("SELECT id, name, created_at, audit_retention_days, apps_enabled FROM organizations ORDER BY created_at, id")
             .fetch_all(e)
             .await?;
     rows.iter().map(from_row).collect()
@@ -85,4 +88,28 @@ pub async fn set_retention<'c>(
         .execute(e)
         .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Turns the organization's connected apps on or off.
+pub async fn set_apps_enabled<'c>(
+    e: impl AnyExecutor<'c>,
+    id: &str,
+    enabled: bool,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE organizations SET apps_enabled = $1 WHERE id = $2")
+        .bind(i64::from(enabled))
+        .bind(id)
+        .execute(e)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Whether connected apps work in the organization (false for none of that id).
+pub async fn apps_enabled<'c>(e: impl AnyExecutor<'c>, id: &str) -> Result<bool, sqlx::Error> {
+    let on: Option<i64> =
+        sqlx::query_scalar("SELECT apps_enabled FROM organizations WHERE id = $1")
+            .bind(id)
+            .fetch_optional(e)
+            .await?;
+    Ok(on.is_some_and(|v| v != 0))
 }

@@ -208,6 +208,22 @@ pub async fn count_admins<'c>(e: impl AnyExecutor<'c>, org_id: &str) -> Result<i
         .try_get("n")
 }
 
+/// The organization's longest-standing admin other than `except`.
+pub async fn first_admin<'c>(
+    e: impl AnyExecutor<'c>,
+    org_id: &str,
+    except: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT user_id FROM memberships WHERE org_id = $1 AND role = 'admin' AND user_id <> $2 \
+         ORDER BY created_at, user_id LIMIT 1",
+    )
+    .bind(org_id)
+    .bind(except)
+    .fetch_optional(e)
+    .await
+}
+
 pub async fn count_memberships<'c>(
     e: impl AnyExecutor<'c>,
     user_id: &str,

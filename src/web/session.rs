@@ -2,6 +2,7 @@
 //! which organization, when they signed in, the CSRF token, and a new secret waiting to be
 //! shown once. Used by the pages and by the browser-facing protocol endpoints alike.
 
+use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 use tower_sessions::Session;
 
@@ -48,12 +49,15 @@ pub async fn keep_form(
 
 /// The fields kept by `keep_form`, once.
 pub async fn take_form(session: &Session) -> Vec<(String, String)> {
-    session
-        .remove::<Vec<(String, String)>>(KEPT_FORM)
-        .await
-        .ok()
-        .flatten()
-        .unwrap_or_default()
+    // Read first: a removal marks the session changed, and a request that saves a changed
+    // session writes back its whole snapshot, undoing what a parallel request wrote.
+    match session.get::<Vec<(String, String)>>(KEPT_FORM).await {
+        Ok(Some(kept)) => {
+            let _ = session.remove::<Vec<(String, String)>>(KEPT_FORM).await;
+            kept
+        }
+        _ => Vec::new(),
+    }
 }
 
 /// What can go wrong with a session, its cause kept.
@@ -132,39 +136,59 @@ pub async fn signed_in(
     }))
 }
 
-/// Keeps a new client secret, sealed with the master key, until its app page shows it once.
+/// How long a new client secret waits for its app page.
+const NEW_SECRET_TTL_SECS: i64 = 600;
+
+/// A new client secret, sealed with the master key, waiting for its app page, with the
+/// one-time id that page spends to show it.
+#[derive(Serialize, Deserialize)]
+struct KeptSecret {
+    client_id: String,
+    sealed: String,
+    once: String,
+    expires_at: i64,
+}
+
+/// Keeps a new client secret until its app page shows it once.
 pub async fn keep_new_secret(
     state: &AppState,
     session: &Session,
     client_id: &str,
     secret: &str,
 ) -> Result<(), SessionError> {
-    let sealed = state.settings.master_key.seal(secret.as_bytes());
-    session
-        .insert(NEW_SECRET, (client_id.to_string(), sealed))
-        .await?;
+    let kept = KeptSecret {
+        client_id: client_id.to_string(),
+        sealed: state.settings.master_key.seal(secret.as_bytes()),
+        once: crate::crypto::random_token(16),
+        expires_at: services::now() + NEW_SECRET_TTL_SECS,
+    };
+    session.insert(NEW_SECRET, kept).await?;
     Ok(())
 }
 
-/// The new secret of `client_id`, once.
+/// The new secret of `client_id`, once. Requests of one page run in parallel and each may
+/// write back the session as it read it, so removing the secret from the session cannot
+/// be trusted to stick: its one-time id is spent in the database, which only one request
+/// can do.
 pub async fn take_new_secret(
     state: &AppState,
     session: &Session,
     client_id: &str,
 ) -> Option<String> {
-    let (id, sealed) = session
-        .get::<(String, String)>(NEW_SECRET)
-        .await
-        .ok()
-        .flatten()?;
-    if id != client_id {
+    let kept = session.get::<KeptSecret>(NEW_SECRET).await.ok().flatten()?;
+    if kept.client_id != client_id {
         return None;
     }
-    let _ = session.remove::<(String, String)>(NEW_SECRET).await;
+    let _ = session.remove::<KeptSecret>(NEW_SECRET).await;
+    let key = format!("new-secret:{}", kept.once);
+    let spent = services::spend_once(&state.db, &key, kept.expires_at).await;
+    if kept.expires_at <= services::now() || !matches!(spent, Ok(true)) {
+        return None;
+    }
     state
         .settings
         .master_key
-        .open(&sealed)
+        .open(&kept.sealed)
         .and_then(|b| String::from_utf8(b).ok())
 }
 
@@ -197,6 +221,7 @@ pub async fn visitor_of(me: &SignedIn, session: &Session) -> services::authorize
     services::authorize::Visitor {
         user_id: me.user_id.clone(),
         auth_time: session.get::<i64>(AUTH_TIME).await.ok().flatten(),
+        caller: me.principal.caller().clone(),
     }
 }
 

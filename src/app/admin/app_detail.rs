@@ -13,7 +13,7 @@ use crate::app::authorizations::{AppAuthorizations, RevokeAppAuthorization, app_
 use crate::app::chart::TokenChart;
 use crate::app::components::{
     Breadcrumbs, Confirm, CopyButton, Csrf, Done, ErrorPage, FieldError, FormError, Need, Page,
-    format_duration, format_time, invalid, last_used,
+    count, format_duration, format_time, invalid, last_used,
 };
 use crate::app::list::use_list_query;
 use crate::domain::audit::AuditQuery;
@@ -115,14 +115,43 @@ pub async fn delete_app(
 }
 
 #[server(prefix = "/api", endpoint = "add_secret")]
-pub async fn add_secret(csrf: String, client_id: String) -> Result<(), AppError> {
+pub async fn add_secret(
+    csrf: String,
+    client_id: String,
+    #[server(default)] expires_at: String,
+) -> Result<(), AppError> {
     use crate::app::server as portal;
     use secrecy::ExposeSecret;
     portal::admin_write(&csrf, async |state, me| {
-        let secret = crate::services::apps::add_secret(&state.db, &me.principal, &client_id)
-            .await
-            .map_err(portal::service_error)?;
+        let (secret, _) =
+            crate::services::apps::add_secret(&state.db, &me.principal, &client_id, &expires_at)
+                .await
+                .map_err(portal::service_error)?;
         portal::keep_new_secret(&state, &client_id, secret.expose_secret()).await
+    })
+    .await
+}
+
+/// Sets (or, left empty, clears) when one of the app's secrets stops working.
+#[server(prefix = "/api", endpoint = "set_secret_expiry")]
+pub async fn set_secret_expiry(
+    csrf: String,
+    client_id: String,
+    secret_id: String,
+    #[server(default)] expires_at: String,
+) -> Result<(), AppError> {
+    use crate::app::server as portal;
+    portal::admin_write(&csrf, async |state, me| {
+        crate::services::apps::set_secret_expiry(
+            &state.db,
+            &me.principal,
+            &client_id,
+            &secret_id,
+            &expires_at,
+        )
+        .await
+        .map(|_| ())
+        .map_err(portal::service_error)
     })
     .await
 }
@@ -150,14 +179,17 @@ pub enum Tab {
     Credentials,
     Authorizations,
     Activity,
+    /// An own-behalf app's scope assignments (`app_contexts`).
+    Contexts,
 }
 
 impl Tab {
-    const ALL: [Tab; 4] = [
+    const ALL: [Tab; 5] = [
         Tab::Settings,
         Tab::Credentials,
         Tab::Authorizations,
         Tab::Activity,
+        Tab::Contexts,
     ];
 
     fn suffix(self) -> &'static str {
@@ -166,6 +198,7 @@ impl Tab {
             Tab::Credentials => "/credentials",
             Tab::Authorizations => "/authorizations",
             Tab::Activity => "/activity",
+            Tab::Contexts => "/contexts",
         }
     }
 
@@ -175,6 +208,7 @@ impl Tab {
             Tab::Credentials => "Credentials",
             Tab::Authorizations => "Authorizations",
             Tab::Activity => "Activity",
+            Tab::Contexts => "Scopes in context",
         }
     }
 
@@ -204,6 +238,7 @@ pub fn AppDetailPage() -> impl IntoView {
     let delete = ServerAction::<DeleteApp>::new();
     let add = ServerAction::<AddSecret>::new();
     let remove = ServerAction::<DeleteSecret>::new();
+    let expiry = ServerAction::<SetSecretExpiry>::new();
     let revoke = ServerAction::<RevokeAppAuthorization>::new();
     let data = Resource::new(
         move || {
@@ -213,6 +248,7 @@ pub fn AppDetailPage() -> impl IntoView {
                 enable.version().get(),
                 add.version().get(),
                 remove.version().get(),
+                expiry.version().get(),
             )
         },
         |(id, ..)| get_app(id),
@@ -250,6 +286,7 @@ pub fn AppDetailPage() -> impl IntoView {
         delete,
         add,
         remove,
+        expiry,
         revoke,
     };
     view! {
@@ -267,6 +304,7 @@ struct AppActions {
     delete: ServerAction<DeleteApp>,
     add: ServerAction<AddSecret>,
     remove: ServerAction<DeleteSecret>,
+    expiry: ServerAction<SetSecretExpiry>,
     revoke: ServerAction<RevokeAppAuthorization>,
 }
 
@@ -275,6 +313,7 @@ fn Tabs(client_id: String, current: Tab, user_kind: bool) -> impl IntoView {
     let tabs = Tab::ALL
         .into_iter()
         .filter(|t| user_kind || *t != Tab::Authorizations)
+        .filter(|t| !user_kind || *t != Tab::Contexts)
         .map(|t| {
             let aria = (t == current).then_some("page");
             view! { <a href=t.href(&client_id) aria-current=aria>{t.label()}</a> }
@@ -297,6 +336,7 @@ fn AppDetailView(
         delete,
         add,
         remove,
+        expiry,
         revoke,
     } = actions;
     let update_error = form_error(update.value());
@@ -305,11 +345,13 @@ fn AppDetailView(
         let add_err = form_error(add.value());
         let remove_err = form_error(remove.value());
         let enable_err = form_error(enable.value());
+        let expiry_err = form_error(expiry.value());
         move || {
             add_err
                 .get()
                 .or_else(|| remove_err.get())
                 .or_else(|| enable_err.get())
+                .or_else(|| expiry_err.get())
         }
     });
 
@@ -346,6 +388,11 @@ fn AppDetailView(
                                 <dt>"Client type"</dt><dd>{if app.public_client { "public (no secret, PKCE)" } else { "confidential" }}</dd>
                                 <dt>"Grant types"</dt><dd>{app.grant_types.join(", ")}</dd>
                                 {user_kind.then(|| view! { <dt>"ID tokens"</dt><dd>{app.id_token_alg.clone()}</dd> })}
+                                {user_kind.then(|| view! { <dt>"Consent"</dt><dd data-testid="consent-fact">{if app.skip_consent {
+                                    "not asked: a first-party app of this organization"
+                                } else {
+                                    "asked of each user"
+                                }}</dd> })}
                                 <dt>"Token lifetimes"</dt><dd>{if user_kind {
                                     format!("access {}, refresh {}", format_duration(app.access_token_ttl), format_duration(app.refresh_token_ttl))
                                 } else {
@@ -353,6 +400,7 @@ fn AppDetailView(
                                 }}</dd>
                                 <dt>"Created"</dt><dd>{format_time(app.created_at)}</dd>
                             </dl>
+                            <crate::app::admin::app_owner::OwnerPanel client_id=client_id.clone() owner=d.detail.owner.clone()/>
 
                             <section class="panel">
                                 <h2>"Settings"</h2>
@@ -404,18 +452,23 @@ fn AppDetailView(
                         <dl class="facts">
                             <dt>"Client type"</dt><dd>{if app.public_client { "public: no secret; the app proves itself with PKCE" } else { "confidential: authenticates with a client secret" }}</dd>
                         </dl>
-                        {(!app.public_client).then(|| view! { <Secrets client_id=client_id.clone() secrets=d.detail.secrets.clone() add remove/> })}
+                        <Done done=succeeded(expiry.value()) text="Expiry saved."/>
+                        {(!app.public_client).then(|| view! { <Secrets client_id=client_id.clone() secrets=d.detail.secrets.clone() add remove expiry/> })}
                     }.into_any(),
                     Tab::Authorizations => view! {
                         <AppAuthorizations client_id=client_id.clone() revoke list=authorizations/>
                     }.into_any(),
                     Tab::Activity => view! {
+                        <UsagePanel usage=d.detail.usage/>
                         <TokenChart hours=d.activity.clone() title="Token requests, last 7 days"/>
                         <section class="panel">
                             <h2>"Latest records"</h2>
                             <RecentRecords records/>
                             <p><a href=records_of("app", &client_id)>"Every record of this app in the audit log →"</a></p>
                         </section>
+                    }.into_any(),
+                    Tab::Contexts => view! {
+                        <super::app_contexts::ScopesInContext client_id=client_id.clone()/>
                     }.into_any(),
                 };
                 view! {
@@ -427,6 +480,7 @@ fn AppDetailView(
                     <p class="client-id">"Client id " <code data-testid="client-id">{client_id.clone()}</code> " "
                         <CopyButton text=client_id.clone() what="the client id"/></p>
                     <Tabs client_id=client_id.clone() current=tab user_kind/>
+                    <SecretExpiryWarning client_id=client_id.clone() secrets=d.detail.secrets.clone()/>
                     {new_secret}
                     <div class="tab-body">{body}</div>
                 }.into_any()
@@ -442,16 +496,41 @@ fn Secrets(
     secrets: Vec<crate::domain::views::SecretView>,
     add: ServerAction<AddSecret>,
     remove: ServerAction<DeleteSecret>,
+    expiry: ServerAction<SetSecretExpiry>,
 ) -> impl IntoView {
     let n_secrets = secrets.len();
     let cid_add = client_id.clone();
+    let add_error = form_error(add.value());
+    let expiry_error = form_error(expiry.value());
     let rows = secrets.into_iter().map(|s| {
         let client_id = client_id.clone();
+        let expires = view! {
+            {s.expires_at.map(format_time).unwrap_or_else(|| "never".into())}
+            {s.expired.then(|| view! { " " <span class="badge off">"expired"</span> })}
+            {s.expires_soon.then(|| view! { " " <span class="badge warn">"expires soon"</span> })}
+            {(!s.expired).then({
+                let (client_id, secret_id) = (client_id.clone(), s.id.clone());
+                let label = format!("New expiry of the secret {} (empty: never)", s.hint);
+                let value = s.expires_at.map(crate::domain::when::date).unwrap_or_default();
+                move || view! {
+                    <ActionForm action=expiry attr:class="inline expiry-form">
+                        <Csrf/>
+                        <input type="hidden" name="client_id" value=client_id/>
+                        <input type="hidden" name="secret_id" value=secret_id/>
+                        <input type="date" name="expires_at" aria-label=label
+                            value=value
+                            aria-invalid=invalid(expiry_error, "expires_at")/>
+                        <button type="submit" class="small">"Set expiry"</button>
+                    </ActionForm>
+                }
+            })}
+        };
         view! {
             <tr>
                 <td data-label="Secret"><code>{s.hint.clone()}</code></td>
                 <td data-label="Created">{format_time(s.created_at)}</td>
                 <td data-label="Last used">{last_used(s.last_used_at)}</td>
+                <td data-label="Expires">{expires}</td>
                 <td>
                     {(n_secrets > 1).then(|| view! {
                         <ActionForm action=remove attr:class="inline">
@@ -468,18 +547,76 @@ fn Secrets(
     view! {
         <section class="panel">
             <h2>"Client secrets"</h2>
-            <p class="hint">"Up to two at once: add the new secret, move your app to it, then delete the old one. A secret's value is shown once, when it is made; we keep only its hash."</p>
+            <p class="hint">"Up to two at once: add the new secret, move your app to it, then delete the old one. A secret's value is shown once, when it is made; we keep only its hash. A secret may expire (at midnight UTC of the date chosen): it is refused from then on, and this page warns 14 days before."</p>
+            <FieldError error=expiry_error field="expires_at"/>
             <table class="list">
-                <thead><tr><th scope="col">"Secret"</th><th scope="col">"Created"</th><th scope="col">"Last used"</th><th scope="col"><span class="visually-hidden">"Delete"</span></th></tr></thead>
+                <thead><tr><th scope="col">"Secret"</th><th scope="col">"Created"</th><th scope="col">"Last used"</th><th scope="col">"Expires"</th><th scope="col"><span class="visually-hidden">"Delete"</span></th></tr></thead>
                 <tbody>{rows}</tbody>
             </table>
             {(n_secrets < 2).then(|| view! {
-                <ActionForm action=add>
+                <ActionForm action=add attr:class="add-secret">
                     <Csrf/>
                     <input type="hidden" name="client_id" value=cid_add.clone()/>
+                    <label>"Expires on (optional)"
+                        <input type="date" name="expires_at" aria-invalid=invalid(add_error, "expires_at")/>
+                        <FieldError error=add_error field="expires_at"/>
+                    </label>
                     <button type="submit">"Add a new secret"</button>
                 </ActionForm>
             })}
+        </section>
+    }
+}
+
+/// A warning above every tab while a secret has expired or expires within 14 days.
+#[component]
+fn SecretExpiryWarning(
+    client_id: String,
+    secrets: Vec<crate::domain::views::SecretView>,
+) -> impl IntoView {
+    let lines: Vec<String> = secrets
+        .iter()
+        .filter_map(|s| match (s.expired, s.expires_soon, s.expires_at) {
+            (true, _, Some(at)) => Some(format!(
+                "The secret {} expired on {}: requests that use it are refused.",
+                s.hint,
+                format_time(at)
+            )),
+            (false, true, Some(at)) => Some(format!(
+                "The secret {} expires on {}.",
+                s.hint,
+                format_time(at)
+            )),
+            _ => None,
+        })
+        .collect();
+    (!lines.is_empty()).then(|| {
+        let items = lines
+            .into_iter()
+            .map(|l| view! { <li>{l}</li> })
+            .collect_view();
+        view! {
+            <div class="notice" role="status" data-testid="secret-expiry-warning">
+                <ul class="plain">{items}</ul>
+                <p>"Add a new secret, move your app to it, then delete the old one: "
+                    <a href=Tab::Credentials.href(&client_id)>"Credentials"</a></p>
+            </div>
+        }
+    })
+}
+
+/// Who authorized the app and how many tokens it got (the Activity tab).
+#[component]
+fn UsagePanel(usage: crate::domain::views::AppUsage) -> impl IntoView {
+    view! {
+        <section class="panel" aria-labelledby="usage" data-testid="app-usage">
+            <h2 id="usage">"Usage"</h2>
+            <dl class="facts">
+                <dt>"Authorized by"</dt>
+                <dd>{format!("{} in {}", count(usage.users, "user"), count(usage.organizations, "organization"))}</dd>
+                <dt>"Tokens issued, last 24 hours"</dt><dd>{usage.tokens_24h}</dd>
+                <dt>"Tokens issued, last 7 days"</dt><dd>{usage.tokens_7d}</dd>
+            </dl>
         </section>
     }
 }

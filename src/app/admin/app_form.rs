@@ -98,6 +98,11 @@ pub fn AppFields(
     let kind_sent = kept("app[kind]");
     let own_sent = kind_sent.as_deref() == Some("own-behalf");
     let public_sent = kept("app[public_client]").is_some();
+    let skip_consent = if sent {
+        kept("app[skip_consent]").is_some()
+    } else {
+        app.as_ref().is_some_and(|a| a.skip_consent)
+    };
     let is_new = app.is_none();
     let alg_options = ID_TOKEN_ALGS
         .iter()
@@ -186,6 +191,13 @@ pub fn AppFields(
                 </select>
                 <FieldError error field="audience"/>
             </label>
+            <label class="check only-user">
+                <input type="checkbox" name="app[skip_consent]" value="true" checked=skip_consent
+                    aria-invalid=invalid(error, "skip_consent") aria-describedby="skip-consent-hint"/>
+                "First-party app: don't ask this organization's users to consent"
+                <FieldError error field="skip_consent"/>
+            </label>
+            <p class="hint only-user" id="skip-consent-hint">"Only for apps your organization runs itself, open to its own users only. Organization admins alone may turn it on; users still see the app under My authorized apps and may revoke it."</p>
             <label class="only-user">"ID-token signing algorithm"
                 <select name="app[id_token_alg]">{alg_options}</select>
                 <FieldError error field="id_token_alg"/>
@@ -198,6 +210,7 @@ pub fn AppFields(
         </label>
         <fieldset>
             <legend>"Scopes it may be granted"</legend>
+            <p class="hint"><a href="/admin/scopes" target="_blank" rel="noopener">"What do these scopes mean?"</a> " (opens in a new tab)"</p>
             {scope_boxes}
             <label>"Scopes of your APIs (space-separated, see APIs)"
                 <input type="text" name="app[scopes][]" aria-invalid=invalid(error, "scopes") value=custom_scopes maxlength="2000" placeholder="orders:read orders:write"/>

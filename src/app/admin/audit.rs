@@ -52,6 +52,8 @@ fn current_query() -> impl Fn() -> AuditQuery + Copy {
                 user: get("user"),
                 action: get("action"),
                 outcome: get("outcome"),
+                business_group: get("business_group"),
+                environment: get("environment"),
                 before: get("before"),
                 limit: get("limit"),
             }
@@ -70,6 +72,8 @@ fn query_string(q: &AuditQuery, cursor: Option<i64>) -> String {
         ("user", q.user.as_str()),
         ("action", q.action.as_str()),
         ("outcome", q.outcome.as_str()),
+        ("business_group", q.business_group.as_str()),
+        ("environment", q.environment.as_str()),
         ("limit", q.limit.as_str()),
         ("before", before.as_str()),
     ]
@@ -146,12 +150,34 @@ fn Filters(q: AuditQuery, choices: AuditChoices) -> impl IntoView {
         ("success".to_string(), "Succeeded".to_string()),
         ("failure".to_string(), "Failed".to_string()),
     ];
+    // Business groups and environments, offered once the organization has more than itself.
+    let groups: Vec<(String, String)> = choices
+        .groups
+        .iter()
+        .map(|g| (g.id.clone(), crate::app::admin::groups::indented(g)))
+        .collect();
+    let envs: Vec<(String, String)> = choices
+        .groups
+        .iter()
+        .flat_map(|g| {
+            g.environments
+                .iter()
+                .map(move |e| (e.id.clone(), format!("{} / {}", g.name, e.name)))
+        })
+        .collect();
+    let places = (choices.groups.len() > 1).then(|| {
+        view! {
+            <div class="field"><label for="filter-business_group">"Business group"</label> {select("business_group", &q.business_group, "Any business group", groups)}</div>
+            <div class="field"><label for="filter-environment">"Environment"</label> {select("environment", &q.environment, "Any environment", envs)}</div>
+        }
+    });
     view! {
         <form method="get" action=PATH class="filters">
             <div class="field"><label for="filter-app">"App"</label> {select("app", &q.app, "Any app", choices.apps)}</div>
             <div class="field"><label for="filter-user">"User"</label> {select("user", &q.user, "Any user", choices.users)}</div>
             <div class="field"><label for="filter-action">"What"</label> {select("action", &q.action, "Anything", actions)}</div>
             <div class="field"><label for="filter-outcome">"Outcome"</label> {select("outcome", &q.outcome, "Any outcome", outcomes)}</div>
+            {places}
             <div class="field"><label for="filter-range">"When"</label> {select("range", &q.range, "Any time, or the dates", owned(RANGES))}</div>
             <div class="field"><label for="filter-from">"From (UTC)"</label> <input type="date" id="filter-from" name="from" value=q.from.clone()/></div>
             <div class="field"><label for="filter-to">"To (UTC, included)"</label> <input type="date" id="filter-to" name="to" value=q.to.clone()/></div>

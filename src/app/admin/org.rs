@@ -4,7 +4,7 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 
 use crate::app::components::{
-    Csrf, Done, ErrorPage, FieldError, FormError, Need, Page, format_time, invalid,
+    Confirm, Csrf, Done, ErrorPage, FieldError, FormError, Need, Page, format_time, invalid,
 };
 use crate::app::error::AppError;
 use crate::app::session::OrgName;
@@ -46,18 +46,38 @@ pub async fn set_audit_retention(csrf: String, days: String) -> Result<(), AppEr
     .await
 }
 
+/// Turns connected apps on (`enabled` = "on") or off for the whole organization.
+#[server(prefix = "/api", endpoint = "set_connected_apps")]
+pub async fn set_connected_apps(csrf: String, enabled: String) -> Result<(), AppError> {
+    use crate::app::server as portal;
+    portal::admin_write(&csrf, async |state, me| {
+        crate::services::orgs::set_apps_enabled(&state.db, &me.principal, enabled == "on")
+            .await
+            .map(|_| ())
+            .map_err(portal::service_error)
+    })
+    .await
+}
+
 #[component]
 pub fn OrgPage() -> impl IntoView {
     // Resources live outside the page frame, whose children may render more than once.
     let rename = ServerAction::<RenameOrg>::new();
     let retention = ServerAction::<SetAuditRetention>::new();
+    let switch = ServerAction::<SetConnectedApps>::new();
     let org = Resource::new(
-        move || (rename.version().get(), retention.version().get()),
+        move || {
+            (
+                rename.version().get(),
+                retention.version().get(),
+                switch.version().get(),
+            )
+        },
         |_| get_org(),
     );
     view! {
         <Page title="Organization" need=Need::Admin>
-            <Org rename retention org/>
+            <Org rename retention switch org/>
         </Page>
     }
 }
@@ -66,10 +86,12 @@ pub fn OrgPage() -> impl IntoView {
 fn Org(
     rename: ServerAction<RenameOrg>,
     retention: ServerAction<SetAuditRetention>,
+    switch: ServerAction<SetConnectedApps>,
     org: Resource<Result<OrgView, AppError>>,
 ) -> impl IntoView {
     let error = form_error(rename.value());
     let retention_error = form_error(retention.value());
+    let switch_error = form_error(switch.value());
     view! {
         <h1>"Organization"</h1>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
@@ -105,6 +127,28 @@ fn Org(
                             <p class="hint">"Older records are removed hourly; the hash chain keeps verifying from a checkpoint."</p>
                             <button type="submit" class="primary">"Save retention"</button>
                         </ActionForm>
+                        <h2>"Connected apps"</h2>
+                        <FormError error=switch_error/>
+                        <Done done=succeeded(switch.value()) text="Connected apps switch saved."/>
+                        {if o.connected_apps_enabled {
+                            view! {
+                                <p data-testid="apps-switch">"Connected apps are on: apps get tokens as their settings and grants allow."</p>
+                                <ActionForm action=switch>
+                                    <Csrf/>
+                                    <input type="hidden" name="enabled" value="off"/>
+                                    <Confirm label="Turn connected apps off" what="Turn connected apps off for the whole organization? No app gets a token here and every token already issued (its own apps', and other organizations' apps acting for its users) stops working at once. Nothing is deleted: turning them on again restores every grant."/>
+                                </ActionForm>
+                            }.into_any()
+                        } else {
+                            view! {
+                                <p class="notice" role="alert" data-testid="apps-switch">"Connected apps are off: no app gets a token in this organization and every token is inactive."</p>
+                                <ActionForm action=switch>
+                                    <Csrf/>
+                                    <input type="hidden" name="enabled" value="on"/>
+                                    <button type="submit" class="primary">"Turn connected apps on"</button>
+                                </ActionForm>
+                            }.into_any()
+                        }}
                     }.into_any()
                     }
                 }

@@ -166,7 +166,7 @@ pub fn verify_access(ring: &KeyRing, issuer: &str, token: &str) -> Option<Verifi
 }
 
 /// An access token of ours that is still good: signed by us, unexpired, not revoked, its
-/// app enabled, and (for a user token) its grant unrevoked and its user still a member.
+/// app enabled, connected apps on in its organizations, and (for a user token) its grant unrevoked and its user still a member.
 /// Returns its claims and the app it was issued to.
 pub async fn active(
     ctx: &Issuer<'_>,
@@ -187,6 +187,12 @@ pub async fn active(
     else {
         return Ok(None);
     };
+    // Connected apps turned off where the app lives or where the token acts.
+    for org in [app.org_id.as_str(), c.org_id.as_str()] {
+        if !db.apps_on(org).await.map_err(internal)? {
+            return Ok(None);
+        }
+    }
     if let Some(gid) = &c.gid {
         let grant = db.grant(gid).await.map_err(internal)?;
         let Some(grant) = grant.filter(|g| g.revoked_at.is_none()) else {

@@ -14,6 +14,11 @@ pub async fn client_credentials(
     scope: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     may_use(app, AppKind::OwnBehalf, GrantType::ClientCredentials)?;
+    if !ctx.db.apps_on(&app.org_id).await.map_err(super::internal)? {
+        return Err(OAuthError::UnauthorizedClient(
+            crate::services::policy::APPS_OFF.into(),
+        ));
+    }
     let scopes = client_credentials_scopes(scope, &app.scopes)?;
     access_token(
         ctx,

@@ -38,6 +38,11 @@ pub(super) async fn start_direct(
     let db = ctx.db;
     let (org_id, mut scopes) = match access(db, app, user_id).await.map_err(internal)? {
         Access::Denied | Access::Blocked { .. } => return Err(not_for_this_app()),
+        Access::Off => {
+            return Err(OAuthError::InvalidGrant(
+                crate::services::policy::APPS_OFF.into(),
+            ));
+        }
         Access::Open { org_id, within } => match within {
             None => (org_id, scopes),
             Some(w) => (org_id, scopes.intersect(&w)),
@@ -63,6 +68,14 @@ pub(super) async fn start_direct(
     if scopes.is_empty() {
         return Err(OAuthError::InvalidScope(
             "none of the requested scopes may be granted for this user".into(),
+        ));
+    }
+    if !crate::services::policy::within_authorized_apps(db, user_id, app.client_id.as_str())
+        .await
+        .map_err(internal)?
+    {
+        return Err(OAuthError::InvalidGrant(
+            crate::services::policy::too_many_apps(),
         ));
     }
     let grant = Grant {

@@ -69,6 +69,18 @@ const TABLE: &[&str] = &[
     "contexts::set_role",
     "contexts::remove_role",
     "contexts::contexts",
+    "contexts::add_assignments",
+    "contexts::remove_assignment",
+    "contexts::app_contexts",
+    "contexts::detail",
+    "contexts::set_role_by_email",
+    "contexts::administered",
+    "contexts::administers_any",
+    "contexts::groups_where",
+    "apps::transfer_owner",
+    "orgs::set_apps_enabled",
+    "scopes::catalogue",
+    "scopes::all",
 ];
 
 #[test]
@@ -85,6 +97,7 @@ fn the_table_lists_every_operation_that_takes_a_principal() {
             include_str!("../src/services/authorizations.rs"),
         ),
         ("contexts", include_str!("../src/services/contexts.rs")),
+        ("scopes", include_str!("../src/services/scopes.rs")),
     ];
     let mut found = Vec::new();
     for (module, text) in sources {
@@ -363,11 +376,51 @@ async fn a_principal_of_another_organization_reaches_none_of_its_objects(b: Back
         "contexts::create",
         services::contexts::create(db, &bee, &below).await,
     );
-    // B's own records about A's app: none.
-    let chart = services::audit::token_chart(db, &bee, &a_app)
-        .await
-        .unwrap();
-    assert!(chart.iter().all(|h| h.issued == 0 && h.refused == 0));
+    // A's app's chart, owner, and the Add Scopes dialog and its rows: not found.
+    refused(
+        "audit::token_chart",
+        services::audit::token_chart(db, &bee, &a_app).await,
+    );
+    refused(
+        "apps::transfer_owner",
+        services::apps::transfer_owner(db, &bee, &a_app, services::apps::NewOwner::Id(&b_admin))
+            .await,
+    );
+    let steps = latchkey::domain::groups::AddScopes {
+        scopes: vec!["manage:apps".into()],
+        groups: vec![a_group.clone()],
+        ..Default::default()
+    };
+    refused(
+        "contexts::add_assignments",
+        services::contexts::add_assignments(db, &bee, &a_ci, &steps).await,
+    );
+    refused(
+        "contexts::remove_assignment",
+        services::contexts::remove_assignment(db, &bee, &a_ci, &there[0]).await,
+    );
+    refused(
+        "contexts::app_contexts",
+        services::contexts::app_contexts(db, &bee, &a_ci).await,
+    );
+    refused(
+        "contexts::detail",
+        services::contexts::detail(db, &bee, &a_group).await,
+    );
+    refused(
+        "contexts::set_role_by_email",
+        services::contexts::set_role_by_email(
+            db,
+            &bee,
+            &a_group,
+            &a_member_email,
+            &RoleInput {
+                role: "admin".into(),
+                environment: None,
+            },
+        )
+        .await,
+    );
     // Withdrawing "my" authorization of A's app touches only B's user's own grants.
     assert_eq!(
         services::authorizations::revoke_mine(db, &bee, &a_app)
@@ -415,6 +468,15 @@ async fn a_principal_of_another_organization_reaches_none_of_its_objects(b: Back
         services::authorizations::of_user(db, &bee).await.unwrap(),
         services::contexts::list(db, &bee).await.unwrap(),
         services::contexts::contexts(db, &bee).await.unwrap(),
+        services::contexts::administered(db, &bee).await.unwrap(),
+        services::contexts::administers_any(db, &bee).await.unwrap(),
+        services::contexts::groups_where(db, &bee, services::principal::READ_APPS)
+            .await
+            .unwrap(),
+        services::scopes::catalogue(db, &bee, &Default::default())
+            .await
+            .unwrap(),
+        services::scopes::all(db, &bee).await.unwrap(),
     ])
     .to_string();
     for secret_of_a in [
@@ -426,6 +488,8 @@ async fn a_principal_of_another_organization_reaches_none_of_its_objects(b: Back
         a_env.as_str(),
         a_ci.as_str(),
         "Org A",
+        "orders:read",
+        "orders.a.example",
     ] {
         assert!(!seen.contains(secret_of_a), "B saw {secret_of_a}: {seen}");
     }
@@ -433,6 +497,14 @@ async fn a_principal_of_another_organization_reaches_none_of_its_objects(b: Back
         .await
         .unwrap();
     services::orgs::set_retention(db, &bee, "30").await.unwrap();
+    // B's switch turns B's connected apps off and on, never A's.
+    services::orgs::set_apps_enabled(db, &bee, false)
+        .await
+        .unwrap();
+    assert!(db.apps_on(&org_a.id).await.unwrap());
+    services::orgs::set_apps_enabled(db, &bee, true)
+        .await
+        .unwrap();
     services::policy::set(db, &bee, "unrestricted")
         .await
         .unwrap();

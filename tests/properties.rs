@@ -527,7 +527,7 @@ fn app_input() -> BoxedStrategy<AppInput> {
     )
         .boxed();
     let tail = (
-        any::<bool>(),
+        (any::<bool>(), any::<bool>()),
         prop_oneof![2 => Just(String::new()), 1 => field(ID_TOKEN_ALGS)],
         prop_oneof![
             2 => Just(Vec::<String>::new()),
@@ -540,7 +540,7 @@ fn app_input() -> BoxedStrategy<AppInput> {
         .prop_map(|(head, middle, tail)| {
             let (name, kind, grant_types, redirect_uris) = head;
             let (website_url, audience, scopes, (access, refresh, grant)) = middle;
-            let (public_client, id_token_alg, post_logout_redirect_uris) = tail;
+            let ((public_client, skip_consent), id_token_alg, post_logout_redirect_uris) = tail;
             AppInput {
                 name,
                 kind,
@@ -555,6 +555,7 @@ fn app_input() -> BoxedStrategy<AppInput> {
                 public_client,
                 id_token_alg,
                 post_logout_redirect_uris,
+                skip_consent,
             }
         })
         .boxed()
@@ -577,7 +578,7 @@ fn plausible_app_input() -> BoxedStrategy<AppInput> {
     )
         .boxed();
     let tail = (
-        any::<bool>(),
+        (any::<bool>(), any::<bool>()),
         one_of(&["", "RS256", "ES256"]),
         vec_of(one_of(REDIRECTS), 0..2),
     )
@@ -586,7 +587,7 @@ fn plausible_app_input() -> BoxedStrategy<AppInput> {
         .prop_map(|(head, middle, tail)| {
             let (name, kind, grants, redirect_uris) = head;
             let (website_url, audience, scopes, (access, refresh, grant)) = middle;
-            let (public_client, id_token_alg, post_logout_redirect_uris) = tail;
+            let ((public_client, skip_consent), id_token_alg, post_logout_redirect_uris) = tail;
             AppInput {
                 name,
                 kind,
@@ -601,6 +602,7 @@ fn plausible_app_input() -> BoxedStrategy<AppInput> {
                 public_client,
                 id_token_alg,
                 post_logout_redirect_uris,
+                skip_consent,
             }
             .only_fields_of_kind()
         })
@@ -628,6 +630,7 @@ fn canonical_app_input(spec: &AppSpec) -> AppInput {
         refresh_token_ttl: spec.lifetimes.refresh_secs.to_string(),
         grant_ttl: spec.lifetimes.grant_secs.to_string(),
         public_client: spec.public_client,
+        skip_consent: spec.skip_consent,
         id_token_alg: spec.id_token_alg.to_string(),
         post_logout_redirect_uris: uris(spec.post_logout_redirect_uris.as_slice()),
     }
@@ -703,8 +706,15 @@ fn audit_query() -> impl Strategy<Value = AuditQuery> {
     let what = (maybe(field(ACTIONS)), maybe(input(&["success", "failure"])));
     let page = (maybe(number_like()), maybe(number_like()));
     let range = maybe(input(&["hour", "day", "today", "yesterday", "week"]));
-    (times, who, what, page, range).prop_map(
-        |((from, to), (app, user), (action, outcome), (before, limit), range)| AuditQuery {
+    let place = (maybe(text()), maybe(text()));
+    (times, who, what, page, (range, place)).prop_map(
+        |(
+            (from, to),
+            (app, user),
+            (action, outcome),
+            (before, limit),
+            (range, (business_group, environment)),
+        )| AuditQuery {
             from,
             to,
             range,
@@ -712,6 +722,8 @@ fn audit_query() -> impl Strategy<Value = AuditQuery> {
             user,
             action,
             outcome,
+            business_group,
+            environment,
             before,
             limit,
         },
@@ -754,6 +766,8 @@ fn canonical_query(filter: &AuditFilter) -> Option<AuditQuery> {
             Some(true) => "success".to_string(),
             Some(false) => "failure".to_string(),
         },
+        business_group: filter.business_group.clone().unwrap_or_default(),
+        environment: filter.environment.clone().unwrap_or_default(),
         before: filter.before.map(|b| b.to_string()).unwrap_or_default(),
         limit: filter.limit.to_string(),
     })

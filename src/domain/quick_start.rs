@@ -126,6 +126,7 @@ mod tests {
             enabled: true,
             owner_id: None,
             public_client: public,
+            skip_consent: false,
             public_keys: None,
             created_at: 0,
             updated_at: 0,

@@ -35,6 +35,15 @@ pub async fn refresh(
     if grant.client_id != app.client_id {
         return Err(invalid());
     }
+    // Connected apps turned off (in the app's organization or the user's) refuse the
+    // request without spending the token: nothing is lost, it works again once they are on.
+    for org in [app.org_id.as_str(), grant.org_id.as_str()] {
+        if !db.apps_on(org).await.map_err(internal)? {
+            return Err(OAuthError::InvalidGrant(
+                crate::services::policy::APPS_OFF.into(),
+            ));
+        }
+    }
     let t = now();
     let current = current_scopes(db, app, &grant.org_id, &grant.user_id, &row.scopes).await?;
     // A bad scope refuses the request without spending the token.

@@ -9,7 +9,7 @@
 mod common;
 
 use common::*;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 on_both!(
     groups_are_created_renamed_moved_and_deleted_from_the_portal,
@@ -219,6 +219,18 @@ async fn roles_are_given_and_taken_back_by_e_mail(b: Backend) {
         )
         .await;
     assert_eq!(s, 200, "{body}");
+    // The users list shows each member's roles in groups, and a search by a group's name
+    // finds who holds one there.
+    let (s, users) = c.call("list_users", &[("q", "payments")]).await;
+    assert_eq!(s, 200, "{users}");
+    let items = users["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{users}");
+    assert_eq!(items[0]["email"], user.as_str());
+    assert_eq!(
+        items[0]["group_roles"],
+        json!(["Payments · Sandbox: auditor", "Payments: admin"]),
+        "{users}"
+    );
     let (s, body) = c
         .act(
             "grant_group_role",

@@ -1,6 +1,6 @@
 import { test, expect, Page } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
-import { hydrated, openConsent, signInAsAdmin, unique } from './helpers';
+import { createGroup, hydrated, openConsent, signInAsAdmin, unique } from './helpers';
 
 // Every page, at desktop and phone size, passes axe-core's WCAG 2.2 A/AA rules with no
 // serious or critical violation; at phone size nothing runs off the screen and the
@@ -76,15 +76,8 @@ for (const size of SIZES) {
 
     test("a business group's page and an own-behalf app's Scopes in context", async ({ page }) => {
       await signInAsAdmin(page);
-      const name = unique('Axe group');
-      await page.goto('/admin/groups');
-      await hydrated(page);
-      await page.getByLabel('Name', { exact: true }).fill(name);
-      await page.getByRole('button', { name: 'Create group' }).click();
-      const link = page.locator('table.groups').getByRole('link', { name, exact: true });
-      await expect(link).toBeVisible();
+      const id = await createGroup(page, unique('Axe group'));
       await check(page, `/admin/groups with a group ${size.name}`);
-      const id = (await link.getAttribute('href'))!.split('/').pop()!;
       await page.goto(`/admin/groups/${id}`);
       await hydrated(page);
       await check(page, `group page ${size.name}`);

@@ -1,6 +1,6 @@
 import { test, expect, Page } from '@playwright/test';
 import { createServer, Server } from 'node:http';
-import { confirm, createApp, hydrated, signIn, signInAsAdmin, unique } from './helpers';
+import { addUser, confirm, createApp, createGroup, giveGroupRole, hydrated, signIn, signInAsAdmin, unique } from './helpers';
 
 // What an organization's admins do around apps, at desktop and phone size: hand an app to
 // another member, mark an app first-party so its users are not asked to consent, turn
@@ -16,13 +16,7 @@ const CB = 'http://127.0.0.1:8765/cb';
 /** Adds a member of the organization through the users page: their e-mail. */
 async function addMember(page: Page, name: string, password: string) {
   const email = `${unique('m').replace(/ /g, '-')}@example.com`;
-  await page.goto('/admin/users');
-  await hydrated(page);
-  await page.getByLabel('E-mail').fill(email);
-  await page.getByLabel('Name', { exact: true }).fill(name);
-  await page.getByLabel('Initial password (at least 12 characters)').fill(password);
-  await page.getByRole('button', { name: 'Add user' }).click();
-  await expect(page.getByText('User added.')).toBeVisible();
+  await addUser(page, email, name, password);
   return email;
 }
 
@@ -131,23 +125,9 @@ for (const size of SIZES) {
       const password = 'group admin password 2';
       const email = await addMember(page, 'Gus Group', password);
       const ids: string[] = [];
-      for (const name of [unique('Mine'), unique('Sibling')]) {
-        await page.goto('/admin/groups');
-        await hydrated(page);
-        await page.getByLabel('Name', { exact: true }).fill(name);
-        await page.getByRole('button', { name: 'Create group' }).click();
-        const link = page.locator('table.groups').getByRole('link', { name, exact: true });
-        await expect(link).toBeVisible();
-        ids.push((await link.getAttribute('href'))!.split('/').pop()!);
-      }
+      for (const name of [unique('Mine'), unique('Sibling')]) ids.push(await createGroup(page, name));
       const [mine, sibling] = ids;
-      await page.goto(`/admin/groups/${mine}`);
-      await hydrated(page);
-      await page.getByLabel('User (name or e-mail)').fill(email);
-      await page.getByLabel('Where').selectOption('');
-      await page.getByRole('combobox', { name: 'Role', exact: true }).selectOption('admin');
-      await page.getByRole('button', { name: 'Give role' }).click();
-      await expect(page.getByRole('status').getByText('Role given.')).toBeVisible();
+      await giveGroupRole(page, mine, email, 'admin');
 
       const context = await browser.newContext({ viewport: { width: size.width, height: size.height } });
       try {

@@ -1,5 +1,5 @@
 import { test, expect, Page } from '@playwright/test';
-import { confirm, hydrated, signIn, signInAsAdmin, unique } from './helpers';
+import { addUser, confirm, createGroup, giveGroupRole, groupId, hydrated, signIn, signInAsAdmin, unique } from './helpers';
 
 // Business groups in the portal, at desktop and phone size: a group and a child with an
 // environment, an own-behalf app living in the group given a scope in its Sandbox through
@@ -9,23 +9,6 @@ const SIZES = [
   { name: 'desktop', width: 1280, height: 800 },
   { name: 'phone', width: 390, height: 844 },
 ];
-
-/** The id of a group listed on /admin/groups, from its link. */
-async function groupId(page: Page, name: string) {
-  const href = await page.locator('table.groups').getByRole('link', { name, exact: true }).getAttribute('href');
-  return href!.split('/').pop()!;
-}
-
-async function createGroup(page: Page, name: string, parent?: string) {
-  await page.goto('/admin/groups');
-  await hydrated(page);
-  await page.getByLabel('Name', { exact: true }).fill(name);
-  if (parent) await page.getByLabel('Parent group').selectOption(parent);
-  await page.getByRole('button', { name: 'Create group' }).click();
-  await expect(page.getByRole('status').getByText('Business group created.')).toBeVisible();
-  await expect(page.locator('table.groups').getByRole('link', { name, exact: true })).toBeVisible();
-  return groupId(page, name);
-}
 
 for (const size of SIZES) {
   test.describe(`${size.name} ${size.width}×${size.height}`, () => {
@@ -104,20 +87,8 @@ for (const size of SIZES) {
       // A group admin: a member of the organization, admin of the group.
       const email = `${unique('ga').replace(/ /g, '-')}@example.com`;
       const password = 'group admin password 1';
-      await page.goto('/admin/users');
-      await hydrated(page);
-      await page.getByLabel('E-mail').fill(email);
-      await page.getByLabel('Name', { exact: true }).fill('Gia Group');
-      await page.getByLabel('Initial password (at least 12 characters)').fill(password);
-      await page.getByRole('button', { name: 'Add user' }).click();
-      await expect(page.getByText('User added.')).toBeVisible();
-      await page.goto(`/admin/groups/${payId}`);
-      await hydrated(page);
-      await page.getByLabel('User (name or e-mail)').fill(email);
-      await page.getByLabel('Where').selectOption('');
-      await page.getByRole('combobox', { name: 'Role', exact: true }).selectOption('admin');
-      await page.getByRole('button', { name: 'Give role' }).click();
-      await expect(page.getByRole('status').getByText('Role given.')).toBeVisible();
+      await addUser(page, email, 'Gia Group', password);
+      await giveGroupRole(page, payId, email, 'admin');
       await expect(page.getByTestId('role-row').filter({ hasText: email })).toContainText('admin');
 
       const context = await browser.newContext({ viewport: { width: size.width, height: size.height } });

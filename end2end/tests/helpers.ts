@@ -80,3 +80,43 @@ export async function openConsent(page: Page, name: string) {
   await expect(page.getByTestId('consent-account')).toBeVisible();
   return clientId;
 }
+
+/** Adds a user to the organization through the users page. */
+export async function addUser(page: Page, email: string, name: string, password: string) {
+  await page.goto('/admin/users');
+  await hydrated(page);
+  await page.getByLabel('E-mail').fill(email);
+  await page.getByLabel('Name', { exact: true }).fill(name);
+  await page.getByLabel('Initial password (at least 12 characters)').fill(password);
+  await page.getByRole('button', { name: 'Add user' }).click();
+  await expect(page.getByText('User added.')).toBeVisible();
+}
+
+/** The id of a group listed on /admin/groups, from its link. */
+export async function groupId(page: Page, name: string) {
+  const href = await page.locator('table.groups').getByRole('link', { name, exact: true }).getAttribute('href');
+  return href!.split('/').pop()!;
+}
+
+/** Creates a business group (below `parent`, when given) and stays on the groups page: its id. */
+export async function createGroup(page: Page, name: string, parent?: string) {
+  await page.goto('/admin/groups');
+  await hydrated(page);
+  await page.getByLabel('Name', { exact: true }).fill(name);
+  if (parent) await page.getByLabel('Parent group').selectOption(parent);
+  await page.getByRole('button', { name: 'Create group' }).click();
+  await expect(page.getByRole('status').getByText('Business group created.')).toBeVisible();
+  await expect(page.locator('table.groups').getByRole('link', { name, exact: true })).toBeVisible();
+  return groupId(page, name);
+}
+
+/** Gives the user with `email` a role in the whole group, from the group's page. */
+export async function giveGroupRole(page: Page, group: string, email: string, role: string) {
+  await page.goto(`/admin/groups/${group}`);
+  await hydrated(page);
+  await page.getByLabel('User (name or e-mail)').fill(email);
+  await page.getByLabel('Where').selectOption('');
+  await page.getByRole('combobox', { name: 'Role', exact: true }).selectOption(role);
+  await page.getByRole('button', { name: 'Give role' }).click();
+  await expect(page.getByRole('status').getByText('Role given.')).toBeVisible();
+}

@@ -1,5 +1,5 @@
 import { test, expect, Locator, Page } from '@playwright/test';
-import { ADMIN, confirm, createApp, hydrated, signInAsAdmin, unique } from './helpers';
+import { ADMIN, addUser, confirm, createApp, hydrated, signInAsAdmin, unique } from './helpers';
 import { issuer, startClient } from './rp';
 
 // The portal's flows at desktop and phone size: the audit log read by names, consent that
@@ -18,16 +18,6 @@ async function onScreen(el: Locator, width: number) {
   const box = (await el.boundingBox())!;
   expect(box.x).toBeGreaterThanOrEqual(0);
   expect(box.x + box.width).toBeLessThanOrEqual(width);
-}
-
-async function addUser(page: Page, email: string, name: string, password: string) {
-  await page.goto('/admin/users');
-  await hydrated(page);
-  await page.getByLabel('E-mail').fill(email);
-  await page.getByLabel('Name', { exact: true }).fill(name);
-  await page.getByLabel('Initial password (at least 12 characters)').fill(password);
-  await page.getByRole('button', { name: 'Add user' }).click();
-  await expect(page.getByText('User added.')).toBeVisible();
 }
 
 let port = 8770;

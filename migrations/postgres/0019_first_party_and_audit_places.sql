@@ -12,3 +12,7 @@ UPDATE audit_events SET group_id = detail::jsonb ->> 'business_group',
                         env_id = detail::jsonb ->> 'environment'
     WHERE detail LIKE '%"business_group"%' AND jsonb_typeof(detail::jsonb -> 'business_group') = 'string';
 CREATE INDEX audit_events_group ON audit_events(org_id, group_id, at, id) WHERE group_id IS NOT NULL;
+
+-- Whether a user already holds a live grant of an app (the authorized-apps limit asks it at
+-- every authorization): one index range instead of every grant of the user.
+CREATE INDEX grants_user_client ON grants(user_id, client_id);

@@ -25,12 +25,22 @@ pub struct MemberView {
     pub created_at: i64,
     #[serde(default)]
     pub last_sign_in_at: Option<i64>,
+    /// The roles given in business groups and environments, in words
+    /// ("Payments: admin", "Payments · Sandbox: auditor").
+    #[serde(default)]
+    pub group_roles: Vec<String>,
 }
 
 impl crate::domain::listing::Listable for MemberView {
     const SORTS: &'static [&'static str] = &["email", "name", "role", "added", "signed_in"];
     fn haystack(&self) -> String {
-        format!("{} {}", self.name, self.email)
+        // A search by a group's name finds the users with a role there.
+        format!(
+            "{} {} {}",
+            self.name,
+            self.email,
+            self.group_roles.join(" ")
+        )
     }
     fn key(&self, sort: &str) -> Key {
         match sort {

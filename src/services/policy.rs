@@ -23,8 +23,14 @@ pub const MAX_AUTHORIZED_APPS: i64 = 200;
 /// Refuses a new grant when the user already authorized `MAX_AUTHORIZED_APPS` other apps
 /// (grants to the same app do not count twice).
 pub async fn within_authorized_apps(db: &Db, user_id: &str, client_id: &str) -> Result<bool> {
+    let t = now();
+    // An app the user already authorized adds nothing (and this is the common case: each
+    // sign-in through an app starts a grant; counting every one of them would grow with it).
+    if store::grants::holds_live(&db.pool, user_id, client_id, t).await? {
+        return Ok(true);
+    }
     Ok(
-        store::grants::authorized_apps(&db.pool, user_id, client_id, now()).await?
+        store::grants::authorized_apps(&db.pool, user_id, client_id, t).await?
             < MAX_AUTHORIZED_APPS,
     )
 }

@@ -17,6 +17,7 @@ pub(crate) fn view(r: Member) -> MemberView {
         role: r.role.as_str().to_string(),
         created_at: r.created_at,
         last_sign_in_at: r.last_sign_in_at,
+        group_roles: Vec::new(),
     }
 }
 
@@ -115,17 +116,58 @@ pub async fn create(
         role: role.as_str().into(),
         created_at: t,
         last_sign_in_at: None,
+        group_roles: Vec::new(),
     })
 }
 
 #[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]
 pub async fn list(db: &Db, p: &Principal) -> Result<Vec<MemberView>> {
     let org_id = p.act(READ_USERS)?.org_id;
+    let mut roles = group_roles(db, org_id).await?;
     Ok(store::users::members(&db.pool, org_id)
         .await?
         .into_iter()
-        .map(view)
+        .map(|m| {
+            let mut v = view(m);
+            v.group_roles = roles.remove(&v.user_id).unwrap_or_default();
+            v
+        })
         .collect())
+}
+
+/// Each member's roles in the organization's business groups and environments, in words.
+async fn group_roles(
+    db: &Db,
+    org_id: &str,
+) -> Result<std::collections::HashMap<String, Vec<String>>> {
+    let tree = db.tree(org_id).await?;
+    let (_, groups, envs) = tree.as_ref();
+    let group_name = |id: &str| {
+        groups
+            .iter()
+            .find(|g| g.id == id)
+            .map_or_else(|| id.to_string(), |g| g.name.clone())
+    };
+    let mut out: std::collections::HashMap<String, Vec<String>> = Default::default();
+    for (user_id, place, role) in store::contexts::roles_of_org(&db.pool, org_id).await? {
+        let at = match &place.env {
+            Some(env) => {
+                let env_name = envs
+                    .iter()
+                    .find(|e| &e.id == env)
+                    .map_or(env.as_str(), |e| e.name.as_str());
+                format!("{} · {env_name}", group_name(&place.group))
+            }
+            None => group_name(&place.group),
+        };
+        out.entry(user_id)
+            .or_default()
+            .push(format!("{at}: {}", role.as_str()));
+    }
+    for labels in out.values_mut() {
+        labels.sort();
+    }
+    Ok(out)
 }
 
 /// One page of the organization's members, searched and sorted (the portal's list).

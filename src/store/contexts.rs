@@ -404,6 +404,34 @@ pub async fn remove_roles_of<'c>(
     Ok(())
 }
 
+/// Every role given in the organization's business groups and environments:
+/// (user id, where, role).
+pub async fn roles_of_org<'c>(
+    e: impl AnyExecutor<'c>,
+    org_id: &str,
+) -> Result<Vec<(String, Place, Role)>, sqlx::Error> {
+    let rows =
+        sqlx::query("SELECT user_id, group_id, env_id, role FROM group_roles WHERE org_id = $1")
+            .bind(org_id)
+            .fetch_all(e)
+            .await?;
+    rows.iter()
+        .map(|r| {
+            let role: String = r.try_get("role")?;
+            Ok((
+                r.try_get("user_id")?,
+                Place {
+                    group: r.try_get("group_id")?,
+                    env: env_of(r.try_get("env_id")?),
+                },
+                Role::parse(&role).map_err(|e| {
+                    sqlx::Error::Decode(format!("group_roles.role: {}", e.message).into())
+                })?,
+            ))
+        })
+        .collect()
+}
+
 /// The roles given in a group and its environments, with who holds each:
 /// (user id, e-mail, name, environment, role), by e-mail.
 pub async fn roles_in<'c>(

@@ -200,6 +200,27 @@ pub async fn active<'c>(
 
 /// How many apps other than `except` the user has authorized (a grant neither revoked nor
 /// past its app's grant lifetime).
+/// Whether `user_id` holds a live grant of `client_id` (neither revoked nor past the app's
+/// grant lifetime): one index range of the user's grants of that app.
+pub async fn holds_live<'c>(
+    e: impl AnyExecutor<'c>,
+    user_id: &str,
+    client_id: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM grants g JOIN apps a ON a.client_id = g.client_id \
+         WHERE g.user_id = $1 AND g.client_id = $2 AND g.revoked_at IS NULL \
+         AND g.created_at + a.grant_ttl > $3 LIMIT 1",
+    )
+    .bind(user_id)
+    .bind(client_id)
+    .bind(now)
+    .fetch_optional(e)
+    .await?;
+    Ok(found.is_some())
+}
+
 pub async fn authorized_apps<'c>(
     e: impl AnyExecutor<'c>,
     user_id: &str,

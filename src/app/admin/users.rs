@@ -164,6 +164,11 @@ fn Users(
                                                 <button type="submit" class="small">"Change"</button>
                                             </ActionForm>
                                         </td>
+                                        <td data-label="In business groups">{if u.group_roles.is_empty() {
+                                            view! { <span class="muted">"—"</span> }.into_any()
+                                        } else {
+                                            view! { <ul class="plain">{u.group_roles.iter().map(|r| view! { <li>{r.clone()}</li> }).collect_view()}</ul> }.into_any()
+                                        }}</td>
                                         <td data-label="Added">{format_time(u.created_at)}</td>
                                         <td data-label="Last sign-in">{u.last_sign_in_at.map(format_time).unwrap_or_else(|| "never".into())}</td>
                                         <td data-label="Activity"><a href=records>"Records"<span class="visually-hidden">" of " {records_who}</span></a></td>
@@ -184,7 +189,7 @@ fn Users(
                                 <table class="list">
                                     <caption class="visually-hidden">"Users of the organization"</caption>
                                     <thead><tr>
-                                        {th("Name", "name")}{th("E-mail", "email")}{th("Role", "role")}{th("Added", "added")}{th("Last sign-in", "signed_in")}
+                                        {th("Name", "name")}{th("E-mail", "email")}{th("Role", "role")}<th scope="col">"In business groups"</th>{th("Added", "added")}{th("Last sign-in", "signed_in")}
                                         <th scope="col">"Activity"</th><th scope="col"><span class="visually-hidden">"Remove"</span></th>
                                     </tr></thead>
                                     <tbody>{rows}</tbody>

@@ -319,6 +319,25 @@ pub async fn insert_assignment<'c>(
     Ok(())
 }
 
+/// A stored role: `group_roles.role` as a `Role`, refused (never half-read) when it no
+/// longer parses.
+fn role_of(r: &sqlx::any::AnyRow) -> Result<Role, sqlx::Error> {
+    let role: String = r.try_get("role")?;
+    Role::parse(&role)
+        .map_err(|e| sqlx::Error::Decode(format!("group_roles.role: {}", e.message).into()))
+}
+
+/// Where a stored role is given, and the role.
+fn place_role(r: &sqlx::any::AnyRow) -> Result<(Place, Role), sqlx::Error> {
+    Ok((
+        Place {
+            group: r.try_get("group_id")?,
+            env: env_of(r.try_get("env_id")?),
+        },
+        role_of(r)?,
+    ))
+}
+
 /// A user's roles in the groups and environments of `org_id`.
 pub async fn roles_of<'c>(
     e: impl AnyExecutor<'c>,
@@ -332,20 +351,7 @@ pub async fn roles_of<'c>(
     .bind(user_id)
     .fetch_all(e)
     .await?;
-    rows.iter()
-        .map(|r| {
-            let role: String = r.try_get("role")?;
-            Ok((
-                Place {
-                    group: r.try_get("group_id")?,
-                    env: env_of(r.try_get("env_id")?),
-                },
-                Role::parse(&role).map_err(|e| {
-                    sqlx::Error::Decode(format!("group_roles.role: {}", e.message).into())
-                })?,
-            ))
-        })
-        .collect()
+    rows.iter().map(place_role).collect()
 }
 
 /// Sets a user's role at a place (replacing the one there).
@@ -417,17 +423,8 @@ pub async fn roles_of_org<'c>(
             .await?;
     rows.iter()
         .map(|r| {
-            let role: String = r.try_get("role")?;
-            Ok((
-                r.try_get("user_id")?,
-                Place {
-                    group: r.try_get("group_id")?,
-                    env: env_of(r.try_get("env_id")?),
-                },
-                Role::parse(&role).map_err(|e| {
-                    sqlx::Error::Decode(format!("group_roles.role: {}", e.message).into())
-                })?,
-            ))
+            let (place, role) = place_role(r)?;
+            Ok((r.try_get("user_id")?, place, role))
         })
         .collect()
 }
@@ -449,15 +446,12 @@ pub async fn roles_in<'c>(
     .await?;
     rows.iter()
         .map(|r| {
-            let role: String = r.try_get("role")?;
             Ok((
                 r.try_get("user_id")?,
                 r.try_get("email")?,
                 r.try_get("name")?,
                 env_of(r.try_get("env_id")?),
-                Role::parse(&role).map_err(|e| {
-                    sqlx::Error::Decode(format!("group_roles.role: {}", e.message).into())
-                })?,
+                role_of(r)?,
             ))
         })
         .collect()

@@ -81,6 +81,16 @@ const TABLE: &[&str] = &[
     "orgs::set_apps_enabled",
     "scopes::catalogue",
     "scopes::all",
+    "users::invite",
+    "mfa::status",
+    "mfa::begin_totp",
+    "mfa::confirm_own_totp",
+    "mfa::remove_totp",
+    "mfa::new_recovery_codes",
+    "mfa::policy",
+    "mfa::set_policy",
+    "recovery::send_verification",
+    "recovery::invite",
 ];
 
 #[test]
@@ -98,6 +108,8 @@ fn the_table_lists_every_operation_that_takes_a_principal() {
         ),
         ("contexts", include_str!("../src/services/contexts.rs")),
         ("scopes", include_str!("../src/services/scopes.rs")),
+        ("mfa", include_str!("../src/services/mfa.rs")),
+        ("recovery", include_str!("../src/services/recovery.rs")),
     ];
     let mut found = Vec::new();
     for (module, text) in sources {
@@ -159,7 +171,7 @@ async fn a_principal_of_another_organization_reaches_none_of_its_objects(b: Back
     let org_c = app.org_with_admin("Org C").await;
     let a = Principal::operator_in(&org_a.id);
     let b_admin = app.user_id(&org_b, &org_b.admin_email).await;
-    let bee = services::principal::of_session(db, &b_admin, &org_b.id, RequestMeta::default())
+    let bee = services::principal::of_session(db, &b_admin, &org_b.id, Default::default(), RequestMeta::default())
         .await
         .unwrap()
         .unwrap();
@@ -506,6 +518,59 @@ async fn a_principal_of_another_organization_reaches_none_of_its_objects(b: Back
         .await
         .unwrap();
     services::policy::set(db, &bee, "unrestricted")
+        .await
+        .unwrap();
+    // B's sign-in policy is B's alone.
+    services::mfa::set_policy(db, &bee, "everyone").await.unwrap();
+    assert_eq!(
+        db.mfa_policy(&org_a.id).await.unwrap(),
+        latchkey::domain::mfa::MfaPolicy::Optional
+    );
+    assert_eq!(
+        services::mfa::policy(db, &bee).await.unwrap(),
+        latchkey::domain::mfa::MfaPolicy::Everyone
+    );
+    services::mfa::set_policy(db, &bee, "optional").await.unwrap();
+    // Factors are the principal's own, and change only after a recent sign-in (this
+    // principal has none): never another user's.
+    let own = services::mfa::status(db, &bee).await.unwrap();
+    assert_eq!(own.email, org_b.admin_email);
+    let key = &app.state.settings.master_key;
+    refused(
+        "mfa::begin_totp",
+        services::mfa::begin_totp(db, key, "Latchkey", &bee).await,
+    );
+    refused(
+        "mfa::confirm_own_totp",
+        services::mfa::confirm_own_totp(db, key, &bee, "123456").await,
+    );
+    refused("mfa::remove_totp", services::mfa::remove_totp(db, &bee).await);
+    refused(
+        "mfa::new_recovery_codes",
+        services::mfa::new_recovery_codes(db, &bee).await,
+    );
+    // An app's token never manages anyone's factors.
+    refused(
+        "mfa::status",
+        services::mfa::status(db, &Principal::operator_in(&org_a.id)).await,
+    );
+    let mailer = &app.state.settings.mailer;
+    services::recovery::send_verification(db, mailer, &app.base, &bee)
+        .await
+        .unwrap();
+    // An invitation lands in B, whatever A holds.
+    let invited = services::recovery::invite(
+        db,
+        mailer,
+        &app.base,
+        &bee,
+        ("invited-to-b@example.com", "Invited", "member"),
+    )
+    .await
+    .unwrap();
+    assert!(db.member(&org_b.id, &invited.user_id).await.unwrap().is_some());
+    assert!(db.member(&org_a.id, &invited.user_id).await.unwrap().is_none());
+    services::users::invite(db, &bee, "invited-2@example.com", "Invited", "member")
         .await
         .unwrap();
     services::users::create(

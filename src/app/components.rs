@@ -151,6 +151,7 @@ fn Nav(flow: bool) -> impl IntoView {
                         <NavLink href="/admin/scopes" label="Scopes"/>
                         {me.can_audit.then(|| view! { <NavLink href="/admin/audit" label="Audit log"/> })}
                         <NavLink href="/account/apps" label="My apps"/>
+                        <NavLink href="/account/security" label="Security"/>
                     </nav>
                     {(!me.places.is_empty()).then(|| view! { <PlaceSwitch places=me.places.clone()/> })}
                     <div class="who">
@@ -212,6 +213,7 @@ const SECTIONS: &[&str] = &[
     "/admin/external-apps",
     "/admin/audit",
     "/account/apps",
+    "/account/security",
     "/admin",
 ];
 

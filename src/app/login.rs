@@ -30,6 +30,9 @@ pub async fn login(
     email: String,
     password: String,
     #[server(default)] next: String,
+    /// The app asked for a multi-factor sign-in (`acr_values`).
+    #[server(default)]
+    mfa: String,
 ) -> Result<(), AppError> {
     use crate::app::server as portal;
     use secrecy::SecretString;
@@ -55,8 +58,40 @@ pub async fn login(
         let org_id = signed.org_id.ok_or_else(|| {
             AppError::Refused("Your account does not belong to any organization.".into())
         })?;
-        portal::start_session(&session, &signed.user_id, &org_id).await?;
-        leptos_axum::redirect(&safe_next(&next));
+        let next = safe_next(&next);
+        let db = &state.db;
+        let has_factor = crate::services::mfa::has_factor(db, &signed.user_id)
+            .await
+            .map_err(portal::service_error)?;
+        let required = mfa == "1"
+            || crate::services::mfa::required(db, &signed.user_id, &org_id)
+                .await
+                .map_err(portal::service_error)?;
+        if has_factor || required {
+            // The password was right; the session signs in only after the second step.
+            crate::web::session::keep_pending(
+                &session,
+                &signed.user_id,
+                &signed.email,
+                &org_id,
+                !has_factor,
+            )
+            .await?;
+            let step = if has_factor { "verify" } else { "enrol" };
+            leptos_axum::redirect(&format!(
+                "/login/{step}?next={}",
+                super::components::url_encode(&next)
+            ));
+            return Ok(());
+        }
+        portal::start_session(
+            &session,
+            &signed.user_id,
+            &org_id,
+            &[crate::domain::mfa::Method::Pwd],
+        )
+        .await?;
+        leptos_axum::redirect(&next);
         Ok(())
     }
     .await;
@@ -132,11 +167,13 @@ fn LoginForm(
 ) -> impl IntoView {
     let ctx = use_context::<PageCtx>();
     let query = use_query_map();
-    let (next, reauth, hint) = query.with_untracked(|q| {
+    let (next, reauth, hint, mfa, notice) = query.with_untracked(|q| {
         (
             safe_next(&q.get("next").unwrap_or_default()),
             q.get("reauth").is_some(),
             q.get("login_hint").unwrap_or_default(),
+            q.get("mfa").filter(|m| m == "1").unwrap_or_default(),
+            q.get("password_set").map(|_| "Your password is set. Sign in with it."),
         )
     });
     // An app asked for a fresh sign-in (`prompt=login`, `max_age`): show the form anyway.
@@ -152,6 +189,7 @@ fn LoginForm(
         view! {
             <Csrf/>
             <input type="hidden" name="next" value=next.clone()/>
+            <input type="hidden" name="mfa" value=mfa.clone()/>
             <label>"E-mail" <input type="email" name="email" required autocomplete="username" maxlength="254" value=kept("email").unwrap_or_else(|| hint.clone())/></label>
             <label>"Password" <input type="password" name="password" required autocomplete="current-password" maxlength="1024"/></label>
             <button type="submit" class="primary">"Sign in"</button>
@@ -164,12 +202,14 @@ fn LoginForm(
                 Some(name) => view! { "to continue to " <strong data-testid="app-asking">{name}</strong> }.into_any(),
                 None => "to Latchkey".into_any(),
             }}</p>
+            {notice.map(|n| view! { <p class="status saved" role="status">{n}</p> })}
             <FormError error/>
             {if plain {
                 view! { <form method="post" action=Login::url()>{fields()}</form> }.into_any()
             } else {
                 view! { <ActionForm action>{fields()}</ActionForm> }.into_any()
             }}
+            <p class="hint"><a href="/login/forgot">"Forgot your password?"</a></p>
         </div>
     }
     .into_any()

@@ -10,6 +10,8 @@ pub mod consent;
 pub mod error;
 pub mod list;
 pub mod login;
+pub mod mfa;
+pub mod recovery;
 #[cfg(feature = "ssr")]
 pub mod server;
 pub mod session;
@@ -60,6 +62,13 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=login::HomePage ssr=ssr.clone()/>
                 <Route path=path!("/login") view=login::LoginPage ssr=ssr.clone()/>
+                <Route path=path!("/login/verify") view=mfa::SecondFactorPage ssr=ssr.clone()/>
+                <Route path=path!("/login/enrol") view=mfa::EnrolAtSignInPage ssr=ssr.clone()/>
+                <Route path=path!("/login/forgot") view=recovery::ForgotPage ssr=ssr.clone()/>
+                <Route path=path!("/login/reset") view=recovery::ResetPage ssr=ssr.clone()/>
+                <Route path=path!("/account/security") view=mfa::SecurityPage ssr=ssr.clone()/>
+                <Route path=path!("/account/recovery-codes") view=mfa::RecoveryCodesPage ssr=ssr.clone()/>
+                <Route path=path!("/account/verify") view=recovery::VerifyPage ssr=ssr.clone()/>
                 <Route path=path!("/consent") view=consent::ConsentPage ssr=ssr.clone()/>
                 <Route path=path!("/admin") view=admin::apps::AppsPage ssr=ssr.clone()/>
                 <Route path=path!("/admin/apps/new") view=admin::apps::NewAppPage ssr=ssr.clone()/>

@@ -7,6 +7,7 @@ pub mod pkce;
 pub mod public_keys;
 pub mod secrets;
 pub mod signing;
+pub mod totp;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

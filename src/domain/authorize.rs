@@ -54,6 +54,9 @@ pub struct AuthorizeRequest {
     /// The sign-in must have happened at or after this time (`prompt=login`, `max_age`).
     pub fresh_after: Option<i64>,
     pub login_hint: Option<String>,
+    /// `acr_values`: the authentication the client asks for, in order of preference.
+    #[serde(default)]
+    pub acr_values: Option<String>,
 }
 
 /// What the authorization endpoint needs to know about the client.
@@ -163,6 +166,7 @@ pub fn parse<'p>(
         prompt_login,
         fresh_after,
         login_hint: bounded("login_hint", get("login_hint"))?.map(str::to_string),
+        acr_values: bounded("acr_values", get("acr_values"))?.map(str::to_string),
     })
 }
 
@@ -175,6 +179,13 @@ impl AuthorizeRequest {
             Some(_) if self.prompt_login && !resumed => true,
             Some(t) => self.fresh_after.is_some_and(|f| t < f),
         }
+    }
+
+    /// Whether the client asked for a multi-factor sign-in (`acr_values`).
+    pub fn wants_mfa(&self) -> bool {
+        self.acr_values
+            .as_deref()
+            .is_some_and(crate::domain::mfa::acr_values_need_mfa)
     }
 
     /// Whether the consent page must be shown, given what the user granted this app before.

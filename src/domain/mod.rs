@@ -13,6 +13,7 @@ pub mod errors;
 pub mod groups;
 pub mod ids;
 pub mod listing;
+pub mod mfa;
 pub mod oauth;
 pub mod paths;
 pub mod policy;

@@ -28,3 +28,6 @@ pub const AUDIT_EXPORT_PATH: &str = "/admin/audit/export";
 
 /// The REST API.
 pub const API_PREFIX: &str = "/api/v1";
+
+/// What a password-reset request always answers, whether or not the address has an account.
+pub const RESET_SENT: &str = "If an account uses this address, a link to choose a new password is on its way. It works once, for 30 minutes.";

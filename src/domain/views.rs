@@ -14,6 +14,9 @@ pub struct OrgView {
     /// Whether connected apps work in the organization: off, no app gets a token in it and
     /// every token in it is inactive, until an admin turns them on again.
     pub connected_apps_enabled: bool,
+    /// Who must sign in with a second factor: optional, admins or everyone.
+    #[serde(default)]
+    pub mfa_policy: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -387,4 +390,30 @@ impl crate::domain::listing::Listable for ScopeView {
             }
         }
     }
+}
+
+/// The account security page: how the signed-in user signs in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SecurityView {
+    pub email: String,
+    pub email_verified: bool,
+    /// An authenticator app is set up.
+    pub totp: bool,
+    pub recovery_codes_left: i64,
+    /// The organization requires a second factor of this user.
+    pub required: bool,
+    /// The organization's policy, in words.
+    pub policy: String,
+    /// The session signed in recently enough to change factors.
+    pub fresh: bool,
+    pub signed_in_with_mfa: bool,
+}
+
+/// An authenticator app being set up: the QR code (SVG), the secret to type instead, and
+/// the `otpauth://` URI both carry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TotpEnrolment {
+    pub qr_svg: String,
+    pub secret: String,
+    pub uri: String,
 }

@@ -113,6 +113,8 @@ fn provider_metadata(issuer: &str) -> Result<Metadata, String> {
         "exp",
         "iat",
         "auth_time",
+        "acr",
+        "amr",
         "nonce",
         "at_hash",
         "azp",
@@ -157,6 +159,12 @@ fn provider_metadata(issuer: &str) -> Result<Metadata, String> {
             .map(|c| CoreClaimName::new(c.to_string()))
             .collect(),
     ))
+    .set_acr_values_supported(Some(
+        crate::domain::mfa::ACR_SUPPORTED
+            .iter()
+            .map(|a| openidconnect::AuthenticationContextClass::new(a.to_string()))
+            .collect(),
+    ))
     .set_claims_parameter_supported(Some(false))
     .set_request_parameter_supported(Some(false))
     .set_request_uri_parameter_supported(Some(false)))
@@ -169,6 +177,7 @@ const OPENID_ONLY: &[&str] = &[
     "subject_types_supported",
     "id_token_signing_alg_values_supported",
     "claims_supported",
+    "acr_values_supported",
     "prompt_values_supported",
     "claims_parameter_supported",
     "request_parameter_supported",

@@ -147,6 +147,40 @@ pub struct Config {
         global = true
     )]
     pub log_format: String,
+
+    /// SMTP server for mail to users (password reset, address verification, invitations):
+    /// `smtps://user:pass@host`, `smtp://user:pass@host:587?tls=required` (STARTTLS), or
+    /// `smtp://host:25` for a local relay. Unset: a development server (issuer on loopback)
+    /// writes the messages to its log; any other sends none.
+    #[arg(
+        long,
+        env = "LATCHKEY_SMTP_URL",
+        hide_env_values = true,
+        global = true
+    )]
+    pub smtp_url: Option<String>,
+
+    /// The From address of mail to users.
+    #[arg(
+        long,
+        env = "LATCHKEY_MAIL_FROM",
+        default_value = "Latchkey <no-reply@localhost>",
+        global = true
+    )]
+    pub mail_from: String,
+}
+
+/// Whether `issuer` is a development server's: plain HTTP on a loopback host.
+pub fn is_development(issuer: &str) -> bool {
+    url::Url::parse(issuer).is_ok_and(|u| {
+        u.scheme() == "http"
+            && matches!(
+                u.host(),
+                Some(url::Host::Domain("localhost"))
+                    | Some(url::Host::Ipv4(std::net::Ipv4Addr::LOCALHOST))
+                    | Some(url::Host::Ipv6(std::net::Ipv6Addr::LOCALHOST))
+            )
+    })
 }
 
 impl Config {
@@ -168,7 +202,14 @@ impl Config {
             }
         };
         let master_key = self.master_key(is_default_db || database_url.starts_with("sqlite:"))?;
+        let mailer = crate::services::mail::Mailer::new(
+            self.smtp_url.as_deref(),
+            &self.mail_from,
+            is_development(&issuer),
+        )
+        .map_err(|e| e.to_string())?;
         Ok(Settings {
+            mailer,
             secure_cookies: issuer.starts_with("https://"),
             database_url,
             issuer,

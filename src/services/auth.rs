@@ -56,7 +56,7 @@ fn counters(email: &str, meta: &super::RequestMeta) -> Vec<(String, i64)> {
 /// Reserves the attempt on every counter before the password is checked, so a burst of
 /// parallel guesses is counted in full before any of them is verified. Returns the wait
 /// when a counter is spent.
-async fn reserve(db: &Db, counters: &[(String, i64)], t: i64) -> Result<i64> {
+pub(super) async fn reserve(db: &Db, counters: &[(String, i64)], t: i64) -> Result<i64> {
     for (key, free) in counters {
         let mut reserved = false;
         // Each lost race means another attempt was counted; a few rounds always settle.
@@ -115,7 +115,12 @@ pub async fn login(
         return Err(Error::Throttled(wait));
     }
     let user = store::users::find_by_email(&db.pool, &normalized).await?;
-    let ok = password::verify(pw, user.as_ref().map(|u| u.password_hash.clone())).await;
+    // An invited user has no password yet: checked against the dummy hash, like no user.
+    let hash = user
+        .as_ref()
+        .map(|u| u.password_hash.clone())
+        .filter(|h| h != super::users::NO_PASSWORD);
+    let ok = password::verify(pw, hash).await;
     let memberships = match &user {
         Some(u) => store::users::memberships_of(&db.pool, &u.id).await?,
         None => Vec::new(),

@@ -37,6 +37,8 @@ pub enum Step {
 pub struct Visitor {
     pub user_id: String,
     pub auth_time: Option<i64>,
+    /// How they signed in (`amr`, space-separated).
+    pub amr: String,
     /// The signed-in user as the audit names them, with where the request came from.
     pub caller: Caller,
 }
@@ -175,7 +177,10 @@ async fn proceed(
             "the app is disabled".into(),
         )));
     }
-    let visitor = visitor.filter(|v| !req.needs_sign_in(v.auth_time, id.is_some()));
+    let visitor = visitor.filter(|v| {
+        !req.needs_sign_in(v.auth_time, id.is_some())
+            && !(req.wants_mfa() && !crate::domain::mfa::amr_is_multi_factor(&v.amr))
+    });
     let Some(visitor) = visitor else {
         if req.prompt_none {
             return Ok(refuse(OAuthError::LoginRequired(
@@ -185,8 +190,11 @@ async fn proceed(
         let id = keep(db, &req, id).await?;
         let next = encode(&format!("{RESUME_PATH}?id={id}"));
         let mut login = format!("{LOGIN_PATH}?next={next}");
-        if req.fresh_after.is_some() {
+        if req.fresh_after.is_some() || req.wants_mfa() {
             login.push_str("&reauth=1");
+        }
+        if req.wants_mfa() {
+            login.push_str("&mfa=1");
         }
         if let Some(hint) = &req.login_hint {
             login.push_str(&format!("&login_hint={}", encode(hint)));
@@ -301,6 +309,7 @@ async fn issue_code(
         created_at: t,
         revoked_at: None,
         auth_time: visitor.auth_time,
+        amr: Some(visitor.amr.clone()).filter(|a| !a.is_empty()),
     };
     let code = format!("lkc_{}", random_token(32));
     let row = CodeRow {

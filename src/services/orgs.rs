@@ -15,6 +15,7 @@ fn view(r: OrgRow) -> OrgView {
         created_at: r.created_at,
         audit_retention_days: r.audit_retention_days,
         connected_apps_enabled: r.apps_enabled,
+        mfa_policy: r.mfa_policy.as_str().to_string(),
     }
 }
 
@@ -28,6 +29,7 @@ pub async fn create(db: &Db, p: &Principal, name: &str) -> Result<OrgView> {
         created_at: now(),
         audit_retention_days: RETENTION_DEFAULT_DAYS,
         apps_enabled: true,
+        mfa_policy: Default::default(),
     };
     let mut tx = db.begin().await?;
     store::orgs::insert(&mut *tx, &row).await?;

@@ -40,6 +40,8 @@ pub enum Who {
         name: String,
         org_id: String,
         role: Role,
+        /// How and when the session signed in.
+        sign_in: SignIn,
     },
     /// A user acting through an app's access token: what both the token (within the app's
     /// scopes now) and the user's role allow.
@@ -66,6 +68,34 @@ pub enum Who {
         /// At the root (the organization as a whole).
         permissions: Vec<Permission>,
     },
+}
+
+/// How a portal session's user signed in: when, and with which methods (`amr`, RFC 8176,
+/// space-separated).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SignIn {
+    pub auth_time: Option<i64>,
+    pub amr: String,
+}
+
+impl SignIn {
+    /// Whether the sign-in used a second factor.
+    pub fn is_mfa(&self) -> bool {
+        crate::domain::mfa::amr_is_multi_factor(&self.amr)
+    }
+}
+
+/// How recent a sign-in must be to change how the user signs in (seconds).
+pub const FRESH_SECS: i64 = 10 * 60;
+
+/// A user acting on their own account, in a portal session.
+#[derive(Debug)]
+pub struct OwnAccount<'a> {
+    pub user_id: &'a str,
+    pub email: &'a str,
+    pub org_id: &'a str,
+    pub caller: &'a Caller,
+    pub sign_in: &'a SignIn,
 }
 
 /// The acting party of one request, and where the request came from.
@@ -207,6 +237,43 @@ impl Principal {
         })
     }
 
+    /// The signed-in user acting on their own account (their factors, their sessions): only
+    /// in a portal session, never through an app's token.
+    pub fn own_account(&self) -> Result<OwnAccount<'_>> {
+        match &self.who {
+            Who::Member {
+                user_id,
+                email,
+                org_id,
+                sign_in,
+                ..
+            } => Ok(OwnAccount {
+                user_id,
+                email,
+                org_id,
+                caller: &self.caller,
+                sign_in,
+            }),
+            Who::Anonymous => Err(Error::Unauthenticated),
+            _ => Err(Error::Forbidden(
+                "only the user, signed in to Latchkey, may change how they sign in".into(),
+            )),
+        }
+    }
+
+    /// `own_account`, when the session signed in within `FRESH_SECS` of `now`.
+    pub fn own_account_fresh(&self, now: i64) -> Result<OwnAccount<'_>> {
+        let own = self.own_account()?;
+        if own
+            .sign_in
+            .auth_time
+            .is_none_or(|t| now - t > FRESH_SECS)
+        {
+            return Err(Error::Forbidden(SIGN_IN_AGAIN.into()));
+        }
+        Ok(own)
+    }
+
     /// The operator alone (organizations are created and listed on the server itself).
     pub fn operator_only(&self) -> Result<&Caller> {
         match self.who {
@@ -221,16 +288,32 @@ impl Principal {
 /// The principal of a portal session: the user, if still a member of the organization the
 /// session works in, with their role now (a removed user or a lowered role takes effect at
 /// once).
+/// What a change to how one signs in says when the sign-in is not recent.
+pub const SIGN_IN_AGAIN: &str =
+    "For your security, sign in again (within the last 10 minutes) to change how you sign in.";
+
+/// The principal of a portal session, or None: the user left the organization, or its
+/// policy wants a second factor this sign-in did not use (the user signs in again, and
+/// enrols one if they have none).
 pub async fn of_session(
     db: &Db,
     user_id: &str,
     org_id: &str,
+    sign_in: SignIn,
     meta: RequestMeta,
 ) -> Result<Option<Principal>> {
     let Some(member) = db.member(org_id, user_id).await? else {
         return Ok(None);
     };
     let role = member.role;
+    if let Some(after) = member.sessions_after
+        && sign_in.auth_time.is_none_or(|t| t < after)
+    {
+        return Ok(None);
+    }
+    if !sign_in.is_mfa() && db.mfa_policy(org_id).await?.requires(role) {
+        return Ok(None);
+    }
     Ok(Some(Principal::new(
         Who::Member {
             user_id: user_id.to_string(),
@@ -238,6 +321,7 @@ pub async fn of_session(
             name: member.name.clone(),
             org_id: org_id.to_string(),
             role,
+            sign_in,
         },
         meta,
     )))
@@ -567,6 +651,7 @@ mod tests {
                 name: "U".into(),
                 org_id: "org-a".into(),
                 role,
+                sign_in: SignIn::default(),
             },
             RequestMeta::default(),
         )

@@ -31,13 +31,42 @@ pub async fn create(
     role: &str,
     pw: SecretString,
 ) -> Result<MemberView> {
+    add(db, p, email, name, role, Some(pw)).await.map(|(view, _)| view)
+}
+
+/// Adds `email` to the principal's organization with `role` and no password: a new
+/// account can only be entered through the invitation link the caller sends next. Returns
+/// the member, and whether the account is new (an existing account keeps its password).
+pub async fn invite(
+    db: &Db,
+    p: &Principal,
+    email: &str,
+    name: &str,
+    role: &str,
+) -> Result<(MemberView, bool)> {
+    add(db, p, email, name, role, None).await
+}
+
+/// A password hash no password matches (an invited user's, until they set one).
+pub const NO_PASSWORD: &str = "";
+
+async fn add(
+    db: &Db,
+    p: &Principal,
+    email: &str,
+    name: &str,
+    role: &str,
+    pw: Option<SecretString>,
+) -> Result<(MemberView, bool)> {
     let at = p.act(MANAGE_USERS)?;
     let (caller, org_id) = (at.caller, at.org_id);
     let mut errors = FieldErrors::default();
     let email = errors.check(Email::parse(email));
     let name = errors.check(parse_name("name", name));
     let role = errors.check(Role::parse(role));
-    if let Err(m) = password::check_policy(pw.expose_secret()) {
+    if let Some(pw) = &pw
+        && let Err(m) = password::check_policy(pw.expose_secret())
+    {
         errors.push("password", m);
     }
     let (Some(email), Some(name), Some(role)) = (email, name, role) else {
@@ -49,9 +78,13 @@ pub async fn create(
     store::orgs::get(&db.pool, org_id)
         .await?
         .ok_or(Error::NotFound)?;
-    let hash = password::hash(pw)
-        .await
-        .map_err(|e| Error::failed("hashing the password")(e.into()))?;
+    let invited = pw.is_none();
+    let hash = match pw {
+        Some(pw) => password::hash(pw)
+            .await
+            .map_err(|e| Error::failed("hashing the password")(e.into()))?,
+        None => NO_PASSWORD.to_string(),
+    };
     let t = now();
     let user = UserRow {
         id: new_id(),
@@ -59,8 +92,10 @@ pub async fn create(
         name,
         password_hash: hash,
         created_at: t,
+        email_verified_at: None,
     };
     let mut tx = db.begin().await?;
+    let mut new_account = true;
     // An address with an account elsewhere joins this organization with that account (its
     // own password stays; the one typed here is dropped), answered exactly like a new
     // user, so no admin learns which addresses other organizations hold.
@@ -75,6 +110,7 @@ pub async fn create(
                     "is already a member of this organization",
                 )));
             }
+            new_account = false;
             UserRow {
                 name: user.name,
                 ..existing
@@ -104,12 +140,12 @@ pub async fn create(
             action: "user.create",
             object: ("user", &user.id),
             success: true,
-            detail: json!({ "email": user.email, "role": role.as_str() }),
+            detail: json!({ "email": user.email, "role": role.as_str(), "invited": invited }),
         },
     )
     .await?;
     db.commit(tx, &[Change::User(user.id.clone())]).await?;
-    Ok(MemberView {
+    let view = MemberView {
         user_id: user.id,
         email: user.email,
         name: user.name,
@@ -117,7 +153,8 @@ pub async fn create(
         created_at: t,
         last_sign_in_at: None,
         group_roles: Vec::new(),
-    })
+    };
+    Ok((view, new_account))
 }
 
 #[tracing::instrument(skip_all, fields(principal = ?p.caller().actor, org = p.org_id()))]

@@ -157,6 +157,8 @@ pub struct Cache {
     policies: Map<Option<Arc<str>>>,
     /// Whether an organization's connected apps are on (changed with `Change::Policy`).
     apps_on: Map<bool>,
+    /// An organization's multi-factor policy (changed with `Change::Policy`).
+    mfa: Map<crate::domain::mfa::MfaPolicy>,
     approvals: Map<Option<ScopeSet>>,
     /// Each organization's tree (changed with `Change::Tree`).
     trees: Map<TreeEntry>,
@@ -190,6 +192,7 @@ impl Default for Cache {
             memberships: Map::new(CAPACITY),
             policies: Map::new(CAPACITY),
             apps_on: Map::new(CAPACITY),
+            mfa: Map::new(CAPACITY),
             approvals: Map::new(CAPACITY),
             trees: Map::new(CAPACITY),
             roles: Map::new(CAPACITY),
@@ -287,6 +290,7 @@ impl Cache {
             Change::Policy(org) => {
                 self.policies.remove(org);
                 self.apps_on.remove(org);
+                self.mfa.remove(org);
                 let prefix = format!("{org}\n");
                 self.approvals.retain(|k, _| !k.starts_with(&prefix));
                 "policy"
@@ -334,6 +338,7 @@ impl Cache {
         self.memberships.clear();
         self.policies.clear();
         self.apps_on.clear();
+        self.mfa.clear();
         self.approvals.clear();
         self.trees.clear();
         self.roles.clear();
@@ -543,6 +548,18 @@ impl Db {
         self.cache
             .through(&self.cache.apps_on, "orgs", org_id.to_string(), || async {
                 super::orgs::apps_enabled(&self.pool, org_id).await
+            })
+            .await
+    }
+
+    /// An organization's multi-factor policy: checked with every portal request.
+    pub async fn mfa_policy(
+        &self,
+        org_id: &str,
+    ) -> Result<crate::domain::mfa::MfaPolicy, sqlx::Error> {
+        self.cache
+            .through(&self.cache.mfa, "orgs", org_id.to_string(), || async {
+                super::orgs::mfa_policy(&self.pool, org_id).await
             })
             .await
     }

@@ -17,6 +17,8 @@ pub struct Grant {
     pub revoked_at: Option<i64>,
     /// When the user signed in for this grant (OIDC `auth_time`), if they did.
     pub auth_time: Option<i64>,
+    /// How the user signed in for this grant (`amr`, space-separated), if they did.
+    pub amr: Option<String>,
 }
 
 /// A refresh token of a grant (its digest only), with the scopes it may refresh.
@@ -41,8 +43,8 @@ fn scopes(r: &sqlx::any::AnyRow) -> Result<ScopeSet, sqlx::Error> {
 
 pub async fn insert<'c>(e: impl AnyExecutor<'c>, g: &Grant) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO grants (id, org_id, client_id, user_id, scopes, grant_type, created_at, revoked_at, auth_time) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO grants (id, org_id, client_id, user_id, scopes, grant_type, created_at, revoked_at, auth_time, amr) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(g.id.as_str())
     .bind(g.org_id.as_str())
@@ -53,6 +55,7 @@ pub async fn insert<'c>(e: impl AnyExecutor<'c>, g: &Grant) -> Result<(), sqlx::
     .bind(g.created_at)
     .bind(g.revoked_at)
     .bind(g.auth_time)
+    .bind(g.amr.as_deref())
     .execute(e)
     .await?;
     Ok(())
@@ -60,7 +63,7 @@ pub async fn insert<'c>(e: impl AnyExecutor<'c>, g: &Grant) -> Result<(), sqlx::
 
 pub async fn get<'c>(e: impl AnyExecutor<'c>, id: &str) -> Result<Option<Grant>, sqlx::Error> {
     let row = sqlx::query(
-        "SELECT id, org_id, client_id, user_id, scopes, grant_type, created_at, revoked_at, auth_time FROM grants WHERE id = $1",
+        "SELECT id, org_id, client_id, user_id, scopes, grant_type, created_at, revoked_at, auth_time, amr FROM grants WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(e)
@@ -78,6 +81,7 @@ pub async fn get<'c>(e: impl AnyExecutor<'c>, id: &str) -> Result<Option<Grant>,
             created_at: r.try_get("created_at")?,
             revoked_at: r.try_get("revoked_at")?,
             auth_time: r.try_get("auth_time")?,
+            amr: r.try_get("amr")?,
         })
     })
     .transpose()

@@ -9,6 +9,8 @@ pub struct OrgRow {
     pub audit_retention_days: i64,
     /// Connected apps work in the organization (its switch).
     pub apps_enabled: bool,
+    /// Who must sign in with a second factor.
+    pub mfa_policy: crate::domain::mfa::MfaPolicy,
 }
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<OrgRow, sqlx::Error> {
@@ -18,6 +20,8 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<OrgRow, sqlx::Error> {
         created_at: r.try_get("created_at")?,
         audit_retention_days: r.try_get::<i64, _>("audit_retention_days")?,
         apps_enabled: r.try_get::<i64, _>("apps_enabled")? != 0,
+        mfa_policy: crate::domain::mfa::MfaPolicy::parse(&r.try_get::<String, _>("mfa_policy")?)
+            .unwrap_or_default(),
     })
 }
 
@@ -33,7 +37,7 @@ pub async fn insert<'c>(e: impl AnyExecutor<'c>, org: &OrgRow) -> Result<(), sql
 
 pub async fn get<'c>(e: impl AnyExecutor<'c>, id: &str) -> Result<Option<OrgRow>, sqlx::Error> {
     let row = sqlx::query(
-        "SELECT id, name, created_at, audit_retention_days, apps_enabled FROM organizations WHERE id = $1",
+        "SELECT id, name, created_at, audit_retention_days, apps_enabled, mfa_policy FROM organizations WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(e)
@@ -43,7 +47,7 @@ pub async fn get<'c>(e: impl AnyExecutor<'c>, id: &str) -> Result<Option<OrgRow>
 
 pub async fn list<'c>(e: impl AnyExecutor<'c>) -> Result<Vec<OrgRow>, sqlx::Error> {
     let rows =
-        sqlx::query("SELECT id, name, created_at, audit_retention_days, apps_enabled FROM organizations ORDER BY created_at, id")
+        sqlx::query("SELECT id, name, created_at, audit_retention_days, apps_enabled, mfa_policy FROM organizations ORDER BY created_at, id")
             .fetch_all(e)
             .await?;
     rows.iter().map(from_row).collect()
@@ -112,4 +116,33 @@ pub async fn apps_enabled<'c>(e: impl AnyExecutor<'c>, id: &str) -> Result<bool,
             .fetch_optional(e)
             .await?;
     Ok(on.is_some_and(|v| v != 0))
+}
+
+/// The organization's multi-factor policy (optional for none of that id).
+pub async fn mfa_policy<'c>(
+    e: impl AnyExecutor<'c>,
+    id: &str,
+) -> Result<crate::domain::mfa::MfaPolicy, sqlx::Error> {
+    let raw: Option<String> =
+        sqlx::query_scalar("SELECT mfa_policy FROM organizations WHERE id = $1")
+            .bind(id)
+            .fetch_optional(e)
+            .await?;
+    Ok(raw
+        .as_deref()
+        .and_then(crate::domain::mfa::MfaPolicy::parse)
+        .unwrap_or_default())
+}
+
+pub async fn set_mfa_policy<'c>(
+    e: impl AnyExecutor<'c>,
+    id: &str,
+    policy: crate::domain::mfa::MfaPolicy,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE organizations SET mfa_policy = $1 WHERE id = $2")
+        .bind(policy.as_str())
+        .bind(id)
+        .execute(e)
+        .await?;
+    Ok(done.rows_affected() == 1)
 }

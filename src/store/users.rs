@@ -10,6 +10,8 @@ pub struct UserRow {
     pub name: String,
     pub password_hash: String,
     pub created_at: i64,
+    /// When the user proved they receive mail at `email`.
+    pub email_verified_at: Option<i64>,
 }
 
 /// A user as seen inside one organization, with their role there.
@@ -22,9 +24,11 @@ pub struct Member {
     pub created_at: i64,
     /// When the user last signed in (anywhere), if ever since it was recorded.
     pub last_sign_in_at: Option<i64>,
+    /// Portal sessions signed in before this time are over.
+    pub sessions_after: Option<i64>,
 }
 
-const USER_COLS: &str = "id, email, name, password_hash, created_at";
+const USER_COLS: &str = "id, email, name, password_hash, created_at, email_verified_at";
 
 fn user_from_row(r: &sqlx::any::AnyRow) -> Result<UserRow, sqlx::Error> {
     Ok(UserRow {
@@ -33,6 +37,7 @@ fn user_from_row(r: &sqlx::any::AnyRow) -> Result<UserRow, sqlx::Error> {
         name: r.try_get("name")?,
         password_hash: r.try_get("password_hash")?,
         created_at: r.try_get("created_at")?,
+        email_verified_at: r.try_get("email_verified_at")?,
     })
 }
 
@@ -46,6 +51,7 @@ fn member_from_row(r: &sqlx::any::AnyRow) -> Result<Member, sqlx::Error> {
             .map_err(|e| sqlx::Error::Decode(format!("memberships.role: {}", e.message).into()))?,
         created_at: r.try_get("created_at")?,
         last_sign_in_at: r.try_get("last_sign_in_at")?,
+        sessions_after: r.try_get("sessions_after")?,
     })
 }
 
@@ -131,7 +137,7 @@ pub async fn member<'c>(
     user_id: &str,
 ) -> Result<Option<Member>, sqlx::Error> {
     let row = sqlx::query(
-        "SELECT u.id, u.email, u.name, m.role, m.created_at, u.last_sign_in_at FROM memberships m JOIN users u ON u.id = m.user_id \
+        "SELECT u.id, u.email, u.name, m.role, m.created_at, u.last_sign_in_at, u.sessions_after FROM memberships m JOIN users u ON u.id = m.user_id \
          WHERE m.org_id = $1 AND m.user_id = $2",
     )
     .bind(org_id)
@@ -146,7 +152,7 @@ pub async fn members<'c>(
     org_id: &str,
 ) -> Result<Vec<Member>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT u.id, u.email, u.name, m.role, m.created_at, u.last_sign_in_at FROM memberships m JOIN users u ON u.id = m.user_id \
+        "SELECT u.id, u.email, u.name, m.role, m.created_at, u.last_sign_in_at, u.sessions_after FROM memberships m JOIN users u ON u.id = m.user_id \
          WHERE m.org_id = $1 ORDER BY u.email",
     )
     .bind(org_id)
@@ -233,4 +239,46 @@ pub async fn count_memberships<'c>(
         .fetch_one(e)
         .await?
         .try_get("n")
+}
+
+/// Sets a new password hash.
+pub async fn set_password<'c>(
+    e: impl AnyExecutor<'c>,
+    id: &str,
+    password_hash: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(password_hash)
+        .bind(id)
+        .execute(e)
+        .await?;
+    Ok(())
+}
+
+/// Marks the user's address verified, if it is still `email`.
+pub async fn verify_email<'c>(
+    e: impl AnyExecutor<'c>,
+    id: &str,
+    email: &str,
+    at: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $1) WHERE id = $2 AND email = $3",
+    )
+    .bind(at)
+    .bind(id)
+    .bind(email)
+    .execute(e)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Ends every portal session of the user signed in before `at`.
+pub async fn end_sessions<'c>(e: impl AnyExecutor<'c>, id: &str, at: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET sessions_after = $1 WHERE id = $2")
+        .bind(at)
+        .bind(id)
+        .execute(e)
+        .await?;
+    Ok(())
 }

@@ -8,13 +8,18 @@ use tower_sessions::Session;
 
 use super::AppState;
 use crate::domain::Role;
-use crate::services::principal::Who;
+use crate::domain::mfa::Method;
+use crate::services::principal::{SignIn, Who};
 use crate::services::{self, Principal, RequestMeta};
 
 pub const USER_ID: &str = "user_id";
 pub const ORG_ID: &str = "org_id";
 /// When the session's user signed in (OpenID Connect `auth_time`).
 pub const AUTH_TIME: &str = "auth_time";
+/// How the session's user signed in (`amr`, space-separated).
+pub const AMR: &str = "amr";
+/// A sign-in halfway: the password was right, a second factor is still to come.
+const PENDING: &str = "pending_sign_in";
 const CSRF: &str = "csrf";
 const NEW_SECRET: &str = "new_secret";
 const KEPT_FORM: &str = "kept_form";
@@ -115,8 +120,12 @@ pub async fn signed_in(
     ) else {
         return Ok(None);
     };
+    let sign_in = SignIn {
+        auth_time: session.get::<i64>(AUTH_TIME).await?,
+        amr: session.get::<String>(AMR).await?.unwrap_or_default(),
+    };
     let Some(principal) =
-        services::principal::of_session(&state.db, &user_id, &org_id, meta).await?
+        services::principal::of_session(&state.db, &user_id, &org_id, sign_in, meta).await?
     else {
         return Ok(None);
     };
@@ -192,18 +201,65 @@ pub async fn take_new_secret(
         .and_then(|b| String::from_utf8(b).ok())
 }
 
-/// Starts a signed-in session under a new id (no session fixation) with a new CSRF token.
+/// Starts a signed-in session under a new id (no session fixation) with a new CSRF token,
+/// saying how the user signed in.
 pub async fn start_session(
     session: &Session,
     user_id: &str,
     org_id: &str,
+    methods: &[Method],
 ) -> Result<(), SessionError> {
     session.cycle_id().await?;
     session.remove::<String>(CSRF).await?;
+    session.remove::<Pending>(PENDING).await?;
     session.insert(USER_ID, user_id).await?;
     session.insert(AUTH_TIME, services::now()).await?;
+    session.insert(AMR, crate::domain::mfa::amr(methods).join(" ")).await?;
     session.insert(ORG_ID, org_id).await?;
     Ok(())
+}
+
+/// How long a half-done sign-in waits for its second factor.
+const PENDING_TTL_SECS: i64 = 5 * 60;
+
+/// A sign-in whose password was right, waiting for the second factor (or for the user to
+/// enrol one, when their organization requires it and they have none).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Pending {
+    pub user_id: String,
+    pub email: String,
+    pub org_id: String,
+    /// The user has no second factor and must enrol one to go on.
+    pub enrol: bool,
+    pub expires_at: i64,
+}
+
+/// Keeps a half-done sign-in, under a new session id, no one signed in yet.
+pub async fn keep_pending(
+    session: &Session,
+    user_id: &str,
+    email: &str,
+    org_id: &str,
+    enrol: bool,
+) -> Result<(), SessionError> {
+    session.cycle_id().await?;
+    session.remove::<String>(USER_ID).await?;
+    session.remove::<String>(ORG_ID).await?;
+    let pending = Pending {
+        user_id: user_id.into(),
+        email: email.into(),
+        org_id: org_id.into(),
+        enrol,
+        expires_at: services::now() + PENDING_TTL_SECS,
+    };
+    session.insert(PENDING, pending).await?;
+    Ok(())
+}
+
+/// The half-done sign-in, while it is fresh.
+pub async fn pending(session: &Session) -> Option<Pending> {
+    let p = session.get::<Pending>(PENDING).await.ok().flatten()?;
+    (p.expires_at > services::now()).then_some(p)
 }
 
 /// The signed-in user as the authorization endpoint sees them, with their sign-in time.
@@ -221,6 +277,12 @@ pub async fn visitor_of(me: &SignedIn, session: &Session) -> services::authorize
     services::authorize::Visitor {
         user_id: me.user_id.clone(),
         auth_time: session.get::<i64>(AUTH_TIME).await.ok().flatten(),
+        amr: session
+            .get::<String>(AMR)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default(),
         caller: me.principal.caller().clone(),
     }
 }

@@ -28,4 +28,6 @@ pub struct Settings {
     pub drain: std::time::Duration,
     /// Log one JSON object per line (the default when the output is not a terminal).
     pub log_json: bool,
+    /// Where mail to users goes (SMTP, the log of a development server, or nowhere).
+    pub mailer: crate::services::mail::Mailer,
 }

@@ -80,6 +80,8 @@ pub fn settings(database_url: String, issuer: String) -> Settings {
         limits: latchkey::services::limits::Limits::default(),
         drain: std::time::Duration::ZERO,
         log_json: false,
+        mailer: latchkey::services::mail::Mailer::new(None, "Latchkey <no-reply@localhost>", false)
+            .expect("mailer"),
     }
 }
 
@@ -88,6 +90,8 @@ pub struct TestApp {
     pub base: String,
     pub state: AppState,
     pub database_url: String,
+    /// Every message the server sent (its SMTP server).
+    pub mail: MailSink,
 }
 
 /// Starts the real server on a random port against a fresh database.
@@ -103,7 +107,14 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let base = format!("http://{addr}");
+    let mail = MailSink::start().await;
     let mut settings = settings(database_url.clone(), base.clone());
+    settings.mailer = latchkey::services::mail::Mailer::new(
+        Some(&format!("smtp://{}", mail.addr)),
+        "Latchkey <no-reply@localhost>",
+        false,
+    )
+    .expect("mailer");
     adjust(&mut settings);
     let state = server::prepare(settings).await.expect("prepare");
     let serve_state = state.clone();
@@ -115,7 +126,106 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
         base,
         state,
         database_url,
+        mail,
     }
+}
+
+/// A local SMTP server that keeps every message it receives, so tests read the links the
+/// server mails (password reset, invitation, verification).
+#[derive(Clone)]
+pub struct MailSink {
+    pub addr: SocketAddr,
+    messages: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl MailSink {
+    pub async fn start() -> Self {
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind smtp");
+        let addr = listener.local_addr().expect("addr");
+        let messages = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = messages.clone();
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                let kept = kept.clone();
+                tokio::spawn(async move {
+                    let (read, mut write) = socket.into_split();
+                    let mut lines = BufReader::new(read).lines();
+                    let _ = write.write_all(b"220 sink ESMTP\r\n").await;
+                    let mut data: Option<String> = None;
+                    while let Ok(Some(line)) = lines.next_line().await {
+                        if let Some(body) = data.as_mut() {
+                            if line == "." {
+                                kept.lock().unwrap().push(std::mem::take(body));
+                                data = None;
+                                let _ = write.write_all(b"250 kept\r\n").await;
+                            } else {
+                                body.push_str(line.strip_prefix('.').unwrap_or(&line));
+                                body.push('\n');
+                            }
+                            continue;
+                        }
+                        let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
+                        let answer: &[u8] = match verb.as_str() {
+                            "EHLO" => b"250-sink\r\n250 8BITMIME\r\n",
+                            "DATA" => {
+                                data = Some(String::new());
+                                b"354 go on\r\n"
+                            }
+                            "QUIT" => {
+                                let _ = write.write_all(b"221 bye\r\n").await;
+                                break;
+                            }
+                            _ => b"250 ok\r\n",
+                        };
+                        let _ = write.write_all(answer).await;
+                    }
+                });
+            }
+        });
+        Self { addr, messages }
+    }
+
+    /// Every message so far, headers and body, soft line breaks undone.
+    pub fn all(&self) -> Vec<String> {
+        self.messages
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|m| m.replace("=\n", "").replace("=3D", "="))
+            .collect()
+    }
+
+    /// The messages to `to` so far.
+    pub fn to(&self, to: &str) -> Vec<String> {
+        self.all()
+            .into_iter()
+            .filter(|m| m.lines().any(|l| l.to_ascii_lowercase().starts_with("to:") && l.contains(to)))
+            .collect()
+    }
+
+    /// Waits (up to 10 s) for the `n`th message to `to` and returns it.
+    pub async fn wait_for(&self, to: &str, n: usize) -> String {
+        for _ in 0..400 {
+            if let Some(m) = self.to(to).get(n - 1) {
+                return m.clone();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("no message {n} to {to}: {:?}", self.all());
+    }
+}
+
+/// The first link of `message` to `path` (with its query), relative to the server.
+pub fn link_in(message: &str, path: &str) -> String {
+    let at = message.find(path).unwrap_or_else(|| panic!("no {path} link in {message}"));
+    message[at..]
+        .split_whitespace()
+        .next()
+        .expect("link")
+        .to_string()
 }
 
 impl TestApp {
@@ -138,6 +248,7 @@ impl TestApp {
             base: format!("http://{addr}"),
             state,
             database_url: self.database_url.clone(),
+            mail: self.mail.clone(),
         };
         peer.cache_serving().await;
         peer

@@ -59,25 +59,39 @@ pub async fn set_connected_apps(csrf: String, enabled: String) -> Result<(), App
     .await
 }
 
+#[server(prefix = "/api", endpoint = "set_mfa_policy")]
+pub async fn set_mfa_policy(csrf: String, mfa_policy: String) -> Result<(), AppError> {
+    use crate::app::server as portal;
+    portal::admin_write(&csrf, async |state, me| {
+        crate::services::mfa::set_policy(&state.db, &me.principal, &mfa_policy)
+            .await
+            .map(|_| ())
+            .map_err(portal::service_error)
+    })
+    .await
+}
+
 #[component]
 pub fn OrgPage() -> impl IntoView {
     // Resources live outside the page frame, whose children may render more than once.
     let rename = ServerAction::<RenameOrg>::new();
     let retention = ServerAction::<SetAuditRetention>::new();
     let switch = ServerAction::<SetConnectedApps>::new();
+    let mfa = ServerAction::<SetMfaPolicy>::new();
     let org = Resource::new(
         move || {
             (
                 rename.version().get(),
                 retention.version().get(),
                 switch.version().get(),
+                mfa.version().get(),
             )
         },
         |_| get_org(),
     );
     view! {
         <Page title="Organization" need=Need::Admin>
-            <Org rename retention switch org/>
+            <Org rename retention switch mfa org/>
         </Page>
     }
 }
@@ -87,8 +101,10 @@ fn Org(
     rename: ServerAction<RenameOrg>,
     retention: ServerAction<SetAuditRetention>,
     switch: ServerAction<SetConnectedApps>,
+    mfa: ServerAction<SetMfaPolicy>,
     org: Resource<Result<OrgView, AppError>>,
 ) -> impl IntoView {
+    let mfa_error = form_error(mfa.value());
     let error = form_error(rename.value());
     let retention_error = form_error(retention.value());
     let switch_error = form_error(switch.value());
@@ -126,6 +142,22 @@ fn Org(
                                 <FieldError error=retention_error field="retention_days"/></label>
                             <p class="hint">"Older records are removed hourly; the hash chain keeps verifying from a checkpoint."</p>
                             <button type="submit" class="primary">"Save retention"</button>
+                        </ActionForm>
+                        <h2>"Sign-in"</h2>
+                        <FormError error=mfa_error/>
+                        <Done done=succeeded(mfa.value()) text="Sign-in policy saved."/>
+                        <ActionForm action=mfa>
+                            <Csrf/>
+                            <label>"Two-step verification"
+                                <select name="mfa_policy">
+                                    {crate::domain::mfa::MfaPolicy::ALL.into_iter().map(|p| {
+                                        let selected = p.as_str() == o.mfa_policy;
+                                        view! { <option value=p.as_str() selected=selected>{p.label()}</option> }
+                                    }).collect_view()}
+                                </select>
+                            </label>
+                            <p class="hint">"Members it newly covers set up an authenticator app at their next sign-in; sessions signed in without one end at once."</p>
+                            <button type="submit" class="primary">"Save sign-in policy"</button>
                         </ActionForm>
                         <h2>"Connected apps"</h2>
                         <FormError error=switch_error/>

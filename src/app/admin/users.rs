@@ -37,10 +37,23 @@ pub async fn create_user(
     email: String,
     name: String,
     role: String,
-    password: String,
+    #[server(default)] password: String,
 ) -> Result<(), AppError> {
     use crate::app::server as portal;
     portal::admin_write(&csrf, async |state, me| {
+        // No password: the user is invited by e-mail and chooses one.
+        if password.is_empty() {
+            return crate::services::recovery::invite(
+                &state.db,
+                &state.settings.mailer,
+                &state.settings.issuer,
+                &me.principal,
+                (&email, &name, &role),
+            )
+            .await
+            .map(|_| ())
+            .map_err(portal::service_error);
+        }
         crate::services::users::create(
             &state.db,
             &me.principal,
@@ -214,9 +227,10 @@ fn Users(
                 <label>"Role"
                     <select name="role"><option value="member">"member"</option><option value="auditor">"auditor"</option><option value="admin">"admin"</option></select>
                     <FieldError error=create_error field="role"/></label>
-                <label>"Initial password (at least 12 characters)"
-                    <input type="password" name="password" aria-invalid=invalid(create_error, "password") required minlength="12" maxlength="256" autocomplete="new-password"/>
+                <label>"Initial password (at least 12 characters; leave empty to invite by e-mail)"
+                    <input type="password" name="password" aria-invalid=invalid(create_error, "password") minlength="12" maxlength="256" autocomplete="new-password"/>
                     <FieldError error=create_error field="password"/></label>
+                <p class="hint">"Invited users get a link, valid 7 days, to choose their own password."</p>
                 <button type="submit" class="primary">"Add user"</button>
             </ActionForm>
         </section>

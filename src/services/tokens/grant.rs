@@ -70,6 +70,18 @@ pub(super) async fn start_direct(
             "none of the requested scopes may be granted for this user".into(),
         ));
     }
+    // A password alone cannot stand for a user who signs in with a second factor, by
+    // choice or by their organization's policy: the browser flows ask for it.
+    if grant_type == GrantType::Password
+        && crate::services::mfa::needs_second_factor(db, user_id, &org_id)
+            .await
+            .map_err(internal)?
+    {
+        tracing::warn!(client_id = %app.client_id, "password grant for a user with a second factor refused");
+        return Err(OAuthError::InvalidGrant(
+            "this user signs in with a second factor, which the password grant cannot ask for; use the authorization code flow".into(),
+        ));
+    }
     if !crate::services::policy::within_authorized_apps(db, user_id, app.client_id.as_str())
         .await
         .map_err(internal)?
@@ -88,6 +100,7 @@ pub(super) async fn start_direct(
         created_at: now(),
         revoked_at: None,
         auth_time: None,
+        amr: (grant_type == GrantType::Password).then(|| "pwd".to_string()),
     };
     store::grants::insert(&db.pool, &grant)
         .await

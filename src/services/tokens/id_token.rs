@@ -37,8 +37,8 @@ pub(super) async fn user_claims(
         .ok_or_else(|| OAuthError::InvalidGrant("the user no longer exists".into()))?;
     Ok(UserClaims {
         name: has("profile").then_some(user.name),
-        // Addresses are entered by admins, not proven by the user.
-        email_verified: has("email").then_some(false),
+        // Verified once the user opened a link sent to the address.
+        email_verified: has("email").then_some(user.email_verified_at.is_some()),
         email: has("email").then_some(user.email),
     })
 }
@@ -55,7 +55,8 @@ pub(super) async fn id_token(
 ) -> Result<String, OAuthError> {
     use openidconnect::core::{CoreIdTokenClaims, CoreJwsSigningAlgorithm};
     use openidconnect::{
-        AccessToken, AccessTokenHash, Audience, ClientId, EmptyAdditionalClaims, EndUserEmail,
+        AccessToken, AccessTokenHash, Audience, AuthenticationContextClass,
+        AuthenticationMethodReference, ClientId, EmptyAdditionalClaims, EndUserEmail,
         EndUserName, IssuerUrl, LocalizedClaim, Nonce, StandardClaims, SubjectIdentifier,
     };
     let t = now();
@@ -108,6 +109,18 @@ pub(super) async fn id_token(
     )
     .set_authorized_party(Some(ClientId::new(app.client_id.to_string())))
     .set_auth_time(grant.auth_time.map(at).transpose()?)
+    .set_auth_context_ref(
+        grant
+            .amr
+            .as_deref()
+            .map(|amr| AuthenticationContextClass::new(crate::domain::mfa::acr_of(amr).into())),
+    )
+    .set_auth_method_refs(grant.amr.as_deref().map(|amr| {
+        amr.split(' ')
+            .filter(|m| !m.is_empty())
+            .map(|m| AuthenticationMethodReference::new(m.into()))
+            .collect()
+    }))
     .set_nonce(nonce.map(|n| Nonce::new(n.to_string())))
     .set_access_token_hash(Some(at_hash));
     sign(ctx.ring, t, ID_TOKEN_TYP, alg, &claims)

@@ -1,0 +1,159 @@
+//! Multi-factor sign-in: an organization's policy, and what a sign-in used as OpenID
+//! Connect says it (`amr`, RFC 8176; `acr`).
+
+use serde::{Deserialize, Serialize};
+
+use super::Role;
+
+/// Who in an organization must sign in with a second factor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum MfaPolicy {
+    /// Each user chooses.
+    #[default]
+    Optional,
+    /// The organization's admins (role admin).
+    Admins,
+    /// Every member.
+    Everyone,
+}
+
+impl MfaPolicy {
+    pub const ALL: [MfaPolicy; 3] = [MfaPolicy::Optional, MfaPolicy::Admins, MfaPolicy::Everyone];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MfaPolicy::Optional => "optional",
+            MfaPolicy::Admins => "admins",
+            MfaPolicy::Everyone => "everyone",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == raw)
+    }
+
+    /// What the portal calls it.
+    pub fn label(self) -> &'static str {
+        match self {
+            MfaPolicy::Optional => "Optional: each user chooses",
+            MfaPolicy::Admins => "Required for admins",
+            MfaPolicy::Everyone => "Required for everyone",
+        }
+    }
+
+    /// Whether a member with `role` must have signed in with a second factor.
+    pub fn requires(self, role: Role) -> bool {
+        match self {
+            MfaPolicy::Optional => false,
+            MfaPolicy::Admins => role == Role::Admin,
+            MfaPolicy::Everyone => true,
+        }
+    }
+}
+
+/// How a user proved who they are, as RFC 8176 names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Method {
+    /// A password.
+    Pwd,
+    /// A code from an authenticator app (TOTP).
+    Otp,
+    /// A single-use recovery code (something the user kept: RFC 8176 has no closer value
+    /// than a one-time password).
+    Recovery,
+}
+
+/// The `amr` of a sign-in with `methods`: each method's RFC 8176 value, and `mfa` when
+/// there were two factors.
+pub fn amr(methods: &[Method]) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    for m in methods {
+        let v = match m {
+            Method::Pwd => "pwd",
+            Method::Otp | Method::Recovery => "otp",
+        };
+        if !out.contains(&v) {
+            out.push(v);
+        }
+    }
+    if is_multi_factor(methods) {
+        out.push("mfa");
+    }
+    out
+}
+
+/// Whether `methods` include a factor beyond the password.
+pub fn is_multi_factor(methods: &[Method]) -> bool {
+    methods.contains(&Method::Pwd) && methods.iter().any(|m| *m != Method::Pwd)
+}
+
+/// Whether an `amr` as stored (space-separated) says multi-factor.
+pub fn amr_is_multi_factor(amr: &str) -> bool {
+    amr.split(' ').any(|v| v == "mfa")
+}
+
+/// The `acr` of a multi-factor sign-in: the value Auth0 and others use, so that clients
+/// asking `acr_values` for it get what they mean.
+pub const ACR_MFA: &str = "http://schemas.openid.net/pape/policies/2007/06/multi-factor";
+/// The `acr` of a sign-in with one factor.
+pub const ACR_PASSWORD: &str = "urn:latchkey:acr:password";
+/// The `acr_values` Latchkey understands (discovery lists them).
+pub const ACR_SUPPORTED: [&str; 2] = [ACR_PASSWORD, ACR_MFA];
+
+/// The `acr` for a sign-in whose `amr` is `amr` (space-separated).
+pub fn acr_of(amr: &str) -> &'static str {
+    if amr_is_multi_factor(amr) {
+        ACR_MFA
+    } else {
+        ACR_PASSWORD
+    }
+}
+
+/// Whether `acr_values` (space-separated, in order of preference) can only be met by a
+/// multi-factor sign-in: the client asked for MFA and nothing weaker we know.
+pub fn acr_values_need_mfa(acr_values: &str) -> bool {
+    let mut asked = acr_values.split_whitespace();
+    let all: Vec<&str> = asked.by_ref().collect();
+    all.contains(&ACR_MFA) && !all.contains(&ACR_PASSWORD)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy_by_role() {
+        assert!(!MfaPolicy::Optional.requires(Role::Admin));
+        assert!(MfaPolicy::Admins.requires(Role::Admin));
+        assert!(!MfaPolicy::Admins.requires(Role::Member));
+        assert!(!MfaPolicy::Admins.requires(Role::Auditor));
+        assert!(MfaPolicy::Everyone.requires(Role::Member));
+        for p in MfaPolicy::ALL {
+            assert_eq!(MfaPolicy::parse(p.as_str()), Some(p));
+        }
+        assert_eq!(MfaPolicy::parse("sometimes"), None);
+    }
+
+    #[test]
+    fn amr_values() {
+        assert_eq!(amr(&[Method::Pwd]), vec!["pwd"]);
+        assert_eq!(amr(&[Method::Pwd, Method::Otp]), vec!["pwd", "otp", "mfa"]);
+        assert_eq!(
+            amr(&[Method::Pwd, Method::Recovery]),
+            vec!["pwd", "otp", "mfa"]
+        );
+        assert!(amr_is_multi_factor("pwd otp mfa"));
+        assert!(!amr_is_multi_factor("pwd"));
+        assert_eq!(acr_of("pwd otp mfa"), ACR_MFA);
+        assert_eq!(acr_of("pwd"), ACR_PASSWORD);
+    }
+
+    #[test]
+    fn acr_values_asking_for_mfa() {
+        assert!(acr_values_need_mfa(ACR_MFA));
+        assert!(!acr_values_need_mfa(&format!("{ACR_MFA} {ACR_PASSWORD}")));
+        assert!(!acr_values_need_mfa("urn:other"));
+        assert!(!acr_values_need_mfa(""));
+    }
+}

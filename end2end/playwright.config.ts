@@ -39,6 +39,8 @@ export default defineConfig({
       LATCHKEY_ADMIN_EMAIL: ADMIN.email,
       LATCHKEY_ADMIN_PASSWORD: ADMIN.password,
       LATCHKEY_SITE_ROOT: process.env.LATCHKEY_SITE_ROOT ?? '../target/site',
+      // The sign-in tests' mail sink (tests/mail.ts); mail sent while none listens is lost.
+      LATCHKEY_SMTP_URL: 'smtp://127.0.0.1:2526',
     },
   },
 });

@@ -144,13 +144,13 @@ async fn an_authenticator_app_guards_the_sign_in(b: Backend) {
     ] {
         let n = app
             .count(&format!(
-                "SELECT COUNT(*) FROM audit_events WHERE action = '{action}' AND success = 1"
+                "SELECT COUNT(*) FROM audit_events WHERE action = '{action}' AND outcome = 'success'"
             ))
             .await;
         assert!(n >= 1, "{action} recorded");
     }
     let failed = app
-        .count("SELECT COUNT(*) FROM audit_events WHERE action = 'login.second_factor' AND success = 0")
+        .count("SELECT COUNT(*) FROM audit_events WHERE action = 'login.second_factor' AND outcome = 'failure'")
         .await;
     assert!(failed >= 3, "failed codes recorded: {failed}");
 }
@@ -184,7 +184,7 @@ async fn wrong_codes_are_throttled_and_audited(b: Backend) {
     assert_eq!(status, 429);
     assert_eq!(signed_in_as(&b1).await, None);
     let throttled = app
-        .count("SELECT COUNT(*) FROM audit_events WHERE action = 'login.second_factor' AND success = 0 AND detail LIKE '%throttled%'")
+        .count("SELECT COUNT(*) FROM audit_events WHERE action = 'login.second_factor' AND outcome = 'failure' AND detail LIKE '%throttled%'")
         .await;
     assert!(throttled >= 1);
 }
@@ -436,7 +436,7 @@ async fn a_forgotten_password_is_reset_by_mail(b: Backend) {
     }
     assert_eq!(last, 429);
     let n = app
-        .count("SELECT COUNT(*) FROM audit_events WHERE action = 'password.reset' AND success = 1")
+        .count("SELECT COUNT(*) FROM audit_events WHERE action = 'password.reset' AND outcome = 'success'")
         .await;
     assert_eq!(n, 1);
 }

@@ -7,9 +7,9 @@ ALTER TABLE organizations ADD COLUMN mfa_policy TEXT NOT NULL DEFAULT 'optional'
 -- When the user proved they receive mail at their address (a link they opened).
 ALTER TABLE users ADD COLUMN email_verified_at INTEGER;
 
--- Portal sessions signed in before this time are over (a password reset, "sign out
--- everywhere", an admin ending the user's sessions).
-ALTER TABLE users ADD COLUMN sessions_after INTEGER;
+-- A portal session lives while it carries the user's current epoch: a password reset (and
+-- "sign out everywhere", an admin ending the user's sessions) moves it on.
+ALTER TABLE users ADD COLUMN session_epoch INTEGER NOT NULL DEFAULT 0;
 
 -- The authentication methods of the sign-in behind a grant (RFC 8176, space-separated).
 ALTER TABLE grants ADD COLUMN amr TEXT;

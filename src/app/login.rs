@@ -75,6 +75,7 @@ pub async fn login(
                 &signed.email,
                 &org_id,
                 !has_factor,
+                signed.session_epoch,
             )
             .await?;
             let step = if has_factor { "verify" } else { "enrol" };
@@ -89,6 +90,7 @@ pub async fn login(
             &signed.user_id,
             &org_id,
             &[crate::domain::mfa::Method::Pwd],
+            signed.session_epoch,
         )
         .await?;
         leptos_axum::redirect(&next);

@@ -63,7 +63,8 @@ pub async fn second_factor(
         )
         .await
         .map_err(portal::service_error)?;
-        portal::start_session(&session, &p.user_id, &p.org_id, &[Method::Pwd, method]).await?;
+        portal::start_session(&session, &p.user_id, &p.org_id, &[Method::Pwd, method], p.epoch)
+            .await?;
         leptos_axum::redirect(&safe_next(&next));
         Ok(())
     }
@@ -145,8 +146,14 @@ pub async fn confirm_sign_in_enrolment(
         )
         .await
         .map_err(portal::service_error)?;
-        portal::start_session(&session, &p.user_id, &p.org_id, &[Method::Pwd, Method::Otp])
-            .await?;
+        portal::start_session(
+            &session,
+            &p.user_id,
+            &p.org_id,
+            &[Method::Pwd, Method::Otp],
+            p.epoch,
+        )
+        .await?;
         crate::web::session::keep_new_secret(&state, &session, RECOVERY_CODES, &codes.join("\n"))
             .await?;
         leptos_axum::redirect(&codes_page(&next));

@@ -239,6 +239,16 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("consent.withdrawn", "Access withdrawn by the user"),
     ("authorization.revoked", "Authorization revoked"),
     ("login", "Sign-in"),
+    ("login.second_factor", "Sign-in: second step"),
+    ("mfa.totp_enrolled", "Authenticator app set up"),
+    ("mfa.totp_removed", "Authenticator app removed"),
+    ("mfa.recovery_codes_created", "New recovery codes made"),
+    ("password.reset_requested", "Password reset asked for"),
+    ("password.reset", "Password reset"),
+    ("user.invitation_accepted", "Invitation accepted"),
+    ("user.verification_sent", "Address verification sent"),
+    ("user.email_verified", "Address verified"),
+    ("org.mfa_policy", "Two-step verification policy changed"),
     ("app.create", "App created"),
     ("app.update", "App changed"),
     (
@@ -287,6 +297,8 @@ pub const ACTION_FAMILIES: &[(&str, &str)] = &[
     ("user.", "Any change to a user"),
     ("api.", "Any API event"),
     ("org.", "Any organization setting"),
+    ("mfa.", "Any change to a second factor"),
+    ("password.", "Any password reset"),
 ];
 
 /// An action's name in words: `token.issued` → "Token issued". An action this version

@@ -41,6 +41,8 @@ pub struct SignedIn {
     pub email: String,
     /// The organization the session works in: the first where the user is admin, else the first.
     pub org_id: Option<String>,
+    /// The user's session epoch, which the new session carries.
+    pub session_epoch: i64,
 }
 
 /// The counters one attempt is charged to, with the failures each allows.
@@ -162,6 +164,7 @@ pub async fn login(
                 user_id: u.id,
                 email: u.email,
                 org_id,
+                session_epoch: u.session_epoch,
             })
         }
         (user, _) => {

@@ -101,7 +101,7 @@ impl Mailer {
                     .header(ContentType::TEXT_PLAIN)
                     .body(mail.body.clone())
                     .map_err(|e| e.to_string())?;
-                // Two tries: a pooled connection the relay closed fails once.
+                // Two tries: a relay that drops one connection gets a second.
                 let mut last = String::new();
                 for _ in 0..2 {
                     match smtp.send(message.clone()).await {

@@ -76,6 +76,8 @@ pub enum Who {
 pub struct SignIn {
     pub auth_time: Option<i64>,
     pub amr: String,
+    /// The user's session epoch when they signed in (a password reset moves it on).
+    pub epoch: i64,
 }
 
 impl SignIn {
@@ -306,9 +308,7 @@ pub async fn of_session(
         return Ok(None);
     };
     let role = member.role;
-    if let Some(after) = member.sessions_after
-        && sign_in.auth_time.is_none_or(|t| t < after)
-    {
+    if member.session_epoch != sign_in.epoch {
         return Ok(None);
     }
     if !sign_in.is_mfa() && db.mfa_policy(org_id).await?.requires(role) {

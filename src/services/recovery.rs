@@ -185,7 +185,7 @@ pub async fn set_password(
         .ok_or_else(expired)?;
     store::users::set_password(&mut *tx, &user.id, &hash).await?;
     store::users::verify_email(&mut *tx, &user.id, &user.email, t).await?;
-    store::users::end_sessions(&mut *tx, &user.id, t).await?;
+    store::users::end_sessions(&mut *tx, &user.id).await?;
     store::factors::end_links(&mut *tx, &user.id, LinkPurpose::Reset, t).await?;
     let memberships = store::users::memberships_of(&mut *tx, &user.id).await?;
     let caller = Caller {

@@ -93,6 +93,7 @@ async fn add(
         password_hash: hash,
         created_at: t,
         email_verified_at: None,
+        session_epoch: 0,
     };
     let mut tx = db.begin().await?;
     let mut new_account = true;

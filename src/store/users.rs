@@ -12,6 +12,8 @@ pub struct UserRow {
     pub created_at: i64,
     /// When the user proved they receive mail at `email`.
     pub email_verified_at: Option<i64>,
+    /// The epoch a new portal session carries.
+    pub session_epoch: i64,
 }
 
 /// A user as seen inside one organization, with their role there.
@@ -24,11 +26,11 @@ pub struct Member {
     pub created_at: i64,
     /// When the user last signed in (anywhere), if ever since it was recorded.
     pub last_sign_in_at: Option<i64>,
-    /// Portal sessions signed in before this time are over.
-    pub sessions_after: Option<i64>,
+    /// Portal sessions of another epoch are over.
+    pub session_epoch: i64,
 }
 
-const USER_COLS: &str = "id, email, name, password_hash, created_at, email_verified_at";
+const USER_COLS: &str = "id, email, name, password_hash, created_at, email_verified_at, session_epoch";
 
 fn user_from_row(r: &sqlx::any::AnyRow) -> Result<UserRow, sqlx::Error> {
     Ok(UserRow {
@@ -38,6 +40,7 @@ fn user_from_row(r: &sqlx::any::AnyRow) -> Result<UserRow, sqlx::Error> {
         password_hash: r.try_get("password_hash")?,
         created_at: r.try_get("created_at")?,
         email_verified_at: r.try_get("email_verified_at")?,
+        session_epoch: r.try_get("session_epoch")?,
     })
 }
 
@@ -51,7 +54,7 @@ fn member_from_row(r: &sqlx::any::AnyRow) -> Result<Member, sqlx::Error> {
             .map_err(|e| sqlx::Error::Decode(format!("memberships.role: {}", e.message).into()))?,
         created_at: r.try_get("created_at")?,
         last_sign_in_at: r.try_get("last_sign_in_at")?,
-        sessions_after: r.try_get("sessions_after")?,
+        session_epoch: r.try_get("session_epoch")?,
     })
 }
 
@@ -137,7 +140,7 @@ pub async fn member<'c>(
     user_id: &str,
 ) -> Result<Option<Member>, sqlx::Error> {
     let row = sqlx::query(
-        "SELECT u.id, u.email, u.name, m.role, m.created_at, u.last_sign_in_at, u.sessions_after FROM memberships m JOIN users u ON u.id = m.user_id \
+        "SELECT u.id, u.email, u.name, m.role, m.created_at, u.last_sign_in_at, u.session_epoch FROM memberships m JOIN users u ON u.id = m.user_id \
          WHERE m.org_id = $1 AND m.user_id = $2",
     )
     .bind(org_id)
@@ -152,7 +155,7 @@ pub async fn members<'c>(
     org_id: &str,
 ) -> Result<Vec<Member>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT u.id, u.email, u.name, m.role, m.created_at, u.last_sign_in_at, u.sessions_after FROM memberships m JOIN users u ON u.id = m.user_id \
+        "SELECT u.id, u.email, u.name, m.role, m.created_at, u.last_sign_in_at, u.session_epoch FROM memberships m JOIN users u ON u.id = m.user_id \
          WHERE m.org_id = $1 ORDER BY u.email",
     )
     .bind(org_id)
@@ -273,10 +276,9 @@ pub async fn verify_email<'c>(
     Ok(done.rows_affected() == 1)
 }
 
-/// Ends every portal session of the user signed in before `at`.
-pub async fn end_sessions<'c>(e: impl AnyExecutor<'c>, id: &str, at: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET sessions_after = $1 WHERE id = $2")
-        .bind(at)
+/// Ends every portal session of the user (their epoch moves on).
+pub async fn end_sessions<'c>(e: impl AnyExecutor<'c>, id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET session_epoch = session_epoch + 1 WHERE id = $1")
         .bind(id)
         .execute(e)
         .await?;

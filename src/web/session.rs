@@ -20,6 +20,8 @@ pub const AUTH_TIME: &str = "auth_time";
 pub const AMR: &str = "amr";
 /// A sign-in halfway: the password was right, a second factor is still to come.
 const PENDING: &str = "pending_sign_in";
+/// The user's session epoch at sign-in.
+const EPOCH: &str = "epoch";
 const CSRF: &str = "csrf";
 const NEW_SECRET: &str = "new_secret";
 const KEPT_FORM: &str = "kept_form";
@@ -123,6 +125,7 @@ pub async fn signed_in(
     let sign_in = SignIn {
         auth_time: session.get::<i64>(AUTH_TIME).await?,
         amr: session.get::<String>(AMR).await?.unwrap_or_default(),
+        epoch: session.get::<i64>(EPOCH).await?.unwrap_or_default(),
     };
     let Some(principal) =
         services::principal::of_session(&state.db, &user_id, &org_id, sign_in, meta).await?
@@ -208,6 +211,7 @@ pub async fn start_session(
     user_id: &str,
     org_id: &str,
     methods: &[Method],
+    epoch: i64,
 ) -> Result<(), SessionError> {
     session.cycle_id().await?;
     session.remove::<String>(CSRF).await?;
@@ -215,6 +219,7 @@ pub async fn start_session(
     session.insert(USER_ID, user_id).await?;
     session.insert(AUTH_TIME, services::now()).await?;
     session.insert(AMR, crate::domain::mfa::amr(methods).join(" ")).await?;
+    session.insert(EPOCH, epoch).await?;
     session.insert(ORG_ID, org_id).await?;
     Ok(())
 }
@@ -231,6 +236,8 @@ pub struct Pending {
     pub org_id: String,
     /// The user has no second factor and must enrol one to go on.
     pub enrol: bool,
+    /// The user's session epoch at the password step.
+    pub epoch: i64,
     pub expires_at: i64,
 }
 
@@ -241,6 +248,7 @@ pub async fn keep_pending(
     email: &str,
     org_id: &str,
     enrol: bool,
+    epoch: i64,
 ) -> Result<(), SessionError> {
     session.cycle_id().await?;
     session.remove::<String>(USER_ID).await?;
@@ -250,6 +258,7 @@ pub async fn keep_pending(
         email: email.into(),
         org_id: org_id.into(),
         enrol,
+        epoch,
         expires_at: services::now() + PENDING_TTL_SECS,
     };
     session.insert(PENDING, pending).await?;

@@ -227,10 +227,10 @@ fn Users(
                 <label>"Role"
                     <select name="role"><option value="member">"member"</option><option value="auditor">"auditor"</option><option value="admin">"admin"</option></select>
                     <FieldError error=create_error field="role"/></label>
-                <label>"Initial password (at least 12 characters; leave empty to invite by e-mail)"
+                <label>"Initial password (at least 12 characters)"
                     <input type="password" name="password" aria-invalid=invalid(create_error, "password") minlength="12" maxlength="256" autocomplete="new-password"/>
                     <FieldError error=create_error field="password"/></label>
-                <p class="hint">"Invited users get a link, valid 7 days, to choose their own password."</p>
+                <p class="hint">"Leave the password empty to invite the user by e-mail: they get a link, valid 7 days, to choose their own."</p>
                 <button type="submit" class="primary">"Add user"</button>
             </ActionForm>
         </section>

@@ -7,7 +7,9 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_query_map;
 
-use super::components::{Confirm, Csrf, Done, ErrorPage, FormError, Need, Page, url_encode};
+use super::components::{
+    Confirm, Csrf, Done, ErrorPage, FieldError, FormError, Need, Page, url_encode,
+};
 use super::error::AppError;
 use super::login::safe_next;
 use super::session::{form_error, succeeded};
@@ -188,6 +190,7 @@ fn SecondFactorForm() -> impl IntoView {
                 <input type="text" name="code" required autocomplete="one-time-code" inputmode="text"
                     maxlength="64" autofocus aria-describedby="code-hint"/>
             </label>
+            <FieldError error field="code"/>
             <p class="hint" id="code-hint">"The 6-digit code your authenticator app shows, or one of your recovery codes."</p>
             <button type="submit" class="primary">"Verify"</button>
         }
@@ -209,7 +212,7 @@ fn SecondFactorForm() -> impl IntoView {
 
 /// The QR code, the secret to type instead, and the field for the first code.
 #[component]
-fn Enrolment(enrolment: TotpEnrolment) -> impl IntoView {
+fn Enrolment(enrolment: TotpEnrolment, error: Signal<Option<AppError>>) -> impl IntoView {
     view! {
         <ol class="steps">
             <li>"Open your authenticator app (Google Authenticator, 1Password, Microsoft Authenticator…) and scan this code:"
@@ -222,24 +225,26 @@ fn Enrolment(enrolment: TotpEnrolment) -> impl IntoView {
             <input type="text" name="code" required autocomplete="one-time-code" inputmode="numeric"
                 pattern="[0-9 ]{6,7}" maxlength="7"/>
         </label>
+        <FieldError error field="code"/>
     }
 }
 
 /// Setting up an authenticator app during a sign-in (the organization requires one).
 #[component]
 pub fn EnrolAtSignInPage() -> impl IntoView {
+    // Resources live outside the page frame, whose children may render more than once.
+    let enrolment = Resource::new(|| (), |_| sign_in_enrolment());
     view! {
         <Page title="Set up two-step verification" need=Need::Anyone flow=true>
-            <EnrolAtSignIn/>
+            <EnrolAtSignIn enrolment/>
         </Page>
     }
 }
 
 #[component]
-fn EnrolAtSignIn() -> impl IntoView {
+fn EnrolAtSignIn(enrolment: Resource<Result<TotpEnrolment, AppError>>) -> impl IntoView {
     let query = use_query_map();
     let next = query.with_untracked(|q| safe_next(&q.get("next").unwrap_or_default()));
-    let enrolment = Resource::new(|| (), |_| sign_in_enrolment());
     let action = ServerAction::<ConfirmSignInEnrolment>::new();
     let error = form_error(action.value());
     view! {
@@ -260,7 +265,7 @@ fn EnrolAtSignIn() -> impl IntoView {
                                     <form method="post" action=ConfirmSignInEnrolment::url()>
                                         <Csrf/>
                                         <input type="hidden" name="next" value=next/>
-                                        <Enrolment enrolment/>
+                                        <Enrolment enrolment error/>
                                         <button type="submit" class="primary">"Turn on"</button>
                                     </form>
                                 }.into_any(),
@@ -289,18 +294,18 @@ pub async fn recovery_codes_once() -> Result<Vec<String>, AppError> {
 /// New recovery codes, shown once.
 #[component]
 pub fn RecoveryCodesPage() -> impl IntoView {
+    let codes = Resource::new(|| (), |_| recovery_codes_once());
     view! {
         <Page title="Recovery codes" need=Need::SignedIn>
-            <RecoveryCodes/>
+            <RecoveryCodes codes/>
         </Page>
     }
 }
 
 #[component]
-fn RecoveryCodes() -> impl IntoView {
+fn RecoveryCodes(codes: Resource<Result<Vec<String>, AppError>>) -> impl IntoView {
     let query = use_query_map();
     let next = query.with_untracked(|q| safe_next(&q.get("next").unwrap_or_default()));
-    let codes = Resource::new(|| (), |_| recovery_codes_once());
     view! {
             <div class="card narrow">
                 <h1>"Your recovery codes"</h1>
@@ -487,7 +492,7 @@ pub fn SecurityPage() -> impl IntoView {
                                         <FormError error=confirm_error/>
                                         <ActionForm action=confirm>
                                             <Csrf/>
-                                            <Enrolment enrolment/>
+                                            <Enrolment enrolment error=confirm_error/>
                                             <button type="submit" class="primary">"Turn on"</button>
                                         </ActionForm>
                                     }.into_any(),

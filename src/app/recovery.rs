@@ -7,7 +7,7 @@ use leptos_router::hooks::use_query_map;
 
 use super::components::{Csrf, FormError, Need, Page, invalid};
 use super::error::AppError;
-use super::session::form_error;
+use super::session::{form_error, succeeded};
 
 #[server(prefix = "/api", endpoint = "forgot_password")]
 pub async fn forgot_password(csrf: String, email: String) -> Result<(), AppError> {
@@ -49,14 +49,15 @@ pub async fn forgot_password(csrf: String, email: String) -> Result<(), AppError
 #[component]
 pub fn ForgotPage() -> impl IntoView {
     let query = use_query_map();
-    let sent = query.with_untracked(|q| q.get("sent").is_some());
     let action = ServerAction::<ForgotPassword>::new();
     let error = form_error(action.value());
+    // The answer comes back as `?sent=1` on this same page (with or without JavaScript).
+    let sent = move || query.with(|q| q.get("sent").is_some()) || succeeded(action.value()).get();
     view! {
         <Page title="Forgot your password?" need=Need::Anyone flow=true>
             <div class="card narrow">
                 <h1>"Forgot your password?"</h1>
-                {if sent {
+                {move || if sent() {
                     view! {
                         <p class="status saved" role="status" data-testid="reset-sent">{crate::domain::paths::RESET_SENT}</p>
                         <p><a href="/login">"Back to sign in"</a></p>

@@ -12,7 +12,8 @@ const SIZES = [
 ];
 
 const PORTAL = ['/admin/overview', '/admin', '/admin/apps/new', '/admin/users', '/admin/apis', '/admin/scopes', '/admin/org',
-  '/admin/external-apps', '/admin/audit', '/admin/groups', '/account/apps', '/no-such-page'];
+  '/admin/external-apps', '/admin/audit', '/admin/groups', '/account/apps', '/account/security',
+  '/account/security?setup=1', '/no-such-page'];
 const APP_TABS = ['', '/credentials', '/authorizations', '/activity'];
 
 async function check(page: Page, label: string) {
@@ -38,11 +39,13 @@ for (const size of SIZES) {
   test.describe(`${size.name} ${size.width}×${size.height}`, () => {
     test.use({ viewport: { width: size.width, height: size.height } });
 
-    test('the sign-in page', async ({ page }) => {
-      await page.goto('/login');
-      await hydrated(page);
-      await check(page, `/login ${size.name}`);
-      await fitsTheScreen(page, '/login');
+    test('the sign-in pages', async ({ page }) => {
+      for (const path of ['/login', '/login/forgot', '/login/forgot?sent=1', '/login/reset?token=gone', '/account/verify?token=x']) {
+        await page.goto(path);
+        await hydrated(page);
+        await check(page, `${path} ${size.name}`);
+        await fitsTheScreen(page, path);
+      }
     });
 
     test('every portal page', async ({ page }) => {

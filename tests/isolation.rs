@@ -91,6 +91,10 @@ const TABLE: &[&str] = &[
     "mfa::set_policy",
     "recovery::send_verification",
     "recovery::invite",
+    "sessions::mine",
+    "sessions::end_mine",
+    "sessions::end_others",
+    "sessions::end_user_sessions",
 ];
 
 #[test]
@@ -110,6 +114,7 @@ fn the_table_lists_every_operation_that_takes_a_principal() {
         ("scopes", include_str!("../src/services/scopes.rs")),
         ("mfa", include_str!("../src/services/mfa.rs")),
         ("recovery", include_str!("../src/services/recovery.rs")),
+        ("sessions", include_str!("../src/services/sessions.rs")),
     ];
     let mut found = Vec::new();
     for (module, text) in sources {
@@ -573,6 +578,17 @@ async fn a_principal_of_another_organization_reaches_none_of_its_objects(b: Back
     services::users::invite(db, &bee, "invited-2@example.com", "Invited", "member")
         .await
         .unwrap();
+    // Sessions: B's admin ends none of A's member's, and lists only their own.
+    refused(
+        "sessions::end_user_sessions",
+        services::sessions::end_user_sessions(db, &bee, &a_member).await,
+    );
+    assert!(services::sessions::mine(db, &bee, "").await.unwrap().is_empty());
+    refused(
+        "sessions::end_mine",
+        services::sessions::end_mine(db, &bee, "0123456789abcdef01234567").await,
+    );
+    services::sessions::end_others(db, &bee, "").await.unwrap();
     services::users::create(
         db,
         &bee,

@@ -20,6 +20,7 @@ on_both!(
     a_forgotten_password_is_reset_by_mail,
     an_invited_user_chooses_their_password,
     an_address_is_verified_by_mail,
+    users_see_and_end_their_sessions,
 );
 
 fn now() -> u64 {
@@ -518,4 +519,60 @@ async fn an_address_is_verified_by_mail(b: Backend) {
     assert_eq!(s, 409, "once");
     let (_, st) = ub.call("security_status", &[]).await;
     assert_eq!(st["email_verified"], true);
+}
+
+async fn users_see_and_end_their_sessions(b: Backend) {
+    let app = spawn_app(b).await;
+    let org = app.org_with_admin("Acme").await;
+    let user = app.add_user(&org, "member").await;
+    let laptop = app.signed_in(&user).await;
+    let phone = app.signed_in(&user).await;
+    let tablet = app.signed_in(&user).await;
+    let (s, list) = laptop.call("my_sessions", &[]).await;
+    assert_eq!(s, 200, "{list}");
+    let list = list.as_array().unwrap().clone();
+    assert_eq!(list.len(), 3, "{list:?}");
+    assert_eq!(list.iter().filter(|s| s["current"] == true).count(), 1);
+    assert!(list.iter().all(|s| s["ip"] == "127.0.0.1" && s["signed_in_at"].is_i64()));
+    // The handle names a session without being its id (the cookie's secret).
+    let other = list.iter().find(|s| s["current"] == false).unwrap();
+    let handle = other["handle"].as_str().unwrap();
+    assert_eq!(handle.len(), 24);
+    // Another user cannot end it; its owner can.
+    let stranger = app.signed_in(&org.admin_email).await;
+    let (s, _) = stranger.act("end_my_session", &[("handle", handle)]).await;
+    assert_eq!(s, 404);
+    let (s, body) = laptop.act("end_my_session", &[("handle", handle)]).await;
+    assert!(ok(s), "{s} {body}");
+    let alive = [
+        signed_in_as(&phone).await.is_some(),
+        signed_in_as(&tablet).await.is_some(),
+    ];
+    assert_eq!(alive.iter().filter(|a| **a).count(), 1, "one of the two others ended");
+    // Everywhere else: only this one is left.
+    let (s, n) = laptop.act("end_other_sessions", &[]).await;
+    assert!(ok(s), "{s} {n}");
+    assert_eq!(signed_in_as(&phone).await, None);
+    assert_eq!(signed_in_as(&tablet).await, None);
+    assert_eq!(signed_in_as(&laptop).await.as_deref(), Some(user.as_str()));
+    // An admin ends every session of a member, not of another organization's user.
+    let user_id = app.user_id(&org, &user).await;
+    let other = app.org_with_admin("Other").await;
+    let outsider = app.signed_in(&other.admin_email).await;
+    let (s, _) = outsider
+        .act("end_user_sessions", &[("user_id", &user_id)])
+        .await;
+    assert_eq!(s, 404);
+    assert_eq!(signed_in_as(&laptop).await.as_deref(), Some(user.as_str()));
+    let (s, body) = stranger
+        .act("end_user_sessions", &[("user_id", &user_id)])
+        .await;
+    assert!(ok(s), "{s} {body}");
+    assert_eq!(signed_in_as(&laptop).await, None);
+    for action in ["session.ended", "session.ended_elsewhere", "user.sessions_ended"] {
+        let n = app
+            .count(&format!("SELECT COUNT(*) FROM audit_events WHERE action = '{action}'"))
+            .await;
+        assert_eq!(n, 1, "{action}");
+    }
 }

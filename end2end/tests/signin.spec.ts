@@ -60,6 +60,9 @@ for (const [label, viewport] of sizes) {
     await expect(page.getByRole('heading', { name: 'Welcome, Tess Totp' })).toBeVisible();
     const { secret, codes } = await setUpAuthenticator(page);
     await expect(page.getByTestId('totp-on')).toContainText('10 recovery codes left');
+    // The page lists where the user is signed in: this session, from here.
+    await expect(page.getByTestId('sessions')).toContainText('(this one)');
+    await expect(page.getByTestId('sessions')).toContainText('127.0.0.1');
     await signOut(page);
 
     // The password is not enough any more; a wrong code is refused, the next one works.

@@ -44,3 +44,12 @@ CREATE TABLE email_links (
     used_at     INTEGER
 );
 CREATE INDEX email_links_user ON email_links(user_id, purpose);
+
+-- Whose a portal session is, from where, since and until when it was seen: the user's
+-- Security page lists them ("sign out" each, or everywhere else), and an admin ends them.
+ALTER TABLE sessions ADD COLUMN user_id TEXT;
+ALTER TABLE sessions ADD COLUMN ip TEXT;
+ALTER TABLE sessions ADD COLUMN user_agent TEXT;
+ALTER TABLE sessions ADD COLUMN signed_in_at INTEGER;
+ALTER TABLE sessions ADD COLUMN last_seen_at INTEGER;
+CREATE INDEX sessions_user ON sessions(user_id) WHERE user_id IS NOT NULL;

@@ -91,6 +91,7 @@ pub async fn login(
             &org_id,
             &[crate::domain::mfa::Method::Pwd],
             signed.session_epoch,
+            &meta,
         )
         .await?;
         leptos_axum::redirect(&next);

@@ -8,12 +8,12 @@ use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_query_map;
 
 use super::components::{
-    Confirm, Csrf, Done, ErrorPage, FieldError, FormError, Need, Page, url_encode,
+    Confirm, Csrf, Done, ErrorPage, FieldError, FormError, Need, Page, format_time, url_encode,
 };
 use super::error::AppError;
 use super::login::safe_next;
 use super::session::{form_error, succeeded};
-use crate::domain::views::{SecurityView, TotpEnrolment};
+use crate::domain::views::{SecurityView, SessionView, TotpEnrolment};
 
 /// Where recovery codes wait in the session until their page shows them once.
 #[cfg(feature = "ssr")]
@@ -65,8 +65,15 @@ pub async fn second_factor(
         )
         .await
         .map_err(portal::service_error)?;
-        portal::start_session(&session, &p.user_id, &p.org_id, &[Method::Pwd, method], p.epoch)
-            .await?;
+        portal::start_session(
+            &session,
+            &p.user_id,
+            &p.org_id,
+            &[Method::Pwd, method],
+            p.epoch,
+            &meta,
+        )
+        .await?;
         leptos_axum::redirect(&safe_next(&next));
         Ok(())
     }
@@ -137,7 +144,7 @@ pub async fn confirm_sign_in_enrolment(
                 id: p.user_id.clone(),
                 email: p.email.clone(),
             },
-            meta,
+            meta: meta.clone(),
         };
         let codes = crate::services::mfa::confirm_totp(
             &state.db,
@@ -154,6 +161,7 @@ pub async fn confirm_sign_in_enrolment(
             &p.org_id,
             &[Method::Pwd, Method::Otp],
             p.epoch,
+            &meta,
         )
         .await?;
         crate::web::session::keep_new_secret(&state, &session, RECOVERY_CODES, &codes.join("\n"))
@@ -424,7 +432,101 @@ pub async fn send_verification(csrf: String) -> Result<(), AppError> {
     .await
 }
 
+#[cfg(feature = "ssr")]
+async fn current_session_id() -> Result<String, AppError> {
+    let session = crate::app::server::session().await?;
+    Ok(session.id().map(|id| id.to_string()).unwrap_or_default())
+}
+
+#[server(prefix = "/api", endpoint = "my_sessions")]
+pub async fn my_sessions() -> Result<Vec<SessionView>, AppError> {
+    use crate::app::server as portal;
+    portal::member_read(async |state, me| {
+        let current = current_session_id().await?;
+        crate::services::sessions::mine(&state.db, &me.principal, &current)
+            .await
+            .map_err(portal::service_error)
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "end_my_session")]
+pub async fn end_my_session(csrf: String, handle: String) -> Result<(), AppError> {
+    use crate::app::server as portal;
+    portal::member_write(&csrf, async |state, me| {
+        crate::services::sessions::end_mine(&state.db, &me.principal, &handle)
+            .await
+            .map_err(portal::service_error)
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "end_other_sessions")]
+pub async fn end_other_sessions(csrf: String) -> Result<u64, AppError> {
+    use crate::app::server as portal;
+    portal::member_write(&csrf, async |state, me| {
+        let current = current_session_id().await?;
+        crate::services::sessions::end_others(&state.db, &me.principal, &current)
+            .await
+            .map_err(portal::service_error)
+    })
+    .await
+}
+
 const REAUTH: &str = "/login?reauth=1&next=%2Faccount%2Fsecurity";
+
+/// Where the user is signed in, each with "Sign out", and "Sign out everywhere else".
+#[component]
+fn Sessions(
+    sessions: Resource<Result<Vec<SessionView>, AppError>>,
+    end_one: ServerAction<EndMySession>,
+    end_others: ServerAction<EndOtherSessions>,
+) -> impl IntoView {
+    view! {
+        <section class="card" aria-labelledby="sessions">
+            <h2 id="sessions">"Where you are signed in"</h2>
+            <FormError error=form_error(end_one.value())/>
+            <Done done=succeeded(end_one.value()) text="That session is signed out."/>
+            <Done done=succeeded(end_others.value()) text="Every other session is signed out."/>
+            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    let list = sessions.await.unwrap_or_default();
+                    let others = list.iter().filter(|s| !s.current).count();
+                    view! {
+                        <table class="sessions" data-testid="sessions">
+                            <thead><tr><th scope="col">"Device"</th><th scope="col">"Address"</th><th scope="col">"Signed in"</th><th scope="col">"Last seen"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
+                            <tbody>
+                                {list.into_iter().map(|s| view! {
+                                    <tr>
+                                        <td data-label="Device">{s.device.clone()}{s.current.then_some(" (this one)")}</td>
+                                        <td data-label="Address">{s.ip.clone().unwrap_or_else(|| "unknown".into())}</td>
+                                        <td data-label="Signed in">{s.signed_in_at.map(format_time).unwrap_or_default()}</td>
+                                        <td data-label="Last seen">{s.last_seen_at.map(format_time).unwrap_or_default()}</td>
+                                        <td data-label="Actions">
+                                            {(!s.current).then(|| view! {
+                                                <ActionForm action=end_one attr:class="inline">
+                                                    <Csrf/>
+                                                    <input type="hidden" name="handle" value=s.handle.clone()/>
+                                                    <button type="submit" class="small">"Sign out"</button>
+                                                </ActionForm>
+                                            })}
+                                        </td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                        {(others > 0).then(|| view! {
+                            <ActionForm action=end_others attr:class="inline">
+                                <Csrf/>
+                                <Confirm label="Sign out everywhere else" what=format!("Sign out of the {others} other sessions? Whoever uses them signs in again.")/>
+                            </ActionForm>
+                        })}
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
 
 /// How the signed-in user signs in: their authenticator app, recovery codes and address.
 #[component]
@@ -435,6 +537,12 @@ pub fn SecurityPage() -> impl IntoView {
     let renew = ServerAction::<RenewRecoveryCodes>::new();
     let verify = ServerAction::<SendVerification>::new();
     let confirm = ServerAction::<ConfirmOwnTotp>::new();
+    let end_one = ServerAction::<EndMySession>::new();
+    let end_others = ServerAction::<EndOtherSessions>::new();
+    let sessions = Resource::new(
+        move || (end_one.version().get(), end_others.version().get()),
+        |_| my_sessions(),
+    );
     let status = Resource::new(
         move || (remove.version().get(), verify.version().get()),
         |_| security_status(),
@@ -507,6 +615,7 @@ pub fn SecurityPage() -> impl IntoView {
                                 }
                             }}
                         </section>
+                        <Sessions sessions end_one end_others/>
                         <section class="card" aria-labelledby="address">
                             <h2 id="address">"E-mail address"</h2>
                             <p>{s.email.clone()} " "

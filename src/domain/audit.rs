@@ -249,6 +249,9 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("user.verification_sent", "Address verification sent"),
     ("user.email_verified", "Address verified"),
     ("org.mfa_policy", "Two-step verification policy changed"),
+    ("session.ended", "Session signed out"),
+    ("session.ended_elsewhere", "Signed out everywhere else"),
+    ("user.sessions_ended", "User's sessions ended by an admin"),
     ("app.create", "App created"),
     ("app.update", "App changed"),
     (

@@ -417,3 +417,73 @@ pub struct TotpEnrolment {
     pub secret: String,
     pub uri: String,
 }
+
+/// One of the signed-in user's sessions, as their Security page lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionView {
+    /// Names the session in a request to end it (a digest: the id itself is the cookie's
+    /// secret and is never shown).
+    pub handle: String,
+    /// "Firefox on Linux", from the user agent.
+    pub device: String,
+    pub ip: Option<String>,
+    pub signed_in_at: Option<i64>,
+    pub last_seen_at: Option<i64>,
+    /// The session this page is shown in.
+    pub current: bool,
+}
+
+/// A user agent in words: the browser and the system ("Chrome on Android").
+pub fn device(user_agent: Option<&str>) -> String {
+    let Some(ua) = user_agent.filter(|u| !u.is_empty()) else {
+        return "Unknown device".into();
+    };
+    let has = |s: &str| ua.contains(s);
+    let browser = if has("Edg/") {
+        "Edge"
+    } else if has("OPR/") {
+        "Opera"
+    } else if has("Firefox/") {
+        "Firefox"
+    } else if has("Chrome/") || has("Chromium/") {
+        "Chrome"
+    } else if has("Safari/") {
+        "Safari"
+    } else if has("curl/") {
+        "curl"
+    } else {
+        "A browser"
+    };
+    let system = if has("Android") {
+        "Android"
+    } else if has("iPhone") || has("iPad") {
+        "iOS"
+    } else if has("Windows") {
+        "Windows"
+    } else if has("Mac OS X") || has("Macintosh") {
+        "macOS"
+    } else if has("CrOS") {
+        "ChromeOS"
+    } else if has("Linux") {
+        "Linux"
+    } else {
+        return browser.to_string();
+    };
+    format!("{browser} on {system}")
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod device_tests {
+    use super::device;
+
+    #[test]
+    fn user_agents_in_words() {
+        assert_eq!(device(Some("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36")), "Chrome on Linux");
+        assert_eq!(device(Some("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1")), "Safari on iOS");
+        assert_eq!(device(Some("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0")), "Firefox on Windows");
+        assert_eq!(device(Some("Mozilla/5.0 (Windows NT 10.0) AppleWebKit/537.36 Chrome/120 Safari/537.36 Edg/120")), "Edge on Windows");
+        assert_eq!(device(None), "Unknown device");
+        assert_eq!(device(Some("reqwest")), "A browser");
+    }
+}

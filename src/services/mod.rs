@@ -20,6 +20,7 @@ pub mod policy;
 pub mod principal;
 pub mod recovery;
 pub mod scopes;
+pub mod sessions;
 pub mod tokens;
 pub mod users;
 

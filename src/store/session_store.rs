@@ -21,6 +21,26 @@ fn backend(e: sqlx::Error) -> session_store::Error {
     session_store::Error::Backend(e.to_string())
 }
 
+/// What the session's data says about whose it is and from where (the keys the web layer
+/// writes at sign-in and as the session is seen).
+fn facts(record: &Record) -> store::sessions::Facts {
+    let text = |k: &str| {
+        record
+            .data
+            .get(k)
+            .and_then(|v| v.as_str())
+            .map(|s| s.chars().take(300).collect::<String>())
+    };
+    let number = |k: &str| record.data.get(k).and_then(|v| v.as_i64());
+    store::sessions::Facts {
+        user_id: text("user_id"),
+        ip: text("ip"),
+        user_agent: text("user_agent"),
+        signed_in_at: number("auth_time"),
+        last_seen_at: number("last_seen"),
+    }
+}
+
 fn encode(record: &Record) -> session_store::Result<String> {
     serde_json::to_string(record).map_err(|e| session_store::Error::Encode(e.to_string()))
 }
@@ -31,7 +51,8 @@ impl SessionStore for DbSessionStore {
         loop {
             let data = encode(record)?;
             let expires = record.expiry_date.unix_timestamp();
-            if store::sessions::create(&self.db.pool, &record.id.to_string(), &data, expires)
+            let id = record.id.to_string();
+            if store::sessions::create(&self.db.pool, &id, &data, expires, &facts(record))
                 .await
                 .map_err(backend)?
             {
@@ -48,6 +69,7 @@ impl SessionStore for DbSessionStore {
             &record.id.to_string(),
             &data,
             record.expiry_date.unix_timestamp(),
+            &facts(record),
         )
         .await
         .map_err(backend)

@@ -1,18 +1,39 @@
 use sqlx::{AnyExecutor, Row};
 
+/// What a session's own data says about it, kept in columns so a user's sessions are found
+/// and listed without reading every session.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Facts {
+    pub user_id: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub signed_in_at: Option<i64>,
+    pub last_seen_at: Option<i64>,
+}
+
+const INSERT: &str = "INSERT INTO sessions (id, data, expires_at, user_id, ip, user_agent, signed_in_at, last_seen_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) ";
+
 pub async fn save<'c>(
     e: impl AnyExecutor<'c>,
     id: &str,
     data: &str,
     expires_at: i64,
+    f: &Facts,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at",
-    )
+    sqlx::query(&format!(
+        "{INSERT}DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at, \
+         user_id = excluded.user_id, ip = excluded.ip, user_agent = excluded.user_agent, \
+         signed_in_at = excluded.signed_in_at, last_seen_at = excluded.last_seen_at"
+    ))
     .bind(id)
     .bind(data)
     .bind(expires_at)
+    .bind(f.user_id.as_deref())
+    .bind(f.ip.as_deref())
+    .bind(f.user_agent.as_deref())
+    .bind(f.signed_in_at)
+    .bind(f.last_seen_at)
     .execute(e)
     .await?;
     Ok(())
@@ -24,14 +45,73 @@ pub async fn create<'c>(
     id: &str,
     data: &str,
     expires_at: i64,
+    f: &Facts,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
+    let done = sqlx::query(&format!("{INSERT}DO NOTHING"))
         .bind(id)
         .bind(data)
         .bind(expires_at)
+        .bind(f.user_id.as_deref())
+        .bind(f.ip.as_deref())
+        .bind(f.user_agent.as_deref())
+        .bind(f.signed_in_at)
+        .bind(f.last_seen_at)
         .execute(e)
         .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// A user's live session, by its id (never shown: the id is the cookie's secret).
+#[derive(Debug, Clone)]
+pub struct UserSession {
+    pub id: String,
+    pub facts: Facts,
+}
+
+/// The user's live sessions, the most recently seen first.
+pub async fn of_user<'c>(
+    e: impl AnyExecutor<'c>,
+    user_id: &str,
+    now: i64,
+) -> Result<Vec<UserSession>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT id, ip, user_agent, signed_in_at, last_seen_at FROM sessions \
+         WHERE user_id = $1 AND expires_at > $2 ORDER BY last_seen_at DESC, signed_in_at DESC LIMIT 100",
+    )
+    .bind(user_id)
+    .bind(now)
+    .fetch_all(e)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(UserSession {
+                id: r.try_get("id")?,
+                facts: Facts {
+                    user_id: Some(user_id.to_string()),
+                    ip: r.try_get("ip")?,
+                    user_agent: r.try_get("user_agent")?,
+                    signed_in_at: r.try_get("signed_in_at")?,
+                    last_seen_at: r.try_get("last_seen_at")?,
+                },
+            })
+        })
+        .collect()
+}
+
+/// Ends the user's sessions, all or all but `except`; how many ended.
+pub async fn delete_of_user<'c>(
+    e: impl AnyExecutor<'c>,
+    user_id: &str,
+    except: Option<&str>,
+) -> Result<u64, sqlx::Error> {
+    Ok(
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
+            .bind(user_id)
+            .bind(except.unwrap_or(""))
+            .execute(e)
+            .await?
+            .rows_affected(),
+    )
 }
 
 pub async fn load<'c>(
@@ -53,6 +133,21 @@ pub async fn delete<'c>(e: impl AnyExecutor<'c>, id: &str) -> Result<(), sqlx::E
         .execute(e)
         .await?;
     Ok(())
+}
+
+/// Ends one session of the user; false when it is not theirs (or already over).
+pub async fn delete_one<'c>(
+    e: impl AnyExecutor<'c>,
+    user_id: &str,
+    id: &str,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query("DELETE FROM sessions WHERE id = $1 AND user_id = $2")
+        .bind(id)
+        .bind(user_id)
+        .execute(e)
+        .await?
+        .rows_affected()
+        == 1)
 }
 
 pub async fn purge_expired<'c>(e: impl AnyExecutor<'c>, now: i64) -> Result<u64, sqlx::Error> {

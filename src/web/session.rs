@@ -22,6 +22,12 @@ pub const AMR: &str = "amr";
 const PENDING: &str = "pending_sign_in";
 /// The user's session epoch at sign-in.
 const EPOCH: &str = "epoch";
+/// Where the session signed in from, and when it was last seen (within `SEEN_EVERY`).
+const IP: &str = "ip";
+const USER_AGENT: &str = "user_agent";
+const LAST_SEEN: &str = "last_seen";
+/// How often a session's "last seen" is written (each write also moves its expiry on).
+const SEEN_EVERY: i64 = 5 * 60;
 const CSRF: &str = "csrf";
 const NEW_SECRET: &str = "new_secret";
 const KEPT_FORM: &str = "kept_form";
@@ -138,6 +144,14 @@ pub async fn signed_in(
     else {
         return Ok(None);
     };
+    let t = services::now();
+    if session
+        .get::<i64>(LAST_SEEN)
+        .await?
+        .is_none_or(|seen| t - seen >= SEEN_EVERY)
+    {
+        session.insert(LAST_SEEN, t).await?;
+    }
     Ok(Some(SignedIn {
         principal,
         user_id,
@@ -212,6 +226,7 @@ pub async fn start_session(
     org_id: &str,
     methods: &[Method],
     epoch: i64,
+    meta: &RequestMeta,
 ) -> Result<(), SessionError> {
     session.cycle_id().await?;
     session.remove::<String>(CSRF).await?;
@@ -220,6 +235,10 @@ pub async fn start_session(
     session.insert(AUTH_TIME, services::now()).await?;
     session.insert(AMR, crate::domain::mfa::amr(methods).join(" ")).await?;
     session.insert(EPOCH, epoch).await?;
+    // Where the session was started, for the user's list of their sessions.
+    session.insert(IP, meta.ip.clone()).await?;
+    session.insert(USER_AGENT, meta.user_agent.clone()).await?;
+    session.insert(LAST_SEEN, services::now()).await?;
     session.insert(ORG_ID, org_id).await?;
     Ok(())
 }

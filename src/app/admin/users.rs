@@ -92,6 +92,18 @@ pub async fn remove_user(csrf: String, user_id: String) -> Result<(), AppError> 
     .await
 }
 
+#[server(prefix = "/api", endpoint = "end_user_sessions")]
+pub async fn end_user_sessions(csrf: String, user_id: String) -> Result<(), AppError> {
+    use crate::app::server as portal;
+    portal::admin_write(&csrf, async |state, me| {
+        crate::services::sessions::end_user_sessions(&state.db, &me.principal, &user_id)
+            .await
+            .map(|_| ())
+            .map_err(portal::service_error)
+    })
+    .await
+}
+
 const BASE: &str = "/admin/users";
 
 #[component]
@@ -99,6 +111,7 @@ pub fn UsersPage() -> impl IntoView {
     let create = ServerAction::<CreateUser>::new();
     let change = ServerAction::<ChangeRole>::new();
     let remove = ServerAction::<RemoveUser>::new();
+    let sign_out = ServerAction::<EndUserSessions>::new();
     let list = use_list_query();
     let users = Resource::new(
         move || {
@@ -113,7 +126,7 @@ pub fn UsersPage() -> impl IntoView {
     );
     view! {
         <Page title="Users" need=Need::Admin>
-            <Users create change remove users/>
+            <Users create change remove sign_out users/>
         </Page>
     }
 }
@@ -123,6 +136,7 @@ fn Users(
     create: ServerAction<CreateUser>,
     change: ServerAction<ChangeRole>,
     remove: ServerAction<RemoveUser>,
+    sign_out: ServerAction<EndUserSessions>,
     users: Resource<Result<Listed<MemberView>, AppError>>,
 ) -> impl IntoView {
     let create_error = form_error(create.value());
@@ -131,7 +145,8 @@ fn Users(
     let row_error = Signal::derive({
         let a = form_error(change.value());
         let b = form_error(remove.value());
-        move || a.get().or_else(|| b.get())
+        let c = form_error(sign_out.value());
+        move || a.get().or_else(|| b.get()).or_else(|| c.get())
     });
     let my_id = use_context::<PageCtx>()
         .and_then(|c| c.me)
@@ -143,6 +158,7 @@ fn Users(
         <FormError error=row_error/>
         <Done done=succeeded(change.value()) text="Role changed."/>
         <Done done=succeeded(remove.value()) text="User removed from the organization."/>
+        <Done done=succeeded(sign_out.value()) text="Their sessions are ended."/>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || {
                 let my_id = my_id.clone();
@@ -164,6 +180,8 @@ fn Users(
                                 let options = Role::ALL.iter().map(|r| view! {
                                     <option value=r.as_str() selected=u.role == r.as_str()>{r.as_str()}</option>
                                 }).collect_view();
+                                let sign_out_id = u.user_id.clone();
+                                let sign_out_what = format!("End every session of {}? They sign in again; the apps they authorized keep their access.", u.email);
                                 let remove_what = format!("Remove {} from the organization? Their sessions end and the apps they authorized here lose their access.", u.email);
                                 view! {
                                     <tr>
@@ -187,6 +205,11 @@ fn Users(
                                         <td data-label="Activity"><a href=records>"Records"<span class="visually-hidden">" of " {records_who}</span></a></td>
                                         <td>
                                             {(!me).then(|| view! {
+                                                <ActionForm action=sign_out attr:class="inline">
+                                                    <Csrf/>
+                                                    <input type="hidden" name="user_id" value=sign_out_id/>
+                                                    <Confirm label="Sign out" small=true what=sign_out_what/>
+                                                </ActionForm>
                                                 <ActionForm action=remove attr:class="inline">
                                                     <Csrf/>
                                                     <input type="hidden" name="user_id" value=remove_id.clone()/>

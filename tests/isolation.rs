@@ -95,6 +95,9 @@ const TABLE: &[&str] = &[
     "sessions::end_mine",
     "sessions::end_others",
     "sessions::end_user_sessions",
+    "upstream::get",
+    "upstream::set",
+    "upstream::remove",
 ];
 
 #[test]
@@ -115,6 +118,7 @@ fn the_table_lists_every_operation_that_takes_a_principal() {
         ("mfa", include_str!("../src/services/mfa.rs")),
         ("recovery", include_str!("../src/services/recovery.rs")),
         ("sessions", include_str!("../src/services/sessions.rs")),
+        ("upstream", include_str!("../src/services/upstream.rs")),
     ];
     let mut found = Vec::new();
     for (module, text) in sources {
@@ -589,6 +593,21 @@ async fn a_principal_of_another_organization_reaches_none_of_its_objects(b: Back
         services::sessions::end_mine(db, &bee, "0123456789abcdef01234567").await,
     );
     services::sessions::end_others(db, &bee, "").await.unwrap();
+    // Identity providers: A's is neither read nor removed by B (`tests/sso.rs` sets one up
+    // against a real provider; here A has none and B sees only its own absence).
+    assert!(services::upstream::get(db, &bee, &app.base).await.unwrap().is_none());
+    refused("upstream::remove", services::upstream::remove(db, &bee).await);
+    refused(
+        "upstream::set",
+        services::upstream::set(
+            db,
+            key,
+            &app.base,
+            &Principal::anonymous(Default::default()),
+            &Default::default(),
+        )
+        .await,
+    );
     services::users::create(
         db,
         &bee,

@@ -51,6 +51,20 @@ pub async fn login(
             state.settings.limits.signin_per_ip,
         )
         .await?;
+        // An address of a domain whose organization signs in through its own provider, and
+        // requires it, goes there instead (no password is checked).
+        if crate::services::upstream::required_for(&state.db, &email)
+            .await
+            .map_err(portal::service_error)?
+            .is_some()
+        {
+            leptos_axum::redirect(&format!(
+                "/login/sso?email={}&next={}",
+                super::components::url_encode(&email),
+                super::components::url_encode(&safe_next(&next))
+            ));
+            return Ok(());
+        }
         let signed =
             crate::services::auth::login(&state.db, &meta, &email, SecretString::from(password))
                 .await
@@ -59,42 +73,22 @@ pub async fn login(
             AppError::Refused("Your account does not belong to any organization.".into())
         })?;
         let next = safe_next(&next);
-        let db = &state.db;
-        let has_factor = crate::services::mfa::has_factor(db, &signed.user_id)
-            .await
-            .map_err(portal::service_error)?;
-        let required = mfa == "1"
-            || crate::services::mfa::required(db, &signed.user_id, &org_id)
-                .await
-                .map_err(portal::service_error)?;
-        if has_factor || required {
-            // The password was right; the session signs in only after the second step.
-            crate::web::session::keep_pending(
-                &session,
-                &signed.user_id,
-                &signed.email,
-                &org_id,
-                !has_factor,
-                signed.session_epoch,
-            )
-            .await?;
-            let step = if has_factor { "verify" } else { "enrol" };
-            leptos_axum::redirect(&format!(
-                "/login/{step}?next={}",
-                super::components::url_encode(&next)
-            ));
-            return Ok(());
-        }
-        portal::start_session(
+        let to = crate::web::session::after_first_factor(
+            &state,
             &session,
-            &signed.user_id,
-            &org_id,
-            &[crate::domain::mfa::Method::Pwd],
-            signed.session_epoch,
+            crate::web::session::FirstFactor {
+                user_id: &signed.user_id,
+                email: &signed.email,
+                org_id: &org_id,
+                epoch: signed.session_epoch,
+                method: crate::domain::mfa::Method::Pwd,
+            },
             &meta,
+            &next,
+            mfa == "1",
         )
         .await?;
-        leptos_axum::redirect(&next);
+        leptos_axum::redirect(&to);
         Ok(())
     }
     .await;
@@ -188,6 +182,7 @@ fn LoginForm(
     // After sign-in an authorization request goes on at a protocol endpoint, not a page:
     // a plain post lets the browser follow that redirect itself.
     let plain = next.starts_with("/oauth2/");
+    let sso_link = format!("/login/sso?next={}", super::components::url_encode(&next));
     let fields = move || {
         view! {
             <Csrf/>
@@ -212,7 +207,8 @@ fn LoginForm(
             } else {
                 view! { <ActionForm action>{fields()}</ActionForm> }.into_any()
             }}
-            <p class="hint"><a href="/login/forgot">"Forgot your password?"</a></p>
+            <p class="hint"><a href="/login/forgot">"Forgot your password?"</a>
+                " · " <a href=sso_link>"Sign in with single sign-on"</a></p>
         </div>
     }
     .into_any()

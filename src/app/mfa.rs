@@ -42,7 +42,6 @@ pub async fn second_factor(
     #[server(default)] next: String,
 ) -> Result<(), AppError> {
     use crate::app::server as portal;
-    use crate::domain::mfa::Method;
     let result = async {
         let state = portal::state()?;
         let session = portal::session().await?;
@@ -69,7 +68,7 @@ pub async fn second_factor(
             &session,
             &p.user_id,
             &p.org_id,
-            &[Method::Pwd, method],
+            &[p.first, method],
             p.epoch,
             &meta,
         )
@@ -159,7 +158,7 @@ pub async fn confirm_sign_in_enrolment(
             &session,
             &p.user_id,
             &p.org_id,
-            &[Method::Pwd, Method::Otp],
+            &[p.first, Method::Otp],
             p.epoch,
             &meta,
         )

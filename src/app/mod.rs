@@ -15,6 +15,7 @@ pub mod recovery;
 #[cfg(feature = "ssr")]
 pub mod server;
 pub mod session;
+pub mod sso;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, provide_meta_context};
@@ -65,6 +66,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login/verify") view=mfa::SecondFactorPage ssr=ssr.clone()/>
                 <Route path=path!("/login/enrol") view=mfa::EnrolAtSignInPage ssr=ssr.clone()/>
                 <Route path=path!("/login/forgot") view=recovery::ForgotPage ssr=ssr.clone()/>
+                <Route path=path!("/login/sso") view=sso::SsoPage ssr=ssr.clone()/>
                 <Route path=path!("/login/reset") view=recovery::ResetPage ssr=ssr.clone()/>
                 <Route path=path!("/account/security") view=mfa::SecurityPage ssr=ssr.clone()/>
                 <Route path=path!("/account/recovery-codes") view=mfa::RecoveryCodesPage ssr=ssr.clone()/>

@@ -61,6 +61,11 @@ pub enum Method {
     /// A single-use recovery code (something the user kept: RFC 8176 has no closer value
     /// than a one-time password).
     Recovery,
+    /// The organization's own identity provider signed the user in (`fed`, as Microsoft's
+    /// and others' tokens say it).
+    Fed,
+    /// The same, where the provider said it used a second factor (its `amr` had `mfa`).
+    FedMfa,
 }
 
 /// The `amr` of a sign-in with `methods`: each method's RFC 8176 value, and `mfa` when
@@ -71,6 +76,7 @@ pub fn amr(methods: &[Method]) -> Vec<&'static str> {
         let v = match m {
             Method::Pwd => "pwd",
             Method::Otp | Method::Recovery => "otp",
+            Method::Fed | Method::FedMfa => "fed",
         };
         if !out.contains(&v) {
             out.push(v);
@@ -82,9 +88,14 @@ pub fn amr(methods: &[Method]) -> Vec<&'static str> {
     out
 }
 
-/// Whether `methods` include a factor beyond the password.
+/// Whether `methods` include a factor beyond the first (a password or the provider's
+/// sign-in), or the provider's sign-in was itself multi-factor.
 pub fn is_multi_factor(methods: &[Method]) -> bool {
-    methods.contains(&Method::Pwd) && methods.iter().any(|m| *m != Method::Pwd)
+    let first = methods.iter().any(|m| matches!(m, Method::Pwd | Method::Fed));
+    let second = methods
+        .iter()
+        .any(|m| matches!(m, Method::Otp | Method::Recovery));
+    (first && second) || methods.contains(&Method::FedMfa)
 }
 
 /// Whether an `amr` as stored (space-separated) says multi-factor.
@@ -143,6 +154,10 @@ mod tests {
             amr(&[Method::Pwd, Method::Recovery]),
             vec!["pwd", "otp", "mfa"]
         );
+        assert_eq!(amr(&[Method::Fed]), vec!["fed"]);
+        assert_eq!(amr(&[Method::FedMfa]), vec!["fed", "mfa"]);
+        assert_eq!(amr(&[Method::Fed, Method::Otp]), vec!["fed", "otp", "mfa"]);
+        assert!(!is_multi_factor(&[Method::Otp]));
         assert!(amr_is_multi_factor("pwd otp mfa"));
         assert!(!amr_is_multi_factor("pwd"));
         assert_eq!(acr_of("pwd otp mfa"), ACR_MFA);

@@ -14,6 +14,7 @@ pub mod groups;
 pub mod ids;
 pub mod listing;
 pub mod mfa;
+pub mod upstream;
 pub mod oauth;
 pub mod paths;
 pub mod policy;

@@ -8,6 +8,7 @@ pub mod logout;
 pub mod metadata;
 pub mod params;
 pub mod token;
+pub mod upstream;
 pub mod userinfo;
 
 use axum::Router;
@@ -33,6 +34,7 @@ pub fn routes() -> Router<AppState> {
             get(authorize::get_authorize).post(authorize::post_authorize),
         )
         .route(RESUME_PATH, get(authorize::resume))
+        .route(crate::services::upstream::CALLBACK_PATH, get(upstream::callback))
         .route(
             LOGOUT_PATH,
             get(logout::end_session).post(logout::end_session),

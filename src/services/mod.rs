@@ -22,6 +22,7 @@ pub mod recovery;
 pub mod scopes;
 pub mod sessions;
 pub mod tokens;
+pub mod upstream;
 pub mod users;
 
 use crate::domain::{FieldError, FieldErrors};

@@ -15,6 +15,7 @@ pub mod policy;
 pub mod session_store;
 pub mod sessions;
 pub mod throttle;
+pub mod upstream;
 pub mod tokens;
 pub mod users;
 

@@ -257,31 +257,113 @@ pub struct Pending {
     pub enrol: bool,
     /// The user's session epoch at the password step.
     pub epoch: i64,
+    /// How the first step signed in (a password, or the organization's provider).
+    #[serde(default = "password_first")]
+    pub first: Method,
     pub expires_at: i64,
 }
 
+fn password_first() -> Method {
+    Method::Pwd
+}
+
 /// Keeps a half-done sign-in, under a new session id, no one signed in yet.
-pub async fn keep_pending(
-    session: &Session,
-    user_id: &str,
-    email: &str,
-    org_id: &str,
-    enrol: bool,
-    epoch: i64,
-) -> Result<(), SessionError> {
+async fn keep_pending(session: &Session, pending: Pending) -> Result<(), SessionError> {
     session.cycle_id().await?;
     session.remove::<String>(USER_ID).await?;
     session.remove::<String>(ORG_ID).await?;
-    let pending = Pending {
-        user_id: user_id.into(),
-        email: email.into(),
-        org_id: org_id.into(),
-        enrol,
-        epoch,
-        expires_at: services::now() + PENDING_TTL_SECS,
-    };
     session.insert(PENDING, pending).await?;
     Ok(())
+}
+
+/// Who proved their first factor, and where.
+pub struct FirstFactor<'a> {
+    pub user_id: &'a str,
+    pub email: &'a str,
+    pub org_id: &'a str,
+    pub epoch: i64,
+    pub method: Method,
+}
+
+/// Where a sign-in goes once its first factor is proven: signed in and on to `next`, or on
+/// to the second step (the user has an authenticator app) or to setting one up (the
+/// organization requires one, or the app asked for it with `acr_values`). A provider's
+/// sign-in that was itself multi-factor needs no second step.
+pub async fn after_first_factor(
+    state: &AppState,
+    session: &Session,
+    first: FirstFactor<'_>,
+    meta: &RequestMeta,
+    next: &str,
+    mfa_asked: bool,
+) -> Result<String, SessionError> {
+    let db = &state.db;
+    let has_factor = services::mfa::has_factor(db, first.user_id).await?;
+    let required =
+        mfa_asked || services::mfa::required(db, first.user_id, first.org_id).await?;
+    if first.method != Method::FedMfa && (has_factor || required) {
+        let pending = Pending {
+            user_id: first.user_id.into(),
+            email: first.email.into(),
+            org_id: first.org_id.into(),
+            enrol: !has_factor,
+            epoch: first.epoch,
+            first: first.method,
+            expires_at: services::now() + PENDING_TTL_SECS,
+        };
+        keep_pending(session, pending).await?;
+        let step = if has_factor { "verify" } else { "enrol" };
+        let next: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+        return Ok(format!("/login/{step}?next={next}"));
+    }
+    start_session(
+        session,
+        first.user_id,
+        first.org_id,
+        &[first.method],
+        first.epoch,
+        meta,
+    )
+    .await?;
+    Ok(next.to_string())
+}
+
+/// A sign-in sent to the organization's provider, with where it goes on to afterwards.
+const OUTGOING: &str = "sso";
+
+#[derive(Serialize, Deserialize)]
+struct Outgoing {
+    out: services::upstream::Outgoing,
+    next: String,
+}
+
+/// Keeps a sign-in sent to the organization's provider until it comes back.
+pub async fn keep_outgoing(
+    session: &Session,
+    out: services::upstream::Outgoing,
+    next: &str,
+) -> Result<(), SessionError> {
+    session
+        .insert(
+            OUTGOING,
+            Outgoing {
+                out,
+                next: next.to_string(),
+            },
+        )
+        .await?;
+    Ok(())
+}
+
+/// The sign-in that went to the provider, once, if it is fresh and `state` is its own.
+pub async fn take_outgoing(
+    session: &Session,
+    state: &str,
+) -> Option<(services::upstream::Outgoing, String)> {
+    let kept = session.get::<Outgoing>(OUTGOING).await.ok().flatten()?;
+    let _ = session.remove::<Outgoing>(OUTGOING).await;
+    let same = bool::from(kept.out.state.as_bytes().ct_eq(state.as_bytes()));
+    (same && kept.out.expires_at > services::now()).then_some((kept.out, kept.next))
 }
 
 /// The half-done sign-in, while it is fresh.

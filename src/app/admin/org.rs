@@ -9,6 +9,7 @@ use crate::app::components::{
 use crate::app::error::AppError;
 use crate::app::session::OrgName;
 use crate::app::session::{form_error, succeeded};
+use crate::domain::upstream::{ProviderInput, ProviderView};
 use crate::domain::views::OrgView;
 
 #[server(prefix = "/api", endpoint = "get_org")]
@@ -71,6 +72,120 @@ pub async fn set_mfa_policy(csrf: String, mfa_policy: String) -> Result<(), AppE
     .await
 }
 
+#[server(prefix = "/api", endpoint = "get_identity_provider")]
+pub async fn get_identity_provider() -> Result<Option<ProviderView>, AppError> {
+    use crate::app::server as portal;
+    portal::admin_read(async |state, me| {
+        crate::services::upstream::get(&state.db, &me.principal, &state.settings.issuer)
+            .await
+            .map_err(portal::service_error)
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "save_identity_provider")]
+pub async fn save_identity_provider(
+    csrf: String,
+    #[server(default)] provider: ProviderInput,
+) -> Result<(), AppError> {
+    use crate::app::server as portal;
+    portal::admin_write(&csrf, async |state, me| {
+        crate::services::upstream::set(
+            &state.db,
+            &state.settings.master_key,
+            &state.settings.issuer,
+            &me.principal,
+            &provider,
+        )
+        .await
+        .map(|_| ())
+        .map_err(portal::service_error)
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "remove_identity_provider")]
+pub async fn remove_identity_provider(csrf: String) -> Result<(), AppError> {
+    use crate::app::server as portal;
+    portal::admin_write(&csrf, async |state, me| {
+        crate::services::upstream::remove(&state.db, &me.principal)
+            .await
+            .map_err(portal::service_error)
+    })
+    .await
+}
+
+/// The organization's own identity provider: set up, changed or removed.
+#[component]
+fn IdentityProvider(
+    provider: Resource<Result<Option<ProviderView>, AppError>>,
+    save: ServerAction<SaveIdentityProvider>,
+    remove: ServerAction<RemoveIdentityProvider>,
+) -> impl IntoView {
+    let error = form_error(save.value());
+    let remove_error = form_error(remove.value());
+    view! {
+        <h2>"Single sign-on"</h2>
+        <p class="hint">"Your people sign in through your organization's OpenID Connect provider. Addresses in its domains are sent there from the sign-in page."</p>
+        <FormError error/>
+        <FormError error=remove_error/>
+        <Done done=succeeded(save.value()) text="Identity provider saved."/>
+        <Done done=succeeded(remove.value()) text="Identity provider removed."/>
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let current = provider.await.ok().flatten();
+                let v = |f: fn(&ProviderView) -> String| current.as_ref().map(f).unwrap_or_default();
+                let (name, issuer, client_id) = (v(|p| p.name.clone()), v(|p| p.issuer.clone()), v(|p| p.client_id.clone()));
+                let domains = v(|p| p.domains.join("\n"));
+                let redirect = current.as_ref().map(|p| p.redirect_uri.clone());
+                let provisioning = v(|p| p.provisioning.clone());
+                let role = v(|p| p.default_role.clone());
+                let required = current.as_ref().is_some_and(|p| p.required);
+                let has = current.is_some();
+                view! {
+                    {redirect.map(|r| view! {
+                        <p data-testid="sso-redirect">"Register this redirect URI at the provider: " <code>{r}</code></p>
+                    })}
+                    <ActionForm action=save attr:class="sso">
+                        <Csrf/>
+                        <label>"Name" <input type="text" name="provider[name]" value=name required maxlength="100" placeholder="Acme SSO" aria-invalid=invalid(error, "name")/>
+                            <FieldError error field="name"/></label>
+                        <label>"Issuer" <input type="url" name="provider[issuer]" value=issuer required placeholder="https://login.example.com" aria-invalid=invalid(error, "issuer")/>
+                            <FieldError error field="issuer"/></label>
+                        <label>"Client id" <input type="text" name="provider[client_id]" value=client_id required maxlength="255" aria-invalid=invalid(error, "client_id")/>
+                            <FieldError error field="client_id"/></label>
+                        <label>{if has { "Client secret (leave empty to keep it)" } else { "Client secret" }}
+                            <input type="password" name="provider[client_secret]" autocomplete="off" required=!has aria-invalid=invalid(error, "client_secret")/>
+                            <FieldError error field="client_secret"/></label>
+                        <label>"E-mail domains (one per line)"
+                            <textarea name="provider[domains]" rows="2" required aria-invalid=invalid(error, "domains")>{domains}</textarea>
+                            <FieldError error field="domains"/></label>
+                        <label>"New people"
+                            <select name="provider[provisioning]">
+                                <option value="jit" selected=provisioning != "link">"Get an account at their first sign-in"</option>
+                                <option value="link" selected=provisioning == "link">"Only existing members may sign in"</option>
+                            </select></label>
+                        <label>"Their role"
+                            <select name="provider[default_role]">
+                                <option value="member" selected=role != "auditor">"member"</option>
+                                <option value="auditor" selected=role == "auditor">"auditor"</option>
+                            </select></label>
+                        <label class="check"><input type="checkbox" name="provider[required]" value="true" checked=required/>
+                            " Addresses in these domains must sign in through the provider (no password)"</label>
+                        <button type="submit" class="primary">"Save identity provider"</button>
+                    </ActionForm>
+                    {has.then(|| view! {
+                        <ActionForm action=remove attr:class="inline">
+                            <Csrf/>
+                            <Confirm label="Remove identity provider" what="Remove the identity provider? Its people sign in with passwords again; those who never had one choose one with “Forgot your password?”."/>
+                        </ActionForm>
+                    })}
+                }
+            })}
+        </Suspense>
+    }
+}
+
 #[component]
 pub fn OrgPage() -> impl IntoView {
     // Resources live outside the page frame, whose children may render more than once.
@@ -78,6 +193,12 @@ pub fn OrgPage() -> impl IntoView {
     let retention = ServerAction::<SetAuditRetention>::new();
     let switch = ServerAction::<SetConnectedApps>::new();
     let mfa = ServerAction::<SetMfaPolicy>::new();
+    let save_provider = ServerAction::<SaveIdentityProvider>::new();
+    let remove_provider = ServerAction::<RemoveIdentityProvider>::new();
+    let provider = Resource::new(
+        move || (save_provider.version().get(), remove_provider.version().get()),
+        |_| get_identity_provider(),
+    );
     let org = Resource::new(
         move || {
             (
@@ -92,6 +213,7 @@ pub fn OrgPage() -> impl IntoView {
     view! {
         <Page title="Organization" need=Need::Admin>
             <Org rename retention switch mfa org/>
+            <IdentityProvider provider save=save_provider remove=remove_provider/>
         </Page>
     }
 }

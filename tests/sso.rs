@@ -1,0 +1,301 @@
+//! Single sign-on through an organization's own OpenID Connect provider. The provider is a
+//! second Latchkey, served under `localhost` (so its cookies are not this one's, on
+//! `127.0.0.1`); this Latchkey is its relying party through the `openidconnect` crate.
+//! SQLite and PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+mod common;
+
+use common::*;
+use latchkey::domain::AppInput;
+use latchkey::domain::upstream::ProviderInput;
+use latchkey::services::{self, Principal};
+use secrecy::ExposeSecret;
+
+on_both!(
+    people_sign_in_through_their_organizations_provider,
+    the_provider_cannot_take_over_other_accounts,
+);
+
+/// The provider: another Latchkey with an organization, its people, and this server
+/// registered as its app.
+struct Upstream {
+    app: TestApp,
+    issuer: String,
+    org: Org,
+    client_id: String,
+    secret: String,
+}
+
+async fn upstream(b: Backend, rp: &TestApp) -> Upstream {
+    let app = spawn_app_with(b, |s| {
+        s.issuer = s.issuer.replace("127.0.0.1", "localhost");
+    })
+    .await;
+    let issuer = app.state.settings.issuer.clone();
+    let org = app.org_with_admin("Corp directory").await;
+    let input = AppInput {
+        name: "Latchkey at Acme".into(),
+        kind: "on-behalf-of-user".into(),
+        grant_types: vec!["authorization_code".into()],
+        redirect_uris: vec![format!("{}/login/sso/callback", rp.base)],
+        scopes: vec!["openid email profile".into()],
+        ..Default::default()
+    };
+    let (a, s) = app.register_app(&org.id, &input, "").await;
+    Upstream {
+        app,
+        issuer,
+        org,
+        client_id: a.client_id,
+        secret: s.unwrap().expose_secret().to_string(),
+    }
+}
+
+impl Upstream {
+    /// A person of the provider's directory.
+    async fn person(&self, email: &str) {
+        services::users::create(
+            &self.app.state.db,
+            &Principal::operator_in(&self.org.id),
+            email,
+            "Ana Upstream",
+            "member",
+            PASSWORD.to_string().into(),
+        )
+        .await
+        .unwrap();
+    }
+
+    fn provider(&self, provisioning: &str, required: bool) -> ProviderInput {
+        ProviderInput {
+            name: "Corp SSO".into(),
+            issuer: self.issuer.clone(),
+            client_id: self.client_id.clone(),
+            client_secret: self.secret.clone(),
+            domains: "corp.example".into(),
+            provisioning: provisioning.into(),
+            default_role: "member".into(),
+            required,
+        }
+    }
+}
+
+/// Signs `email` in through the provider from `/login/sso`; the final redirect here.
+async fn through_provider(app: &TestApp, up: &Upstream, b: &Browser, email: &str) -> String {
+    let to_provider = b
+        .plain_post("sso_start", "/login/sso", &[("email", email), ("next", "/account/apps")])
+        .await;
+    assert!(to_provider.starts_with(&up.issuer), "{to_provider}");
+    let at_provider = Browser {
+        http: b.http.clone(),
+        base: up.issuer.clone(),
+    };
+    let back = at_provider.authorize(&to_provider, email, "allow").await;
+    assert!(back.starts_with(&format!("{}/login/sso/callback?", app.base)), "{back}");
+    let (_, _, location) = b.get(back.trim_start_matches(&app.base)).await;
+    location.unwrap()
+}
+
+async fn signed_in_as(b: &Browser) -> Option<String> {
+    let (_, ctx) = b.call("page_context", &[]).await;
+    ctx["me"]["email"].as_str().map(str::to_string)
+}
+
+async fn people_sign_in_through_their_organizations_provider(b: Backend) {
+    let app = spawn_app(b).await;
+    let org = app.org_with_admin("Acme").await;
+    let up = upstream(b, &app).await;
+    let admin = Principal::operator_in(&org.id);
+    let db = &app.state.db;
+    let key = &app.state.settings.master_key;
+
+    // A wrong issuer (the provider's discovery says another) is refused when set up.
+    let wrong = ProviderInput {
+        issuer: up.app.base.clone(),
+        ..up.provider("jit", false)
+    };
+    let e = services::upstream::set(db, key, &app.base, &admin, &wrong)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, services::Error::Invalid(_)), "{e:?}");
+    let view = services::upstream::set(db, key, &app.base, &admin, &up.provider("jit", false))
+        .await
+        .unwrap();
+    assert_eq!(view.redirect_uri, format!("{}/login/sso/callback", app.base));
+
+    // Just-in-time: the provider's person gets an account here, a member.
+    up.person("ana@corp.example").await;
+    let browser = app.client();
+    let landed = through_provider(&app, &up, &browser, "ana@corp.example").await;
+    assert_eq!(landed, "/account/apps");
+    assert_eq!(signed_in_as(&browser).await.as_deref(), Some("ana@corp.example"));
+    let ana = app.user_id(&org, "ana@corp.example").await;
+    let member = db.member(&org.id, &ana).await.unwrap().unwrap();
+    assert_eq!(member.role.as_str(), "member");
+    // The account has no password: only the provider signs it in.
+    let (s, _) = app.client().login("ana@corp.example", PASSWORD).await;
+    assert_eq!(s, 401);
+
+    // A second sign-in finds the same account by the provider's subject.
+    let again = app.client();
+    through_provider(&app, &up, &again, "ana@corp.example").await;
+    assert_eq!(signed_in_as(&again).await.as_deref(), Some("ana@corp.example"));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM users WHERE email = 'ana@corp.example'").await,
+        1
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM external_identities").await, 1);
+
+    // A callback whose state is not this session's, or replayed, is refused.
+    let stranger = app.client();
+    let (_, _, loc) = stranger
+        .get("/login/sso/callback?code=x&state=forged")
+        .await;
+    assert_eq!(loc.as_deref(), Some("/login/sso?error=expired"));
+    let b3 = app.client();
+    let to_provider = b3
+        .plain_post("sso_start", "/login/sso", &[("email", "ana@corp.example")])
+        .await;
+    let at_provider = Browser {
+        http: b3.http.clone(),
+        base: up.issuer.clone(),
+    };
+    let back = at_provider
+        .authorize(&to_provider, "ana@corp.example", "allow")
+        .await;
+    let path = back.trim_start_matches(&app.base).to_string();
+    let (_, _, first) = b3.get(&path).await;
+    assert_eq!(first.as_deref(), Some("/"));
+    let (_, _, replay) = b3.get(&path).await;
+    assert_eq!(replay.as_deref(), Some("/login/sso?error=expired"));
+
+    // The ID token says how the user signed in: `fed`.
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'login' AND detail LIKE '%Corp SSO%' AND outcome = 'success'")
+            .await,
+        3
+    );
+
+    // Required: the sign-in page sends an address of the domain to the provider, no
+    // password checked.
+    services::upstream::set(db, key, &app.base, &admin, &up.provider("jit", true))
+        .await
+        .unwrap();
+    let (s, body) = app
+        .client()
+        .act("login", &[("email", "ana@corp.example"), ("password", "whatever")])
+        .await;
+    assert!(s.is_redirection() || s.is_success(), "{s} {body}");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'login' AND outcome = 'failure'").await,
+        0,
+        "no password was checked"
+    );
+    // An address of no provider's domain is told so.
+    let (s, _) = app
+        .client()
+        .act("sso_start", &[("email", "someone@elsewhere.example")])
+        .await;
+    assert_eq!(s, 409);
+
+    // Another organization may not claim the domain.
+    let other = app.org_with_admin("Other").await;
+    let e = services::upstream::set(
+        db,
+        key,
+        &app.base,
+        &Principal::operator_in(&other.id),
+        &up.provider("jit", false),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(e, services::Error::Conflict(_)), "{e:?}");
+    // Nor read or remove this one.
+    assert!(services::upstream::get(db, &Principal::operator_in(&other.id), &app.base)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(matches!(
+        services::upstream::remove(db, &Principal::operator_in(&other.id)).await,
+        Err(services::Error::NotFound)
+    ));
+}
+
+async fn the_provider_cannot_take_over_other_accounts(b: Backend) {
+    let app = spawn_app(b).await;
+    let org = app.org_with_admin("Acme").await;
+    let up = upstream(b, &app).await;
+    let db = &app.state.db;
+    let key = &app.state.settings.master_key;
+    services::upstream::set(
+        db,
+        key,
+        &app.base,
+        &Principal::operator_in(&org.id),
+        &up.provider("link", false),
+    )
+    .await
+    .unwrap();
+
+    // An address with an account in another organization (not this one's member) is never
+    // signed in by this organization's provider.
+    let elsewhere = app.org_with_admin("Elsewhere").await;
+    services::users::create(
+        db,
+        &Principal::operator_in(&elsewhere.id),
+        "bo@corp.example",
+        "Bo",
+        "admin",
+        PASSWORD.to_string().into(),
+    )
+    .await
+    .unwrap();
+    up.person("bo@corp.example").await;
+    let b1 = app.client();
+    let landed = through_provider(&app, &up, &b1, "bo@corp.example").await;
+    assert_eq!(landed, "/login/sso?error=refused");
+    assert_eq!(signed_in_as(&b1).await, None);
+
+    // Link only: someone unknown here is refused; an existing member is linked.
+    up.person("cy@corp.example").await;
+    let b2 = app.client();
+    assert_eq!(
+        through_provider(&app, &up, &b2, "cy@corp.example").await,
+        "/login/sso?error=refused"
+    );
+    services::users::create(
+        db,
+        &Principal::operator_in(&org.id),
+        "cy@corp.example",
+        "Cy",
+        "member",
+        PASSWORD.to_string().into(),
+    )
+    .await
+    .unwrap();
+    let b3 = app.client();
+    assert_eq!(
+        through_provider(&app, &up, &b3, "cy@corp.example").await,
+        "/account/apps"
+    );
+    assert_eq!(signed_in_as(&b3).await.as_deref(), Some("cy@corp.example"));
+
+    // The organization requires a second factor: the provider's sign-in (no `mfa` in its
+    // amr) goes on to set one up here.
+    services::mfa::set_policy(db, &Principal::operator_in(&org.id), "everyone")
+        .await
+        .unwrap();
+    let b4 = app.client();
+    let landed = through_provider(&app, &up, &b4, "cy@corp.example").await;
+    assert!(landed.starts_with("/login/enrol?"), "{landed}");
+    assert_eq!(signed_in_as(&b4).await, None);
+
+    // Refusals are audited.
+    assert!(
+        app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'login' AND outcome = 'failure' AND object_type = 'identity_provider'")
+            .await
+            >= 2
+    );
+}

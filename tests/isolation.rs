@@ -597,8 +597,9 @@ async fn a_principal_of_another_organization_reaches_none_of_its_objects(b: Back
     // against a real provider; here A has none and B sees only its own absence).
     assert!(services::upstream::get(db, &bee, &app.base).await.unwrap().is_none());
     refused("upstream::remove", services::upstream::remove(db, &bee).await);
-    refused(
-        "upstream::set",
+    // Setting one up acts in the principal's own organization only (an anonymous caller
+    // is not let in at all).
+    assert!(matches!(
         services::upstream::set(
             db,
             key,
@@ -607,7 +608,8 @@ async fn a_principal_of_another_organization_reaches_none_of_its_objects(b: Back
             &Default::default(),
         )
         .await,
-    );
+        Err(Error::Unauthenticated)
+    ));
     services::users::create(
         db,
         &bee,

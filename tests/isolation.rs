@@ -180,10 +180,16 @@ async fn a_principal_of_another_organization_reaches_none_of_its_objects(b: Back
     let org_c = app.org_with_admin("Org C").await;
     let a = Principal::operator_in(&org_a.id);
     let b_admin = app.user_id(&org_b, &org_b.admin_email).await;
-    let bee = services::principal::of_session(db, &b_admin, &org_b.id, Default::default(), RequestMeta::default())
-        .await
-        .unwrap()
-        .unwrap();
+    let bee = services::principal::of_session(
+        db,
+        &b_admin,
+        &org_b.id,
+        Default::default(),
+        RequestMeta::default(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
 
     // A's objects: an app with a secret, a member, an API, an approved external app.
     let input = AppInput {
@@ -530,7 +536,9 @@ async fn a_principal_of_another_organization_reaches_none_of_its_objects(b: Back
         .await
         .unwrap();
     // B's sign-in policy is B's alone.
-    services::mfa::set_policy(db, &bee, "everyone").await.unwrap();
+    services::mfa::set_policy(db, &bee, "everyone")
+        .await
+        .unwrap();
     assert_eq!(
         db.mfa_policy(&org_a.id).await.unwrap(),
         latchkey::domain::mfa::MfaPolicy::Optional
@@ -539,7 +547,9 @@ async fn a_principal_of_another_organization_reaches_none_of_its_objects(b: Back
         services::mfa::policy(db, &bee).await.unwrap(),
         latchkey::domain::mfa::MfaPolicy::Everyone
     );
-    services::mfa::set_policy(db, &bee, "optional").await.unwrap();
+    services::mfa::set_policy(db, &bee, "optional")
+        .await
+        .unwrap();
     // Factors are the principal's own, and change only after a recent sign-in (this
     // principal has none): never another user's.
     let own = services::mfa::status(db, &bee).await.unwrap();
@@ -553,7 +563,10 @@ async fn a_principal_of_another_organization_reaches_none_of_its_objects(b: Back
         "mfa::confirm_own_totp",
         services::mfa::confirm_own_totp(db, key, &bee, "123456").await,
     );
-    refused("mfa::remove_totp", services::mfa::remove_totp(db, &bee).await);
+    refused(
+        "mfa::remove_totp",
+        services::mfa::remove_totp(db, &bee).await,
+    );
     refused(
         "mfa::new_recovery_codes",
         services::mfa::new_recovery_codes(db, &bee).await,
@@ -577,8 +590,18 @@ async fn a_principal_of_another_organization_reaches_none_of_its_objects(b: Back
     )
     .await
     .unwrap();
-    assert!(db.member(&org_b.id, &invited.user_id).await.unwrap().is_some());
-    assert!(db.member(&org_a.id, &invited.user_id).await.unwrap().is_none());
+    assert!(
+        db.member(&org_b.id, &invited.user_id)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        db.member(&org_a.id, &invited.user_id)
+            .await
+            .unwrap()
+            .is_none()
+    );
     services::users::invite(db, &bee, "invited-2@example.com", "Invited", "member")
         .await
         .unwrap();
@@ -587,7 +610,12 @@ async fn a_principal_of_another_organization_reaches_none_of_its_objects(b: Back
         "sessions::end_user_sessions",
         services::sessions::end_user_sessions(db, &bee, &a_member).await,
     );
-    assert!(services::sessions::mine(db, &bee, "").await.unwrap().is_empty());
+    assert!(
+        services::sessions::mine(db, &bee, "")
+            .await
+            .unwrap()
+            .is_empty()
+    );
     refused(
         "sessions::end_mine",
         services::sessions::end_mine(db, &bee, "0123456789abcdef01234567").await,
@@ -595,8 +623,16 @@ async fn a_principal_of_another_organization_reaches_none_of_its_objects(b: Back
     services::sessions::end_others(db, &bee, "").await.unwrap();
     // Identity providers: A's is neither read nor removed by B (`tests/sso.rs` sets one up
     // against a real provider; here A has none and B sees only its own absence).
-    assert!(services::upstream::get(db, &bee, &app.base).await.unwrap().is_none());
-    refused("upstream::remove", services::upstream::remove(db, &bee).await);
+    assert!(
+        services::upstream::get(db, &bee, &app.base)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    refused(
+        "upstream::remove",
+        services::upstream::remove(db, &bee).await,
+    );
     // Setting one up acts in the principal's own organization only (an anonymous caller
     // is not let in at all).
     assert!(matches!(

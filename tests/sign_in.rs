@@ -49,7 +49,9 @@ async fn enrol(b: &Browser, t0: u64) -> (Vec<u8>, Vec<String>) {
     assert!(e["qr_svg"].as_str().unwrap().contains("<svg"));
     assert!(e["uri"].as_str().unwrap().starts_with("otpauth://totp/"));
     let secret = totp::from_base32(e["secret"].as_str().unwrap()).unwrap();
-    let (s, body) = b.act("confirm_own_totp", &[("code", &code(&secret, t0, 0))]).await;
+    let (s, body) = b
+        .act("confirm_own_totp", &[("code", &code(&secret, t0, 0))])
+        .await;
     assert!(ok(s), "{s} {body}");
     let (s, codes) = b.call("recovery_codes_once", &[]).await;
     assert_eq!(s, 200);
@@ -70,7 +72,11 @@ async fn sign_in_with(app: &TestApp, email: &str, code: &str) -> Browser {
     let b = app.client();
     let (s, body) = b.login(email, PASSWORD).await;
     assert!(ok(s), "{s} {body}");
-    assert_eq!(signed_in_as(&b).await, None, "not signed in before the second step");
+    assert_eq!(
+        signed_in_as(&b).await,
+        None,
+        "not signed in before the second step"
+    );
     let (s, body) = second_step(&b, code).await;
     assert!(ok(s), "{s} {body}");
     assert_eq!(signed_in_as(&b).await.as_deref(), Some(email));
@@ -100,7 +106,10 @@ async fn an_authenticator_app_guards_the_sign_in(b: Backend) {
     // The code that confirmed the enrolment is spent: replayed, it is refused.
     let (status, body) = second_step(&b1, &code(&secret, t0, 0)).await;
     assert_eq!(status, 422, "{body}");
-    assert_eq!(field_error(&body, "code").as_deref(), Some("is not the current code"));
+    assert_eq!(
+        field_error(&body, "code").as_deref(),
+        Some("is not the current code")
+    );
     // A code two steps away is outside the window.
     let (status, _) = second_step(&b1, &code(&secret, t0, 3)).await;
     assert_eq!(status, 422);
@@ -109,11 +118,17 @@ async fn an_authenticator_app_guards_the_sign_in(b: Backend) {
     let next = code(&secret, t0, 1);
     let (status, body) = second_step(&b1, &next).await;
     assert!(ok(status), "{status} {body}");
-    assert_eq!(signed_in_as(&b1).await.as_deref(), Some(org.admin_email.as_str()));
+    assert_eq!(
+        signed_in_as(&b1).await.as_deref(),
+        Some(org.admin_email.as_str())
+    );
     let b2 = app.client();
     b2.login(&org.admin_email, PASSWORD).await;
     let (status, _) = second_step(&b2, &next).await;
-    assert_eq!(status, 422, "a code is accepted once, even in another session");
+    assert_eq!(
+        status, 422,
+        "a code is accepted once, even in another session"
+    );
 
     // A recovery code works once, typed in any case and without its dash.
     let typed = codes[0].to_uppercase().replace('-', " ");
@@ -135,7 +150,10 @@ async fn an_authenticator_app_guards_the_sign_in(b: Backend) {
     let (status, body) = b2.act("remove_totp", &[]).await;
     assert!(ok(status), "{status} {body}");
     let plain = app.signed_in(&org.admin_email).await;
-    assert_eq!(signed_in_as(&plain).await.as_deref(), Some(org.admin_email.as_str()));
+    assert_eq!(
+        signed_in_as(&plain).await.as_deref(),
+        Some(org.admin_email.as_str())
+    );
 
     // Each step is in the audit log.
     for action in [
@@ -178,8 +196,14 @@ async fn wrong_codes_are_throttled_and_audited(b: Backend) {
     for g in guesses {
         answers.push(g.await.unwrap());
     }
-    assert!(answers.iter().all(|s| *s == 422 || *s == 429), "{answers:?}");
-    assert!(answers.contains(&reqwest::StatusCode::TOO_MANY_REQUESTS), "{answers:?}");
+    assert!(
+        answers.iter().all(|s| *s == 422 || *s == 429),
+        "{answers:?}"
+    );
+    assert!(
+        answers.contains(&reqwest::StatusCode::TOO_MANY_REQUESTS),
+        "{answers:?}"
+    );
     // Now even the right code waits.
     let (status, _) = second_step(&b1, &code(&secret, t0, 1)).await;
     assert_eq!(status, 429);
@@ -201,15 +225,26 @@ async fn the_organization_requires_a_second_factor(b: Backend) {
         .act("set_mfa_policy", &[("mfa_policy", "admins")])
         .await;
     assert_eq!(status, 403);
-    let (status, body) = admin.act("set_mfa_policy", &[("mfa_policy", "sometimes")]).await;
+    let (status, body) = admin
+        .act("set_mfa_policy", &[("mfa_policy", "sometimes")])
+        .await;
     assert_eq!(status, 422, "{body}");
-    let (status, body) = admin.act("set_mfa_policy", &[("mfa_policy", "admins")]).await;
+    let (status, body) = admin
+        .act("set_mfa_policy", &[("mfa_policy", "admins")])
+        .await;
     assert!(ok(status), "{status} {body}");
     let (_, o) = admin.call("get_org", &[]).await;
-    assert_eq!(o["mfa_policy"], Value::Null, "the admin's session signed in without a second factor ended");
+    assert_eq!(
+        o["mfa_policy"],
+        Value::Null,
+        "the admin's session signed in without a second factor ended"
+    );
     assert_eq!(signed_in_as(&admin).await, None);
     // The member is not covered.
-    assert_eq!(signed_in_as(&member_session).await.as_deref(), Some(member.as_str()));
+    assert_eq!(
+        signed_in_as(&member_session).await.as_deref(),
+        Some(member.as_str())
+    );
 
     // The admin's next sign-in enrols an authenticator app before it goes on.
     let t0 = now();
@@ -228,10 +263,16 @@ async fn the_organization_requires_a_second_factor(b: Backend) {
         .await;
     assert_eq!(status, 422);
     let (status, body) = b1
-        .act("confirm_sign_in_enrolment", &[("code", &code(&secret, t0, 0))])
+        .act(
+            "confirm_sign_in_enrolment",
+            &[("code", &code(&secret, t0, 0))],
+        )
         .await;
     assert!(ok(status), "{status} {body}");
-    assert_eq!(signed_in_as(&b1).await.as_deref(), Some(org.admin_email.as_str()));
+    assert_eq!(
+        signed_in_as(&b1).await.as_deref(),
+        Some(org.admin_email.as_str())
+    );
     let (_, codes) = b1.call("recovery_codes_once", &[]).await;
     assert_eq!(codes.as_array().unwrap().len(), 10);
     // It cannot be removed while the policy covers them.
@@ -240,7 +281,9 @@ async fn the_organization_requires_a_second_factor(b: Backend) {
 
     // Everyone: the member's session ends too, and a stranger to the organization sees
     // none of this.
-    let (status, _) = b1.act("set_mfa_policy", &[("mfa_policy", "everyone")]).await;
+    let (status, _) = b1
+        .act("set_mfa_policy", &[("mfa_policy", "everyone")])
+        .await;
     assert!(ok(status));
     assert_eq!(signed_in_as(&member_session).await, None);
     let audit = app
@@ -250,7 +293,10 @@ async fn the_organization_requires_a_second_factor(b: Backend) {
     // Another organization's policy stays optional.
     let other = app.org_with_admin("Other").await;
     let o = app.signed_in(&other.admin_email).await;
-    assert_eq!(signed_in_as(&o).await.as_deref(), Some(other.admin_email.as_str()));
+    assert_eq!(
+        signed_in_as(&o).await.as_deref(),
+        Some(other.admin_email.as_str())
+    );
 }
 
 async fn id_tokens_say_how_the_user_signed_in(b: Backend) {
@@ -278,8 +324,16 @@ async fn id_tokens_say_how_the_user_signed_in(b: Backend) {
         .json()
         .await
         .unwrap();
-    assert_eq!(d["acr_values_supported"], serde_json::json!([ACR_PASSWORD, ACR_MFA]));
-    assert!(d["claims_supported"].as_array().unwrap().contains(&"amr".into()));
+    assert_eq!(
+        d["acr_values_supported"],
+        serde_json::json!([ACR_PASSWORD, ACR_MFA])
+    );
+    assert!(
+        d["claims_supported"]
+            .as_array()
+            .unwrap()
+            .contains(&"amr".into())
+    );
 
     // A password sign-in: amr pwd, acr password.
     let pb = app.signed_in(&plain_user).await;
@@ -297,7 +351,10 @@ async fn id_tokens_say_how_the_user_signed_in(b: Backend) {
     );
     let (_, _, loc) = pb.get(mfa_url.trim_start_matches(&app.base)).await;
     let loc = loc.unwrap();
-    assert!(loc.starts_with("/login?") && loc.contains("reauth=1") && loc.contains("mfa=1"), "{loc}");
+    assert!(
+        loc.starts_with("/login?") && loc.contains("reauth=1") && loc.contains("mfa=1"),
+        "{loc}"
+    );
     // With prompt=none it answers login_required.
     let none = authorize_url(&with(
         &with(&good(&c.id), "acr_values", Some(ACR_MFA)),
@@ -307,9 +364,24 @@ async fn id_tokens_say_how_the_user_signed_in(b: Backend) {
     let (_, _, loc) = pb.get(&none).await;
     assert_eq!(query_of(&loc.unwrap())["error"], "login_required");
     // Signing in again from there, the user without a factor enrols one first.
-    let next = query_of(&format!("http://x{}", pb.get(mfa_url.trim_start_matches(&app.base)).await.2.unwrap()))["next"].clone();
+    let next = query_of(&format!(
+        "http://x{}",
+        pb.get(mfa_url.trim_start_matches(&app.base))
+            .await
+            .2
+            .unwrap()
+    ))["next"]
+        .clone();
     let (s, _) = pb
-        .act("login", &[("email", &plain_user), ("password", PASSWORD), ("next", &next), ("mfa", "1")])
+        .act(
+            "login",
+            &[
+                ("email", &plain_user),
+                ("password", PASSWORD),
+                ("next", &next),
+                ("mfa", "1"),
+            ],
+        )
         .await;
     assert!(ok(s));
     let (status, e) = pb.call("sign_in_enrolment", &[]).await;
@@ -370,7 +442,10 @@ async fn a_forgotten_password_is_reset_by_mail(b: Backend) {
     assert!(ok(s1) && ok(s2), "{s1} {b1} {s2} {b2}");
     assert_eq!((s1, &b1), (s2, &b2));
     let mail = app.mail.wait_for(&user, 1).await;
-    assert!(mail.contains("Subject: Choose a new Latchkey password"), "{mail}");
+    assert!(
+        mail.contains("Subject: Choose a new Latchkey password"),
+        "{mail}"
+    );
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert!(app.mail.to("nobody@example.com").is_empty());
     let link = link_in(&mail, "/login/reset?token=");
@@ -381,21 +456,33 @@ async fn a_forgotten_password_is_reset_by_mail(b: Backend) {
     assert_eq!(s, 200);
     assert_eq!(facts, serde_json::json!(["reset", user]));
     let (s, body) = anon
-        .act("choose_password", &[("token", &token), ("password", "short")])
+        .act(
+            "choose_password",
+            &[("token", &token), ("password", "short")],
+        )
         .await;
     assert_eq!(s, 422, "{body}");
     let new_pw = "a brand new passphrase";
     let (s, body) = anon
-        .act("choose_password", &[("token", &token), ("password", new_pw)])
+        .act(
+            "choose_password",
+            &[("token", &token), ("password", new_pw)],
+        )
         .await;
     assert!(ok(s), "{s} {body}");
     // Replayed, the link is refused; a forged one too.
     let (s, _) = anon
-        .act("choose_password", &[("token", &token), ("password", "another new passphrase")])
+        .act(
+            "choose_password",
+            &[("token", &token), ("password", "another new passphrase")],
+        )
         .await;
     assert_eq!(s, 409);
     let (s, _) = anon
-        .act("choose_password", &[("token", "forged"), ("password", "another new passphrase")])
+        .act(
+            "choose_password",
+            &[("token", "forged"), ("password", "another new passphrase")],
+        )
         .await;
     assert_eq!(s, 409);
     let (_, facts) = anon.call("password_link", &[("token", &token)]).await;
@@ -416,13 +503,20 @@ async fn a_forgotten_password_is_reset_by_mail(b: Backend) {
     // An expired link is refused.
     anon.act("forgot_password", &[("email", &user)]).await;
     let mail = app.mail.wait_for(&user, 2).await;
-    let token = query_of(&format!("http://x{}", link_in(&mail, "/login/reset?token=")))["token"].clone();
+    let token = query_of(&format!(
+        "http://x{}",
+        link_in(&mail, "/login/reset?token=")
+    ))["token"]
+        .clone();
     sqlx::query("UPDATE email_links SET expires_at = 1 WHERE used_at IS NULL")
         .execute(&app.state.db.pool)
         .await
         .unwrap();
     let (s, _) = anon
-        .act("choose_password", &[("token", &token), ("password", "another new passphrase")])
+        .act(
+            "choose_password",
+            &[("token", &token), ("password", "another new passphrase")],
+        )
         .await;
     assert_eq!(s, 409);
 
@@ -450,7 +544,11 @@ async fn an_invited_user_chooses_their_password(b: Backend) {
     let (s, body) = admin
         .act(
             "create_user",
-            &[("email", invitee), ("name", "New Person"), ("role", "member")],
+            &[
+                ("email", invitee),
+                ("name", "New Person"),
+                ("role", "member"),
+            ],
         )
         .await;
     assert!(ok(s), "{s} {body}");
@@ -459,12 +557,19 @@ async fn an_invited_user_chooses_their_password(b: Backend) {
     assert_eq!(s, 401);
     let mail = app.mail.wait_for(invitee, 1).await;
     assert!(mail.contains("invited to Acme"), "{mail}");
-    let token = query_of(&format!("http://x{}", link_in(&mail, "/login/reset?token=")))["token"].clone();
+    let token = query_of(&format!(
+        "http://x{}",
+        link_in(&mail, "/login/reset?token=")
+    ))["token"]
+        .clone();
     let anon = app.client();
     let (_, facts) = anon.call("password_link", &[("token", &token)]).await;
     assert_eq!(facts, serde_json::json!(["invite", invitee]));
     let (s, body) = anon
-        .act("choose_password", &[("token", &token), ("password", PASSWORD)])
+        .act(
+            "choose_password",
+            &[("token", &token), ("password", PASSWORD)],
+        )
         .await;
     assert!(ok(s), "{s} {body}");
     let nb = app.signed_in(invitee).await;
@@ -483,7 +588,11 @@ async fn an_invited_user_chooses_their_password(b: Backend) {
     let (s, _) = admin
         .act(
             "create_user",
-            &[("email", &other.admin_email), ("name", "Other Admin"), ("role", "member")],
+            &[
+                ("email", &other.admin_email),
+                ("name", "Other Admin"),
+                ("role", "member"),
+            ],
         )
         .await;
     assert!(ok(s));
@@ -505,11 +614,18 @@ async fn an_address_is_verified_by_mail(b: Backend) {
     let (s, _) = ub.act("send_verification", &[]).await;
     assert!(ok(s));
     let mail = app.mail.wait_for(&user, 1).await;
-    let token = query_of(&format!("http://x{}", link_in(&mail, "/account/verify?token=")))["token"].clone();
+    let token = query_of(&format!(
+        "http://x{}",
+        link_in(&mail, "/account/verify?token=")
+    ))["token"]
+        .clone();
     // A reset link cannot verify, nor a verification link reset.
     let (s, _) = app
         .client()
-        .act("choose_password", &[("token", &token), ("password", "a brand new passphrase")])
+        .act(
+            "choose_password",
+            &[("token", &token), ("password", "a brand new passphrase")],
+        )
         .await;
     assert_eq!(s, 409);
     let anon = app.client();
@@ -533,7 +649,10 @@ async fn users_see_and_end_their_sessions(b: Backend) {
     let list = list.as_array().unwrap().clone();
     assert_eq!(list.len(), 3, "{list:?}");
     assert_eq!(list.iter().filter(|s| s["current"] == true).count(), 1);
-    assert!(list.iter().all(|s| s["ip"] == "127.0.0.1" && s["signed_in_at"].is_i64()));
+    assert!(
+        list.iter()
+            .all(|s| s["ip"] == "127.0.0.1" && s["signed_in_at"].is_i64())
+    );
     // The handle names a session without being its id (the cookie's secret).
     let other = list.iter().find(|s| s["current"] == false).unwrap();
     let handle = other["handle"].as_str().unwrap();
@@ -548,7 +667,11 @@ async fn users_see_and_end_their_sessions(b: Backend) {
         signed_in_as(&phone).await.is_some(),
         signed_in_as(&tablet).await.is_some(),
     ];
-    assert_eq!(alive.iter().filter(|a| **a).count(), 1, "one of the two others ended");
+    assert_eq!(
+        alive.iter().filter(|a| **a).count(),
+        1,
+        "one of the two others ended"
+    );
     // Everywhere else: only this one is left.
     let (s, n) = laptop.act("end_other_sessions", &[]).await;
     assert!(ok(s), "{s} {n}");
@@ -569,9 +692,15 @@ async fn users_see_and_end_their_sessions(b: Backend) {
         .await;
     assert!(ok(s), "{s} {body}");
     assert_eq!(signed_in_as(&laptop).await, None);
-    for action in ["session.ended", "session.ended_elsewhere", "user.sessions_ended"] {
+    for action in [
+        "session.ended",
+        "session.ended_elsewhere",
+        "user.sessions_ended",
+    ] {
         let n = app
-            .count(&format!("SELECT COUNT(*) FROM audit_events WHERE action = '{action}'"))
+            .count(&format!(
+                "SELECT COUNT(*) FROM audit_events WHERE action = '{action}'"
+            ))
             .await;
         assert_eq!(n, 1, "{action}");
     }

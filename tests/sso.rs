@@ -85,7 +85,11 @@ impl Upstream {
 /// Signs `email` in through the provider from `/login/sso`; the final redirect here.
 async fn through_provider(app: &TestApp, up: &Upstream, b: &Browser, email: &str) -> String {
     let to_provider = b
-        .plain_post("sso_start", "/login/sso", &[("email", email), ("next", "/account/apps")])
+        .plain_post(
+            "sso_start",
+            "/login/sso",
+            &[("email", email), ("next", "/account/apps")],
+        )
         .await;
     assert!(to_provider.starts_with(&up.issuer), "{to_provider}");
     let at_provider = Browser {
@@ -93,7 +97,10 @@ async fn through_provider(app: &TestApp, up: &Upstream, b: &Browser, email: &str
         base: up.issuer.clone(),
     };
     let back = at_provider.authorize(&to_provider, email, "allow").await;
-    assert!(back.starts_with(&format!("{}/login/sso/callback?", app.base)), "{back}");
+    assert!(
+        back.starts_with(&format!("{}/login/sso/callback?", app.base)),
+        "{back}"
+    );
     let (_, _, location) = b.get(back.trim_start_matches(&app.base)).await;
     location.unwrap()
 }
@@ -123,14 +130,20 @@ async fn people_sign_in_through_their_organizations_provider(b: Backend) {
     let view = services::upstream::set(db, key, &app.base, &admin, &up.provider("jit", false))
         .await
         .unwrap();
-    assert_eq!(view.redirect_uri, format!("{}/login/sso/callback", app.base));
+    assert_eq!(
+        view.redirect_uri,
+        format!("{}/login/sso/callback", app.base)
+    );
 
     // Just-in-time: the provider's person gets an account here, a member.
     up.person("ana@corp.example").await;
     let browser = app.client();
     let landed = through_provider(&app, &up, &browser, "ana@corp.example").await;
     assert_eq!(landed, "/account/apps");
-    assert_eq!(signed_in_as(&browser).await.as_deref(), Some("ana@corp.example"));
+    assert_eq!(
+        signed_in_as(&browser).await.as_deref(),
+        Some("ana@corp.example")
+    );
     let ana = app.user_id(&org, "ana@corp.example").await;
     let member = db.member(&org.id, &ana).await.unwrap().unwrap();
     assert_eq!(member.role.as_str(), "member");
@@ -141,12 +154,19 @@ async fn people_sign_in_through_their_organizations_provider(b: Backend) {
     // A second sign-in finds the same account by the provider's subject.
     let again = app.client();
     through_provider(&app, &up, &again, "ana@corp.example").await;
-    assert_eq!(signed_in_as(&again).await.as_deref(), Some("ana@corp.example"));
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM users WHERE email = 'ana@corp.example'").await,
+        signed_in_as(&again).await.as_deref(),
+        Some("ana@corp.example")
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM users WHERE email = 'ana@corp.example'")
+            .await,
         1
     );
-    assert_eq!(app.count("SELECT COUNT(*) FROM external_identities").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM external_identities").await,
+        1
+    );
 
     // A callback whose state is not this session's, or replayed, is refused.
     let stranger = app.client();
@@ -183,11 +203,15 @@ async fn people_sign_in_through_their_organizations_provider(b: Backend) {
     services::upstream::set(db, key, &app.base, &admin, &up.provider("jit", true))
         .await
         .unwrap();
-    let failures = "SELECT COUNT(*) FROM audit_events WHERE action = 'login' AND outcome = 'failure'";
+    let failures =
+        "SELECT COUNT(*) FROM audit_events WHERE action = 'login' AND outcome = 'failure'";
     let before = app.count(failures).await;
     let (s, body) = app
         .client()
-        .act("login", &[("email", "ana@corp.example"), ("password", "whatever")])
+        .act(
+            "login",
+            &[("email", "ana@corp.example"), ("password", "whatever")],
+        )
         .await;
     assert!(s.is_redirection() || s.is_success(), "{s} {body}");
     assert_eq!(app.count(failures).await, before, "no password was checked");
@@ -211,10 +235,12 @@ async fn people_sign_in_through_their_organizations_provider(b: Backend) {
     .unwrap_err();
     assert!(matches!(e, services::Error::Conflict(_)), "{e:?}");
     // Nor read or remove this one.
-    assert!(services::upstream::get(db, &Principal::operator_in(&other.id), &app.base)
-        .await
-        .unwrap()
-        .is_none());
+    assert!(
+        services::upstream::get(db, &Principal::operator_in(&other.id), &app.base)
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert!(matches!(
         services::upstream::remove(db, &Principal::operator_in(&other.id)).await,
         Err(services::Error::NotFound)

@@ -170,7 +170,8 @@ fn LoginForm(
             q.get("reauth").is_some(),
             q.get("login_hint").unwrap_or_default(),
             q.get("mfa").filter(|m| m == "1").unwrap_or_default(),
-            q.get("password_set").map(|_| "Your password is set. Sign in with it."),
+            q.get("password_set")
+                .map(|_| "Your password is set. Sign in with it."),
         )
     });
     // An app asked for a fresh sign-in (`prompt=login`, `max_age`): show the form anyway.

@@ -21,7 +21,10 @@ const RECOVERY_CODES: &str = "recovery-codes";
 
 /// The page that shows new recovery codes, then goes on to `next`.
 fn codes_page(next: &str) -> String {
-    format!("/account/recovery-codes?next={}", url_encode(&safe_next(next)))
+    format!(
+        "/account/recovery-codes?next={}",
+        url_encode(&safe_next(next))
+    )
 }
 
 #[cfg(feature = "ssr")]
@@ -546,9 +549,16 @@ pub fn SecurityPage() -> impl IntoView {
         move || (remove.version().get(), verify.version().get()),
         |_| security_status(),
     );
-    let enrolment = Resource::new(move || setup, |setup| async move {
-        if setup { Some(own_enrolment().await) } else { None }
-    });
+    let enrolment = Resource::new(
+        move || setup,
+        |setup| async move {
+            if setup {
+                Some(own_enrolment().await)
+            } else {
+                None
+            }
+        },
+    );
     let remove_error = form_error(remove.value());
     let renew_error = form_error(renew.value());
     let verify_error = form_error(verify.value());

@@ -33,9 +33,9 @@ pub async fn forgot_password(csrf: String, email: String) -> Result<(), AppError
         )
         .await
         .map_err(|e| match e {
-            crate::services::Error::Throttled(secs) => {
-                AppError::Throttled(format!("Too many requests for this address. Try again in {secs} seconds."))
-            }
+            crate::services::Error::Throttled(secs) => AppError::Throttled(format!(
+                "Too many requests for this address. Try again in {secs} seconds."
+            )),
             e => portal::service_error(e),
         })?;
         leptos_axum::redirect("/login/forgot?sent=1");
@@ -214,7 +214,8 @@ pub fn VerifyPage() -> impl IntoView {
 #[component]
 fn Verify() -> impl IntoView {
     let query = use_query_map();
-    let (token, done) = query.with_untracked(|q| (q.get("token").unwrap_or_default(), q.get("done").is_some()));
+    let (token, done) =
+        query.with_untracked(|q| (q.get("token").unwrap_or_default(), q.get("done").is_some()));
     let action = ServerAction::<ConfirmAddress>::new();
     let error = form_error(action.value());
     view! {

@@ -60,7 +60,9 @@ pub async fn sso_start(
 fn refusal(code: &str) -> Option<&'static str> {
     Some(match code {
         "expired" => "That sign-in took too long or was already used. Start again.",
-        "refused" => "Your organization's provider signed you in, but you may not sign in here with it. Ask an admin of your organization.",
+        "refused" => {
+            "Your organization's provider signed you in, but you may not sign in here with it. Ask an admin of your organization."
+        }
         "provider" => "The identity provider refused the sign-in or could not be reached.",
         _ => return None,
     })

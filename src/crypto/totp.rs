@@ -151,7 +151,10 @@ mod tests {
         assert_eq!(check(&secret, &code, now + STEP), Some(step));
         assert_eq!(check(&secret, &code, now - STEP), Some(step));
         assert_eq!(check(&secret, &code, now + 2 * STEP), None);
-        assert_eq!(check(&secret, &format!("{} {}", &code[..3], &code[3..]), now), Some(step));
+        assert_eq!(
+            check(&secret, &format!("{} {}", &code[..3], &code[3..]), now),
+            Some(step)
+        );
         assert_eq!(check(&secret, "12345", now), None);
         assert_eq!(check(&secret, "abcdef", now), None);
         assert_eq!(check(&secret, "", now), None);
@@ -159,7 +162,10 @@ mod tests {
 
     #[test]
     fn uri_and_qr() {
-        assert_eq!(from_base32(&base32(b"12345678901234567890")).unwrap(), b"12345678901234567890");
+        assert_eq!(
+            from_base32(&base32(b"12345678901234567890")).unwrap(),
+            b"12345678901234567890"
+        );
         let uri = otpauth_uri(b"12345678901234567890", "Latchkey", "ana@example.com");
         assert!(uri.starts_with("otpauth://totp/Latchkey%3Aana%40example.com?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Latchkey"), "{uri}");
         assert!(qr_svg(&uri).unwrap().starts_with("<?xml"));
@@ -174,7 +180,10 @@ mod tests {
         sorted.dedup();
         assert_eq!(sorted.len(), RECOVERY_CODES);
         for c in &codes {
-            assert_eq!(normalize_recovery_code(&c.to_uppercase().replace('-', " ")), *c);
+            assert_eq!(
+                normalize_recovery_code(&c.to_uppercase().replace('-', " ")),
+                *c
+            );
         }
     }
 }

@@ -250,7 +250,10 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("user.email_verified", "Address verified"),
     ("org.mfa_policy", "Two-step verification policy changed"),
     ("session.ended", "Session signed out"),
-    ("org.identity_provider", "Identity provider set up or changed"),
+    (
+        "org.identity_provider",
+        "Identity provider set up or changed",
+    ),
     ("org.identity_provider_removed", "Identity provider removed"),
     ("session.ended_elsewhere", "Signed out everywhere else"),
     ("user.sessions_ended", "User's sessions ended by an admin"),

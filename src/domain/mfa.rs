@@ -91,7 +91,9 @@ pub fn amr(methods: &[Method]) -> Vec<&'static str> {
 /// Whether `methods` include a factor beyond the first (a password or the provider's
 /// sign-in), or the provider's sign-in was itself multi-factor.
 pub fn is_multi_factor(methods: &[Method]) -> bool {
-    let first = methods.iter().any(|m| matches!(m, Method::Pwd | Method::Fed));
+    let first = methods
+        .iter()
+        .any(|m| matches!(m, Method::Pwd | Method::Fed));
     let second = methods
         .iter()
         .any(|m| matches!(m, Method::Otp | Method::Recovery));

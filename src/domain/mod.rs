@@ -14,7 +14,6 @@ pub mod groups;
 pub mod ids;
 pub mod listing;
 pub mod mfa;
-pub mod upstream;
 pub mod oauth;
 pub mod paths;
 pub mod policy;
@@ -23,6 +22,7 @@ pub mod role;
 pub mod scope;
 pub mod scope_catalogue;
 pub mod secret_expiry;
+pub mod upstream;
 pub mod views;
 pub mod when;
 

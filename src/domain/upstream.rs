@@ -122,7 +122,10 @@ impl ProviderInput {
             }
         }
         if domains.is_empty() {
-            errors.push("domains", "name at least one e-mail domain of the organization");
+            errors.push(
+                "domains",
+                "name at least one e-mail domain of the organization",
+            );
         }
         if domains.len() > MAX_DOMAINS {
             errors.push("domains", format!("at most {MAX_DOMAINS} domains"));
@@ -157,7 +160,10 @@ impl ProviderInput {
 }
 
 fn is_loopback(u: &url::Url) -> bool {
-    matches!(u.host_str(), Some("localhost") | Some("127.0.0.1") | Some("[::1]"))
+    matches!(
+        u.host_str(),
+        Some("localhost") | Some("127.0.0.1") | Some("[::1]")
+    )
 }
 
 /// A provider as the portal and the REST API show it (never its secret).
@@ -213,7 +219,13 @@ mod tests {
             ..input()
         };
         let e = bad.parse(false).unwrap_err();
-        for f in ["issuer", "client_secret", "domains", "provisioning", "default_role"] {
+        for f in [
+            "issuer",
+            "client_secret",
+            "domains",
+            "provisioning",
+            "default_role",
+        ] {
             assert!(e.for_field(f).is_some(), "{f}: {e:?}");
         }
         // A kept secret may be left empty; a loopback issuer may be plain http (tests).
@@ -227,7 +239,10 @@ mod tests {
 
     #[test]
     fn domains_of_addresses() {
-        assert_eq!(domain_of("Ana@Acme.Example").as_deref(), Some("acme.example"));
+        assert_eq!(
+            domain_of("Ana@Acme.Example").as_deref(),
+            Some("acme.example")
+        );
         assert_eq!(domain_of("nobody"), None);
         assert_eq!(parse_domain("localhost"), None);
     }

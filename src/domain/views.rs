@@ -479,10 +479,30 @@ mod device_tests {
 
     #[test]
     fn user_agents_in_words() {
-        assert_eq!(device(Some("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36")), "Chrome on Linux");
-        assert_eq!(device(Some("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1")), "Safari on iOS");
-        assert_eq!(device(Some("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0")), "Firefox on Windows");
-        assert_eq!(device(Some("Mozilla/5.0 (Windows NT 10.0) AppleWebKit/537.36 Chrome/120 Safari/537.36 Edg/120")), "Edge on Windows");
+        assert_eq!(
+            device(Some(
+                "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"
+            )),
+            "Chrome on Linux"
+        );
+        assert_eq!(
+            device(Some(
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
+            )),
+            "Safari on iOS"
+        );
+        assert_eq!(
+            device(Some(
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
+            )),
+            "Firefox on Windows"
+        );
+        assert_eq!(
+            device(Some(
+                "Mozilla/5.0 (Windows NT 10.0) AppleWebKit/537.36 Chrome/120 Safari/537.36 Edg/120"
+            )),
+            "Edge on Windows"
+        );
         assert_eq!(device(None), "Unknown device");
         assert_eq!(device(Some("reqwest")), "A browser");
     }

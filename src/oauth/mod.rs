@@ -34,7 +34,10 @@ pub fn routes() -> Router<AppState> {
             get(authorize::get_authorize).post(authorize::post_authorize),
         )
         .route(RESUME_PATH, get(authorize::resume))
-        .route(crate::services::upstream::CALLBACK_PATH, get(upstream::callback))
+        .route(
+            crate::services::upstream::CALLBACK_PATH,
+            get(upstream::callback),
+        )
         .route(
             LOGOUT_PATH,
             get(logout::end_session).post(logout::end_session),

@@ -152,12 +152,7 @@ pub struct Config {
     /// `smtps://user:pass@host`, `smtp://user:pass@host:587?tls=required` (STARTTLS), or
     /// `smtp://host:25` for a local relay. Unset: a development server (issuer on loopback)
     /// writes the messages to its log; any other sends none.
-    #[arg(
-        long,
-        env = "LATCHKEY_SMTP_URL",
-        hide_env_values = true,
-        global = true
-    )]
+    #[arg(long, env = "LATCHKEY_SMTP_URL", hide_env_values = true, global = true)]
     pub smtp_url: Option<String>,
 
     /// The From address of mail to users.

@@ -132,9 +132,21 @@ mod tests {
 
     #[test]
     fn configuration() {
-        assert!(Mailer::new(None, "Latchkey <no-reply@localhost>", true).unwrap().sends());
-        assert!(!Mailer::new(None, "no-reply@example.com", false).unwrap().sends());
-        assert!(Mailer::new(Some("smtp://127.0.0.1:2525"), "a@b.c", false).unwrap().sends());
+        assert!(
+            Mailer::new(None, "Latchkey <no-reply@localhost>", true)
+                .unwrap()
+                .sends()
+        );
+        assert!(
+            !Mailer::new(None, "no-reply@example.com", false)
+                .unwrap()
+                .sends()
+        );
+        assert!(
+            Mailer::new(Some("smtp://127.0.0.1:2525"), "a@b.c", false)
+                .unwrap()
+                .sends()
+        );
         assert!(Mailer::new(Some("ftp://x"), "a@b.c", false).is_err());
         assert!(Mailer::new(None, "not an address", true).is_err());
     }

@@ -109,8 +109,9 @@ pub async fn begin_totp_at_sign_in(
 }
 
 fn secret_of(key: &MasterKey, sealed: &str) -> Result<Vec<u8>> {
-    key.open(sealed)
-        .ok_or_else(|| Error::Internal("an authenticator secret does not open with the master key".into()))
+    key.open(sealed).ok_or_else(|| {
+        Error::Internal("an authenticator secret does not open with the master key".into())
+    })
 }
 
 fn wrong_code() -> Error {
@@ -175,7 +176,8 @@ pub async fn remove_totp(db: &Db, p: &Principal) -> Result<()> {
     let own = p.own_account_fresh(now())?;
     if required(db, own.user_id, own.org_id).await? {
         return Err(Error::Forbidden(
-            "Your organization requires a second factor: set up another before removing this one.".into(),
+            "Your organization requires a second factor: set up another before removing this one."
+                .into(),
         ));
     }
     let mut tx = db.begin().await?;
@@ -345,6 +347,7 @@ pub async fn set_policy(db: &Db, p: &Principal, raw: &str) -> Result<MfaPolicy> 
         },
     )
     .await?;
-    db.commit(tx, &[Change::Policy(at.org_id.to_string())]).await?;
+    db.commit(tx, &[Change::Policy(at.org_id.to_string())])
+        .await?;
     Ok(policy)
 }

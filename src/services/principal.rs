@@ -266,11 +266,7 @@ impl Principal {
     /// `own_account`, when the session signed in within `FRESH_SECS` of `now`.
     pub fn own_account_fresh(&self, now: i64) -> Result<OwnAccount<'_>> {
         let own = self.own_account()?;
-        if own
-            .sign_in
-            .auth_time
-            .is_none_or(|t| now - t > FRESH_SECS)
-        {
+        if own.sign_in.auth_time.is_none_or(|t| now - t > FRESH_SECS) {
             return Err(Error::Forbidden(SIGN_IN_AGAIN.into()));
         }
         Ok(own)

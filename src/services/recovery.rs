@@ -63,7 +63,10 @@ async fn make_link(
         LinkPurpose::Verify => VERIFY_PAGE,
         LinkPurpose::Reset | LinkPurpose::Invite => RESET_PAGE,
     };
-    Ok(format!("{}{page}?token={token}", issuer.trim_end_matches('/')))
+    Ok(format!(
+        "{}{page}?token={token}",
+        issuer.trim_end_matches('/')
+    ))
 }
 
 /// Asks for a password-reset link to `email`. The answer is the same whether or not an
@@ -104,7 +107,16 @@ pub async fn request_reset(
     };
     let mut tx = db.begin().await?;
     let url = match &user {
-        Some(u) => Some(make_link(&mut tx, issuer, LinkPurpose::Reset, (&u.id, &u.email), RESET_TTL).await?),
+        Some(u) => Some(
+            make_link(
+                &mut tx,
+                issuer,
+                LinkPurpose::Reset,
+                (&u.id, &u.email),
+                RESET_TTL,
+            )
+            .await?,
+        ),
         None => None,
     };
     audit::record(
@@ -147,9 +159,7 @@ pub async fn link_facts(db: &Db, token: &str) -> Result<Option<(LinkPurpose, Str
 }
 
 fn expired() -> Error {
-    Error::Forbidden(
-        "This link has expired or was already used. Ask for a new one.".into(),
-    )
+    Error::Forbidden("This link has expired or was already used. Ask for a new one.".into())
 }
 
 /// Sets a new password with a reset or invitation link, once. The address is verified (the

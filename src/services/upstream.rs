@@ -235,9 +235,15 @@ pub async fn begin(
         .and_then(|s| String::from_utf8(s).ok())
         .ok_or_else(|| Error::Internal("the provider's secret does not open".into()))?;
     let callback = format!("{}{CALLBACK_PATH}", issuer.trim_end_matches('/'));
-    let c = client(&http()?, &provider.issuer, &provider.client_id, &secret, &callback)
-        .await
-        .map_err(failed("the identity provider's discovery"))?;
+    let c = client(
+        &http()?,
+        &provider.issuer,
+        &provider.client_id,
+        &secret,
+        &callback,
+    )
+    .await
+    .map_err(failed("the identity provider's discovery"))?;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let mut req = c
         .authorize_url(
@@ -312,7 +318,14 @@ pub async fn finish(
     let callback = format!("{}{CALLBACK_PATH}", issuer.trim_end_matches('/'));
     let http = http()?;
     let verified = async {
-        let c = client(&http, &provider.issuer, &provider.client_id, &secret, &callback).await?;
+        let c = client(
+            &http,
+            &provider.issuer,
+            &provider.client_id,
+            &secret,
+            &callback,
+        )
+        .await?;
         let tokens = c
             .exchange_code(AuthorizationCode::new(code.to_string()))
             .map_err(|e| e.to_string())?
@@ -369,8 +382,12 @@ pub async fn finish(
             let in_domains = domain_of(&email).is_some_and(|d| provider.domains.contains(&d));
             if !in_domains {
                 drop(tx);
-                audit::record_alone(db, &anonymous, fail(format!("address outside the domains: {email}")))
-                    .await?;
+                audit::record_alone(
+                    db,
+                    &anonymous,
+                    fail(format!("address outside the domains: {email}")),
+                )
+                .await?;
                 return Err(refused(
                     "Your address is not in a domain this organization signs in with.",
                 ));
@@ -382,8 +399,12 @@ pub async fn finish(
                         .is_none()
                     {
                         drop(tx);
-                        audit::record_alone(db, &anonymous, fail("an account outside the organization".into()))
-                            .await?;
+                        audit::record_alone(
+                            db,
+                            &anonymous,
+                            fail("an account outside the organization".into()),
+                        )
+                        .await?;
                         return Err(refused(
                             "An account with this address exists outside this organization; the provider cannot sign in to it.",
                         ));
@@ -405,8 +426,14 @@ pub async fn finish(
                     };
                     store::users::insert(&mut *tx, &u).await?;
                     let role: Role = provider.default_role;
-                    store::users::insert_membership(&mut *tx, &provider.org_id, &u.id, role.as_str(), t)
-                        .await?;
+                    store::users::insert_membership(
+                        &mut *tx,
+                        &provider.org_id,
+                        &u.id,
+                        role.as_str(),
+                        t,
+                    )
+                    .await?;
                     created = true;
                     u
                 }

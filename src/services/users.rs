@@ -31,7 +31,9 @@ pub async fn create(
     role: &str,
     pw: SecretString,
 ) -> Result<MemberView> {
-    add(db, p, email, name, role, Some(pw)).await.map(|(view, _)| view)
+    add(db, p, email, name, role, Some(pw))
+        .await
+        .map(|(view, _)| view)
 }
 
 /// Adds `email` to the principal's organization with `role` and no password: a new

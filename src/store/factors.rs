@@ -136,12 +136,10 @@ pub async fn recovery_codes_left<'c>(
     e: impl AnyExecutor<'c>,
     user_id: &str,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL",
-    )
-    .bind(user_id)
-    .fetch_one(e)
-    .await
+    sqlx::query_scalar("SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL")
+        .bind(user_id)
+        .fetch_one(e)
+        .await
 }
 
 /// What an e-mailed link is for.

@@ -15,8 +15,8 @@ pub mod policy;
 pub mod session_store;
 pub mod sessions;
 pub mod throttle;
-pub mod upstream;
 pub mod tokens;
+pub mod upstream;
 pub mod users;
 
 use std::str::FromStr;

@@ -141,13 +141,15 @@ pub async fn delete_one<'c>(
     user_id: &str,
     id: &str,
 ) -> Result<bool, sqlx::Error> {
-    Ok(sqlx::query("DELETE FROM sessions WHERE id = $1 AND user_id = $2")
-        .bind(id)
-        .bind(user_id)
-        .execute(e)
-        .await?
-        .rows_affected()
-        == 1)
+    Ok(
+        sqlx::query("DELETE FROM sessions WHERE id = $1 AND user_id = $2")
+            .bind(id)
+            .bind(user_id)
+            .execute(e)
+            .await?
+            .rows_affected()
+            == 1,
+    )
 }
 
 pub async fn purge_expired<'c>(e: impl AnyExecutor<'c>, now: i64) -> Result<u64, sqlx::Error> {

@@ -38,7 +38,11 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<ProviderRow, sqlx::Error> {
         issuer: r.try_get("issuer")?,
         client_id: r.try_get("client_id")?,
         sealed_secret: r.try_get("client_secret")?,
-        domains: domains.split(' ').filter(|d| !d.is_empty()).map(str::to_string).collect(),
+        domains: domains
+            .split(' ')
+            .filter(|d| !d.is_empty())
+            .map(str::to_string)
+            .collect(),
         provisioning: Provisioning::parse(&provisioning).ok_or_else(|| corrupt("provisioning"))?,
         default_role: Role::parse(&role).map_err(|_| corrupt("default_role"))?,
         required: r.try_get::<i64, _>("required")? != 0,
@@ -50,18 +54,25 @@ pub async fn of_org<'c>(
     e: impl AnyExecutor<'c>,
     org_id: &str,
 ) -> Result<Option<ProviderRow>, sqlx::Error> {
-    let row = sqlx::query(&format!("SELECT {COLS} FROM identity_providers WHERE org_id = $1"))
-        .bind(org_id)
-        .fetch_optional(e)
-        .await?;
+    let row = sqlx::query(&format!(
+        "SELECT {COLS} FROM identity_providers WHERE org_id = $1"
+    ))
+    .bind(org_id)
+    .fetch_optional(e)
+    .await?;
     row.as_ref().map(from_row).transpose()
 }
 
-pub async fn get<'c>(e: impl AnyExecutor<'c>, id: &str) -> Result<Option<ProviderRow>, sqlx::Error> {
-    let row = sqlx::query(&format!("SELECT {COLS} FROM identity_providers WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(e)
-        .await?;
+pub async fn get<'c>(
+    e: impl AnyExecutor<'c>,
+    id: &str,
+) -> Result<Option<ProviderRow>, sqlx::Error> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLS} FROM identity_providers WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(e)
+    .await?;
     row.as_ref().map(from_row).transpose()
 }
 
@@ -104,12 +115,14 @@ pub async fn put<'c>(e: impl AnyExecutor<'c>, p: &ProviderRow) -> Result<(), sql
 }
 
 pub async fn delete<'c>(e: impl AnyExecutor<'c>, org_id: &str) -> Result<bool, sqlx::Error> {
-    Ok(sqlx::query("DELETE FROM identity_providers WHERE org_id = $1")
-        .bind(org_id)
-        .execute(e)
-        .await?
-        .rows_affected()
-        > 0)
+    Ok(
+        sqlx::query("DELETE FROM identity_providers WHERE org_id = $1")
+            .bind(org_id)
+            .execute(e)
+            .await?
+            .rows_affected()
+            > 0,
+    )
 }
 
 /// Every domain claimed by another organization's provider.

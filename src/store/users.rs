@@ -30,7 +30,8 @@ pub struct Member {
     pub session_epoch: i64,
 }
 
-const USER_COLS: &str = "id, email, name, password_hash, created_at, email_verified_at, session_epoch";
+const USER_COLS: &str =
+    "id, email, name, password_hash, created_at, email_verified_at, session_epoch";
 
 fn user_from_row(r: &sqlx::any::AnyRow) -> Result<UserRow, sqlx::Error> {
     Ok(UserRow {

@@ -233,7 +233,9 @@ pub async fn start_session(
     session.remove::<Pending>(PENDING).await?;
     session.insert(USER_ID, user_id).await?;
     session.insert(AUTH_TIME, services::now()).await?;
-    session.insert(AMR, crate::domain::mfa::amr(methods).join(" ")).await?;
+    session
+        .insert(AMR, crate::domain::mfa::amr(methods).join(" "))
+        .await?;
     session.insert(EPOCH, epoch).await?;
     // Where the session was started, for the user's list of their sessions.
     session.insert(IP, meta.ip.clone()).await?;
@@ -299,8 +301,7 @@ pub async fn after_first_factor(
 ) -> Result<String, SessionError> {
     let db = &state.db;
     let has_factor = services::mfa::has_factor(db, first.user_id).await?;
-    let required =
-        mfa_asked || services::mfa::required(db, first.user_id, first.org_id).await?;
+    let required = mfa_asked || services::mfa::required(db, first.user_id, first.org_id).await?;
     if first.method != Method::FedMfa && (has_factor || required) {
         let pending = Pending {
             user_id: first.user_id.into(),

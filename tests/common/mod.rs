@@ -202,7 +202,10 @@ impl MailSink {
     pub fn to(&self, to: &str) -> Vec<String> {
         self.all()
             .into_iter()
-            .filter(|m| m.lines().any(|l| l.to_ascii_lowercase().starts_with("to:") && l.contains(to)))
+            .filter(|m| {
+                m.lines()
+                    .any(|l| l.to_ascii_lowercase().starts_with("to:") && l.contains(to))
+            })
             .collect()
     }
 
@@ -220,7 +223,9 @@ impl MailSink {
 
 /// The first link of `message` to `path` (with its query), relative to the server.
 pub fn link_in(message: &str, path: &str) -> String {
-    let at = message.find(path).unwrap_or_else(|| panic!("no {path} link in {message}"));
+    let at = message
+        .find(path)
+        .unwrap_or_else(|| panic!("no {path} link in {message}"));
     message[at..]
         .split_whitespace()
         .next()

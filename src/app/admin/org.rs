@@ -196,7 +196,12 @@ pub fn OrgPage() -> impl IntoView {
     let save_provider = ServerAction::<SaveIdentityProvider>::new();
     let remove_provider = ServerAction::<RemoveIdentityProvider>::new();
     let provider = Resource::new(
-        move || (save_provider.version().get(), remove_provider.version().get()),
+        move || {
+            (
+                save_provider.version().get(),
+                remove_provider.version().get(),
+            )
+        },
         |_| get_identity_provider(),
     );
     let org = Resource::new(

@@ -56,8 +56,8 @@ pub(super) async fn id_token(
     use openidconnect::core::{CoreIdTokenClaims, CoreJwsSigningAlgorithm};
     use openidconnect::{
         AccessToken, AccessTokenHash, Audience, AuthenticationContextClass,
-        AuthenticationMethodReference, ClientId, EmptyAdditionalClaims, EndUserEmail,
-        EndUserName, IssuerUrl, LocalizedClaim, Nonce, StandardClaims, SubjectIdentifier,
+        AuthenticationMethodReference, ClientId, EmptyAdditionalClaims, EndUserEmail, EndUserName,
+        IssuerUrl, LocalizedClaim, Nonce, StandardClaims, SubjectIdentifier,
     };
     let t = now();
     let (alg, oidc_alg) = if app.id_token_alg == crate::crypto::signing::RS256 {

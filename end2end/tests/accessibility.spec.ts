@@ -40,7 +40,7 @@ for (const size of SIZES) {
     test.use({ viewport: { width: size.width, height: size.height } });
 
     test('the sign-in pages', async ({ page }) => {
-      for (const path of ['/login', '/login/forgot', '/login/forgot?sent=1', '/login/reset?token=gone', '/account/verify?token=x']) {
+      for (const path of ['/login', '/login/forgot', '/login/forgot?sent=1', '/login/reset?token=gone', '/account/verify?token=x', '/login/sso']) {
         await page.goto(path);
         await hydrated(page);
         await check(page, `${path} ${size.name}`);

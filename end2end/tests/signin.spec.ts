@@ -188,3 +188,31 @@ for (const [label, viewport] of sizes) {
     await context.close();
   });
 }
+
+for (const [label, viewport] of sizes) {
+  test(`single sign-on is found by the address's domain (${label})`, async ({ browser }) => {
+    const { context, page } = await newPage(browser, viewport);
+    await page.goto('/login');
+    await hydrated(page);
+    await page.getByRole('link', { name: 'Sign in with single sign-on' }).click();
+    await expect(page.getByRole('heading', { name: 'Single sign-on' })).toBeVisible();
+    // No organization here signs this domain in through a provider: the page says so.
+    await page.getByLabel('Work e-mail').fill('someone@no-provider.example');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await expect(page.getByRole('alert')).toContainText('Sign in with your password');
+    // An admin sees where to set one up, with the redirect URI to register once saved.
+    await signInAsAdmin(page);
+    await page.goto('/admin/org');
+    await hydrated(page);
+    await expect(page.getByRole('heading', { name: 'Single sign-on' })).toBeVisible();
+    await page.getByLabel('Name', { exact: true }).last().fill('Nowhere SSO');
+    await page.getByLabel('Issuer').fill('http://127.0.0.1:9/nowhere');
+    await page.getByLabel('Client id').fill('latchkey');
+    await page.getByLabel('Client secret').fill('secret');
+    await page.getByLabel('E-mail domains (one per line)').fill('nowhere.example');
+    await page.getByRole('button', { name: 'Save identity provider' }).click();
+    // Its discovery does not answer: refused, and said beside the field.
+    await expect(page.getByText(/discovery at http:\/\/127.0.0.1:9\/nowhere failed/)).toBeVisible();
+    await context.close();
+  });
+}

@@ -21,6 +21,7 @@ on_both!(
     an_invited_user_chooses_their_password,
     an_address_is_verified_by_mail,
     users_see_and_end_their_sessions,
+    a_stricter_organization_asks_for_its_second_factor,
 );
 
 fn now() -> u64 {
@@ -704,4 +705,60 @@ async fn users_see_and_end_their_sessions(b: Backend) {
             .await;
         assert_eq!(n, 1, "{action}");
     }
+}
+
+async fn a_stricter_organization_asks_for_its_second_factor(b: Backend) {
+    use latchkey::domain::AppInput;
+    let app = spawn_app(b).await;
+    let lenient = app.org_with_admin("Lenient").await;
+    let strict = app.org_with_admin("Strict").await;
+    // A member of both, who signs in (with a password alone) while both are lenient.
+    let user = app.add_user(&lenient, "member").await;
+    latchkey::services::users::create(
+        &app.state.db,
+        &latchkey::services::Principal::operator_in(&strict.id),
+        &user,
+        "Both",
+        "member",
+        PASSWORD.to_string().into(),
+    )
+    .await
+    .unwrap();
+    let input = AppInput {
+        name: "Strict's portal".into(),
+        kind: "on-behalf-of-user".into(),
+        grant_types: vec!["authorization_code".into()],
+        redirect_uris: vec![CB.into()],
+        scopes: vec!["openid email".into()],
+        ..Default::default()
+    };
+    let (a, _) = app.register_app(&strict.id, &input, "").await;
+    let session = app.signed_in(&user).await;
+    // Strict now requires a second factor of everyone; the session (working in Lenient)
+    // goes on, but Strict's app does not take it.
+    latchkey::services::mfa::set_policy(
+        &app.state.db,
+        &latchkey::services::Principal::operator_in(&strict.id),
+        "everyone",
+    )
+    .await
+    .unwrap();
+    assert_eq!(signed_in_as(&session).await.as_deref(), Some(user.as_str()));
+    let (_, _, loc) = session.get(&authorize_url(&good(&a.client_id))).await;
+    let loc = loc.unwrap();
+    assert!(loc.starts_with("/login?") && loc.contains("mfa=1"), "{loc}");
+    let (_, _, loc) = session
+        .get(&authorize_url(&with(
+            &good(&a.client_id),
+            "prompt",
+            Some("none"),
+        )))
+        .await;
+    assert_eq!(query_of(&loc.unwrap())["error"], "login_required");
+    // Its next sign-in enrols an authenticator app whichever organization it works in.
+    let again = app.client();
+    again.login(&user, PASSWORD).await;
+    assert_eq!(signed_in_as(&again).await, None);
+    let (status, _) = again.call("sign_in_enrolment", &[]).await;
+    assert_eq!(status, 200);
 }

@@ -16,6 +16,8 @@ use secrecy::ExposeSecret;
 on_both!(
     people_sign_in_through_their_organizations_provider,
     the_provider_cannot_take_over_other_accounts,
+    forged_id_tokens_are_refused,
+    a_jwt_bearer_assertion_names_the_user_at_the_provider,
 );
 
 /// The provider: another Latchkey with an organization, its people, and this server
@@ -54,8 +56,18 @@ async fn upstream(b: Backend, rp: &TestApp) -> Upstream {
 }
 
 impl Upstream {
-    /// A person of the provider's directory.
+    /// A person of the provider's directory, their address verified there.
     async fn person(&self, email: &str) {
+        self.unverified_person(email).await;
+        sqlx::query("UPDATE users SET email_verified_at = 1 WHERE email = $1")
+            .bind(email)
+            .execute(&self.app.state.db.pool)
+            .await
+            .unwrap();
+    }
+
+    /// A person whose address the provider never verified.
+    async fn unverified_person(&self, email: &str) {
         services::users::create(
             &self.app.state.db,
             &Principal::operator_in(&self.org.id),
@@ -282,6 +294,50 @@ async fn the_provider_cannot_take_over_other_accounts(b: Backend) {
     assert_eq!(landed, "/login/sso?error=refused");
     assert_eq!(signed_in_as(&b1).await, None);
 
+    // An account of this organization that also belongs to another one is not this
+    // provider's to sign in (this organization's admins could add any address).
+    services::users::create(
+        db,
+        &Principal::operator_in(&elsewhere.id),
+        "di@corp.example",
+        "Di",
+        "member",
+        PASSWORD.to_string().into(),
+    )
+    .await
+    .unwrap();
+    services::users::create(
+        db,
+        &Principal::operator_in(&org.id),
+        "di@corp.example",
+        "Di",
+        "member",
+        PASSWORD.to_string().into(),
+    )
+    .await
+    .unwrap();
+    up.person("di@corp.example").await;
+    assert_eq!(
+        through_provider(&app, &up, &app.client(), "di@corp.example").await,
+        "/login/sso?error=refused"
+    );
+    // An address the provider has not verified is not taken as proof of anything.
+    up.unverified_person("ed@corp.example").await;
+    services::users::create(
+        db,
+        &Principal::operator_in(&org.id),
+        "ed@corp.example",
+        "Ed",
+        "member",
+        PASSWORD.to_string().into(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        through_provider(&app, &up, &app.client(), "ed@corp.example").await,
+        "/login/sso?error=refused"
+    );
+
     // Link only: someone unknown here is refused; an existing member is linked.
     up.person("cy@corp.example").await;
     let b2 = app.client();
@@ -320,6 +376,264 @@ async fn the_provider_cannot_take_over_other_accounts(b: Backend) {
     assert!(
         app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'login' AND outcome = 'failure' AND object_type = 'identity_provider'")
             .await
-            >= 2
+            >= 4
     );
+}
+
+/// What the fake provider's token endpoint answers.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Forgery {
+    Good,
+    WrongIssuer,
+    WrongAudience,
+    WrongNonce,
+    OtherKey,
+    Expired,
+    NoIdToken,
+}
+
+#[derive(Clone)]
+struct Fake {
+    issuer: String,
+    key: std::sync::Arc<latchkey::crypto::signing::GeneratedKey>,
+    other: std::sync::Arc<latchkey::crypto::signing::GeneratedKey>,
+    /// (the forgery, the nonce of the request under way, the address it signs in)
+    now: std::sync::Arc<std::sync::Mutex<(Forgery, String, String)>>,
+}
+
+/// A provider that answers discovery, its JWKS and its token endpoint with ID tokens made
+/// as the test says: right, or wrong in one way each.
+async fn fake_provider() -> Fake {
+    use axum::routing::{get, post};
+    use axum::{Json, Router, extract::State};
+    use latchkey::crypto::signing;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let issuer = format!("http://{}", listener.local_addr().unwrap());
+    let fake = Fake {
+        issuer: issuer.clone(),
+        key: std::sync::Arc::new(signing::generate_rs256().unwrap()),
+        other: std::sync::Arc::new(signing::generate_rs256().unwrap()),
+        now: std::sync::Arc::new(std::sync::Mutex::new((
+            Forgery::Good,
+            String::new(),
+            String::new(),
+        ))),
+    };
+    let discovery = |State(f): State<Fake>| async move {
+        Json(serde_json::json!({
+            "issuer": f.issuer,
+            "authorization_endpoint": format!("{}/authorize", f.issuer),
+            "token_endpoint": format!("{}/token", f.issuer),
+            "jwks_uri": format!("{}/jwks", f.issuer),
+            "response_types_supported": ["code"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+        }))
+    };
+    let jwks = |State(f): State<Fake>| async move {
+        Json(serde_json::json!({ "keys": [f.key.public_jwk] }))
+    };
+    let token = |State(f): State<Fake>| async move {
+        let (forgery, nonce, email) = f.now.lock().unwrap().clone();
+        let t = latchkey::services::now();
+        let mut claims = serde_json::json!({
+            "iss": f.issuer, "sub": format!("fake-{email}"), "aud": "latchkey-rp",
+            "iat": t, "exp": t + 300, "nonce": nonce, "email": email, "email_verified": true,
+        });
+        match forgery {
+            Forgery::WrongIssuer => claims["iss"] = "https://evil.example".into(),
+            Forgery::WrongAudience => claims["aud"] = "another-client".into(),
+            Forgery::WrongNonce => claims["nonce"] = "not-the-nonce".into(),
+            Forgery::Expired => {
+                claims["iat"] = (t - 7200).into();
+                claims["exp"] = (t - 3600).into();
+            }
+            _ => {}
+        }
+        let signer = if forgery == Forgery::OtherKey {
+            &f.other
+        } else {
+            &f.key
+        };
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+        // The other key claims to be the published one.
+        header.kid = Some(f.key.kid.clone());
+        let id_token = jsonwebtoken::encode(
+            &header,
+            &claims,
+            &signing::encoding_key(signing::RS256, &signer.pkcs8),
+        )
+        .unwrap();
+        let mut answer =
+            serde_json::json!({ "access_token": "at", "token_type": "Bearer", "expires_in": 300 });
+        if forgery != Forgery::NoIdToken {
+            answer["id_token"] = id_token.into();
+        }
+        Json(answer)
+    };
+    let router = Router::new()
+        .route("/.well-known/openid-configuration", get(discovery))
+        .route("/jwks", get(jwks))
+        .route("/token", post(token))
+        .with_state(fake.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    fake
+}
+
+async fn forged_id_tokens_are_refused(b: Backend) {
+    let app = spawn_app(b).await;
+    let org = app.org_with_admin("Acme").await;
+    let fake = fake_provider().await;
+    let input = ProviderInput {
+        name: "Fake SSO".into(),
+        issuer: fake.issuer.clone(),
+        client_id: "latchkey-rp".into(),
+        client_secret: "rp-secret".into(),
+        domains: "corp.example".into(),
+        provisioning: "jit".into(),
+        default_role: "member".into(),
+        required: false,
+    };
+    services::upstream::set(
+        &app.state.db,
+        &app.state.settings.master_key,
+        &app.base,
+        &Principal::operator_in(&org.id),
+        &input,
+    )
+    .await
+    .unwrap();
+    for (i, forgery) in [
+        Forgery::WrongIssuer,
+        Forgery::WrongAudience,
+        Forgery::WrongNonce,
+        Forgery::OtherKey,
+        Forgery::Expired,
+        Forgery::NoIdToken,
+        Forgery::Good,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let email = format!("p{i}@corp.example");
+        let browser = app.client();
+        let to_provider = browser
+            .plain_post("sso_start", "/login/sso", &[("email", &email)])
+            .await;
+        assert!(
+            to_provider.starts_with(&format!("{}/authorize?", fake.issuer)),
+            "{to_provider}"
+        );
+        let q = query_of(&to_provider);
+        assert_eq!(q["code_challenge_method"], "S256");
+        *fake.now.lock().unwrap() = (forgery, q["nonce"].clone(), email.clone());
+        let (_, _, landed) = browser
+            .get(&format!("/login/sso/callback?code=c&state={}", q["state"]))
+            .await;
+        let landed = landed.unwrap();
+        if forgery == Forgery::Good {
+            assert_eq!(landed, "/", "{forgery:?}");
+            assert_eq!(
+                signed_in_as(&browser).await.as_deref(),
+                Some(email.as_str())
+            );
+        } else {
+            assert_eq!(landed, "/login/sso?error=provider", "{forgery:?}");
+            assert_eq!(signed_in_as(&browser).await, None, "{forgery:?}");
+        }
+    }
+    // Only the good one made an account; each refusal is in the audit log.
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM users WHERE email LIKE '%@corp.example'")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'login' AND outcome = 'failure' AND object_type = 'identity_provider'").await,
+        6
+    );
+}
+
+async fn a_jwt_bearer_assertion_names_the_user_at_the_provider(b: Backend) {
+    use jsonwebtoken::{EncodingKey, Header, encode};
+    const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+    let app = spawn_app(b).await;
+    let org = app.org_with_admin("Acme").await;
+    let up = upstream(b, &app).await;
+    let db = &app.state.db;
+    let provider = services::upstream::set(
+        db,
+        &app.state.settings.master_key,
+        &app.base,
+        &Principal::operator_in(&org.id),
+        &up.provider("jit", false),
+    )
+    .await
+    .unwrap();
+    // Ana signs in once through the provider (her account and link are made).
+    up.person("ana@corp.example").await;
+    through_provider(&app, &up, &app.client(), "ana@corp.example").await;
+    // A member with the same domain who never used the provider, and one of another domain.
+    let key = latchkey::crypto::signing::generate_es256().unwrap();
+    let jwks = serde_json::json!({ "keys": [key.public_jwk] }).to_string();
+    let input = AppInput {
+        name: "Integration".into(),
+        kind: "on-behalf-of-user".into(),
+        grant_types: vec![JWT_BEARER.into()],
+        scopes: vec!["openid email".into()],
+        ..Default::default()
+    };
+    let (rp, secret) = app.register_app(&org.id, &input, &jwks).await;
+    let secret = secret.unwrap().expose_secret().to_string();
+    let grant = |sub: String| {
+        let (base, id, secret, key) =
+            (app.base.clone(), rp.client_id.clone(), secret.clone(), &key);
+        async move {
+            let now = services::now();
+            let claims = serde_json::json!({ "iss": id, "sub": sub, "aud": format!("{base}/oauth2/token"),
+                "exp": now + 120, "iat": now, "jti": latchkey::crypto::random_token(12) });
+            let mut h = Header::new(jsonwebtoken::Algorithm::ES256);
+            h.kid = Some(key.kid.clone());
+            let assertion = encode(&h, &claims, &EncodingKey::from_ec_der(&key.pkcs8)).unwrap();
+            post_as_client(
+                &base,
+                "/oauth2/token",
+                &id,
+                &secret,
+                &[
+                    ("grant_type", JWT_BEARER),
+                    ("assertion", &assertion),
+                    ("scope", "openid email"),
+                ],
+            )
+            .await
+        }
+    };
+    // By her subject at the provider (what the provider's tokens call her)...
+    let ana = app.user_id(&org, "ana@corp.example").await;
+    let subject: String =
+        sqlx::query_scalar("SELECT subject FROM external_identities WHERE user_id = $1")
+            .bind(&ana)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    let (s, body) = grant(format!("1|{}|{subject}", provider.id)).await;
+    assert_eq!(s, 200, "{body}");
+    // ... or by her address in the provider's domains.
+    let (s, body) = grant(format!("1|{}|ana@corp.example", provider.id)).await;
+    assert_eq!(s, 200, "{body}");
+    // A plain address still works as before.
+    let (s, _) = grant("ana@corp.example".into()).await;
+    assert_eq!(s, 200);
+    // An address outside the provider's domains is nobody there.
+    let (s, body) = grant(format!("1|{}|{}", provider.id, org.admin_email)).await;
+    assert_eq!(
+        (s, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+    let (s, _) = grant(format!("1|no-such-provider|{subject}")).await;
+    assert_eq!(s, 400);
+    let (s, _) = grant(format!("2|{}|{subject}", provider.id)).await;
+    assert_eq!(s, 400);
 }

@@ -83,15 +83,12 @@ pub fn ForgotPage() -> impl IntoView {
 #[server(prefix = "/api", endpoint = "password_link")]
 pub async fn password_link(token: String) -> Result<Option<(String, String)>, AppError> {
     use crate::app::server as portal;
-    use crate::store::factors::LinkPurpose;
     let result = async {
         let state = portal::state()?;
-        let facts = crate::services::recovery::link_facts(&state.db, &token)
+        let facts = crate::services::recovery::password_link(&state.db, &token)
             .await
             .map_err(portal::service_error)?;
-        Ok(facts
-            .filter(|(p, _)| matches!(p, LinkPurpose::Reset | LinkPurpose::Invite))
-            .map(|(p, email)| (p.as_str().to_string(), email)))
+        Ok(facts.map(|(p, email)| (p.to_string(), email)))
     }
     .await;
     portal::finish(result)

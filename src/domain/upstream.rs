@@ -166,6 +166,38 @@ fn is_loopback(u: &url::Url) -> bool {
     )
 }
 
+/// Whether `issuer` is a development server's: plain HTTP on a loopback host.
+pub fn is_development(issuer: &str) -> bool {
+    url::Url::parse(issuer).is_ok_and(|u| u.scheme() == "http" && is_loopback(&u))
+}
+
+/// Whether `url` names this machine or a private network by its address or as
+/// `localhost` (a provider there is refused outside development: no requests into the
+/// server's own network on an admin's say-so).
+pub fn is_internal(url: &str) -> bool {
+    use std::net::IpAddr;
+    let Ok(u) = url::Url::parse(url) else {
+        return true;
+    };
+    match u.host() {
+        Some(url::Host::Domain(d)) => {
+            let d = d.to_ascii_lowercase();
+            d == "localhost" || d.ends_with(".localhost") || d.ends_with(".internal")
+        }
+        Some(url::Host::Ipv4(v4)) => {
+            let ip = IpAddr::V4(v4);
+            ip.is_loopback() || ip.is_unspecified() || v4.is_private() || v4.is_link_local()
+        }
+        Some(url::Host::Ipv6(v6)) => {
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || (v6.segments()[0] & 0xfe00) == 0xfc00
+                || (v6.segments()[0] & 0xffc0) == 0xfe80
+        }
+        None => true,
+    }
+}
+
 /// A provider as the portal and the REST API show it (never its secret).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProviderView {
@@ -235,6 +267,25 @@ mod tests {
             ..input()
         };
         assert_eq!(kept.parse(true).unwrap().client_secret, None);
+    }
+
+    #[test]
+    fn internal_addresses() {
+        for internal in [
+            "http://127.0.0.1:9",
+            "https://localhost",
+            "https://10.0.0.5",
+            "https://192.168.1.1",
+            "https://169.254.169.254",
+            "https://[::1]",
+            "https://[fd00::1]",
+        ] {
+            assert!(is_internal(internal), "{internal}");
+        }
+        assert!(!is_internal("https://login.acme.example"));
+        assert!(!is_internal("https://8.8.8.8"));
+        assert!(is_development("http://127.0.0.1:3000"));
+        assert!(!is_development("https://127.0.0.1:3000"));
     }
 
     #[test]

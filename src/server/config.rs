@@ -165,18 +165,7 @@ pub struct Config {
     pub mail_from: String,
 }
 
-/// Whether `issuer` is a development server's: plain HTTP on a loopback host.
-pub fn is_development(issuer: &str) -> bool {
-    url::Url::parse(issuer).is_ok_and(|u| {
-        u.scheme() == "http"
-            && matches!(
-                u.host(),
-                Some(url::Host::Domain("localhost"))
-                    | Some(url::Host::Ipv4(std::net::Ipv4Addr::LOCALHOST))
-                    | Some(url::Host::Ipv6(std::net::Ipv6Addr::LOCALHOST))
-            )
-    })
-}
+pub use crate::domain::upstream::is_development;
 
 impl Config {
     /// Checks everything and loads (or, on the SQLite default, creates) the master key.

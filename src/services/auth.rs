@@ -116,6 +116,13 @@ pub async fn login(
         .await?;
         return Err(Error::Throttled(wait));
     }
+    // A member whose organization signs them in through its own provider, and requires it,
+    // has no password here to check (the login page sends them there first).
+    if let Some(provider) = super::upstream::required_for(db, &normalized).await? {
+        return Err(Error::Forbidden(format!(
+            "Your organization signs you in through {provider}: use single sign-on."
+        )));
+    }
     let user = store::users::find_by_email(&db.pool, &normalized).await?;
     // An invited user has no password yet: checked against the dummy hash, like no user.
     let hash = user

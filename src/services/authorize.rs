@@ -149,6 +149,23 @@ fn encode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
+/// The sign-in page for pending request `id`: again (`prompt=login`, `max_age`, a second
+/// factor owed), with the client's `login_hint`.
+fn sign_in_url(req: &AuthorizeRequest, id: &str, mfa: bool) -> String {
+    let next = encode(&format!("{RESUME_PATH}?id={id}"));
+    let mut login = format!("{LOGIN_PATH}?next={next}");
+    if req.fresh_after.is_some() || mfa {
+        login.push_str("&reauth=1");
+    }
+    if mfa {
+        login.push_str("&mfa=1");
+    }
+    if let Some(hint) = &req.login_hint {
+        login.push_str(&format!("&login_hint={}", encode(hint)));
+    }
+    login
+}
+
 const NOT_APPROVED: &str = "the user's organization has not approved this app";
 const NONE_APPROVED: &str = "none of the requested scopes is approved by the user's organization";
 
@@ -188,18 +205,7 @@ async fn proceed(
             )));
         }
         let id = keep(db, &req, id).await?;
-        let next = encode(&format!("{RESUME_PATH}?id={id}"));
-        let mut login = format!("{LOGIN_PATH}?next={next}");
-        if req.fresh_after.is_some() || req.wants_mfa() {
-            login.push_str("&reauth=1");
-        }
-        if req.wants_mfa() {
-            login.push_str("&mfa=1");
-        }
-        if let Some(hint) = &req.login_hint {
-            login.push_str(&format!("&login_hint={}", encode(hint)));
-        }
-        return Ok(Step::Redirect(login));
+        return Ok(Step::Redirect(sign_in_url(&req, &id, req.wants_mfa())));
     };
     let (org_id, within) = match access(db, app, &visitor.user_id).await? {
         Access::Denied => {
@@ -219,6 +225,19 @@ async fn proceed(
         }
         Access::Open { org_id, within } => (org_id, within),
     };
+    // The organization the user acts in may require a second factor this sign-in did not
+    // use (the session may have signed in for another of the user's organizations).
+    if !crate::domain::mfa::amr_is_multi_factor(&visitor.amr)
+        && super::mfa::required(db, &visitor.user_id, &org_id).await?
+    {
+        if req.prompt_none {
+            return Ok(refuse(OAuthError::LoginRequired(
+                "the user's organization requires a second factor".into(),
+            )));
+        }
+        let id = keep(db, &req, id).await?;
+        return Ok(Step::Redirect(sign_in_url(&req, &id, true)));
+    }
     // Within what the user's organization approved; a narrowed request waits anew.
     let (mut req, mut id) = (req, id);
     if let Some(within) = within {

@@ -29,6 +29,17 @@ pub async fn needs_second_factor(db: &Db, user_id: &str, org_id: &str) -> Result
     required(db, user_id, org_id).await
 }
 
+/// Whether any organization of `user_id` requires a second factor of them: a sign-in
+/// serves every organization the user belongs to (apps of each), so it meets the strictest.
+pub async fn required_anywhere(db: &Db, user_id: &str) -> Result<bool> {
+    for (org_id, _) in db.memberships(user_id).await?.iter() {
+        if required(db, user_id, org_id).await? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// Whether the organization's policy requires a second factor of `user_id`.
 pub async fn required(db: &Db, user_id: &str, org_id: &str) -> Result<bool> {
     let Some(member) = db.member(org_id, user_id).await? else {
@@ -51,7 +62,7 @@ pub async fn status(db: &Db, p: &Principal) -> Result<SecurityView> {
         email_verified: user.email_verified_at.is_some(),
         totp: factor.is_some_and(|f| f.confirmed_at.is_some()),
         recovery_codes_left: store::factors::recovery_codes_left(&db.pool, own.user_id).await?,
-        required: required(db, own.user_id, own.org_id).await?,
+        required: required_anywhere(db, own.user_id).await?,
         policy: policy.label().to_string(),
         fresh: own
             .sign_in
@@ -174,7 +185,7 @@ pub async fn confirm_own_totp(
 /// Refused when their organization requires a second factor of them: they would lose it.
 pub async fn remove_totp(db: &Db, p: &Principal) -> Result<()> {
     let own = p.own_account_fresh(now())?;
-    if required(db, own.user_id, own.org_id).await? {
+    if required_anywhere(db, own.user_id).await? {
         return Err(Error::Forbidden(
             "Your organization requires a second factor: set up another before removing this one."
                 .into(),

@@ -146,16 +146,17 @@ pub async fn request_reset(
     Ok(())
 }
 
-/// What a reset or invitation link is, for the page that spends it: the purpose and the
-/// address, while it still works.
-pub async fn link_facts(db: &Db, token: &str) -> Result<Option<(LinkPurpose, String)>> {
+/// What a reset or invitation link is, for the page that spends it: `reset` or `invite`,
+/// and the address, while it still works.
+pub async fn password_link(db: &Db, token: &str) -> Result<Option<(&'static str, String)>> {
     if token.len() > 100 {
         return Ok(None);
     }
     let link = store::factors::link(&db.pool, &secrets::digest(token)).await?;
     Ok(link
         .filter(|l| l.used_at.is_none() && l.expires_at > now())
-        .map(|l| (l.purpose, l.email)))
+        .filter(|l| matches!(l.purpose, LinkPurpose::Reset | LinkPurpose::Invite))
+        .map(|l| (l.purpose.as_str(), l.email)))
 }
 
 fn expired() -> Error {

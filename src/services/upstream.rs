@@ -19,7 +19,9 @@ use super::principal::{MANAGE_ORG, Principal, READ_ORG};
 use super::{Actor, Caller, Error, RequestMeta, Result, new_id, now};
 use crate::crypto::master_key::MasterKey;
 use crate::domain::mfa::Method;
-use crate::domain::upstream::{ProviderInput, ProviderView, Provisioning, domain_of};
+use crate::domain::upstream::{
+    ProviderInput, ProviderView, Provisioning, domain_of, is_development, is_internal,
+};
 use crate::domain::{FieldError, Role};
 use crate::store::upstream::ProviderRow;
 use crate::store::{self, Db, cache::Change, users::UserRow};
@@ -108,6 +110,15 @@ pub async fn set(
     let at = p.act(MANAGE_ORG)?;
     let before = store::upstream::of_org(&db.pool, at.org_id).await?;
     let spec = input.parse(before.is_some())?;
+    if is_internal(&spec.issuer) && !is_development(issuer) {
+        return Err(Error::Invalid(
+            FieldError::new(
+                "issuer",
+                "must be a public address, not this server's own network",
+            )
+            .into(),
+        ));
+    }
     let taken = store::upstream::domains_elsewhere(&db.pool, at.org_id).await?;
     if let Some(d) = spec.domains.iter().find(|d| taken.contains(d)) {
         return Err(Error::Conflict(FieldError::new(
@@ -198,13 +209,46 @@ pub async fn for_email(db: &Db, email: &str) -> Result<Option<ProviderRow>> {
     Ok(store::upstream::of_domain(&db.pool, &domain).await?)
 }
 
-/// Whether `email` must sign in through its organization's provider (the provider requires
-/// it for its domains): the provider's name.
+/// Whether `email` must sign in through its organization's provider: the provider requires
+/// it for its domains and the address is a member of the provider's organization (a domain
+/// claimed by one organization never holds another's people). The provider's name.
 pub async fn required_for(db: &Db, email: &str) -> Result<Option<String>> {
-    Ok(for_email(db, email)
+    let Some(provider) = for_email(db, email).await?.filter(|p| p.required) else {
+        return Ok(None);
+    };
+    let Some(user) = store::users::find_by_email(&db.pool, &email.trim().to_lowercase()).await?
+    else {
+        return Ok(None);
+    };
+    Ok(db
+        .member(&provider.org_id, &user.id)
         .await?
-        .filter(|p| p.required)
-        .map(|p| p.name))
+        .map(|_| provider.name))
+}
+
+/// The user `username` names at `provider_id` (the JWT bearer grant's
+/// `1|<provider>|<username>`): the account linked to that subject there, or the member of the
+/// provider's organization with that address when it is in the provider's domains.
+pub async fn user_at(db: &Db, provider_id: &str, username: &str) -> Result<Option<String>> {
+    let Some(provider) = store::upstream::get(&db.pool, provider_id).await? else {
+        return Ok(None);
+    };
+    if let Some(user_id) = store::upstream::identity(&db.pool, &provider.id, username).await? {
+        return Ok(Some(user_id));
+    }
+    let Ok(email) = crate::domain::Email::parse(username) else {
+        return Ok(None);
+    };
+    if !domain_of(email.as_str()).is_some_and(|d| provider.domains.contains(&d)) {
+        return Ok(None);
+    }
+    let Some(user) = store::users::find_by_email(&db.pool, email.as_str()).await? else {
+        return Ok(None);
+    };
+    Ok(db
+        .member(&provider.org_id, &user.id)
+        .await?
+        .map(|_| user.id))
 }
 
 /// A sign-in sent to the provider, waiting for the user to come back (kept in the session).
@@ -392,12 +436,25 @@ pub async fn finish(
                     "Your address is not in a domain this organization signs in with.",
                 ));
             }
+            if !email_verified {
+                drop(tx);
+                audit::record_alone(
+                    db,
+                    &anonymous,
+                    fail("address not verified by the provider".into()),
+                )
+                .await?;
+                return Err(refused(
+                    "The identity provider has not verified your e-mail address.",
+                ));
+            }
             match store::users::find_by_email(&mut *tx, &email).await? {
                 Some(u) => {
-                    if store::users::member(&mut *tx, &provider.org_id, &u.id)
-                        .await?
-                        .is_none()
-                    {
+                    // Only an account of this organization alone: one that belongs to
+                    // another organization too is proven with its own sign-in, never by
+                    // this organization's provider (whose admins may add any address).
+                    let memberships = store::users::memberships_of(&mut *tx, &u.id).await?;
+                    if memberships.len() != 1 || memberships[0].0 != provider.org_id {
                         drop(tx);
                         audit::record_alone(
                             db,

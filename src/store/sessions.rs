@@ -12,8 +12,11 @@ pub struct Facts {
 }
 
 const INSERT: &str = "INSERT INTO sessions (id, data, expires_at, user_id, ip, user_agent, signed_in_at, last_seen_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) ";
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING";
 
+/// Writes back a session that exists. A session ended meanwhile (its row deleted: signed
+/// out, ended elsewhere, by an admin) stays ended: a request still in flight cannot bring
+/// it back. New sessions go through `create`.
 pub async fn save<'c>(
     e: impl AnyExecutor<'c>,
     id: &str,
@@ -21,11 +24,10 @@ pub async fn save<'c>(
     expires_at: i64,
     f: &Facts,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!(
-        "{INSERT}DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at, \
-         user_id = excluded.user_id, ip = excluded.ip, user_agent = excluded.user_agent, \
-         signed_in_at = excluded.signed_in_at, last_seen_at = excluded.last_seen_at"
-    ))
+    sqlx::query(
+        "UPDATE sessions SET data = $2, expires_at = $3, user_id = $4, ip = $5, user_agent = $6, \
+         signed_in_at = $7, last_seen_at = $8 WHERE id = $1",
+    )
     .bind(id)
     .bind(data)
     .bind(expires_at)
@@ -47,7 +49,7 @@ pub async fn create<'c>(
     expires_at: i64,
     f: &Facts,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(&format!("{INSERT}DO NOTHING"))
+    let done = sqlx::query(INSERT)
         .bind(id)
         .bind(data)
         .bind(expires_at)

@@ -35,7 +35,11 @@ const KEPT_FORM: &str = "kept_form";
 /// Fields of a form never kept for the page that shows it again: the CSRF token, and
 /// anything secret (a password typed once is typed again).
 fn keepable(name: &str) -> bool {
-    name != "csrf" && !name.contains("password") && !name.contains("secret")
+    name != "csrf"
+        && !name.contains("password")
+        && !name.contains("secret")
+        && !name.contains("token")
+        && name != "code"
 }
 
 /// Most characters of a kept form (a form that big is not typed by hand).
@@ -301,8 +305,10 @@ pub async fn after_first_factor(
 ) -> Result<String, SessionError> {
     let db = &state.db;
     let has_factor = services::mfa::has_factor(db, first.user_id).await?;
-    let required = mfa_asked || services::mfa::required(db, first.user_id, first.org_id).await?;
-    if first.method != Method::FedMfa && (has_factor || required) {
+    let required = mfa_asked || services::mfa::required_anywhere(db, first.user_id).await?;
+    // The provider's own second factor stands in for one here only when the user has none
+    // of their own: an app they set up is always asked.
+    if has_factor || (required && first.method != Method::FedMfa) {
         let pending = Pending {
             user_id: first.user_id.into(),
             email: first.email.into(),

@@ -24,7 +24,7 @@ pub async fn password(
     let scopes = user_grant_scopes(scope, &app.scopes)?;
     let user = match auth::login(ctx.db, meta, username, password).await {
         Ok(user) => user,
-        Err(services::Error::BadCredentials) => {
+        Err(services::Error::BadCredentials | services::Error::Forbidden(_)) => {
             return Err(OAuthError::InvalidGrant(NOT_FOR_THIS_APP.into()));
         }
         Err(services::Error::Throttled(secs)) => {

@@ -196,7 +196,7 @@ async fn proceed(
     }
     let visitor = visitor.filter(|v| {
         !req.needs_sign_in(v.auth_time, id.is_some())
-            && !(req.wants_mfa() && !crate::domain::mfa::amr_is_multi_factor(&v.amr))
+            && (!req.wants_mfa() || crate::domain::mfa::amr_is_multi_factor(&v.amr))
     });
     let Some(visitor) = visitor else {
         if req.prompt_none {

@@ -117,6 +117,20 @@ async fn through_provider(app: &TestApp, up: &Upstream, b: &Browser, email: &str
     location.unwrap()
 }
 
+/// Makes `email` a member of `org` here (an existing account joins with its own password).
+async fn member(app: &TestApp, org: &Org, email: &str, role: &str) {
+    services::users::create(
+        &app.state.db,
+        &Principal::operator_in(&org.id),
+        email,
+        "Someone",
+        role,
+        PASSWORD.to_string().into(),
+    )
+    .await
+    .unwrap();
+}
+
 async fn signed_in_as(b: &Browser) -> Option<String> {
     let (_, ctx) = b.call("page_context", &[]).await;
     ctx["me"]["email"].as_str().map(str::to_string)
@@ -278,16 +292,7 @@ async fn the_provider_cannot_take_over_other_accounts(b: Backend) {
     // An address with an account in another organization (not this one's member) is never
     // signed in by this organization's provider.
     let elsewhere = app.org_with_admin("Elsewhere").await;
-    services::users::create(
-        db,
-        &Principal::operator_in(&elsewhere.id),
-        "bo@corp.example",
-        "Bo",
-        "admin",
-        PASSWORD.to_string().into(),
-    )
-    .await
-    .unwrap();
+    member(&app, &elsewhere, "bo@corp.example", "admin").await;
     up.person("bo@corp.example").await;
     let b1 = app.client();
     let landed = through_provider(&app, &up, &b1, "bo@corp.example").await;
@@ -296,26 +301,8 @@ async fn the_provider_cannot_take_over_other_accounts(b: Backend) {
 
     // An account of this organization that also belongs to another one is not this
     // provider's to sign in (this organization's admins could add any address).
-    services::users::create(
-        db,
-        &Principal::operator_in(&elsewhere.id),
-        "di@corp.example",
-        "Di",
-        "member",
-        PASSWORD.to_string().into(),
-    )
-    .await
-    .unwrap();
-    services::users::create(
-        db,
-        &Principal::operator_in(&org.id),
-        "di@corp.example",
-        "Di",
-        "member",
-        PASSWORD.to_string().into(),
-    )
-    .await
-    .unwrap();
+    member(&app, &elsewhere, "di@corp.example", "member").await;
+    member(&app, &org, "di@corp.example", "member").await;
     up.person("di@corp.example").await;
     assert_eq!(
         through_provider(&app, &up, &app.client(), "di@corp.example").await,
@@ -323,16 +310,7 @@ async fn the_provider_cannot_take_over_other_accounts(b: Backend) {
     );
     // An address the provider has not verified is not taken as proof of anything.
     up.unverified_person("ed@corp.example").await;
-    services::users::create(
-        db,
-        &Principal::operator_in(&org.id),
-        "ed@corp.example",
-        "Ed",
-        "member",
-        PASSWORD.to_string().into(),
-    )
-    .await
-    .unwrap();
+    member(&app, &org, "ed@corp.example", "member").await;
     assert_eq!(
         through_provider(&app, &up, &app.client(), "ed@corp.example").await,
         "/login/sso?error=refused"
@@ -345,16 +323,7 @@ async fn the_provider_cannot_take_over_other_accounts(b: Backend) {
         through_provider(&app, &up, &b2, "cy@corp.example").await,
         "/login/sso?error=refused"
     );
-    services::users::create(
-        db,
-        &Principal::operator_in(&org.id),
-        "cy@corp.example",
-        "Cy",
-        "member",
-        PASSWORD.to_string().into(),
-    )
-    .await
-    .unwrap();
+    member(&app, &org, "cy@corp.example", "member").await;
     let b3 = app.client();
     assert_eq!(
         through_provider(&app, &up, &b3, "cy@corp.example").await,

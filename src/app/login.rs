@@ -37,20 +37,10 @@ pub async fn login(
     use crate::app::server as portal;
     use secrecy::SecretString;
     let result = async {
-        let state = portal::state()?;
-        let session = portal::session().await?;
-        portal::check_csrf(&session, &csrf).await?;
+        let (state, session, meta) = portal::sign_in_post(&csrf).await?;
         if email.len() > 320 || password.len() > 1024 {
             return Err(AppError::BadCredentials);
         }
-        let meta = portal::request_meta(&state);
-        portal::rate_limit(
-            &state,
-            &meta,
-            crate::services::limits::signin_ip,
-            state.settings.limits.signin_per_ip,
-        )
-        .await?;
         // An address of a domain whose organization signs in through its own provider, and
         // requires it, goes there instead (no password is checked).
         if crate::services::upstream::required_for(&state.db, &email)

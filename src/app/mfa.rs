@@ -46,17 +46,7 @@ pub async fn second_factor(
 ) -> Result<(), AppError> {
     use crate::app::server as portal;
     let result = async {
-        let state = portal::state()?;
-        let session = portal::session().await?;
-        portal::check_csrf(&session, &csrf).await?;
-        let meta = portal::request_meta(&state);
-        portal::rate_limit(
-            &state,
-            &meta,
-            crate::services::limits::signin_ip,
-            state.settings.limits.signin_per_ip,
-        )
-        .await?;
+        let (state, session, meta) = portal::sign_in_post(&csrf).await?;
         let p = pending(&session, false).await?;
         let method = crate::services::mfa::verify(
             &state.db,
@@ -129,17 +119,7 @@ pub async fn confirm_sign_in_enrolment(
     use crate::app::server as portal;
     use crate::domain::mfa::Method;
     let result = async {
-        let state = portal::state()?;
-        let session = portal::session().await?;
-        portal::check_csrf(&session, &csrf).await?;
-        let meta = portal::request_meta(&state);
-        portal::rate_limit(
-            &state,
-            &meta,
-            crate::services::limits::signin_ip,
-            state.settings.limits.signin_per_ip,
-        )
-        .await?;
+        let (state, session, meta) = portal::sign_in_post(&csrf).await?;
         let p = pending(&session, true).await?;
         let caller = crate::services::Caller {
             actor: crate::services::Actor::User {

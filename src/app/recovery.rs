@@ -13,17 +13,7 @@ use super::session::{form_error, succeeded};
 pub async fn forgot_password(csrf: String, email: String) -> Result<(), AppError> {
     use crate::app::server as portal;
     let result = async {
-        let state = portal::state()?;
-        let session = portal::session().await?;
-        portal::check_csrf(&session, &csrf).await?;
-        let meta = portal::request_meta(&state);
-        portal::rate_limit(
-            &state,
-            &meta,
-            crate::services::limits::signin_ip,
-            state.settings.limits.signin_per_ip,
-        )
-        .await?;
+        let (state, _session, meta) = portal::sign_in_post(&csrf).await?;
         crate::services::recovery::request_reset(
             &state.db,
             &state.settings.mailer,
@@ -103,17 +93,7 @@ pub async fn choose_password(
     use crate::app::server as portal;
     use secrecy::SecretString;
     let result = async {
-        let state = portal::state()?;
-        let session = portal::session().await?;
-        portal::check_csrf(&session, &csrf).await?;
-        let meta = portal::request_meta(&state);
-        portal::rate_limit(
-            &state,
-            &meta,
-            crate::services::limits::signin_ip,
-            state.settings.limits.signin_per_ip,
-        )
-        .await?;
+        let (state, session, meta) = portal::sign_in_post(&csrf).await?;
         let email = crate::services::recovery::set_password(
             &state.db,
             &meta,

@@ -164,6 +164,23 @@ pub async fn keep_new_secret(
     Ok(web_session::keep_new_secret(state, &session, client_id, secret).await?)
 }
 
+/// A sign-in form's post (nobody signed in yet: sign-in, second step, reset, single sign-on):
+/// the CSRF token checked and the address's sign-in rate counted.
+pub async fn sign_in_post(csrf: &str) -> Result<(AppState, Session, RequestMeta), AppError> {
+    let state = state()?;
+    let session = session().await?;
+    check_csrf(&session, csrf).await?;
+    let meta = request_meta(&state);
+    rate_limit(
+        &state,
+        &meta,
+        services::limits::signin_ip,
+        state.settings.limits.signin_per_ip,
+    )
+    .await?;
+    Ok((state, session, meta))
+}
+
 /// Anyone signed in, with their session.
 pub async fn require_signed_in() -> Result<(AppState, Session, SignedIn), AppError> {
     let state = state()?;

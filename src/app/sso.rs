@@ -18,17 +18,7 @@ pub async fn sso_start(
 ) -> Result<(), AppError> {
     use crate::app::server as portal;
     let result = async {
-        let state = portal::state()?;
-        let session = portal::session().await?;
-        portal::check_csrf(&session, &csrf).await?;
-        let meta = portal::request_meta(&state);
-        portal::rate_limit(
-            &state,
-            &meta,
-            crate::services::limits::signin_ip,
-            state.settings.limits.signin_per_ip,
-        )
-        .await?;
+        let (state, session, _meta) = portal::sign_in_post(&csrf).await?;
         let provider = crate::services::upstream::for_email(&state.db, &email)
             .await
             .map_err(portal::service_error)?

@@ -89,6 +89,7 @@ const TABLE: &[&str] = &[
     "mfa::new_recovery_codes",
     "mfa::policy",
     "mfa::set_policy",
+    "mfa::reset_for_member",
     "recovery::send_verification",
     "recovery::invite",
     "sessions::mine",

@@ -156,6 +156,46 @@ async fn an_authenticator_app_guards_the_sign_in(b: Backend) {
         Some(org.admin_email.as_str())
     );
 
+    // An admin resets a member's lost factor (not another organization's admin, not for a
+    // user who belongs to another organization too); the member's sessions end.
+    let member = app.add_user(&org, "member").await;
+    let mb = app.signed_in(&member).await;
+    let t1 = now();
+    enrol(&mb, t1).await;
+    let member_id = app.user_id(&org, &member).await;
+    let other = app.org_with_admin("Other").await;
+    let (status, _) = app
+        .signed_in(&other.admin_email)
+        .await
+        .act("reset_second_factor", &[("user_id", &member_id)])
+        .await;
+    assert_eq!(status, 404);
+    let (status, body) = plain
+        .act("reset_second_factor", &[("user_id", &member_id)])
+        .await;
+    assert!(ok(status), "{status} {body}");
+    assert_eq!(signed_in_as(&mb).await, None);
+    let again = app.signed_in(&member).await;
+    assert_eq!(signed_in_as(&again).await.as_deref(), Some(member.as_str()));
+    let shared = app.add_user(&other, "member").await;
+    latchkey::services::users::create(
+        &app.state.db,
+        &latchkey::services::Principal::operator_in(&org.id),
+        &shared,
+        "Shared",
+        "member",
+        PASSWORD.to_string().into(),
+    )
+    .await
+    .unwrap();
+    let sb = app.signed_in(&shared).await;
+    enrol(&sb, t1).await;
+    let shared_id = app.user_id(&org, &shared).await;
+    let (status, _) = plain
+        .act("reset_second_factor", &[("user_id", &shared_id)])
+        .await;
+    assert_eq!(status, 409);
+
     // Each step is in the audit log.
     for action in [
         "mfa.totp_enrolled",

@@ -243,6 +243,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("mfa.totp_enrolled", "Authenticator app set up"),
     ("mfa.totp_removed", "Authenticator app removed"),
     ("mfa.recovery_codes_created", "New recovery codes made"),
+    ("mfa.reset_by_admin", "Second factor removed by an admin"),
     ("password.reset_requested", "Password reset asked for"),
     ("password.reset", "Password reset"),
     ("user.invitation_accepted", "Invitation accepted"),

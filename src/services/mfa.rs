@@ -240,6 +240,43 @@ pub async fn new_recovery_codes(db: &Db, p: &Principal) -> Result<Vec<String>> {
     Ok(codes)
 }
 
+/// Removes a member's authenticator app and recovery codes (`manage:users`), for a user who
+/// lost both: they sign in with their password and, where a policy requires one, set up a new
+/// app at once. Only for a user who belongs to the principal's organization alone: an admin
+/// never weakens the sign-in another organization relies on. Their sessions end.
+pub async fn reset_for_member(db: &Db, p: &Principal, user_id: &str) -> Result<()> {
+    let at = p.act(super::principal::MANAGE_USERS)?;
+    if user_id.len() > 100 || db.member(at.org_id, user_id).await?.is_none() {
+        return Err(Error::NotFound);
+    }
+    if db.memberships(user_id).await?.len() != 1 {
+        return Err(Error::Forbidden(
+            "This user belongs to other organizations too: the server's operator resets their second factor.".into(),
+        ));
+    }
+    let mut tx = db.begin().await?;
+    if !store::factors::delete_totp(&mut *tx, user_id).await? {
+        return Err(Error::NotFound);
+    }
+    store::factors::delete_recovery_codes(&mut *tx, user_id).await?;
+    store::users::end_sessions(&mut *tx, user_id).await?;
+    store::sessions::delete_of_user(&mut *tx, user_id, None).await?;
+    audit::record(
+        &mut tx,
+        at.caller,
+        Event {
+            org_id: Some(at.org_id),
+            action: "mfa.reset_by_admin",
+            object: ("user", user_id),
+            success: true,
+            detail: json!({}),
+        },
+    )
+    .await?;
+    db.commit(tx, &[Change::User(user_id.to_string())]).await?;
+    Ok(())
+}
+
 /// Wrong second-factor codes allowed for one account before each further try must wait
 /// (doubling, as for passwords): a six-digit code cannot be guessed within them.
 const FREE_CODE_FAILURES: i64 = 5;

@@ -104,6 +104,17 @@ pub async fn end_user_sessions(csrf: String, user_id: String) -> Result<(), AppE
     .await
 }
 
+#[server(prefix = "/api", endpoint = "reset_second_factor")]
+pub async fn reset_second_factor(csrf: String, user_id: String) -> Result<(), AppError> {
+    use crate::app::server as portal;
+    portal::admin_write(&csrf, async |state, me| {
+        crate::services::mfa::reset_for_member(&state.db, &me.principal, &user_id)
+            .await
+            .map_err(portal::service_error)
+    })
+    .await
+}
+
 const BASE: &str = "/admin/users";
 
 #[component]
@@ -112,6 +123,7 @@ pub fn UsersPage() -> impl IntoView {
     let change = ServerAction::<ChangeRole>::new();
     let remove = ServerAction::<RemoveUser>::new();
     let sign_out = ServerAction::<EndUserSessions>::new();
+    let reset = ServerAction::<ResetSecondFactor>::new();
     let list = use_list_query();
     let users = Resource::new(
         move || {
@@ -126,7 +138,7 @@ pub fn UsersPage() -> impl IntoView {
     );
     view! {
         <Page title="Users" need=Need::Admin>
-            <Users create change remove sign_out users/>
+            <Users create change remove sign_out reset users/>
         </Page>
     }
 }
@@ -137,6 +149,7 @@ fn Users(
     change: ServerAction<ChangeRole>,
     remove: ServerAction<RemoveUser>,
     sign_out: ServerAction<EndUserSessions>,
+    reset: ServerAction<ResetSecondFactor>,
     users: Resource<Result<Listed<MemberView>, AppError>>,
 ) -> impl IntoView {
     let create_error = form_error(create.value());
@@ -146,7 +159,13 @@ fn Users(
         let a = form_error(change.value());
         let b = form_error(remove.value());
         let c = form_error(sign_out.value());
-        move || a.get().or_else(|| b.get()).or_else(|| c.get())
+        let d = form_error(reset.value());
+        move || {
+            a.get()
+                .or_else(|| b.get())
+                .or_else(|| c.get())
+                .or_else(|| d.get())
+        }
     });
     let my_id = use_context::<PageCtx>()
         .and_then(|c| c.me)
@@ -159,6 +178,7 @@ fn Users(
         <Done done=succeeded(change.value()) text="Role changed."/>
         <Done done=succeeded(remove.value()) text="User removed from the organization."/>
         <Done done=succeeded(sign_out.value()) text="Their sessions are ended."/>
+        <Done done=succeeded(reset.value()) text="Their second factor is removed; they sign in with their password."/>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || {
                 let my_id = my_id.clone();
@@ -181,6 +201,8 @@ fn Users(
                                     <option value=r.as_str() selected=u.role == r.as_str()>{r.as_str()}</option>
                                 }).collect_view();
                                 let sign_out_id = u.user_id.clone();
+                                let reset_id = u.user_id.clone();
+                                let reset_what = format!("Remove the authenticator app and recovery codes of {}? Do it only when they lost both and you know it is them: they sign in with their password alone (and set up a new app if a policy requires one).", u.email);
                                 let sign_out_what = format!("End every session of {}? They sign in again; the apps they authorized keep their access.", u.email);
                                 let remove_what = format!("Remove {} from the organization? Their sessions end and the apps they authorized here lose their access.", u.email);
                                 view! {
@@ -209,6 +231,11 @@ fn Users(
                                                     <Csrf/>
                                                     <input type="hidden" name="user_id" value=sign_out_id/>
                                                     <Confirm label="Sign out" small=true what=sign_out_what/>
+                                                </ActionForm>
+                                                <ActionForm action=reset attr:class="inline">
+                                                    <Csrf/>
+                                                    <input type="hidden" name="user_id" value=reset_id/>
+                                                    <Confirm label="Reset two-step" small=true what=reset_what/>
                                                 </ActionForm>
                                                 <ActionForm action=remove attr:class="inline">
                                                     <Csrf/>

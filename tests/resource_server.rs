@@ -71,17 +71,6 @@ async fn orders(rs: &str, method: &str, token: &str) -> (u16, String) {
     (res.status().as_u16(), challenge)
 }
 
-fn claims(token: &str) -> Value {
-    use base64::Engine;
-    let part = token.split('.').nth(1).unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(part)
-            .unwrap(),
-    )
-    .unwrap()
-}
-
 async fn tokens_for_a_custom_api(b: Backend) {
     let app = spawn_app(b).await;
     let org = app.org_with_admin("Acme").await;

@@ -457,17 +457,6 @@ async fn id_tokens_say_how_the_user_signed_in(b: Backend) {
     assert_eq!(s, 200, "a user without a second factor still may: {body}");
 }
 
-fn claims(token: &str) -> Value {
-    use base64::Engine;
-    let part = token.split('.').nth(1).unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(part)
-            .unwrap(),
-    )
-    .unwrap()
-}
-
 async fn a_forgotten_password_is_reset_by_mail(b: Backend) {
     let app = spawn_app(b).await;
     let org = app.org_with_admin("Acme").await;

@@ -27,6 +27,20 @@ fn codes_page(next: &str) -> String {
     )
 }
 
+/// Keeps new recovery codes for the page that shows them once, and sends the browser there
+/// (it then goes on to `next`).
+#[cfg(feature = "ssr")]
+async fn show_codes_once(
+    state: &crate::web::AppState,
+    session: &tower_sessions::Session,
+    codes: &[String],
+    next: &str,
+) -> Result<(), AppError> {
+    crate::web::session::keep_new_secret(state, session, RECOVERY_CODES, &codes.join("\n")).await?;
+    leptos_axum::redirect(&codes_page(next));
+    Ok(())
+}
+
 #[cfg(feature = "ssr")]
 async fn pending(
     session: &tower_sessions::Session,
@@ -146,10 +160,7 @@ pub async fn confirm_sign_in_enrolment(
             &meta,
         )
         .await?;
-        crate::web::session::keep_new_secret(&state, &session, RECOVERY_CODES, &codes.join("\n"))
-            .await?;
-        leptos_axum::redirect(&codes_page(&next));
-        Ok(())
+        show_codes_once(&state, &session, &codes, &next).await
     }
     .await;
     portal::finish(result)
@@ -362,11 +373,13 @@ pub async fn confirm_own_totp(csrf: String, code: String) -> Result<(), AppError
         )
         .await
         .map_err(portal::service_error)?;
-        let session = portal::session().await?;
-        crate::web::session::keep_new_secret(&state, &session, RECOVERY_CODES, &codes.join("\n"))
-            .await?;
-        leptos_axum::redirect(&codes_page("/account/security"));
-        Ok(())
+        show_codes_once(
+            &state,
+            &portal::session().await?,
+            &codes,
+            "/account/security",
+        )
+        .await
     })
     .await
 }
@@ -389,11 +402,13 @@ pub async fn renew_recovery_codes(csrf: String) -> Result<(), AppError> {
         let codes = crate::services::mfa::new_recovery_codes(&state.db, &me.principal)
             .await
             .map_err(portal::service_error)?;
-        let session = portal::session().await?;
-        crate::web::session::keep_new_secret(&state, &session, RECOVERY_CODES, &codes.join("\n"))
-            .await?;
-        leptos_axum::redirect(&codes_page("/account/security"));
-        Ok(())
+        show_codes_once(
+            &state,
+            &portal::session().await?,
+            &codes,
+            "/account/security",
+        )
+        .await
     })
     .await
 }

@@ -789,3 +789,15 @@ pub fn password_form<'a>(user: &'a str, scope: &'a str) -> [(&'static str, &'a s
         ("scope", scope),
     ]
 }
+
+/// The claims of a JWT, unverified (the tests read what a token says).
+pub fn claims(token: &str) -> Value {
+    use base64::Engine;
+    let part = token.split('.').nth(1).expect("a JWT has a payload");
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(part)
+            .expect("base64url"),
+    )
+    .expect("JSON claims")
+}

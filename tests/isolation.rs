@@ -90,6 +90,11 @@ const TABLE: &[&str] = &[
     "mfa::policy",
     "mfa::set_policy",
     "mfa::reset_for_member",
+    "passkeys::mine",
+    "passkeys::begin_registration",
+    "passkeys::finish_registration",
+    "passkeys::rename",
+    "passkeys::remove",
     "recovery::send_verification",
     "recovery::invite",
     "sessions::mine",
@@ -117,6 +122,7 @@ fn the_table_lists_every_operation_that_takes_a_principal() {
         ("contexts", include_str!("../src/services/contexts.rs")),
         ("scopes", include_str!("../src/services/scopes.rs")),
         ("mfa", include_str!("../src/services/mfa.rs")),
+        ("passkeys", include_str!("../src/services/passkeys.rs")),
         ("recovery", include_str!("../src/services/recovery.rs")),
         ("sessions", include_str!("../src/services/sessions.rs")),
         ("upstream", include_str!("../src/services/upstream.rs")),
@@ -553,7 +559,7 @@ async fn a_principal_of_another_organization_reaches_none_of_its_objects(b: Back
         .unwrap();
     // Factors are the principal's own, and change only after a recent sign-in (this
     // principal has none): never another user's.
-    let own = services::mfa::status(db, &bee).await.unwrap();
+    let own = services::mfa::status(db, &app.base, &bee).await.unwrap();
     assert_eq!(own.email, org_b.admin_email);
     let key = &app.state.settings.master_key;
     refused(
@@ -575,7 +581,49 @@ async fn a_principal_of_another_organization_reaches_none_of_its_objects(b: Back
     // An app's token never manages anyone's factors.
     refused(
         "mfa::status",
-        services::mfa::status(db, &Principal::operator_in(&org_a.id)).await,
+        services::mfa::status(db, &app.base, &Principal::operator_in(&org_a.id)).await,
+    );
+    // Passkeys: B's admin lists only their own, adds none without a recent sign-in, and
+    // renames or removes none of anyone else's (a passkey id of A's member is not found).
+    assert!(services::passkeys::mine(db, &bee).await.unwrap().is_empty());
+    refused(
+        "passkeys::begin_registration",
+        services::passkeys::begin_registration(db, "http://localhost", &bee).await,
+    );
+    let a_passkey = latchkey::store::passkeys::StoredPasskey {
+        id: "pk-of-a".into(),
+        user_id: a_member.clone(),
+        credential_id: "cred-of-a".into(),
+        name: "A's key".into(),
+        credential: "{}".into(),
+        counter: 0,
+        synced: false,
+        created_at: 0,
+        last_used_at: None,
+    };
+    assert!(
+        latchkey::store::passkeys::insert(&db.pool, &a_passkey)
+            .await
+            .unwrap()
+    );
+    refused(
+        "passkeys::rename",
+        services::passkeys::rename(db, &bee, "pk-of-a", "Mine").await,
+    );
+    refused(
+        "passkeys::remove",
+        services::passkeys::remove(db, &bee, "pk-of-a").await,
+    );
+    refused(
+        "passkeys::mine",
+        services::passkeys::mine(db, &Principal::operator_in(&org_a.id)).await,
+    );
+    // finish_registration checks the same fresh sign-in first, before any answer is read.
+    assert!(
+        latchkey::store::passkeys::by_credential_id(&db.pool, "cred-of-a")
+            .await
+            .unwrap()
+            .is_some_and(|k| k.name == "A's key")
     );
     let mailer = &app.state.settings.mailer;
     services::recovery::send_verification(db, mailer, &app.base, &bee)

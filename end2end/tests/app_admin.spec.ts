@@ -96,7 +96,7 @@ for (const size of SIZES) {
         await hydrated(user);
         await user.getByLabel('E-mail').fill(member);
         await user.getByLabel('Password').fill(password);
-        await user.getByRole('button', { name: 'Sign in' }).click();
+        await user.getByRole('button', { name: 'Sign in', exact: true }).click();
         await expect(user).toHaveURL(/^http:\/\/127\.0\.0\.1:8765\/cb\?code=/);
 
         // Connected apps off: the same request is refused back at the app, and on again works.

@@ -27,7 +27,7 @@ test('a web app sends the user to sign in and consent, gets a code and exchanges
     await expect(user).toHaveURL(/\/login\?next=/);
     await user.getByLabel('E-mail').fill(ADMIN.email);
     await user.getByLabel('Password').fill(ADMIN.password);
-    await user.getByRole('button', { name: 'Sign in' }).click();
+    await user.getByRole('button', { name: 'Sign in', exact: true }).click();
 
     // Consent: the app's name, its organization, each scope in plain words.
     await expect(user.getByRole('heading', { name: `${name} wants to access your account` })).toBeVisible();

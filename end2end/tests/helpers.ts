@@ -23,7 +23,7 @@ export async function signIn(page: Page, email: string, password: string, js = t
   if (js) await hydrated(page);
   await page.getByLabel('E-mail').fill(email);
   await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
 export async function signInAsAdmin(page: Page, js = true) {

@@ -39,7 +39,7 @@ test('the restricted policy blocks an external app until an admin approves it wi
     await user.goto(`http://127.0.0.1:${port}/start`);
     await user.getByLabel('E-mail').fill(ADMIN.email);
     await user.getByLabel('Password').fill(ADMIN.password);
-    await user.getByRole('button', { name: 'Sign in' }).click();
+    await user.getByRole('button', { name: 'Sign in', exact: true }).click();
     await expect(user.getByRole('heading', { name: "You can't authorize this app" })).toBeVisible();
     await expect(user.getByRole('alert')).toContainText(name);
     const link = (await user.locator('a.approval-link').getAttribute('href'))!;

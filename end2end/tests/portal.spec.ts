@@ -98,7 +98,7 @@ for (const size of SIZES) {
         await expect(user.locator('nav[aria-label="Main"]')).toHaveCount(0);
         await user.getByLabel('E-mail').fill(ADMIN.email);
         await user.getByLabel('Password').fill(ADMIN.password);
-        await user.getByRole('button', { name: 'Sign in' }).click();
+        await user.getByRole('button', { name: 'Sign in', exact: true }).click();
 
         await expect(user.getByTestId('consent-account')).toHaveText(ADMIN.email);
         await expect(user.getByTestId('consent-org')).toHaveText(org);
@@ -119,7 +119,7 @@ for (const size of SIZES) {
         await expect(user.getByTestId('app-asking')).toHaveText(name);
         await user.getByLabel('E-mail').fill(other.email);
         await user.getByLabel('Password').fill(other.password);
-        await user.getByRole('button', { name: 'Sign in' }).click();
+        await user.getByRole('button', { name: 'Sign in', exact: true }).click();
         await expect(user.getByTestId('consent-account')).toHaveText(other.email);
         await user.getByRole('button', { name: 'Allow' }).click();
         await expect(user.locator('#result')).toHaveText(`Signed in as ${other.email}`);
@@ -218,12 +218,12 @@ test.describe('without JavaScript', () => {
       // A wrong password keeps the e-mail typed.
       await user.getByLabel('E-mail').fill(ADMIN.email);
       await user.getByLabel('Password').fill('not the password');
-      await user.getByRole('button', { name: 'Sign in' }).click();
+      await user.getByRole('button', { name: 'Sign in', exact: true }).click();
       await expect(user.getByRole('alert')).toContainText('Wrong e-mail or password');
       await expect(user.getByLabel('E-mail')).toHaveValue(ADMIN.email);
       await expect(user.getByTestId('app-asking')).toHaveText(name);
       await user.getByLabel('Password').fill(ADMIN.password);
-      await user.getByRole('button', { name: 'Sign in' }).click();
+      await user.getByRole('button', { name: 'Sign in', exact: true }).click();
       await expect(user.getByTestId('consent-account')).toHaveText(ADMIN.email);
       await expect(user.locator('nav[aria-label="Main"]')).toHaveCount(0);
       await user.getByRole('button', { name: 'Allow' }).click();

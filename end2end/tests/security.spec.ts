@@ -68,7 +68,7 @@ test.describe('without JavaScript', () => {
       expect(csp).toContain(`form-action 'self' http://127.0.0.1:${port}`);
       await user.getByLabel('E-mail').fill(ADMIN.email);
       await user.getByLabel('Password').fill(ADMIN.password);
-      await user.getByRole('button', { name: 'Sign in' }).click();
+      await user.getByRole('button', { name: 'Sign in', exact: true }).click();
       await expect(user.getByRole('heading', { name: `${app.name} wants to access your account` })).toBeVisible();
       await user.getByRole('button', { name: 'Allow' }).click();
       await expect(user.locator('#result')).toHaveText(`Signed in as ${ADMIN.email}`);

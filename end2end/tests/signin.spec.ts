@@ -152,7 +152,7 @@ for (const [label, viewport] of sizes) {
     await expect(page.getByText('Your password is set.')).toBeVisible();
     await expect(page.getByLabel('E-mail')).toHaveValue(user);
     await page.getByLabel('Password').fill('a remembered new password');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await expect(page.getByRole('heading', { name: 'Welcome, Fay Forgetful' })).toBeVisible();
     // The link worked once.
     await page.goto(link);
@@ -180,7 +180,7 @@ for (const [label, viewport] of sizes) {
     await invited.getByRole('button', { name: 'Set the password' }).click();
     await expect(invited.getByText('Your password is set.')).toBeVisible();
     await invited.getByLabel('Password').fill('my very own password');
-    await invited.getByRole('button', { name: 'Sign in' }).click();
+    await invited.getByRole('button', { name: 'Sign in', exact: true }).click();
     await expect(invited.getByRole('heading', { name: 'Welcome, Ivy Invited' })).toBeVisible();
     await invited.goto('/account/security');
     await expect(invited.getByTestId('email-verified')).toBeVisible();

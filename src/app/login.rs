@@ -174,6 +174,7 @@ fn LoginForm(
     // a plain post lets the browser follow that redirect itself.
     let plain = next.starts_with("/oauth2/");
     let sso_link = format!("/login/sso?next={}", super::components::url_encode(&next));
+    let passkey_next = next.clone();
     let fields = move || {
         view! {
             <Csrf/>
@@ -198,6 +199,15 @@ fn LoginForm(
             } else {
                 view! { <ActionForm action>{fields()}</ActionForm> }.into_any()
             }}
+            {super::passkeys::available().then(|| {
+                let next = passkey_next.clone();
+                view! {
+                    <div class="or"><span>"or"</span></div>
+                    <super::passkeys::PasskeyButton kind="sign-in" label="Sign in with a passkey">
+                        <input type="hidden" name="next" value=next/>
+                    </super::passkeys::PasskeyButton>
+                }
+            })}
             <p class="hint"><a href="/login/forgot">"Forgot your password?"</a>
                 " · " <a href=sso_link>"Sign in with single sign-on"</a></p>
         </div>

@@ -8,7 +8,7 @@ use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_query_map;
 
 use super::components::{
-    Confirm, Csrf, Done, ErrorPage, FieldError, FormError, Need, Page, format_time, url_encode,
+    Confirm, Csrf, Done, ErrorPage, FieldError, FormError, Need, Page, format_time,
 };
 use super::error::AppError;
 use super::login::safe_next;
@@ -20,15 +20,28 @@ use crate::domain::views::{SecurityView, SessionView, TotpEnrolment};
 const RECOVERY_CODES: &str = "recovery-codes";
 
 /// The page that shows new recovery codes, then goes on to `next`.
+#[cfg(feature = "ssr")]
 fn codes_page(next: &str) -> String {
     format!(
         "/account/recovery-codes?next={}",
-        url_encode(&safe_next(next))
+        super::components::url_encode(&safe_next(next))
     )
 }
 
-/// Keeps new recovery codes for the page that shows them once, and sends the browser there
-/// (it then goes on to `next`).
+/// Keeps new recovery codes for the page that shows them once: that page's address (it
+/// then goes on to `next`).
+#[cfg(feature = "ssr")]
+pub(super) async fn keep_codes(
+    state: &crate::web::AppState,
+    session: &tower_sessions::Session,
+    codes: &[String],
+    next: &str,
+) -> Result<String, AppError> {
+    crate::web::session::keep_new_secret(state, session, RECOVERY_CODES, &codes.join("\n")).await?;
+    Ok(codes_page(next))
+}
+
+/// Keeps new recovery codes for the page that shows them once, and sends the browser there.
 #[cfg(feature = "ssr")]
 async fn show_codes_once(
     state: &crate::web::AppState,
@@ -36,13 +49,12 @@ async fn show_codes_once(
     codes: &[String],
     next: &str,
 ) -> Result<(), AppError> {
-    crate::web::session::keep_new_secret(state, session, RECOVERY_CODES, &codes.join("\n")).await?;
-    leptos_axum::redirect(&codes_page(next));
+    leptos_axum::redirect(&keep_codes(state, session, codes, next).await?);
     Ok(())
 }
 
 #[cfg(feature = "ssr")]
-async fn pending(
+pub(super) async fn pending(
     session: &tower_sessions::Session,
     enrol: bool,
 ) -> Result<crate::web::session::Pending, AppError> {
@@ -166,23 +178,42 @@ pub async fn confirm_sign_in_enrolment(
     portal::finish(result)
 }
 
-/// The second step of a sign-in: a code from the authenticator app, or a recovery code.
+/// Whether the user halfway through signing in has a passkey (the page offers it).
+#[server(prefix = "/api", endpoint = "pending_passkey")]
+pub async fn pending_passkey() -> Result<bool, AppError> {
+    use crate::app::server as portal;
+    let result = async {
+        let state = portal::state()?;
+        let session = portal::session().await?;
+        let p = pending(&session, false).await?;
+        crate::services::passkeys::has_passkey(&state.db, &p.user_id)
+            .await
+            .map_err(portal::service_error)
+    }
+    .await;
+    portal::finish(result)
+}
+
+/// The second step of a sign-in: a passkey, a code from the authenticator app, or a
+/// recovery code.
 #[component]
 pub fn SecondFactorPage() -> impl IntoView {
+    let passkey = Resource::new(|| (), |_| pending_passkey());
     view! {
         <Page title="Two-step verification" need=Need::Anyone flow=true>
-            <SecondFactorForm/>
+            <SecondFactorForm passkey/>
         </Page>
     }
 }
 
 #[component]
-fn SecondFactorForm() -> impl IntoView {
+fn SecondFactorForm(passkey: Resource<Result<bool, AppError>>) -> impl IntoView {
     let query = use_query_map();
     let next = query.with_untracked(|q| safe_next(&q.get("next").unwrap_or_default()));
     let action = ServerAction::<SecondFactor>::new();
     let error = form_error(action.value());
     let plain = next.starts_with("/oauth2/");
+    let passkey_next = next.clone();
     let fields = move || {
         view! {
             <Csrf/>
@@ -200,6 +231,19 @@ fn SecondFactorForm() -> impl IntoView {
             <div class="card narrow">
                 <h1>"Two-step verification"</h1>
                 <p class="subtitle">"Enter the code from your authenticator app."</p>
+                <Suspense fallback=|| ()>
+                    {move || {
+                        let next = passkey_next.clone();
+                        Suspend::new(async move {
+                            (passkey.await == Ok(true) && super::passkeys::available()).then(|| view! {
+                                <super::passkeys::PasskeyButton kind="second" label="Use a passkey" primary=true>
+                                    <input type="hidden" name="next" value=next/>
+                                </super::passkeys::PasskeyButton>
+                                <p class="hint">"Or enter a code:"</p>
+                            })
+                        })
+                    }}
+                </Suspense>
                 <FormError error/>
                 {if plain {
                     view! { <form method="post" action=SecondFactor::url()>{fields()}</form> }.into_any()
@@ -338,7 +382,7 @@ fn RecoveryCodes(codes: Resource<Result<Vec<String>, AppError>>) -> impl IntoVie
 pub async fn security_status() -> Result<SecurityView, AppError> {
     use crate::app::server as portal;
     portal::member_read(async |state, me| {
-        crate::services::mfa::status(&state.db, &me.principal)
+        crate::services::mfa::status(&state.db, &state.settings.issuer, &me.principal)
             .await
             .map_err(portal::service_error)
     })
@@ -529,8 +573,11 @@ fn Sessions(
 #[component]
 pub fn SecurityPage() -> impl IntoView {
     let query = use_query_map();
-    let setup = query.with_untracked(|q| q.get("setup").is_some());
+    let (setup, passkey_added) =
+        query.with_untracked(|q| (q.get("setup").is_some(), q.get("passkey").is_some()));
     let remove = ServerAction::<RemoveTotp>::new();
+    let remove_passkey = ServerAction::<super::passkeys::PasskeyRemove>::new();
+    let rename_passkey = ServerAction::<super::passkeys::PasskeyRename>::new();
     let renew = ServerAction::<RenewRecoveryCodes>::new();
     let verify = ServerAction::<SendVerification>::new();
     let confirm = ServerAction::<ConfirmOwnTotp>::new();
@@ -541,7 +588,14 @@ pub fn SecurityPage() -> impl IntoView {
         |_| my_sessions(),
     );
     let status = Resource::new(
-        move || (remove.version().get(), verify.version().get()),
+        move || {
+            (
+                remove.version().get(),
+                verify.version().get(),
+                remove_passkey.version().get(),
+                rename_passkey.version().get(),
+            )
+        },
         |_| security_status(),
     );
     let enrolment = Resource::new(
@@ -565,6 +619,9 @@ pub fn SecurityPage() -> impl IntoView {
             <FormError error=renew_error/>
             <FormError error=verify_error/>
             <Done done=succeeded(remove.value()) text="The authenticator app is removed."/>
+            <Done done=succeeded(remove_passkey.value()) text="The passkey is removed."/>
+            <Done done=succeeded(rename_passkey.value()) text="The passkey is renamed."/>
+            {passkey_added.then(|| view! { <p class="status saved" role="status">"Your passkey is added."</p> })}
             <Done done=succeeded(verify.value()) text="A verification link is on its way to your address."/>
             <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 {move || Suspend::new(async move {
@@ -618,7 +675,17 @@ pub fn SecurityPage() -> impl IntoView {
                                     }.into_any(),
                                 }
                             }}
+                            // Recovery codes stand in for a passkey too.
+                            {(!s.totp && !s.passkeys.is_empty()).then(|| view! {
+                                <p data-testid="recovery-left">{format!("{} recovery codes left.", s.recovery_codes_left)}</p>
+                                <ActionForm action=renew attr:class="inline">
+                                    <Csrf/>
+                                    <button type="submit">"New recovery codes"</button>
+                                </ActionForm>
+                            })}
                         </section>
+                        <super::passkeys::Passkeys passkeys=s.passkeys.clone() fresh=s.fresh
+                            available=s.passkeys_available remove=remove_passkey rename=rename_passkey/>
                         <Sessions sessions end_one end_others/>
                         <section class="card" aria-labelledby="address">
                             <h2 id="address">"E-mail address"</h2>

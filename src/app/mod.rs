@@ -11,6 +11,7 @@ pub mod error;
 pub mod list;
 pub mod login;
 pub mod mfa;
+pub mod passkeys;
 pub mod recovery;
 #[cfg(feature = "ssr")]
 pub mod server;
@@ -44,6 +45,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <link rel="stylesheet" id="leptos" href="/pkg/latchkey.css"/>
                 <HydrationScripts options/>
+                // Passkeys: the WebAuthn ceremonies around navigator.credentials.
+                <script src="/passkey.js" defer nonce=leptos::nonce::use_nonce()></script>
                 <MetaTags/>
             </head>
             <body>

@@ -16,7 +16,8 @@ use crate::web::AppState;
 use crate::web::session::{self as web_session, SessionError};
 
 pub use crate::web::session::{
-    SignedIn, check_csrf, csrf_token, end_session, start_session, take_new_secret, visitor_of,
+    SignedIn, check_csrf, csrf_token, end_session, keep_ceremony, start_session, take_ceremony,
+    take_new_secret, visitor_of,
 };
 
 pub fn state() -> Result<AppState, AppError> {
@@ -147,7 +148,12 @@ pub async fn load_page_context(
         None => None,
     };
     let kept = web_session::take_form(session).await;
-    Ok(PageCtx { csrf, me, kept })
+    Ok(PageCtx {
+        csrf,
+        me,
+        kept,
+        passkeys: services::passkeys::available(&state.settings.issuer),
+    })
 }
 
 pub async fn signed_in(state: &AppState, session: &Session) -> Result<Option<SignedIn>, AppError> {

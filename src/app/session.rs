@@ -33,6 +33,9 @@ pub struct PageCtx {
     /// the fields as typed (passwords excluded).
     #[serde(default)]
     pub kept: Vec<(String, String)>,
+    /// Browsers can use passkeys with this server (its issuer is at a domain name).
+    #[serde(default)]
+    pub passkeys: bool,
 }
 
 /// The value a failed form sent for `name`, when the page comes back from one.

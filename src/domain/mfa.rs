@@ -66,6 +66,29 @@ pub enum Method {
     Fed,
     /// The same, where the provider said it used a second factor (its `amr` had `mfa`).
     FedMfa,
+    /// A passkey bound to its device (a security key, a platform authenticator that keeps
+    /// its keys): proof of possession of a hardware-secured key, the user verified by the
+    /// device (a PIN or biometric).
+    PasskeyDevice,
+    /// A passkey its provider syncs between devices (backup eligible): a software-secured
+    /// key, the user verified by the device.
+    PasskeySynced,
+}
+
+impl Method {
+    /// Whether this is a passkey (the user verified by their device: two factors at once).
+    pub fn is_passkey(self) -> bool {
+        matches!(self, Method::PasskeyDevice | Method::PasskeySynced)
+    }
+
+    /// The method of a passkey, by whether its provider syncs it.
+    pub fn passkey(synced: bool) -> Self {
+        if synced {
+            Method::PasskeySynced
+        } else {
+            Method::PasskeyDevice
+        }
+    }
 }
 
 /// The `amr` of a sign-in with `methods`: each method's RFC 8176 value, and `mfa` when
@@ -77,9 +100,15 @@ pub fn amr(methods: &[Method]) -> Vec<&'static str> {
             Method::Pwd => "pwd",
             Method::Otp | Method::Recovery => "otp",
             Method::Fed | Method::FedMfa => "fed",
+            Method::PasskeyDevice => "hwk",
+            Method::PasskeySynced => "swk",
         };
         if !out.contains(&v) {
             out.push(v);
+        }
+        // The device verified the user (webauthn-rs requires it of passkeys).
+        if m.is_passkey() && !out.contains(&"user") {
+            out.push("user");
         }
     }
     if is_multi_factor(methods) {
@@ -89,7 +118,8 @@ pub fn amr(methods: &[Method]) -> Vec<&'static str> {
 }
 
 /// Whether `methods` include a factor beyond the first (a password or the provider's
-/// sign-in), or the provider's sign-in was itself multi-factor.
+/// sign-in), or one method was itself multi-factor (a passkey: something the user has,
+/// verified by something they know or are; the provider's multi-factor sign-in).
 pub fn is_multi_factor(methods: &[Method]) -> bool {
     let first = methods
         .iter()
@@ -97,7 +127,10 @@ pub fn is_multi_factor(methods: &[Method]) -> bool {
     let second = methods
         .iter()
         .any(|m| matches!(m, Method::Otp | Method::Recovery));
-    (first && second) || methods.contains(&Method::FedMfa)
+    (first && second)
+        || methods
+            .iter()
+            .any(|m| *m == Method::FedMfa || m.is_passkey())
 }
 
 /// Whether an `amr` as stored (space-separated) says multi-factor.
@@ -160,6 +193,12 @@ mod tests {
         assert_eq!(amr(&[Method::FedMfa]), vec!["fed", "mfa"]);
         assert_eq!(amr(&[Method::Fed, Method::Otp]), vec!["fed", "otp", "mfa"]);
         assert!(!is_multi_factor(&[Method::Otp]));
+        assert_eq!(amr(&[Method::PasskeyDevice]), vec!["hwk", "user", "mfa"]);
+        assert_eq!(amr(&[Method::PasskeySynced]), vec!["swk", "user", "mfa"]);
+        assert_eq!(
+            amr(&[Method::Pwd, Method::PasskeyDevice]),
+            vec!["pwd", "hwk", "user", "mfa"]
+        );
         assert!(amr_is_multi_factor("pwd otp mfa"));
         assert!(!amr_is_multi_factor("pwd"));
         assert_eq!(acr_of("pwd otp mfa"), ACR_MFA);

@@ -399,6 +399,10 @@ pub struct SecurityView {
     pub email_verified: bool,
     /// An authenticator app is set up.
     pub totp: bool,
+    /// The user's passkeys.
+    pub passkeys: Vec<PasskeyView>,
+    /// Browsers can use passkeys with this server (its issuer is at a domain name).
+    pub passkeys_available: bool,
     pub recovery_codes_left: i64,
     /// The organization requires a second factor of this user.
     pub required: bool,
@@ -407,6 +411,17 @@ pub struct SecurityView {
     /// The session signed in recently enough to change factors.
     pub fresh: bool,
     pub signed_in_with_mfa: bool,
+}
+
+/// One of the signed-in user's passkeys.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PasskeyView {
+    pub id: String,
+    pub name: String,
+    /// Its provider syncs it between devices.
+    pub synced: bool,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
 }
 
 /// An authenticator app being set up: the QR code (SVG), the secret to type instead, and

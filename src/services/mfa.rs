@@ -14,10 +14,23 @@ use crate::domain::views::{SecurityView, TotpEnrolment};
 use crate::store::{self, Db, cache::Change};
 
 /// Whether `user_id` has an authenticator app (enrolment confirmed).
-pub async fn has_factor(db: &Db, user_id: &str) -> Result<bool> {
+pub async fn has_totp(db: &Db, user_id: &str) -> Result<bool> {
     Ok(store::factors::totp(&db.pool, user_id)
         .await?
         .is_some_and(|f| f.confirmed_at.is_some()))
+}
+
+/// Whether `user_id` has a second factor: an authenticator app or a passkey.
+pub async fn has_factor(db: &Db, user_id: &str) -> Result<bool> {
+    Ok(has_totp(db, user_id).await? || super::passkeys::has_passkey(db, user_id).await?)
+}
+
+/// New recovery codes for `user_id`, the old ones void: the codes, to show once.
+pub async fn replace_recovery_codes(tx: &mut store::Tx, user_id: &str) -> Result<Vec<String>> {
+    let codes = totp::new_recovery_codes();
+    let digests: Vec<String> = codes.iter().map(|c| secrets::digest(c)).collect();
+    store::factors::replace_recovery_codes(tx, user_id, &digests).await?;
+    Ok(codes)
 }
 
 /// Whether a sign-in of `user_id` into `org_id` needs a second factor: they have one, or
@@ -49,7 +62,7 @@ pub async fn required(db: &Db, user_id: &str, org_id: &str) -> Result<bool> {
 }
 
 /// The account security page of the signed-in user.
-pub async fn status(db: &Db, p: &Principal) -> Result<SecurityView> {
+pub async fn status(db: &Db, issuer: &str, p: &Principal) -> Result<SecurityView> {
     let own = p.own_account()?;
     let factor = store::factors::totp(&db.pool, own.user_id).await?;
     let user = store::users::get(&db.pool, own.user_id)
@@ -61,6 +74,8 @@ pub async fn status(db: &Db, p: &Principal) -> Result<SecurityView> {
         email: user.email,
         email_verified: user.email_verified_at.is_some(),
         totp: factor.is_some_and(|f| f.confirmed_at.is_some()),
+        passkeys: super::passkeys::mine(db, p).await?,
+        passkeys_available: super::passkeys::available(issuer),
         recovery_codes_left: store::factors::recovery_codes_left(&db.pool, own.user_id).await?,
         required: required_anywhere(db, own.user_id).await?,
         policy: policy.label().to_string(),
@@ -81,7 +96,7 @@ async fn begin(
     user_id: &str,
     email: &str,
 ) -> Result<TotpEnrolment> {
-    if has_factor(db, user_id).await? {
+    if has_totp(db, user_id).await? {
         return Err(Error::Forbidden(
             "An authenticator app is already set up; remove it first to set up another.".into(),
         ));
@@ -147,13 +162,11 @@ pub async fn confirm_totp(
     let Some(step) = totp::check(&secret, code, t as u64) else {
         return Err(wrong_code());
     };
-    let codes = totp::new_recovery_codes();
-    let digests: Vec<String> = codes.iter().map(|c| secrets::digest(c)).collect();
     let mut tx = db.begin().await?;
     if !store::factors::accept_step(&mut *tx, user_id, step as i64, Some(t)).await? {
         return Err(wrong_code());
     }
-    store::factors::replace_recovery_codes(&mut tx, user_id, &digests).await?;
+    let codes = replace_recovery_codes(&mut tx, user_id).await?;
     audit::record(
         &mut tx,
         caller,
@@ -185,7 +198,8 @@ pub async fn confirm_own_totp(
 /// Refused when their organization requires a second factor of them: they would lose it.
 pub async fn remove_totp(db: &Db, p: &Principal) -> Result<()> {
     let own = p.own_account_fresh(now())?;
-    if required_anywhere(db, own.user_id).await? {
+    let passkeys = super::passkeys::has_passkey(db, own.user_id).await?;
+    if !passkeys && required_anywhere(db, own.user_id).await? {
         return Err(Error::Forbidden(
             "Your organization requires a second factor: set up another before removing this one."
                 .into(),
@@ -195,7 +209,10 @@ pub async fn remove_totp(db: &Db, p: &Principal) -> Result<()> {
     if !store::factors::delete_totp(&mut *tx, own.user_id).await? {
         return Err(Error::NotFound);
     }
-    store::factors::delete_recovery_codes(&mut *tx, own.user_id).await?;
+    // The recovery codes stay while a passkey remains (they stand in for it too).
+    if !passkeys {
+        store::factors::delete_recovery_codes(&mut *tx, own.user_id).await?;
+    }
     audit::record(
         &mut tx,
         own.caller,
@@ -217,13 +234,11 @@ pub async fn new_recovery_codes(db: &Db, p: &Principal) -> Result<Vec<String>> {
     let own = p.own_account_fresh(now())?;
     if !has_factor(db, own.user_id).await? {
         return Err(Error::Forbidden(
-            "Recovery codes come with an authenticator app: set one up first.".into(),
+            "Recovery codes come with a second factor: set up an authenticator app or a passkey first.".into(),
         ));
     }
-    let codes = totp::new_recovery_codes();
-    let digests: Vec<String> = codes.iter().map(|c| secrets::digest(c)).collect();
     let mut tx = db.begin().await?;
-    store::factors::replace_recovery_codes(&mut tx, own.user_id, &digests).await?;
+    let codes = replace_recovery_codes(&mut tx, own.user_id).await?;
     audit::record(
         &mut tx,
         own.caller,
@@ -255,7 +270,9 @@ pub async fn reset_for_member(db: &Db, p: &Principal, user_id: &str) -> Result<(
         ));
     }
     let mut tx = db.begin().await?;
-    if !store::factors::delete_totp(&mut *tx, user_id).await? {
+    let totp = store::factors::delete_totp(&mut *tx, user_id).await?;
+    let passkeys = store::passkeys::delete_of_user(&mut *tx, user_id).await?;
+    if !totp && passkeys == 0 {
         return Err(Error::NotFound);
     }
     store::factors::delete_recovery_codes(&mut *tx, user_id).await?;
@@ -269,7 +286,7 @@ pub async fn reset_for_member(db: &Db, p: &Principal, user_id: &str) -> Result<(
             action: "mfa.reset_by_admin",
             object: ("user", user_id),
             success: true,
-            detail: json!({}),
+            detail: json!({ "authenticator_app": totp, "passkeys": passkeys }),
         },
     )
     .await?;
@@ -327,11 +344,12 @@ pub async fn verify(
         {
             method = Some(Method::Otp);
         }
-        if method.is_none() {
-            let digest = secrets::digest(&totp::normalize_recovery_code(code));
-            if store::factors::use_recovery_code(&mut *tx, user_id, &digest, t).await? {
-                method = Some(Method::Recovery);
-            }
+    }
+    // Recovery codes exist only beside a factor (an app or a passkey).
+    if method.is_none() {
+        let digest = secrets::digest(&totp::normalize_recovery_code(code));
+        if store::factors::use_recovery_code(&mut *tx, user_id, &digest, t).await? {
+            method = Some(Method::Recovery);
         }
     }
     let Some(method) = method else {

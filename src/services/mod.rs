@@ -16,6 +16,7 @@ pub mod mail;
 pub mod maintenance;
 pub mod mfa;
 pub mod orgs;
+pub mod passkeys;
 pub mod policy;
 pub mod principal;
 pub mod recovery;

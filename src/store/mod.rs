@@ -11,6 +11,7 @@ pub mod factors;
 pub mod grants;
 pub mod keys;
 pub mod orgs;
+pub mod passkeys;
 pub mod policy;
 pub mod session_store;
 pub mod sessions;

@@ -249,6 +249,62 @@ pub async fn start_session(
     Ok(())
 }
 
+/// A WebAuthn ceremony between its two requests: which one, the state webauthn-rs keeps for
+/// it, and the one-time id its second request spends.
+const CEREMONY: &str = "webauthn";
+/// How long a ceremony waits for the browser's answer.
+const CEREMONY_TTL_SECS: i64 = 5 * 60;
+
+#[derive(Serialize, Deserialize)]
+struct Ceremony {
+    kind: String,
+    state: serde_json::Value,
+    once: String,
+    expires_at: i64,
+}
+
+/// Keeps a WebAuthn ceremony's state until its answer comes (one at a time per session).
+pub async fn keep_ceremony<T: Serialize>(
+    session: &Session,
+    kind: &str,
+    state: &T,
+) -> Result<(), SessionError> {
+    let state = serde_json::to_value(state).map_err(|e| {
+        SessionError::Service(services::Error::failed("a passkey ceremony")(e.into()))
+    })?;
+    let kept = Ceremony {
+        kind: kind.to_string(),
+        state,
+        once: crate::crypto::random_token(16),
+        expires_at: services::now() + CEREMONY_TTL_SECS,
+    };
+    session.insert(CEREMONY, kept).await?;
+    Ok(())
+}
+
+/// The ceremony of `kind`, once, while it is fresh. Its one-time id is spent in the
+/// database (parallel requests each write back the session as they read it, so removing it
+/// from the session alone would not stop an answer from being used twice).
+pub async fn take_ceremony<T: serde::de::DeserializeOwned>(
+    state: &AppState,
+    session: &Session,
+    kind: &str,
+) -> Option<T> {
+    let kept = session.get::<Ceremony>(CEREMONY).await.ok().flatten()?;
+    let _ = session.remove::<Ceremony>(CEREMONY).await;
+    if kept.kind != kind || kept.expires_at <= services::now() {
+        return None;
+    }
+    let key = format!("webauthn:{}", kept.once);
+    if !matches!(
+        services::spend_once(&state.db, &key, kept.expires_at).await,
+        Ok(true)
+    ) {
+        return None;
+    }
+    serde_json::from_value(kept.state).ok()
+}
+
 /// How long a half-done sign-in waits for its second factor.
 const PENDING_TTL_SECS: i64 = 5 * 60;
 

@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+pub mod webauthn;
+
 use std::net::SocketAddr;
 
 use latchkey::crypto::master_key::MasterKey;

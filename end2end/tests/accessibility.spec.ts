@@ -1,6 +1,5 @@
 import { test, expect, Page } from '@playwright/test';
-import AxeBuilder from '@axe-core/playwright';
-import { createGroup, hydrated, openConsent, signInAsAdmin, unique } from './helpers';
+import { check, createGroup, fitsTheScreen, hydrated, openConsent, signInAsAdmin, unique } from './helpers';
 
 // Every page, at desktop and phone size, passes axe-core's WCAG 2.2 A/AA rules with no
 // serious or critical violation; at phone size nothing runs off the screen and the
@@ -15,25 +14,6 @@ const PORTAL = ['/admin/overview', '/admin', '/admin/apps/new', '/admin/users', 
   '/admin/external-apps', '/admin/audit', '/admin/groups', '/account/apps', '/account/security',
   '/account/security?setup=1', '/no-such-page'];
 const APP_TABS = ['', '/credentials', '/authorizations', '/activity'];
-
-async function check(page: Page, label: string) {
-  const result = await new AxeBuilder({ page })
-    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'])
-    .analyze();
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  const minor = result.violations.length - bad.length;
-  console.log(`axe ${label}: ${result.passes.length} rules passed, ${bad.length} serious or critical, ${minor} minor`);
-  expect(
-    bad.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join('; ')}`),
-    label,
-  ).toEqual([]);
-}
-
-/** Nothing wider than the screen: no sideways scrolling of the whole page. */
-async function fitsTheScreen(page: Page, label: string) {
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  expect(overflow, `${label} scrolls sideways by ${overflow}px`).toBeLessThanOrEqual(0);
-}
 
 for (const size of SIZES) {
   test.describe(`${size.name} ${size.width}×${size.height}`, () => {

@@ -1,4 +1,5 @@
 import { expect, Locator, Page } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
 import { ADMIN } from '../playwright.config';
 
 export { ADMIN };
@@ -119,4 +120,24 @@ export async function giveGroupRole(page: Page, group: string, email: string, ro
   await page.getByRole('combobox', { name: 'Role', exact: true }).selectOption(role);
   await page.getByRole('button', { name: 'Give role' }).click();
   await expect(page.getByRole('status').getByText('Role given.')).toBeVisible();
+}
+
+/** axe-core's WCAG 2.2 A/AA rules: no serious or critical violation. */
+export async function check(page: Page, label: string) {
+  const result = await new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'])
+    .analyze();
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  const minor = result.violations.length - bad.length;
+  console.log(`axe ${label}: ${result.passes.length} rules passed, ${bad.length} serious or critical, ${minor} minor`);
+  expect(
+    bad.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join('; ')}`),
+    label,
+  ).toEqual([]);
+}
+
+/** Nothing wider than the screen: no sideways scrolling of the whole page. */
+export async function fitsTheScreen(page: Page, label: string) {
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow, `${label} scrolls sideways by ${overflow}px`).toBeLessThanOrEqual(0);
 }

@@ -1,6 +1,6 @@
 import { test, expect, Page, Browser, CDPSession } from '@playwright/test';
 import { LOCALHOST_PORT } from '../playwright.config';
-import { ADMIN, addUser, hydrated, signIn, unique } from './helpers';
+import { ADMIN, addUser, check, fitsTheScreen, hydrated, signIn, unique } from './helpers';
 
 // Passkeys through Chrome's virtual authenticator (the DevTools protocol's WebAuthn domain),
 // on the server whose issuer is `localhost` (browsers refuse an IP address as the RP id):
@@ -73,10 +73,13 @@ for (const [label, viewport] of sizes) {
     const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId: id });
     expect(credentials).toHaveLength(1);
     expect(credentials[0].isResidentCredential).toBe(true);
+    await check(page, `security page with a passkey ${label}`);
+    await fitsTheScreen(page, `security page with a passkey ${label}`);
     await signOut(page);
 
     // Signed in with the passkey alone: no e-mail, no password.
     await hydrated(page);
+    await check(page, `sign-in page with passkeys ${label}`);
     await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
     await expect(page.getByRole('heading', { name: 'Welcome, Pat Passkey' })).toBeVisible();
     await signOut(page);

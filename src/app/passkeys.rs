@@ -251,7 +251,7 @@ pub fn Passkeys(
             <FormError error=remove_error/>
             <FormError error=rename_error/>
             {(count > 0).then(|| view! {
-                <table class="passkeys" data-testid="passkeys">
+                <table class="list passkeys" data-testid="passkeys">
                     <thead><tr><th scope="col">"Name"</th><th scope="col">"Kind"</th><th scope="col">"Added"</th><th scope="col">"Last used"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
                     <tbody>
                         {passkeys.into_iter().map(|k| {

@@ -434,4 +434,25 @@ async fn passkeys_obey_the_organization_policy(b: Backend) {
     // The password alone signs in again.
     let p = app.signed_in(&member).await;
     assert_eq!(signed_in_as(&p).await.as_deref(), Some(member.as_str()));
+
+    // A member whose organization requires its own provider for their domain goes there,
+    // passkey or not (as a password is never checked for them).
+    let mut again_key = Authenticator::new(&origin);
+    let (s, body) = add(&p, &mut again_key, "New key").await;
+    assert_eq!(s, 200, "{body}");
+    sqlx::query(
+        "INSERT INTO identity_providers (id, org_id, name, issuer, client_id, client_secret, domains, \
+         provisioning, default_role, required, created_at) \
+         VALUES ('idp-test', $1, 'Corp SSO', 'https://idp.example', 'c', 'sealed', 'example.com', 'link', 'member', 1, 0)",
+    )
+    .bind(&org.id)
+    .execute(&app.state.db.pool)
+    .await
+    .unwrap();
+    let sso = app.client();
+    let o = options(&sso, "").await;
+    let (s, body) = answer(&sso, "", &again_key.assert(&o)).await;
+    assert_eq!(s, 409, "{body}");
+    assert!(body.to_string().contains("Corp SSO"), "{body}");
+    assert_eq!(signed_in_as(&sso).await, None);
 }

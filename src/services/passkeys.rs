@@ -390,12 +390,12 @@ pub async fn finish_second_factor(
     let stored = store::passkeys::by_credential_id(&db.pool, &cred_id)
         .await?
         .filter(|k| k.user_id == user_id);
-    let mut tx = db.begin().await?;
-    let method = match &stored {
-        Some(stored) => record_use(&mut tx, stored, &result).await?,
-        None => None,
+    let Some(stored) = stored else {
+        audit::record_alone(db, &caller, failed("not_this_users_passkey".into())).await?;
+        return Err(refused("it is not one of yours"));
     };
-    let Some(method) = method else {
+    let mut tx = db.begin().await?;
+    let Some(method) = record_use(&mut tx, &stored, &result).await? else {
         audit::record(&mut tx, &caller, failed("counter".into())).await?;
         tx.commit().await?;
         return Err(refused("it was used already"));
@@ -502,4 +502,32 @@ pub async fn finish_sign_in(
         session_epoch: user.session_epoch,
         method,
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_relying_party_is_the_issuer_at_a_domain_name() {
+        assert!(relying_party("http://127.0.0.1:3000").is_none());
+        assert!(!available("http://127.0.0.1:3000"));
+        assert!(!available("http://[::1]:3000"));
+        assert!(relying_party("http://localhost:3000").is_some());
+        assert!(available("http://localhost:3000"));
+        // An issuer with a path: the origin is its scheme, host and port.
+        assert!(relying_party("https://id.example.com/latchkey").is_some());
+        assert!(available("https://id.example.com/latchkey"));
+        assert!(relying_party("not a url").is_none());
+    }
+
+    #[test]
+    fn passkey_names() {
+        assert_eq!(check_name("  Laptop ").unwrap(), "Laptop");
+        assert_eq!(check_name("").unwrap(), "Passkey");
+        assert!(check_name(&"x".repeat(61)).is_err());
+        assert!(check_name("two\nlines").is_err());
+        assert_eq!(check_name(&"é".repeat(60)).unwrap().chars().count(), 60);
+    }
 }

@@ -1,4 +1,4 @@
-import { expect, Locator, Page } from '@playwright/test';
+import { Browser, expect, Locator, Page } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 import { ADMIN } from '../playwright.config';
 
@@ -140,4 +140,18 @@ export async function check(page: Page, label: string) {
 export async function fitsTheScreen(page: Page, label: string) {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow, `${label} scrolls sideways by ${overflow}px`).toBeLessThanOrEqual(0);
+}
+
+/** Signs out from the header (on a phone, behind "Menu"). */
+export async function signOut(page: Page) {
+  const menu = page.locator('label.menu-button');
+  if (await menu.isVisible()) await menu.click();
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
+}
+
+/** A page in a context of its own (its own cookies), at `viewport`. */
+export async function newPage(browser: Browser, viewport: { width: number; height: number }, baseURL?: string) {
+  const context = await browser.newContext(baseURL ? { viewport, baseURL } : { viewport });
+  return { context, page: await context.newPage() };
 }

@@ -1,6 +1,6 @@
 import { test, expect, Page, Browser, CDPSession } from '@playwright/test';
 import { LOCALHOST_PORT } from '../playwright.config';
-import { ADMIN, addUser, check, fitsTheScreen, hydrated, signIn, unique } from './helpers';
+import { ADMIN, addUser, check, fitsTheScreen, hydrated, newPage as pageAt, signIn, signOut, unique } from './helpers';
 
 // Passkeys through Chrome's virtual authenticator (the DevTools protocol's WebAuthn domain),
 // on the server whose issuer is `localhost` (browsers refuse an IP address as the RP id):
@@ -33,17 +33,9 @@ async function virtualAuthenticator(page: Page): Promise<{ cdp: CDPSession; id: 
   return { cdp, id: authenticatorId };
 }
 
-async function signOut(page: Page) {
-  const menu = page.locator('label.menu-button');
-  if (await menu.isVisible()) await menu.click();
-  await page.getByRole('button', { name: 'Sign out' }).click();
-  await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
-}
 
-async function newPage(browser: Browser, viewport: { width: number; height: number }) {
-  const context = await browser.newContext({ viewport, baseURL: BASE });
-  return { context, page: await context.newPage() };
-}
+
+const newPage = (browser: Browser, viewport: { width: number; height: number }) => pageAt(browser, viewport, BASE);
 
 for (const [label, viewport] of sizes) {
   test(`a user adds a passkey and signs in with it (${label})`, async ({ browser }) => {

@@ -1,5 +1,5 @@
-import { test, expect, Page, Browser } from '@playwright/test';
-import { ADMIN, addUser, hydrated, signIn, signInAsAdmin, unique } from './helpers';
+import { test, expect, Page } from '@playwright/test';
+import { ADMIN, addUser, hydrated, newPage, signIn, signInAsAdmin, signOut, unique } from './helpers';
 import { MailSink, totp } from './mail';
 
 // Sign-in beyond a password: an authenticator app with recovery codes, the organization's
@@ -34,18 +34,7 @@ async function setUpAuthenticator(page: Page) {
   return { secret, codes: codes.map((c) => c.trim()) };
 }
 
-async function signOut(page: Page) {
-  // On a phone the header's links and the sign-out button sit behind "Menu".
-  const menu = page.locator('label.menu-button');
-  if (await menu.isVisible()) await menu.click();
-  await page.getByRole('button', { name: 'Sign out' }).click();
-  await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
-}
 
-async function newPage(browser: Browser, viewport: { width: number; height: number }) {
-  const context = await browser.newContext({ viewport });
-  return { context, page: await context.newPage() };
-}
 
 for (const [label, viewport] of sizes) {
   test(`a user sets up an authenticator app and signs in with it (${label})`, async ({ browser }) => {

@@ -252,6 +252,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 id_token_alg,
                 post_logout_redirect_uris,
                 skip_consent,
+                require_par: false,
             };
             let (app, secret) =
                 services::apps::create(&db, &Principal::operator_in(&org), &input, &keys)

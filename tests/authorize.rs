@@ -27,6 +27,7 @@ on_both!(
     authorizations_are_listed_and_withdrawn,
     last_used_is_the_last_token_not_the_consent,
     the_restricted_policy_blocks_until_an_admin_approves,
+    pushed_authorization_requests,
 );
 
 async fn rp(app: &TestApp, org: &Org, name: &str, audience: &str, public: bool) -> Rp {
@@ -879,4 +880,160 @@ async fn last_used_is_the_last_token_not_the_consent(b: Backend) {
         .call("app_authorizations", &[("client_id", &c.id)])
         .await;
     assert_eq!(list["items"][0]["last_used_at"], used, "{list}");
+}
+
+/// Pushes `form` to the PAR endpoint as client `c`: (status, body).
+async fn push(app: &TestApp, c: &Rp, form: &[(&str, &str)]) -> (u16, Value) {
+    post_as_client(
+        &app.base,
+        "/oauth2/par",
+        &c.id,
+        c.secret.as_deref().unwrap_or(""),
+        form,
+    )
+    .await
+}
+
+async fn pushed_authorization_requests(b: Backend) {
+    let app = spawn_app(b).await;
+    let org = app.org_with_admin("Acme").await;
+    let user = app.add_user(&org, "member").await;
+    let c = rp(&app, &org, "Dashboard", "internal", false).await;
+    let other = rp(&app, &org, "Other", "internal", false).await;
+    let browser = app.signed_in(&user).await;
+    let (_, doc) = {
+        let res = reqwest::get(format!("{}/.well-known/openid-configuration", app.base))
+            .await
+            .unwrap();
+        (res.status(), res.json::<Value>().await.unwrap())
+    };
+    assert_eq!(
+        doc["pushed_authorization_request_endpoint"],
+        format!("{}/oauth2/par", app.base)
+    );
+    assert_eq!(doc["require_pushed_authorization_requests"], false);
+
+    // Pushed, then the browser carries only client_id and request_uri.
+    let base = good(&c.id);
+    let (s, pushed) = push(&app, &c, &base).await;
+    assert_eq!(s, 201, "{pushed}");
+    assert_eq!(pushed["expires_in"], 60);
+    let request_uri = pushed["request_uri"].as_str().unwrap().to_string();
+    assert!(request_uri.starts_with("urn:ietf:params:oauth:request_uri:"));
+    // Whatever else the URL says is ignored: the pushed parameters alone count.
+    let url = authorize_url(&[
+        ("client_id", &c.id),
+        ("request_uri", &request_uri),
+        ("redirect_uri", "https://evil.example/cb"),
+        ("scope", "openid admin:org"),
+    ]);
+    let back = browser
+        .authorize(&format!("{}{url}", app.base), &user, "allow")
+        .await;
+    assert!(back.starts_with(CB), "{back}");
+    let q = query_of(&back);
+    assert_eq!(q["state"], "st'\"<>;--");
+    let (s, tokens) = redeem(&app, &c, &q["code"]).await;
+    assert_eq!(s, 200, "{tokens}");
+    assert_eq!(
+        tokens["scope"], "openid email",
+        "the pushed scopes, not the URL's"
+    );
+
+    // Spent once.
+    let (status, body, loc) = browser.get(&url).await;
+    assert_eq!((status.as_u16(), loc), (400, None), "{body}");
+    assert!(body.contains("request_uri"));
+
+    // Another client's request_uri is refused and not spent: its own client still uses it.
+    let (_, pushed) = push(&app, &c, &base).await;
+    let request_uri = pushed["request_uri"].as_str().unwrap().to_string();
+    let (status, _, loc) = browser
+        .get(&authorize_url(&[
+            ("client_id", &other.id),
+            ("request_uri", &request_uri),
+        ]))
+        .await;
+    assert_eq!((status.as_u16(), loc), (400, None));
+    let (_, _, loc) = browser
+        .get(&authorize_url(&[
+            ("client_id", &c.id),
+            ("request_uri", &request_uri),
+        ]))
+        .await;
+    assert!(loc.unwrap().starts_with(CB));
+
+    // Expired after a minute; a request_uri we did not issue.
+    let (_, pushed) = push(&app, &c, &base).await;
+    let request_uri = pushed["request_uri"].as_str().unwrap().to_string();
+    sqlx::query("UPDATE pushed_requests SET expires_at = expires_at - 61")
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    for uri in [request_uri.as_str(), "https://evil.example/request.jwt"] {
+        let (status, _, loc) = browser
+            .get(&authorize_url(&[
+                ("client_id", &c.id),
+                ("request_uri", uri),
+            ]))
+            .await;
+        assert_eq!((status.as_u16(), loc), (400, None), "{uri}");
+    }
+
+    // Bad pushes: checked as the authorization endpoint checks, answered in JSON.
+    let wrong = Rp {
+        id: c.id.clone(),
+        secret: Some("wrong".into()),
+    };
+    let (s, e) = push(&app, &wrong, &base).await;
+    assert_eq!((s, e["error"].as_str()), (401, Some("invalid_client")));
+    for (key, value, error) in [
+        (
+            "redirect_uri",
+            Some("https://evil.example/cb"),
+            "invalid_request",
+        ),
+        ("code_challenge", None, "invalid_request"),
+        (
+            "request_uri",
+            Some("urn:ietf:params:oauth:request_uri:x"),
+            "invalid_request",
+        ),
+        ("client_id", Some(other.id.as_str()), "invalid_request"),
+        ("response_type", Some("token"), "unsupported_response_type"),
+        ("scope", Some("admin:org"), "invalid_scope"),
+        ("request", Some("eyJ.e30."), "request_not_supported"),
+    ] {
+        let (s, e) = push(&app, &c, &with(&base, key, value)).await;
+        assert_eq!((s, e["error"].as_str()), (400, Some(error)), "{key}: {e}");
+    }
+
+    // An app that requires PAR: a plain request is refused (to its redirect URI, now known
+    // good); a pushed one works.
+    let input = AppInput {
+        require_par: true,
+        ..for_users("Strict", "openid email")
+    };
+    let (strict, secret) = app.register_app(&org.id, &input, "").await;
+    assert!(strict.require_par);
+    let strict = Rp {
+        id: strict.client_id,
+        secret: secret.map(|s| s.expose_secret().to_string()),
+    };
+    let (_, _, loc) = browser.get(&authorize_url(&good(&strict.id))).await;
+    let q = query_of(&loc.unwrap());
+    assert_eq!(q["error"], "invalid_request");
+    assert!(q["error_description"].contains("PAR"));
+    let (_, pushed) = push(&app, &strict, &good(&strict.id)).await;
+    let request_uri = pushed["request_uri"].as_str().unwrap().to_string();
+    let url = authorize_url(&[("client_id", &strict.id), ("request_uri", &request_uri)]);
+    let back = browser
+        .authorize(&format!("{}{url}", app.base), &user, "allow")
+        .await;
+    assert!(back.starts_with(CB), "{back}");
+    assert!(
+        app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'authorization.pushed'")
+            .await
+            >= 4
+    );
 }

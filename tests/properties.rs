@@ -556,6 +556,7 @@ fn app_input() -> BoxedStrategy<AppInput> {
                 id_token_alg,
                 post_logout_redirect_uris,
                 skip_consent,
+                require_par: false,
             }
         })
         .boxed()
@@ -603,6 +604,7 @@ fn plausible_app_input() -> BoxedStrategy<AppInput> {
                 id_token_alg,
                 post_logout_redirect_uris,
                 skip_consent,
+                require_par: false,
             }
             .only_fields_of_kind()
         })
@@ -631,6 +633,7 @@ fn canonical_app_input(spec: &AppSpec) -> AppInput {
         grant_ttl: spec.lifetimes.grant_secs.to_string(),
         public_client: spec.public_client,
         skip_consent: spec.skip_consent,
+        require_par: spec.require_par,
         id_token_alg: spec.id_token_alg.to_string(),
         post_logout_redirect_uris: uris(spec.post_logout_redirect_uris.as_slice()),
     }

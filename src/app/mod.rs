@@ -7,6 +7,7 @@ pub mod authorizations;
 pub mod chart;
 pub mod components;
 pub mod consent;
+pub mod device;
 pub mod error;
 pub mod list;
 pub mod login;
@@ -75,6 +76,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/account/recovery-codes") view=mfa::RecoveryCodesPage ssr=ssr.clone()/>
                 <Route path=path!("/account/verify") view=recovery::VerifyPage ssr=ssr.clone()/>
                 <Route path=path!("/consent") view=consent::ConsentPage ssr=ssr.clone()/>
+                <Route path=path!("/device") view=device::DevicePage ssr=ssr.clone()/>
                 <Route path=path!("/admin") view=admin::apps::AppsPage ssr=ssr.clone()/>
                 <Route path=path!("/admin/apps/new") view=admin::apps::NewAppPage ssr=ssr.clone()/>
                 <Route path=path!("/admin/apps/:id") view=admin::app_detail::AppDetailPage ssr=ssr.clone()/>

@@ -76,7 +76,7 @@ pub async fn rate_limit(
 }
 
 /// Tells the client when to try again (RFC 6585, with a 429).
-fn retry_after(secs: i64) {
+pub fn retry_after(secs: i64) {
     if let Some(res) = use_context::<ResponseOptions>()
         && let Ok(v) = http::HeaderValue::from_str(&secs.to_string())
     {

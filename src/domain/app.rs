@@ -44,6 +44,7 @@ impl AppKind {
                 GrantType::RefreshToken,
                 GrantType::Password,
                 GrantType::JwtBearer,
+                GrantType::DeviceCode,
             ],
             AppKind::OwnBehalf => &[GrantType::ClientCredentials],
         }
@@ -76,16 +77,19 @@ pub enum GrantType {
     Password,
     JwtBearer,
     ClientCredentials,
+    /// The device authorization grant (RFC 8628).
+    DeviceCode,
 }
 
 impl GrantType {
     /// Every grant type, in the order discovery lists them.
-    pub const ALL: [GrantType; 5] = [
+    pub const ALL: [GrantType; 6] = [
         GrantType::AuthorizationCode,
         GrantType::RefreshToken,
         GrantType::ClientCredentials,
         GrantType::Password,
         GrantType::JwtBearer,
+        GrantType::DeviceCode,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -95,6 +99,7 @@ impl GrantType {
             GrantType::Password => "password",
             GrantType::JwtBearer => "urn:ietf:params:oauth:grant-type:jwt-bearer",
             GrantType::ClientCredentials => "client_credentials",
+            GrantType::DeviceCode => "urn:ietf:params:oauth:grant-type:device_code",
         }
     }
 
@@ -119,6 +124,7 @@ impl GrantType {
             GrantType::Password => "Password",
             GrantType::JwtBearer => "JWT bearer (RFC 7523)",
             GrantType::ClientCredentials => "Client credentials",
+            GrantType::DeviceCode => "Device authorization (RFC 8628)",
         }
     }
 }
@@ -391,6 +397,8 @@ pub struct AppInput {
     pub post_logout_redirect_uris: Vec<String>,
     /// A first-party app: its organization's users are not asked to consent.
     pub skip_consent: bool,
+    /// Authorization requests only through pushed authorization requests (RFC 9126).
+    pub require_par: bool,
 }
 
 /// A connected app's settings, valid by construction.
@@ -410,6 +418,8 @@ pub struct AppSpec {
     /// A first-party app whose organization's users are not asked to consent; only an
     /// internal app acting for users.
     pub skip_consent: bool,
+    /// Every authorization request must be pushed first (RFC 9126).
+    pub require_par: bool,
 }
 
 impl AppSpec {
@@ -510,6 +520,7 @@ impl AppSpec {
                     public_client: input.public_client,
                     id_token_alg,
                     skip_consent: input.skip_consent,
+                    require_par: input.require_par && kind == AppKind::OnBehalfOfUser,
                 })
             }
             _ => Err(errors),
@@ -578,6 +589,7 @@ impl AppInput {
             self.post_logout_redirect_uris.clear();
             self.public_client = false;
             self.skip_consent = false;
+            self.require_par = false;
             self.audience = Audience::Internal.as_str().to_string();
             self.scopes.retain(
                 |s| !matches!(super::Scope::parse(s), Ok(s) if !AppKind::OwnBehalf.may_hold(&s)),

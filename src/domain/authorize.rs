@@ -13,6 +13,10 @@ pub const PKCE_METHOD: &str = "S256";
 
 /// How long a pending request waits for sign-in and consent.
 pub const PENDING_TTL: i64 = 600;
+/// How long a pushed request's `request_uri` may wait to be used (RFC 9126 §2.2).
+pub const PUSHED_TTL: i64 = 60;
+/// What every `request_uri` we issue starts with (RFC 9126 §2.2).
+pub const REQUEST_URI_PREFIX: &str = "urn:ietf:params:oauth:request_uri:";
 /// How long an authorization code may wait for its exchange.
 pub const CODE_TTL: i64 = 60;
 /// Longest `state`, `nonce` or `login_hint` accepted.
@@ -57,6 +61,10 @@ pub struct AuthorizeRequest {
     /// `acr_values`: the authentication the client asks for, in order of preference.
     #[serde(default)]
     pub acr_values: Option<String>,
+    /// A device's request (RFC 8628): the device code it answers. Its tokens go to the
+    /// polling device, never to a redirect URI (it has none), and it is always consented to.
+    #[serde(default)]
+    pub device: Option<String>,
 }
 
 /// What the authorization endpoint needs to know about the client.
@@ -167,6 +175,7 @@ pub fn parse<'p>(
         fresh_after,
         login_hint: bounded("login_hint", get("login_hint"))?.map(str::to_string),
         acr_values: bounded("acr_values", get("acr_values"))?.map(str::to_string),
+        device: None,
     })
 }
 

@@ -7,6 +7,7 @@ pub mod app;
 pub mod audit;
 pub mod authorize;
 pub mod context;
+pub mod device;
 pub mod duration;
 pub mod email;
 pub mod errors;

@@ -49,6 +49,12 @@ pub enum OAuthError {
     LoginRequired(String),
     ConsentRequired(String),
     RequestNotSupported(String),
+    /// RFC 8628 §3.5: the user has not answered yet; poll again after the interval.
+    AuthorizationPending,
+    /// RFC 8628 §3.5: polled too soon; the interval grows by five seconds.
+    SlowDown,
+    /// RFC 8628 §3.5: the device code expired before the user answered.
+    ExpiredToken,
     /// Too many failed client authentications from one address: refused before any check,
     /// 429 with the seconds to wait.
     TooManyAttempts(String, i64),
@@ -72,6 +78,9 @@ impl OAuthError {
             OAuthError::LoginRequired(_) => "login_required",
             OAuthError::ConsentRequired(_) => "consent_required",
             OAuthError::RequestNotSupported(_) => "request_not_supported",
+            OAuthError::AuthorizationPending => "authorization_pending",
+            OAuthError::SlowDown => "slow_down",
+            OAuthError::ExpiredToken => "expired_token",
             OAuthError::TooManyAttempts(..) => "invalid_client",
             OAuthError::RateLimited(_) => "temporarily_unavailable",
             OAuthError::ServerError => "server_error",
@@ -96,6 +105,9 @@ impl OAuthError {
             OAuthError::RateLimited(_) => {
                 "too many requests; try again after the Retry-After seconds"
             }
+            OAuthError::AuthorizationPending => "the user has not answered yet",
+            OAuthError::SlowDown => "polling too often; wait five seconds more between polls",
+            OAuthError::ExpiredToken => "the device code has expired; start again",
             OAuthError::ServerError => "the server could not complete the request",
         }
     }

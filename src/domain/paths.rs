@@ -13,6 +13,10 @@ pub const JWKS_PATH: &str = "/oauth2/jwks";
 pub const INTROSPECT_PATH: &str = "/oauth2/introspect";
 pub const REVOKE_PATH: &str = "/oauth2/revoke";
 pub const LOGOUT_PATH: &str = "/oauth2/logout";
+/// The device authorization endpoint (RFC 8628 §3.1).
+pub const DEVICE_AUTHORIZATION_PATH: &str = "/oauth2/device_authorization";
+/// The pushed authorization request endpoint (RFC 9126).
+pub const PAR_PATH: &str = "/oauth2/par";
 /// Decisions in a context: may this token use a scope in this business group or
 /// environment (AuthZEN's evaluation API shape).
 pub const EVALUATION_PATH: &str = "/access/v1/evaluation";
@@ -21,6 +25,8 @@ pub const EVALUATION_PATH: &str = "/access/v1/evaluation";
 pub const LOGIN_PATH: &str = "/login";
 /// The consent page (`request` = the pending authorization request).
 pub const CONSENT_PATH: &str = "/consent";
+/// The page where a user types a device's code (RFC 8628 `verification_uri`).
+pub const DEVICE_PATH: &str = "/device";
 /// The portal page where an admin approves external apps (`client_id` = the one to approve).
 pub const EXTERNAL_APPS_PATH: &str = "/admin/external-apps";
 /// The audit export of the portal (the signed-in admin's or auditor's session).

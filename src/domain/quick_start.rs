@@ -127,6 +127,7 @@ mod tests {
             owner_id: None,
             public_client: public,
             skip_consent: false,
+            require_par: false,
             public_keys: None,
             created_at: 0,
             updated_at: 0,

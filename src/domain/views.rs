@@ -78,6 +78,9 @@ pub struct AppView {
     pub public_client: bool,
     /// A first-party app: its organization's users are not asked to consent.
     pub skip_consent: bool,
+    /// Authorization requests only as pushed requests (RFC 9126).
+    #[serde(default)]
+    pub require_par: bool,
     pub public_keys: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,

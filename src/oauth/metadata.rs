@@ -28,8 +28,8 @@ use crate::domain::oauth::ClientAuthMethod;
 use crate::domain::scope::CATALOGUE;
 use crate::web::AppState;
 
-/// What we publish beyond OpenID Connect Discovery: RFC 8414, 7662, 7009, 7636, 9207 and
-/// RP-Initiated Logout fields.
+/// What we publish beyond OpenID Connect Discovery: RFC 8414, 7662, 7009, 7636, 9207, 8628,
+/// 9126 and RP-Initiated Logout fields.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 struct Extra {
     introspection_endpoint: String,
@@ -37,6 +37,9 @@ struct Extra {
     revocation_endpoint: String,
     revocation_endpoint_auth_methods_supported: Vec<CoreClientAuthMethod>,
     end_session_endpoint: String,
+    device_authorization_endpoint: String,
+    pushed_authorization_request_endpoint: String,
+    require_pushed_authorization_requests: bool,
     code_challenge_methods_supported: Vec<String>,
     authorization_response_iss_parameter_supported: bool,
     prompt_values_supported: Vec<String>,
@@ -66,6 +69,7 @@ fn grant_type(g: GrantType) -> CoreGrantType {
         GrantType::ClientCredentials => CoreGrantType::ClientCredentials,
         GrantType::Password => CoreGrantType::Password,
         GrantType::JwtBearer => CoreGrantType::JwtBearer,
+        GrantType::DeviceCode => CoreGrantType::DeviceCode,
     }
 }
 
@@ -102,6 +106,10 @@ fn provider_metadata(issuer: &str) -> Result<Metadata, String> {
         revocation_endpoint: url(REVOKE_PATH),
         revocation_endpoint_auth_methods_supported: auth_methods(true),
         end_session_endpoint: url(LOGOUT_PATH),
+        device_authorization_endpoint: url(crate::domain::paths::DEVICE_AUTHORIZATION_PATH),
+        pushed_authorization_request_endpoint: url(crate::domain::paths::PAR_PATH),
+        // Per app (its settings), not for every client.
+        require_pushed_authorization_requests: false,
         code_challenge_methods_supported: vec![crate::domain::authorize::PKCE_METHOD.into()],
         authorization_response_iss_parameter_supported: true,
         prompt_values_supported: ["none", "login", "consent"].map(String::from).to_vec(),

@@ -69,6 +69,14 @@ fn cross_origin_routes() -> Router<AppState> {
             get(userinfo::userinfo).post(userinfo::userinfo),
         )
         .route(TOKEN_PATH, post(token::token))
+        .route(
+            crate::domain::paths::DEVICE_AUTHORIZATION_PATH,
+            post(token::device_authorization),
+        )
+        .route(
+            crate::domain::paths::PAR_PATH,
+            post(token::pushed_authorization),
+        )
         .route(INTROSPECT_PATH, post(introspect::introspect))
         .route(EVALUATION_PATH, post(introspect::evaluation))
         .route(REVOKE_PATH, post(introspect::revoke))

@@ -21,6 +21,11 @@ impl Params {
             .filter(|v| !v.is_empty())
     }
 
+    /// Every parameter, as sent.
+    pub fn into_map(self) -> HashMap<String, String> {
+        self.0
+    }
+
     pub fn require(&self, name: &str) -> Result<&str, OAuthError> {
         self.get(name)
             .ok_or_else(|| OAuthError::InvalidRequest(format!("the {name} parameter is missing")))

@@ -41,15 +41,69 @@ impl Default for Attempt {
     }
 }
 
+/// Which client endpoint a request came to: both authenticate the client the same way,
+/// share its limits and are audited alike.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Endpoint {
+    Token,
+    /// RFC 8628 §3.1.
+    DeviceAuthorization,
+    /// RFC 9126 §2.
+    PushedAuthorization,
+}
+
+/// What an endpoint answers.
+enum Answer {
+    Token(tokens::TokenResponse),
+    Device(tokens::DeviceAuthorization),
+    /// A pushed request's `request_uri` and its lifetime.
+    Pushed(String, i64),
+}
+
 pub async fn token(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    serve(state, peer, headers, body, Endpoint::Token).await
+}
+
+/// `POST /oauth2/device_authorization` (RFC 8628 §3.1).
+pub async fn device_authorization(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    serve(state, peer, headers, body, Endpoint::DeviceAuthorization).await
+}
+
+/// `POST /oauth2/par` (RFC 9126 §2).
+pub async fn pushed_authorization(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    serve(state, peer, headers, body, Endpoint::PushedAuthorization).await
+}
+
+async fn serve(
+    state: AppState,
+    peer: SocketAddr,
+    headers: HeaderMap,
+    body: Bytes,
+    endpoint: Endpoint,
+) -> Response {
     let mut attempt = Attempt::default();
+    attempt.grant_type = match endpoint {
+        Endpoint::Token => String::new(),
+        Endpoint::DeviceAuthorization => GrantType::DeviceCode.as_str().to_string(),
+        Endpoint::PushedAuthorization => GrantType::AuthorizationCode.as_str().to_string(),
+    };
     let meta = client_meta(&headers, Some(peer), state.settings.trusted_proxies);
-    let result = issue(&state, &meta, &headers, &body, &mut attempt).await;
+    let result = issue(&state, &meta, &headers, &body, &mut attempt, endpoint).await;
     let authenticated = attempt.client.is_some();
     metrics::counter!("latchkey_tokens_total",
         "grant_type" => grant_label(&attempt.grant_type),
@@ -89,7 +143,7 @@ pub async fn token(
         d.extend(extra.clone());
     }
     let event = match &result {
-        Ok(t) => Event {
+        Ok(Answer::Token(t)) => Event {
             org_id: Some(&org_id),
             action: "token.issued",
             object: ("app", &client_id),
@@ -97,6 +151,20 @@ pub async fn token(
             detail: json!({ "grant_type": grant_type, "scope": t.scope, "sub": t.sub, "jti": t.jti,
                             "user_id": (t.sub != client_id).then_some(&t.sub),
                             "refresh_token": t.refresh_token.is_some() }),
+        },
+        Ok(Answer::Device(d)) => Event {
+            org_id: Some(&org_id),
+            action: "device.authorization_started",
+            object: ("app", &client_id),
+            success: true,
+            detail: json!({ "scope": d.scope, "user_code": d.user_code }),
+        },
+        Ok(Answer::Pushed(..)) => Event {
+            org_id: Some(&org_id),
+            action: "authorization.pushed",
+            object: ("app", &client_id),
+            success: true,
+            detail: json!({}),
         },
         Err(e) => Event {
             org_id: (!org_id.is_empty()).then_some(org_id.as_str()),
@@ -112,14 +180,18 @@ pub async fn token(
     if state.audit.record(&caller, event).await.is_err() {
         return OAuthReply(OAuthError::ServerError).into_response();
     }
-    match result {
-        Ok(answer) => {
-            let mut res = Json(answer).into_response();
-            no_store(&mut res);
-            res
-        }
-        Err(e) => OAuthReply(e).into_response(),
-    }
+    let mut res = match result {
+        Ok(Answer::Token(t)) => Json(t).into_response(),
+        Ok(Answer::Device(d)) => Json(d).into_response(),
+        Ok(Answer::Pushed(request_uri, expires_in)) => (
+            http::StatusCode::CREATED,
+            Json(json!({ "request_uri": request_uri, "expires_in": expires_in })),
+        )
+            .into_response(),
+        Err(e) => return OAuthReply(e).into_response(),
+    };
+    no_store(&mut res);
+    res
 }
 
 async fn issue(
@@ -128,7 +200,8 @@ async fn issue(
     headers: &HeaderMap,
     body: &Bytes,
     attempt: &mut Attempt,
-) -> Result<tokens::TokenResponse, OAuthError> {
+    endpoint: Endpoint,
+) -> Result<Answer, OAuthError> {
     let limits = state.settings.limits;
     let ip = meta.ip.as_deref().unwrap_or("-");
     let anonymous = Caller {
@@ -154,7 +227,9 @@ async fn issue(
     let params = super::params::Params::from_body(headers, body)?;
     let mut ctx = state.issuer(&ring);
     ctx.resource = params.get("resource");
-    attempt.grant_type = params.get("grant_type").unwrap_or_default().to_string();
+    if endpoint == Endpoint::Token {
+        attempt.grant_type = params.get("grant_type").unwrap_or_default().to_string();
+    }
     let presented = client_auth::presented(headers, &params)?;
     attempt.claimed = Some(presented.client_id.clone());
     let app = tokens::authenticate(
@@ -189,9 +264,22 @@ async fn issue(
         attempt.refusal = None;
         return Err(OAuthError::RateLimited(e.retry_after));
     }
-    let grant = params.require("grant_type")?;
     let scope = params.get("scope");
-    match GrantType::parse(grant) {
+    match endpoint {
+        Endpoint::Token => {}
+        Endpoint::DeviceAuthorization => {
+            return tokens::start_device(&ctx, &app, scope)
+                .await
+                .map(Answer::Device);
+        }
+        Endpoint::PushedAuthorization => {
+            let (uri, ttl) =
+                crate::services::authorize::push(&state.db, &app, params.into_map()).await?;
+            return Ok(Answer::Pushed(uri, ttl));
+        }
+    }
+    let grant = params.require("grant_type")?;
+    let issued = match GrantType::parse(grant) {
         Ok(GrantType::ClientCredentials) => tokens::client_credentials(&ctx, &app, scope).await,
         Ok(GrantType::AuthorizationCode) => {
             let code = params.require("code")?;
@@ -216,11 +304,23 @@ async fn issue(
         Ok(GrantType::RefreshToken) => {
             tokens::refresh(&ctx, &app, params.require("refresh_token")?, scope).await
         }
+        Ok(GrantType::DeviceCode) => {
+            tokens::device_code(&ctx, &app, params.require("device_code")?).await
+        }
         _ => Err(OAuthError::UnsupportedGrantType(format!(
             "{} is not supported here",
             grant.chars().take(60).collect::<String>()
         ))),
+    };
+    // A device polling while its user decides is waiting, not refused: not one audit
+    // record every five seconds.
+    if matches!(
+        issued,
+        Err(OAuthError::AuthorizationPending | OAuthError::SlowDown)
+    ) {
+        attempt.refusal = None;
     }
+    issued.map(Answer::Token)
 }
 
 /// The grant types counted by name in metrics; anything else is `other`, so the label stays
@@ -232,6 +332,7 @@ fn grant_label(grant_type: &str) -> &'static str {
         Ok(GrantType::RefreshToken) => "refresh_token",
         Ok(GrantType::Password) => "password",
         Ok(GrantType::JwtBearer) => "jwt_bearer",
+        Ok(GrantType::DeviceCode) => "device_code",
         _ => "other",
     }
 }

@@ -57,6 +57,7 @@ pub(crate) fn view(r: App) -> AppView {
         owner_id: r.owner_id.map(|u| u.into_inner()),
         public_client: r.public_client,
         skip_consent: r.skip_consent,
+        require_par: r.require_par,
         public_keys: r.public_keys,
         created_at: r.created_at,
         updated_at: r.updated_at,
@@ -129,6 +130,7 @@ fn row_from_spec(spec: &AppSpec, keys: Option<String>, base: App) -> App {
         public_keys: keys,
         id_token_alg: spec.id_token_alg.into(),
         skip_consent: spec.skip_consent,
+        require_par: spec.require_par,
         ..base
     }
 }
@@ -252,6 +254,7 @@ async fn insert_app(
             .map(|pl| pl.group.clone()),
         env_id: place.and_then(|pl| pl.env.clone()),
         skip_consent: false,
+        require_par: false,
     };
     let row = row_from_spec(&spec, keys, base);
     let mut tx = db.begin().await?;
@@ -284,7 +287,7 @@ async fn insert_app(
         success: true,
         detail: json!({ "name": row.name, "kind": row.kind.as_str(), "grant_types": grant_text(&row),
                         "scopes": row.scopes.to_space_separated(), "skip_consent": row.skip_consent,
-                        "business_group": home.group, "environment": home.env }),
+                        "require_par": row.require_par, "business_group": home.group, "environment": home.env }),
     })
     .await?;
     db.commit(tx, &[Change::App(row.client_id.to_string())])
@@ -522,6 +525,7 @@ pub async fn update(
             "post_logout_redirect_uris": uri_texts(&row.post_logout_redirect_uris),
             "public_keys_changed": row.public_keys != before.public_keys,
             "assignments_ended": assignments_ended, "skip_consent": row.skip_consent,
+            "require_par": row.require_par,
             "business_group": home.group, "environment": home.env,
         }),
     })

@@ -8,8 +8,8 @@ use super::{Caller, Error, Result, new_id, now};
 use crate::crypto::{random_token, secrets};
 use crate::domain::app::is_native_redirect;
 use crate::domain::authorize::{
-    self, AuthorizeRequest, CODE_TTL, ClientFacts, PENDING_TTL, error_url, redirect_target,
-    response_url,
+    self, AuthorizeRequest, CODE_TTL, ClientFacts, PENDING_TTL, PUSHED_TTL, REQUEST_URI_PREFIX,
+    error_url, redirect_target, response_url,
 };
 use crate::domain::ids::{GrantId, OrgId, UserId};
 use crate::domain::oauth::OAuthError;
@@ -54,12 +54,57 @@ fn registered_uris(app: &App) -> Vec<String> {
         .collect()
 }
 
-/// Checks a new authorization request (its parameters read through `get`).
+/// What the authorization request's checks need to know of the app.
+fn facts(app: &App) -> ClientFacts<'_> {
+    ClientFacts {
+        client_id: &app.client_id,
+        enabled: app.enabled,
+        may_use_code: app.kind == AppKind::OnBehalfOfUser && app.uses(GrantType::AuthorizationCode),
+        allowed: &app.scopes,
+    }
+}
+
+/// Checks a new authorization request (its parameters read through `get`): the parameters
+/// themselves, or a pushed request's named by `request_uri` (RFC 9126 §4), which are used
+/// alone (whatever else the URL says) and spent.
 pub async fn start<'p>(
     db: &Db,
     issuer: &str,
     get: impl Fn(&str) -> Option<&'p str>,
     visitor: Option<Visitor>,
+) -> Result<Step> {
+    let Some(request_uri) = get("request_uri") else {
+        return start_with(db, issuer, get, visitor, false).await;
+    };
+    const SPENT: &str = "The request_uri is unknown, expired or was already used. Go back to the app and start again.";
+    let (Some(id), Some(client_id)) = (
+        request_uri.strip_prefix(REQUEST_URI_PREFIX),
+        get("client_id"),
+    ) else {
+        return Ok(Step::Page(
+            "A request_uri needs the client_id it was pushed by, and must be one this server issued."
+                .into(),
+        ));
+    };
+    if id.len() > 100 || client_id.len() > 200 {
+        return Ok(Step::Page(SPENT.into()));
+    }
+    let Some(json) = store::authz::take_pushed(&db.pool, id, client_id, now()).await? else {
+        return Ok(Step::Page(SPENT.into()));
+    };
+    let params: std::collections::HashMap<String, String> =
+        serde_json::from_str(&json).map_err(internal)?;
+    let pushed = |k: &str| params.get(k).map(String::as_str).filter(|v| !v.is_empty());
+    start_with(db, issuer, pushed, visitor, true).await
+}
+
+/// Checks an authorization request's parameters; `pushed` when they came by PAR.
+async fn start_with<'p>(
+    db: &Db,
+    issuer: &str,
+    get: impl Fn(&str) -> Option<&'p str>,
+    visitor: Option<Visitor>,
+    pushed: bool,
 ) -> Result<Step> {
     let Some(client_id) = get("client_id") else {
         return Ok(Step::Page("The request names no client_id.".into()));
@@ -79,15 +124,14 @@ pub async fn start<'p>(
         Ok(uri) => uri,
         Err(message) => return Ok(Step::Page(message.into())),
     };
-    let may_use_code =
-        app.kind == AppKind::OnBehalfOfUser && app.uses(GrantType::AuthorizationCode);
-    let facts = ClientFacts {
-        client_id: &app.client_id,
-        enabled: app.enabled,
-        may_use_code,
-        allowed: &app.scopes,
-    };
-    match authorize::parse(&get, &facts, redirect_uri.clone(), now()) {
+    if app.require_par && !pushed {
+        let e = OAuthError::InvalidRequest(
+            "this app must push its authorization requests first (PAR, RFC 9126)".into(),
+        );
+        let state = get("state").filter(|s| s.len() <= 2048);
+        return Ok(Step::Redirect(error_url(&redirect_uri, state, issuer, &e)));
+    }
+    match authorize::parse(&get, &facts(&app), redirect_uri.clone(), now()) {
         Ok(req) => proceed(db, issuer, &app, req, visitor, None).await,
         Err(e) => Ok(Step::Redirect(error_url(
             &redirect_uri,
@@ -96,6 +140,51 @@ pub async fn start<'p>(
             &e,
         ))),
     }
+}
+
+/// Client authentication parameters, never kept with a pushed request.
+const CLIENT_AUTH_PARAMS: [&str; 3] =
+    ["client_secret", "client_assertion", "client_assertion_type"];
+
+/// A pushed authorization request (RFC 9126 §2) of the authenticated `app`: its parameters
+/// are checked as the authorization endpoint checks them, then kept for `PUSHED_TTL`
+/// seconds under a `request_uri` that only this client may use, once.
+pub async fn push(
+    db: &Db,
+    app: &App,
+    mut params: std::collections::HashMap<String, String>,
+) -> std::result::Result<(String, i64), OAuthError> {
+    let fail = |e: Error| {
+        tracing::error!(error = %e, "pushed authorization request");
+        OAuthError::ServerError
+    };
+    if params.contains_key("request_uri") {
+        return Err(OAuthError::InvalidRequest(
+            "a pushed request cannot name a request_uri".into(),
+        ));
+    }
+    if params
+        .get("client_id")
+        .is_some_and(|id| id != app.client_id.as_str())
+    {
+        return Err(OAuthError::InvalidRequest(
+            "the client_id differs from the authenticated client".into(),
+        ));
+    }
+    params.insert("client_id".into(), app.client_id.to_string());
+    for name in CLIENT_AUTH_PARAMS {
+        params.remove(name);
+    }
+    let get = |k: &str| params.get(k).map(String::as_str).filter(|v| !v.is_empty());
+    let redirect_uri = redirect_target(get("redirect_uri"), &registered_uris(app))
+        .map_err(|m| OAuthError::InvalidRequest(m.into()))?;
+    authorize::parse(get, &facts(app), redirect_uri, now())?;
+    let id = random_token(24);
+    let json = serde_json::to_string(&params).map_err(|e| fail(internal(e)))?;
+    store::authz::insert_pushed(&db.pool, &id, &app.client_id, &json, now() + PUSHED_TTL)
+        .await
+        .map_err(|e| fail(e.into()))?;
+    Ok((format!("{REQUEST_URI_PREFIX}{id}"), PUSHED_TTL))
 }
 
 /// The pending request `id`, if it still waits.
@@ -166,6 +255,8 @@ fn sign_in_url(req: &AuthorizeRequest, id: &str, mfa: bool) -> String {
     login
 }
 
+/// Why a request the user denied on the consent page was refused.
+pub const USER_DENIED: &str = "the user denied the request";
 const NOT_APPROVED: &str = "the user's organization has not approved this app";
 const NONE_APPROVED: &str = "none of the requested scopes is approved by the user's organization";
 
@@ -179,7 +270,7 @@ fn narrowed(requested: &str, within: &ScopeSet) -> Option<String> {
 }
 
 /// Sign-in, then consent, then a code: whichever the request still needs.
-async fn proceed(
+pub(super) async fn proceed(
     db: &Db,
     issuer: &str,
     app: &App,
@@ -188,7 +279,18 @@ async fn proceed(
     id: Option<String>,
 ) -> Result<Step> {
     let (back, state) = (req.redirect_uri.clone(), req.state.clone());
-    let refuse = |e: OAuthError| Step::Redirect(error_url(&back, state.as_deref(), issuer, &e));
+    let device = req.device.is_some();
+    let refuse = |e: OAuthError| {
+        if device {
+            // A device has no redirect URI: the person at the browser reads why.
+            Step::Page(format!(
+                "The device cannot be connected: {}.",
+                e.description()
+            ))
+        } else {
+            Step::Redirect(error_url(&back, state.as_deref(), issuer, &e))
+        }
+    };
     if !app.enabled {
         return Ok(refuse(OAuthError::UnauthorizedClient(
             "the app is disabled".into(),
@@ -299,6 +401,28 @@ async fn proceed(
     Ok(Step::Redirect(url))
 }
 
+/// The grant a user's answer starts (not stored yet).
+pub(super) fn new_grant(
+    app: &App,
+    req: &AuthorizeRequest,
+    visitor: &Visitor,
+    org_id: String,
+    grant_type: GrantType,
+) -> Result<Grant> {
+    Ok(Grant {
+        id: GrantId::new(new_id()),
+        org_id: OrgId::new(org_id),
+        client_id: app.client_id.clone(),
+        user_id: UserId::new(visitor.user_id.clone()),
+        scopes: ScopeSet::parse([req.scopes.as_str()])?,
+        grant_type,
+        created_at: now(),
+        revoked_at: None,
+        auth_time: visitor.auth_time,
+        amr: Some(visitor.amr.clone()).filter(|a| !a.is_empty()),
+    })
+}
+
 /// Records the grant and its single-use code; the client's redirect URI with the code.
 async fn issue_code(
     db: &Db,
@@ -308,6 +432,9 @@ async fn issue_code(
     visitor: &Visitor,
     org_id: String,
 ) -> Result<String> {
+    if req.device.is_some() {
+        return Err(internal("a device's request never gets a code"));
+    }
     if !super::policy::within_authorized_apps(db, &visitor.user_id, app.client_id.as_str()).await? {
         let refused = OAuthError::AccessDenied(super::policy::too_many_apps());
         return Ok(error_url(
@@ -317,19 +444,7 @@ async fn issue_code(
             &refused,
         ));
     }
-    let t = now();
-    let grant = Grant {
-        id: GrantId::new(new_id()),
-        org_id: OrgId::new(org_id),
-        client_id: app.client_id.clone(),
-        user_id: UserId::new(visitor.user_id.clone()),
-        scopes: ScopeSet::parse([req.scopes.as_str()])?,
-        grant_type: GrantType::AuthorizationCode,
-        created_at: t,
-        revoked_at: None,
-        auth_time: visitor.auth_time,
-        amr: Some(visitor.amr.clone()).filter(|a| !a.is_empty()),
-    };
+    let grant = new_grant(app, req, visitor, org_id, GrantType::AuthorizationCode)?;
     let code = format!("lkc_{}", random_token(32));
     let row = CodeRow {
         digest: secrets::digest(&code),
@@ -338,7 +453,7 @@ async fn issue_code(
         redirect_uri: req.redirect_uri.clone(),
         code_challenge: req.code_challenge.clone(),
         nonce: req.nonce.clone(),
-        expires_at: t + CODE_TTL,
+        expires_at: grant.created_at + CODE_TTL,
         used_at: None,
     };
     let mut tx = db.begin().await?;
@@ -396,7 +511,8 @@ pub async fn consent_view(db: &Db, id: &str) -> Result<ConsentView> {
 }
 
 /// The user's answer on the consent page: a code (remembering the consent) or
-/// `access_denied`, as the redirect to the client.
+/// `access_denied`, as the redirect to the client; for a device's request, the device page
+/// saying how it ended (the device gets its tokens, or the refusal, when it polls).
 pub async fn decide(
     db: &Db,
     issuer: &str,
@@ -406,8 +522,34 @@ pub async fn decide(
 ) -> Result<String> {
     let req = pending(db, id).await?.ok_or(Error::NotFound)?;
     let app = db.app(&req.client_id).await?.ok_or(Error::NotFound)?;
-    let (back, state) = (req.redirect_uri.clone(), req.state.clone());
-    let refused = |e: OAuthError| error_url(&back, state.as_deref(), issuer, &e);
+    let settled = settle(db, id, req.clone(), &app, &visitor, caller, allow).await?;
+    match (settled, &req.device) {
+        (Ok((req, org_id)), None) => issue_code(db, issuer, &app, &req, &visitor, org_id).await,
+        (Ok((req, org_id)), Some(device)) => {
+            super::device::approve(db, device, &app, &req, &visitor, org_id).await
+        }
+        (Err(e), None) => Ok(error_url(
+            &req.redirect_uri,
+            req.state.as_deref(),
+            issuer,
+            &e,
+        )),
+        (Err(e), Some(device)) => super::device::refuse(db, device, &visitor, &e).await,
+    }
+}
+
+/// Audits the answer, ends the pending request and, when the user allowed it and the rules
+/// still do, remembers the consent: the request as it may be granted (narrowed to what the
+/// user's organization approves) and that organization; or why it may not.
+async fn settle(
+    db: &Db,
+    id: &str,
+    mut req: AuthorizeRequest,
+    app: &App,
+    visitor: &Visitor,
+    caller: &Caller,
+    allow: bool,
+) -> Result<std::result::Result<(AuthorizeRequest, String), OAuthError>> {
     let action = if allow {
         "consent.granted"
     } else {
@@ -418,55 +560,50 @@ pub async fn decide(
         action,
         object: ("app", &app.client_id),
         success: allow,
-        detail: json!({ "scope": req.scopes }),
+        detail: json!({ "scope": req.scopes, "device": req.device.is_some() }),
     };
     audit::record_alone(db, caller, event).await?;
-    if !allow {
-        store::authz::take_request(&db.pool, id).await?;
-        return Ok(refused(OAuthError::AccessDenied(
-            "the user denied the request".into(),
-        )));
-    }
-    if !app.enabled {
-        store::authz::take_request(&db.pool, id).await?;
-        return Ok(refused(OAuthError::UnauthorizedClient(
-            "the app is disabled".into(),
-        )));
-    }
-    let (org_id, within) = match access(db, &app, &visitor.user_id).await? {
-        Access::Open { org_id, within } => (org_id, within),
-        Access::Off => {
-            store::authz::take_request(&db.pool, id).await?;
-            return Ok(refused(OAuthError::AccessDenied(APPS_OFF.into())));
-        }
-        Access::Denied | Access::Blocked { .. } => {
-            store::authz::take_request(&db.pool, id).await?;
-            return Ok(refused(OAuthError::AccessDenied(
+    let refusal = if !allow {
+        OAuthError::AccessDenied(USER_DENIED.into())
+    } else if !app.enabled {
+        OAuthError::UnauthorizedClient("the app is disabled".into())
+    } else {
+        match access(db, app, &visitor.user_id).await? {
+            Access::Open { org_id, within } => {
+                let narrowed = match within {
+                    None => Some(req.scopes.clone()),
+                    Some(within) => narrowed(&req.scopes, &within),
+                };
+                match narrowed {
+                    None => OAuthError::AccessDenied(NONE_APPROVED.into()),
+                    Some(scopes) => {
+                        req.scopes = scopes;
+                        if !store::authz::take_request(&db.pool, id).await? {
+                            return Err(Error::NotFound);
+                        }
+                        let before =
+                            store::authz::consent(&db.pool, &visitor.user_id, &app.client_id)
+                                .await?;
+                        let asked = ScopeSet::parse([req.scopes.as_str()])?;
+                        let granted = before.map_or(asked.clone(), |b| b.union(&asked));
+                        store::authz::save_consent(
+                            &db.pool,
+                            &visitor.user_id,
+                            &app.client_id,
+                            &granted.to_space_separated(),
+                            now(),
+                        )
+                        .await?;
+                        return Ok(Ok((req, org_id)));
+                    }
+                }
+            }
+            Access::Off => OAuthError::AccessDenied(APPS_OFF.into()),
+            Access::Denied | Access::Blocked { .. } => OAuthError::AccessDenied(
                 "this app is not available to the user's organization".into(),
-            )));
+            ),
         }
     };
-    let mut req = req;
-    if let Some(within) = within {
-        let Some(scopes) = narrowed(&req.scopes, &within) else {
-            store::authz::take_request(&db.pool, id).await?;
-            return Ok(refused(OAuthError::AccessDenied(NONE_APPROVED.into())));
-        };
-        req.scopes = scopes;
-    }
-    if !store::authz::take_request(&db.pool, id).await? {
-        return Err(Error::NotFound);
-    }
-    let before = store::authz::consent(&db.pool, &visitor.user_id, &app.client_id).await?;
-    let asked = ScopeSet::parse([req.scopes.as_str()])?;
-    let granted = before.map_or(asked.clone(), |b| b.union(&asked));
-    store::authz::save_consent(
-        &db.pool,
-        &visitor.user_id,
-        &app.client_id,
-        &granted.to_space_separated(),
-        now(),
-    )
-    .await?;
-    issue_code(db, issuer, &app, &req, &visitor, org_id).await
+    store::authz::take_request(&db.pool, id).await?;
+    Ok(Err(refusal))
 }

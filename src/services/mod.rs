@@ -9,6 +9,7 @@ pub mod authorizations;
 pub mod authorize;
 pub mod bootstrap;
 pub mod contexts;
+pub mod device;
 pub mod keys;
 pub mod limits;
 pub mod logout;

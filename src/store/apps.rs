@@ -34,6 +34,8 @@ pub struct App {
     pub env_id: Option<String>,
     /// A first-party app: its organization's users are not asked to consent.
     pub skip_consent: bool,
+    /// Authorization requests only as pushed requests (RFC 9126).
+    pub require_par: bool,
 }
 
 impl App {
@@ -79,7 +81,7 @@ pub struct SecretRow {
 
 const APP_COLS: &str = "client_id, org_id, name, kind, grant_types, redirect_uris, website_url, audience, scopes, \
     access_token_ttl, refresh_token_ttl, enabled, owner_id, public_client, public_keys, created_at, updated_at, id_token_alg, \
-    post_logout_redirect_uris, grant_ttl, group_id, env_id, skip_consent";
+    post_logout_redirect_uris, grant_ttl, group_id, env_id, skip_consent, require_par";
 
 /// A stored value that no longer parses: the row is refused, never half-read.
 fn corrupt(column: &str, message: impl std::fmt::Display) -> sqlx::Error {
@@ -128,6 +130,7 @@ fn app_from_row(r: &sqlx::any::AnyRow) -> Result<App, sqlx::Error> {
         group_id: r.try_get("group_id")?,
         env_id: r.try_get("env_id")?,
         skip_consent: r.try_get::<i64, _>("skip_consent")? != 0,
+        require_par: r.try_get::<i64, _>("require_par")? != 0,
     })
 }
 
@@ -175,7 +178,7 @@ fn secret_from_row(r: &sqlx::any::AnyRow) -> Result<SecretRow, sqlx::Error> {
 pub async fn insert<'c>(e: impl AnyExecutor<'c>, a: &App) -> Result<(), sqlx::Error> {
     let t = stored(a);
     sqlx::query(&format!(
-        "INSERT INTO apps ({APP_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)"
+        "INSERT INTO apps ({APP_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)"
     ))
     .bind(a.client_id.as_str())
     .bind(a.org_id.as_str())
@@ -200,6 +203,7 @@ pub async fn insert<'c>(e: impl AnyExecutor<'c>, a: &App) -> Result<(), sqlx::Er
     .bind(&a.group_id)
     .bind(&a.env_id)
     .bind(i64::from(a.skip_consent))
+    .bind(i64::from(a.require_par))
     .execute(e)
     .await?;
     Ok(())
@@ -211,8 +215,8 @@ pub async fn update<'c>(e: impl AnyExecutor<'c>, a: &App) -> Result<bool, sqlx::
     let done = sqlx::query(
         "UPDATE apps SET name = $1, grant_types = $2, redirect_uris = $3, website_url = $4, audience = $5, scopes = $6, \
          access_token_ttl = $7, refresh_token_ttl = $8, public_keys = $9, updated_at = $10, \
-         id_token_alg = $11, post_logout_redirect_uris = $12, grant_ttl = $13, skip_consent = $14 \
-         WHERE org_id = $15 AND client_id = $16",
+         id_token_alg = $11, post_logout_redirect_uris = $12, grant_ttl = $13, skip_consent = $14, \
+         require_par = $15 WHERE org_id = $16 AND client_id = $17",
     )
     .bind(&a.name)
     .bind(&t.grant_types)
@@ -228,6 +232,7 @@ pub async fn update<'c>(e: impl AnyExecutor<'c>, a: &App) -> Result<bool, sqlx::
     .bind(&t.post_logout_redirect_uris)
     .bind(a.grant_ttl)
     .bind(i64::from(a.skip_consent))
+    .bind(i64::from(a.require_par))
     .bind(a.org_id.as_str())
     .bind(a.client_id.as_str())
     .execute(e)

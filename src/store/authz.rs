@@ -1,4 +1,5 @@
-//! The authorization-code flow's rows: pending requests, remembered consents, codes.
+//! The authorization-code flow's rows: pushed and pending requests, remembered consents,
+//! codes.
 
 use sqlx::{AnyExecutor, Row};
 
@@ -47,6 +48,50 @@ pub async fn take_request<'c>(e: impl AnyExecutor<'c>, id: &str) -> Result<bool,
         .await?
         .rows_affected()
         == 1)
+}
+
+/// Keeps a pushed authorization request's parameters (JSON) until `expires_at` (RFC 9126).
+pub async fn insert_pushed<'c>(
+    e: impl AnyExecutor<'c>,
+    id: &str,
+    client_id: &str,
+    params: &str,
+    expires_at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO pushed_requests (id, client_id, params, expires_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(id)
+    .bind(client_id)
+    .bind(params)
+    .bind(expires_at)
+    .execute(e)
+    .await?;
+    Ok(())
+}
+
+/// Spends the pushed request `id` of `client_id`: its parameters if it had not expired.
+/// Another client's attempt neither gets nor spends it.
+pub async fn take_pushed<'c>(
+    e: impl AnyExecutor<'c>,
+    id: &str,
+    client_id: &str,
+    now: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    let row = sqlx::query(
+        "DELETE FROM pushed_requests WHERE id = $1 AND client_id = $2 RETURNING params, expires_at",
+    )
+    .bind(id)
+    .bind(client_id)
+    .fetch_optional(e)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let expires_at: i64 = row.try_get("expires_at")?;
+    Ok((expires_at > now)
+        .then(|| row.try_get("params"))
+        .transpose()?)
 }
 
 /// The scopes `user_id` granted `client_id`, if any.
@@ -173,5 +218,10 @@ pub async fn purge_expired<'c>(
         .execute(e)
         .await?
         .rows_affected();
-    Ok(a + b)
+    let c = sqlx::query("DELETE FROM pushed_requests WHERE expires_at <= $1")
+        .bind(now)
+        .execute(e)
+        .await?
+        .rows_affected();
+    Ok(a + b + c)
 }

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod authz;
 pub mod cache;
 pub mod contexts;
+pub mod device;
 pub mod factors;
 pub mod grants;
 pub mod keys;

@@ -103,6 +103,11 @@ pub fn AppFields(
     } else {
         app.as_ref().is_some_and(|a| a.skip_consent)
     };
+    let require_par = if sent {
+        kept("app[require_par]").is_some()
+    } else {
+        app.as_ref().is_some_and(|a| a.require_par)
+    };
     let is_new = app.is_none();
     let alg_options = ID_TOKEN_ALGS
         .iter()
@@ -198,6 +203,12 @@ pub fn AppFields(
                 <FieldError error field="skip_consent"/>
             </label>
             <p class="hint only-user" id="skip-consent-hint">"Only for apps your organization runs itself, open to its own users only. Organization admins alone may turn it on; users still see the app under My authorized apps and may revoke it."</p>
+            <label class="check only-user">
+                <input type="checkbox" name="app[require_par]" value="true" checked=require_par
+                    aria-describedby="require-par-hint"/>
+                "Require pushed authorization requests (PAR)"
+            </label>
+            <p class="hint only-user" id="require-par-hint">"The app must post each authorization request to the PAR endpoint first (RFC 9126): its parameters never travel through the browser. FAPI 2.0 requires it."</p>
             <label class="only-user">"ID-token signing algorithm"
                 <select name="app[id_token_alg]">{alg_options}</select>
                 <FieldError error field="id_token_alg"/>

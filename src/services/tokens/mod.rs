@@ -1,5 +1,6 @@
 //! The token service: one file per grant, one per concern. A newcomer finds a grant by its
-//! name (`client_credentials`, `authorization_code`, `refresh`, `password`, `jwt_bearer`);
+//! name (`client_credentials`, `authorization_code`, `refresh`, `password`, `jwt_bearer`,
+//! `device_code`);
 //! what they share is here and in `grant` (user grants), `access` (access tokens),
 //! `id_token`, `client_auth`, `introspect`, `userinfo` and `revoke`.
 
@@ -7,6 +8,7 @@ mod access;
 mod authorization_code;
 mod client_auth;
 mod client_credentials;
+mod device_code;
 mod grant;
 mod id_token;
 mod introspect;
@@ -20,6 +22,7 @@ pub use access::{Aud, VerifiedAccess, active, active_here, verify_access};
 pub use authorization_code::authorization_code;
 pub use client_auth::{ClientProof, ClientRefusal, authenticate, claimed};
 pub use client_credentials::client_credentials;
+pub use device_code::{DeviceAuthorization, device_code, start_device};
 pub use grant::current_scopes;
 pub use id_token::{IdTokenHint, UserClaims, id_token_hint};
 pub use introspect::{Decision, evaluate, introspect};

@@ -537,6 +537,52 @@ async fn introspection_and_revocation(b: Backend) {
         "another organization learns nothing"
     );
 
+    // The same answer as a signed JWT for a resource server that asks for one (RFC 9701):
+    // our issuer, the asking client as audience, verified with the published keys.
+    let res = reqwest::Client::new()
+        .post(format!("{}/oauth2/introspect", app.base))
+        .basic_auth(&rs.id, Some(&rs.secret))
+        .header("accept", "application/token-introspection+jwt")
+        .form(&[("token", &t)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        res.headers()["content-type"],
+        "application/token-introspection+jwt"
+    );
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let jwt = res.text().await.unwrap();
+    let header = decode_header(&jwt).unwrap();
+    assert_eq!(header.typ.as_deref(), Some("token-introspection+jwt"));
+    let set = jwks(&app).await;
+    let mut v = Validation::new(Algorithm::ES256);
+    v.set_audience(&[&rs.id]);
+    v.set_issuer(&[&app.base]);
+    v.set_required_spec_claims(&["iss", "aud"]);
+    let signed = decode::<Value>(
+        &jwt,
+        &DecodingKey::from_jwk(set.find(header.kid.as_deref().unwrap()).unwrap()).unwrap(),
+        &v,
+    )
+    .expect("a JWT signed with a published key, for this resource server")
+    .claims;
+    assert_eq!(signed["token_introspection"]["active"], true);
+    assert_eq!(signed["token_introspection"]["client_id"], c.id.as_str());
+    assert!(signed["iat"].is_i64());
+    // Another organization's client gets a signed "inactive", nothing more.
+    let res = reqwest::Client::new()
+        .post(format!("{}/oauth2/introspect", app.base))
+        .basic_auth(&outsider.id, Some(&outsider.secret))
+        .header("accept", "application/token-introspection+jwt")
+        .form(&[("token", &t)])
+        .send()
+        .await
+        .unwrap();
+    let inactive = claims(&res.text().await.unwrap());
+    assert_eq!(inactive["token_introspection"], serde_json::json!({ "active": false }));
+
     // Forged and malformed tokens are inactive.
     let parts: Vec<&str> = t.split('.').collect();
     let mut claims: Value =

@@ -70,6 +70,13 @@ pub async fn introspect(
     body: Bytes,
 ) -> Response {
     let params = Params::from_body(&headers, &body);
+    // A resource server may ask for the answer as a signed JWT (RFC 9701 §4).
+    let as_jwt = headers
+        .get_all(http::header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|m| m.split(';').next().unwrap_or("").trim() == tokens::JWT_INTROSPECTION);
     with_client(&state, peer, &headers, params, async |ctx, app, params| {
         let token = params.require("token")?;
         // A resource server may ask what the token may do in one business group or one
@@ -86,9 +93,19 @@ pub async fn introspect(
             }
             (None, None) => None,
         };
-        tokens::introspect(ctx, app, token, context.as_ref())
-            .await
-            .map(Json)
+        let answer = tokens::introspect(ctx, app, token, context.as_ref()).await?;
+        if !as_jwt {
+            return Ok(Json(answer).into_response());
+        }
+        let jwt = tokens::signed_answer(ctx, app, answer)?;
+        Ok((
+            [(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static(tokens::JWT_INTROSPECTION),
+            )],
+            jwt,
+        )
+            .into_response())
     })
     .await
 }

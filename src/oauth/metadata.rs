@@ -29,7 +29,7 @@ use crate::domain::scope::CATALOGUE;
 use crate::web::AppState;
 
 /// What we publish beyond OpenID Connect Discovery: RFC 8414, 7662, 7009, 7636, 9207, 8628,
-/// 9126 and RP-Initiated Logout fields.
+/// 9126, 9701 and RP-Initiated Logout fields.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 struct Extra {
     introspection_endpoint: String,
@@ -39,6 +39,7 @@ struct Extra {
     end_session_endpoint: String,
     device_authorization_endpoint: String,
     pushed_authorization_request_endpoint: String,
+    introspection_signing_alg_values_supported: Vec<String>,
     require_pushed_authorization_requests: bool,
     code_challenge_methods_supported: Vec<String>,
     authorization_response_iss_parameter_supported: bool,
@@ -108,6 +109,7 @@ fn provider_metadata(issuer: &str) -> Result<Metadata, String> {
         end_session_endpoint: url(LOGOUT_PATH),
         device_authorization_endpoint: url(crate::domain::paths::DEVICE_AUTHORIZATION_PATH),
         pushed_authorization_request_endpoint: url(crate::domain::paths::PAR_PATH),
+        introspection_signing_alg_values_supported: vec!["ES256".into()],
         // Per app (its settings), not for every client.
         require_pushed_authorization_requests: false,
         code_challenge_methods_supported: vec![crate::domain::authorize::PKCE_METHOD.into()],

@@ -41,6 +41,29 @@ pub async fn introspect(
     Ok(answer.unwrap_or_else(|| json!({ "active": false })))
 }
 
+/// The media type of a signed introspection response (RFC 9701 §4).
+pub const JWT_INTROSPECTION: &str = "application/token-introspection+jwt";
+
+/// An introspection answer as a signed JWT for the resource server `caller` (RFC 9701 §5):
+/// our issuer, the caller as audience, and the answer under `token_introspection`. Signed
+/// with the access tokens' key (ES256), published in the JWKS.
+pub fn signed_answer(ctx: &Issuer<'_>, caller: &App, answer: Value) -> Result<String, OAuthError> {
+    let t = now();
+    let claims = json!({
+        "iss": ctx.url,
+        "aud": caller.client_id.as_str(),
+        "iat": t,
+        "token_introspection": answer,
+    });
+    super::access::sign(
+        ctx.ring,
+        t,
+        "token-introspection+jwt",
+        jsonwebtoken::Algorithm::ES256,
+        &claims,
+    )
+}
+
 /// An active access token `caller` may ask about: one of its organization's, or issued to
 /// one of its organization's apps.
 async fn visible(

@@ -25,7 +25,7 @@ pub use client_credentials::client_credentials;
 pub use device_code::{DeviceAuthorization, device_code, start_device};
 pub use grant::current_scopes;
 pub use id_token::{IdTokenHint, UserClaims, id_token_hint};
-pub use introspect::{Decision, evaluate, introspect};
+pub use introspect::{Decision, JWT_INTROSPECTION, evaluate, introspect, signed_answer};
 pub use jwt_bearer::jwt_bearer;
 pub use password::password;
 pub use refresh::refresh;

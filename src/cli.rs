@@ -253,6 +253,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 post_logout_redirect_uris,
                 skip_consent,
                 require_par: false,
+                require_dpop: false,
             };
             let (app, secret) =
                 services::apps::create(&db, &Principal::operator_in(&org), &input, &keys)

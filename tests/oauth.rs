@@ -581,7 +581,10 @@ async fn introspection_and_revocation(b: Backend) {
         .await
         .unwrap();
     let inactive = claims(&res.text().await.unwrap());
-    assert_eq!(inactive["token_introspection"], serde_json::json!({ "active": false }));
+    assert_eq!(
+        inactive["token_introspection"],
+        serde_json::json!({ "active": false })
+    );
 
     // Forged and malformed tokens are inactive.
     let parts: Vec<&str> = t.split('.').collect();

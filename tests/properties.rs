@@ -557,6 +557,7 @@ fn app_input() -> BoxedStrategy<AppInput> {
                 post_logout_redirect_uris,
                 skip_consent,
                 require_par: false,
+                require_dpop: false,
             }
         })
         .boxed()
@@ -605,6 +606,7 @@ fn plausible_app_input() -> BoxedStrategy<AppInput> {
                 post_logout_redirect_uris,
                 skip_consent,
                 require_par: false,
+                require_dpop: false,
             }
             .only_fields_of_kind()
         })
@@ -634,6 +636,7 @@ fn canonical_app_input(spec: &AppSpec) -> AppInput {
         public_client: spec.public_client,
         skip_consent: spec.skip_consent,
         require_par: spec.require_par,
+        require_dpop: spec.require_dpop,
         id_token_alg: spec.id_token_alg.to_string(),
         post_logout_redirect_uris: uris(spec.post_logout_redirect_uris.as_slice()),
     }

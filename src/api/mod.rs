@@ -25,7 +25,7 @@ use crate::services::audit::ExportFormat;
 use crate::services::tokens::BearerError;
 use crate::services::{self, Principal, RequestMeta};
 use crate::web::AppState;
-use crate::web::bearer::{bearer, bearer_error};
+use crate::web::bearer::{bearer_error, presented};
 use crate::web::export::{ExportQuery, export_response};
 use crate::web::meta::client_meta;
 
@@ -411,6 +411,9 @@ async fn unknown() -> Response {
 pub struct Req {
     headers: HeaderMap,
     meta: RequestMeta,
+    /// The method and path as the client sent them (a DPoP proof names them).
+    method: http::Method,
+    path: String,
 }
 
 impl axum::extract::FromRequestParts<AppState> for Req {
@@ -424,19 +427,28 @@ impl axum::extract::FromRequestParts<AppState> for Req {
             .extensions
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
             .map(|c| c.0);
+        // Under a nested router the URI lost its prefix; the original has it.
+        let path = parts
+            .extensions
+            .get::<axum::extract::OriginalUri>()
+            .map_or_else(|| parts.uri.path(), |u| u.0.path())
+            .to_string();
         Ok(Req {
             meta: client_meta(&parts.headers, peer, state.settings.trusted_proxies),
             headers: parts.headers.clone(),
+            method: parts.method.clone(),
+            path,
         })
     }
 }
 
 /// The principal of a call: its bearer token, resolved once (see `services::principal`).
 async fn authenticate(state: &AppState, req: &Req) -> Result<Principal, BearerError> {
-    let token = bearer(&req.headers).ok_or(BearerError::InvalidToken)?;
+    let presented =
+        presented(&req.headers, req.method.as_str(), &req.path).ok_or(BearerError::InvalidToken)?;
     let ring = state.key_ring();
     let ctx = state.issuer(&ring);
-    services::principal::of_bearer(&ctx, token, req.meta.clone()).await
+    services::principal::of_bearer(&ctx, &presented, req.meta.clone()).await
 }
 
 fn service_error(e: services::Error) -> Response {

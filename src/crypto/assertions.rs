@@ -19,6 +19,11 @@ pub const ALGORITHMS: [Algorithm; 9] = [
     Algorithm::EdDSA,
 ];
 
+/// The JOSE names of `ALGORITHMS` (`ES256`, `EdDSA`...).
+pub fn algorithm_names() -> Vec<String> {
+    ALGORITHMS.iter().map(|a| format!("{a:?}")).collect()
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Family {
     Ec,

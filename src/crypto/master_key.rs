@@ -46,6 +46,16 @@ impl MasterKey {
         (Self(key), text)
     }
 
+    /// A key for `purpose` derived from this one (HMAC-SHA256), so one secret in the
+    /// environment serves several uses without their keys being related.
+    pub fn derive(&self, purpose: &str) -> [u8; 32] {
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, self.0.as_slice());
+        let tag = ring::hmac::sign(&key, purpose.as_bytes());
+        let mut out = [0u8; 32];
+        out.copy_from_slice(tag.as_ref());
+        out
+    }
+
     /// Encrypts and returns base64url(nonce || ciphertext).
     pub fn seal(&self, plaintext: &[u8]) -> String {
         let cipher = Aes256Gcm::new(&self.0);

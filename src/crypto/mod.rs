@@ -1,6 +1,7 @@
 //! Secrets, password hashing and the master key. Nothing here touches storage.
 
 pub mod assertions;
+pub mod dpop;
 pub mod master_key;
 pub mod password;
 pub mod pkce;

@@ -399,6 +399,8 @@ pub struct AppInput {
     pub skip_consent: bool,
     /// Authorization requests only through pushed authorization requests (RFC 9126).
     pub require_par: bool,
+    /// Tokens only with a DPoP proof, bound to the app's key (RFC 9449).
+    pub require_dpop: bool,
 }
 
 /// A connected app's settings, valid by construction.
@@ -420,6 +422,8 @@ pub struct AppSpec {
     pub skip_consent: bool,
     /// Every authorization request must be pushed first (RFC 9126).
     pub require_par: bool,
+    /// Every token request must carry a DPoP proof (RFC 9449).
+    pub require_dpop: bool,
 }
 
 impl AppSpec {
@@ -521,6 +525,7 @@ impl AppSpec {
                     id_token_alg,
                     skip_consent: input.skip_consent,
                     require_par: input.require_par && kind == AppKind::OnBehalfOfUser,
+                    require_dpop: input.require_dpop,
                 })
             }
             _ => Err(errors),

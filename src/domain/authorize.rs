@@ -65,6 +65,16 @@ pub struct AuthorizeRequest {
     /// polling device, never to a redirect URI (it has none), and it is always consented to.
     #[serde(default)]
     pub device: Option<String>,
+    /// The DPoP key the code must be redeemed with (RFC 9449 §10), its thumbprint.
+    #[serde(default)]
+    pub dpop_jkt: Option<String>,
+}
+
+/// A base64url SHA-256 digest, as PKCE challenges and JWK thumbprints are written.
+fn is_thumbprint(s: &str) -> bool {
+    s.len() == 43
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// What the authorization endpoint needs to know about the client.
@@ -125,11 +135,7 @@ pub fn parse<'p>(
     if get("code_challenge_method") != Some(PKCE_METHOD) {
         return Err(invalid("code_challenge_method must be S256"));
     }
-    if challenge.len() != 43
-        || !challenge
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    {
+    if !is_thumbprint(challenge) {
         return Err(invalid(
             "code_challenge must be a base64url SHA-256 digest (43 characters)",
         ));
@@ -176,6 +182,15 @@ pub fn parse<'p>(
         login_hint: bounded("login_hint", get("login_hint"))?.map(str::to_string),
         acr_values: bounded("acr_values", get("acr_values"))?.map(str::to_string),
         device: None,
+        dpop_jkt: match get("dpop_jkt") {
+            None => None,
+            Some(j) if is_thumbprint(j) => Some(j.to_string()),
+            Some(_) => {
+                return Err(invalid(
+                    "dpop_jkt must be a JWK SHA-256 thumbprint (43 characters)",
+                ));
+            }
+        },
     })
 }
 

@@ -55,6 +55,11 @@ pub enum OAuthError {
     SlowDown,
     /// RFC 8628 §3.5: the device code expired before the user answered.
     ExpiredToken,
+    /// RFC 9449 §5: the DPoP proof is missing where required, malformed or not for this
+    /// request.
+    InvalidDpopProof(String),
+    /// RFC 9449 §8: the proof must carry our nonce; this one (sent as `DPoP-Nonce`).
+    UseDpopNonce(String),
     /// Too many failed client authentications from one address: refused before any check,
     /// 429 with the seconds to wait.
     TooManyAttempts(String, i64),
@@ -81,6 +86,8 @@ impl OAuthError {
             OAuthError::AuthorizationPending => "authorization_pending",
             OAuthError::SlowDown => "slow_down",
             OAuthError::ExpiredToken => "expired_token",
+            OAuthError::InvalidDpopProof(_) => "invalid_dpop_proof",
+            OAuthError::UseDpopNonce(_) => "use_dpop_nonce",
             OAuthError::TooManyAttempts(..) => "invalid_client",
             OAuthError::RateLimited(_) => "temporarily_unavailable",
             OAuthError::ServerError => "server_error",
@@ -101,6 +108,7 @@ impl OAuthError {
             | OAuthError::LoginRequired(d)
             | OAuthError::ConsentRequired(d)
             | OAuthError::RequestNotSupported(d)
+            | OAuthError::InvalidDpopProof(d)
             | OAuthError::TooManyAttempts(d, _) => d,
             OAuthError::RateLimited(_) => {
                 "too many requests; try again after the Retry-After seconds"
@@ -108,6 +116,9 @@ impl OAuthError {
             OAuthError::AuthorizationPending => "the user has not answered yet",
             OAuthError::SlowDown => "polling too often; wait five seconds more between polls",
             OAuthError::ExpiredToken => "the device code has expired; start again",
+            OAuthError::UseDpopNonce(_) => {
+                "the DPoP proof must carry the nonce sent in the DPoP-Nonce header"
+            }
             OAuthError::ServerError => "the server could not complete the request",
         }
     }

@@ -128,6 +128,7 @@ mod tests {
             public_client: public,
             skip_consent: false,
             require_par: false,
+            require_dpop: false,
             public_keys: None,
             created_at: 0,
             updated_at: 0,

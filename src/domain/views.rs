@@ -81,6 +81,9 @@ pub struct AppView {
     /// Authorization requests only as pushed requests (RFC 9126).
     #[serde(default)]
     pub require_par: bool,
+    /// Tokens only with a DPoP proof (RFC 9449).
+    #[serde(default)]
+    pub require_dpop: bool,
     pub public_keys: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,

@@ -32,6 +32,11 @@ impl IntoResponse for OAuthReply {
         {
             res.headers_mut().insert(header::RETRY_AFTER, v);
         }
+        if let OAuthError::UseDpopNonce(nonce) = &e
+            && let Ok(v) = HeaderValue::from_str(nonce)
+        {
+            res.headers_mut().insert("dpop-nonce", v);
+        }
         if status == StatusCode::UNAUTHORIZED {
             res.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

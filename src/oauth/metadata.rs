@@ -29,7 +29,7 @@ use crate::domain::scope::CATALOGUE;
 use crate::web::AppState;
 
 /// What we publish beyond OpenID Connect Discovery: RFC 8414, 7662, 7009, 7636, 9207, 8628,
-/// 9126, 9701 and RP-Initiated Logout fields.
+/// 9126, 9701, 9449 and RP-Initiated Logout fields.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 struct Extra {
     introspection_endpoint: String,
@@ -40,6 +40,7 @@ struct Extra {
     device_authorization_endpoint: String,
     pushed_authorization_request_endpoint: String,
     introspection_signing_alg_values_supported: Vec<String>,
+    dpop_signing_alg_values_supported: Vec<String>,
     require_pushed_authorization_requests: bool,
     code_challenge_methods_supported: Vec<String>,
     authorization_response_iss_parameter_supported: bool,
@@ -110,6 +111,7 @@ fn provider_metadata(issuer: &str) -> Result<Metadata, String> {
         device_authorization_endpoint: url(crate::domain::paths::DEVICE_AUTHORIZATION_PATH),
         pushed_authorization_request_endpoint: url(crate::domain::paths::PAR_PATH),
         introspection_signing_alg_values_supported: vec!["ES256".into()],
+        dpop_signing_alg_values_supported: assertions::algorithm_names(),
         // Per app (its settings), not for every client.
         require_pushed_authorization_requests: false,
         code_challenge_methods_supported: vec![crate::domain::authorize::PKCE_METHOD.into()],
@@ -152,9 +154,9 @@ fn provider_metadata(issuer: &str) -> Result<Metadata, String> {
     .set_response_modes_supported(Some(vec![CoreResponseMode::Query]))
     .set_token_endpoint_auth_methods_supported(Some(auth_methods(true)))
     .set_token_endpoint_auth_signing_alg_values_supported(Some(
-        assertions::ALGORITHMS
+        assertions::algorithm_names()
             .iter()
-            .filter_map(|a| signing_alg(&format!("{a:?}")))
+            .filter_map(|a| signing_alg(a))
             .collect(),
     ))
     .set_scopes_supported(Some(

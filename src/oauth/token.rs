@@ -181,6 +181,16 @@ async fn serve(
         return OAuthReply(OAuthError::ServerError).into_response();
     }
     let mut res = match result {
+        Ok(Answer::Token(t)) if t.token_type == "DPoP" => {
+            // A fresh nonce for the client's next proof (RFC 9449 §8.2).
+            let nonce =
+                crate::crypto::dpop::nonce(&state.key_ring().nonce_key, crate::services::now());
+            let mut res = Json(t).into_response();
+            if let Ok(v) = http::HeaderValue::from_str(&nonce) {
+                res.headers_mut().insert("dpop-nonce", v);
+            }
+            res
+        }
         Ok(Answer::Token(t)) => Json(t).into_response(),
         Ok(Answer::Device(d)) => Json(d).into_response(),
         Ok(Answer::Pushed(request_uri, expires_in)) => (
@@ -266,7 +276,23 @@ async fn issue(
     }
     let scope = params.get("scope");
     match endpoint {
-        Endpoint::Token => {}
+        Endpoint::Token => {
+            let proofs: Vec<&str> = headers
+                .get_all("dpop")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .collect();
+            ctx.dpop_jkt = match tokens::token_request_proof(&ctx, &app, &proofs).await {
+                Ok(jkt) => jkt,
+                // The first request of every DPoP client learns our nonce: a step of the
+                // protocol, not a refusal to record.
+                Err(e @ OAuthError::UseDpopNonce(_)) => {
+                    attempt.refusal = None;
+                    return Err(e);
+                }
+                Err(e) => return Err(e),
+            };
+        }
         Endpoint::DeviceAuthorization => {
             return tokens::start_device(&ctx, &app, scope)
                 .await

@@ -7,15 +7,20 @@ use axum::response::{IntoResponse, Response};
 use http::HeaderMap;
 
 use super::errors::no_store;
+use crate::domain::paths::USERINFO_PATH;
 use crate::services::tokens::{self, BearerError};
 use crate::web::AppState;
-use crate::web::bearer::{bearer, bearer_error};
+use crate::web::bearer::{bearer_error, presented};
 
-pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub async fn userinfo(
+    State(state): State<AppState>,
+    method: http::Method,
+    headers: HeaderMap,
+) -> Response {
     let ring = state.key_ring();
     let ctx = state.issuer(&ring);
-    let result = match bearer(&headers) {
-        Some(token) => tokens::userinfo(&ctx, token).await,
+    let result = match presented(&headers, method.as_str(), USERINFO_PATH) {
+        Some(p) => tokens::userinfo(&ctx, &p).await,
         None => Err(BearerError::InvalidToken),
     };
     let mut res = match result {

@@ -58,6 +58,7 @@ pub(crate) fn view(r: App) -> AppView {
         public_client: r.public_client,
         skip_consent: r.skip_consent,
         require_par: r.require_par,
+        require_dpop: r.require_dpop,
         public_keys: r.public_keys,
         created_at: r.created_at,
         updated_at: r.updated_at,
@@ -131,6 +132,7 @@ fn row_from_spec(spec: &AppSpec, keys: Option<String>, base: App) -> App {
         id_token_alg: spec.id_token_alg.into(),
         skip_consent: spec.skip_consent,
         require_par: spec.require_par,
+        require_dpop: spec.require_dpop,
         ..base
     }
 }
@@ -255,6 +257,7 @@ async fn insert_app(
         env_id: place.and_then(|pl| pl.env.clone()),
         skip_consent: false,
         require_par: false,
+        require_dpop: false,
     };
     let row = row_from_spec(&spec, keys, base);
     let mut tx = db.begin().await?;
@@ -287,7 +290,7 @@ async fn insert_app(
         success: true,
         detail: json!({ "name": row.name, "kind": row.kind.as_str(), "grant_types": grant_text(&row),
                         "scopes": row.scopes.to_space_separated(), "skip_consent": row.skip_consent,
-                        "require_par": row.require_par, "business_group": home.group, "environment": home.env }),
+                        "require_par": row.require_par, "require_dpop": row.require_dpop, "business_group": home.group, "environment": home.env }),
     })
     .await?;
     db.commit(tx, &[Change::App(row.client_id.to_string())])
@@ -525,7 +528,7 @@ pub async fn update(
             "post_logout_redirect_uris": uri_texts(&row.post_logout_redirect_uris),
             "public_keys_changed": row.public_keys != before.public_keys,
             "assignments_ended": assignments_ended, "skip_consent": row.skip_consent,
-            "require_par": row.require_par,
+            "require_par": row.require_par, "require_dpop": row.require_dpop,
             "business_group": home.group, "environment": home.env,
         }),
     })

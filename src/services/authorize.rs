@@ -455,6 +455,7 @@ async fn issue_code(
         nonce: req.nonce.clone(),
         expires_at: grant.created_at + CODE_TTL,
         used_at: None,
+        dpop_jkt: req.dpop_jkt.clone(),
     };
     let mut tx = db.begin().await?;
     store::grants::insert(&mut *tx, &grant).await?;

@@ -96,6 +96,7 @@ pub async fn enter(db: &Db, issuer: &str, visitor: Visitor, typed: &str) -> Resu
         login_hint: None,
         acr_values: None,
         device: Some(code.id.clone()),
+        dpop_jkt: None,
     };
     let user_id = visitor.user_id.clone();
     let step = proceed(db, issuer, &app, req, Some(visitor), None).await?;

@@ -33,6 +33,8 @@ pub struct RingKey {
 pub struct KeyRing {
     pub keys: Vec<RingKey>,
     pub jwks: CoreJsonWebKeySet,
+    /// The key of the DPoP nonces (derived from the master key: the same on every instance).
+    pub nonce_key: [u8; 32],
 }
 
 impl KeyRing {
@@ -140,6 +142,7 @@ pub async fn load(db: &Db, master: &MasterKey) -> Result<KeyRing> {
     Ok(KeyRing {
         keys,
         jwks: CoreJsonWebKeySet::new(jwks),
+        nonce_key: master.derive("dpop-nonce"),
     })
 }
 
@@ -178,6 +181,7 @@ mod tests {
         let ring = KeyRing {
             keys: vec![key("old", 0, Some(100)), key("new", 100, None)],
             jwks: CoreJsonWebKeySet::new(Vec::new()),
+            nonce_key: [0; 32],
         };
         assert_eq!(ring.signing_key(50, ES).unwrap().kid, "old");
         assert_eq!(ring.signing_key(99, ES).unwrap().kid, "old");
@@ -185,7 +189,8 @@ mod tests {
         assert!(
             KeyRing {
                 keys: vec![key("future", 100, None)],
-                jwks: CoreJsonWebKeySet::new(Vec::new())
+                jwks: CoreJsonWebKeySet::new(Vec::new()),
+                nonce_key: [0; 32],
             }
             .signing_key(50, ES)
             .is_none()

@@ -327,13 +327,10 @@ pub async fn of_session(
 /// meant for this server.
 pub async fn of_bearer(
     ctx: &Issuer<'_>,
-    token: &str,
+    presented: &tokens::Presented<'_>,
     meta: RequestMeta,
 ) -> std::result::Result<Principal, BearerError> {
-    let (claims, app) = tokens::active_here(ctx, token)
-        .await
-        .map_err(|_| BearerError::Internal)?
-        .ok_or(BearerError::InvalidToken)?;
+    let (claims, app) = tokens::active_here(ctx, presented).await?;
     of_token(ctx.db, claims, &app, meta).await
 }
 

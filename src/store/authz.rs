@@ -140,12 +140,14 @@ pub struct CodeRow {
     pub nonce: Option<String>,
     pub expires_at: i64,
     pub used_at: Option<i64>,
+    /// The DPoP key the code must be redeemed with (RFC 9449 §10).
+    pub dpop_jkt: Option<String>,
 }
 
 pub async fn insert_code<'c>(e: impl AnyExecutor<'c>, c: &CodeRow) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO auth_codes (digest, grant_id, client_id, redirect_uri, code_challenge, nonce, expires_at, used_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO auth_codes (digest, grant_id, client_id, redirect_uri, code_challenge, nonce, expires_at, used_at, dpop_jkt) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(&c.digest)
     .bind(&c.grant_id)
@@ -155,6 +157,7 @@ pub async fn insert_code<'c>(e: impl AnyExecutor<'c>, c: &CodeRow) -> Result<(),
     .bind(&c.nonce)
     .bind(c.expires_at)
     .bind(c.used_at)
+    .bind(&c.dpop_jkt)
     .execute(e)
     .await?;
     Ok(())
@@ -165,7 +168,7 @@ pub async fn find_code<'c>(
     digest: &str,
 ) -> Result<Option<CodeRow>, sqlx::Error> {
     let row = sqlx::query(
-        "SELECT digest, grant_id, client_id, redirect_uri, code_challenge, nonce, expires_at, used_at FROM auth_codes WHERE digest = $1",
+        "SELECT digest, grant_id, client_id, redirect_uri, code_challenge, nonce, expires_at, used_at, dpop_jkt FROM auth_codes WHERE digest = $1",
     )
     .bind(digest)
     .fetch_optional(e)
@@ -180,6 +183,7 @@ pub async fn find_code<'c>(
             nonce: r.try_get("nonce")?,
             expires_at: r.try_get("expires_at")?,
             used_at: r.try_get("used_at")?,
+            dpop_jkt: r.try_get("dpop_jkt")?,
         })
     })
     .transpose()

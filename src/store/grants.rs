@@ -30,6 +30,8 @@ pub struct Refresh {
     pub created_at: i64,
     pub expires_at: i64,
     pub used_at: Option<i64>,
+    /// The DPoP key a public client's refresh token is bound to (RFC 9449 §5).
+    pub jkt: Option<String>,
 }
 
 fn corrupt(column: &str, message: impl std::fmt::Display) -> sqlx::Error {
@@ -108,7 +110,7 @@ pub async fn touch<'c>(e: impl AnyExecutor<'c>, id: &str, now: i64) -> Result<()
 
 pub async fn insert_refresh<'c>(e: impl AnyExecutor<'c>, r: &Refresh) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO refresh_tokens (digest, grant_id, scopes, created_at, expires_at, used_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO refresh_tokens (digest, grant_id, scopes, created_at, expires_at, used_at, jkt) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(&r.digest)
     .bind(r.grant_id.as_str())
@@ -116,6 +118,7 @@ pub async fn insert_refresh<'c>(e: impl AnyExecutor<'c>, r: &Refresh) -> Result<
     .bind(r.created_at)
     .bind(r.expires_at)
     .bind(r.used_at)
+    .bind(&r.jkt)
     .execute(e)
     .await?;
     Ok(())
@@ -125,7 +128,7 @@ pub async fn find_refresh<'c>(
     e: impl AnyExecutor<'c>,
     digest: &str,
 ) -> Result<Option<Refresh>, sqlx::Error> {
-    let row = sqlx::query("SELECT digest, grant_id, scopes, created_at, expires_at, used_at FROM refresh_tokens WHERE digest = $1")
+    let row = sqlx::query("SELECT digest, grant_id, scopes, created_at, expires_at, used_at, jkt FROM refresh_tokens WHERE digest = $1")
         .bind(digest)
         .fetch_optional(e)
         .await?;
@@ -137,6 +140,7 @@ pub async fn find_refresh<'c>(
             created_at: r.try_get("created_at")?,
             expires_at: r.try_get("expires_at")?,
             used_at: r.try_get("used_at")?,
+            jkt: r.try_get("jkt")?,
         })
     })
     .transpose()

@@ -4,13 +4,40 @@
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 
-use crate::services::tokens::BearerError;
+use crate::services::tokens::{BearerError, Presented};
 
 /// The token of an `Authorization: Bearer` header.
 pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()).then(|| token.trim())
+}
+
+/// The access token of a request to `path` with `method`, as `Authorization: Bearer` or
+/// `Authorization: DPoP` (RFC 9449 §7.1) presents it, with the request's DPoP proofs.
+pub fn presented<'a>(
+    headers: &'a HeaderMap,
+    method: &'a str,
+    path: &'a str,
+) -> Option<Presented<'a>> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    let dpop = scheme.eq_ignore_ascii_case("dpop");
+    if token.is_empty() || !(dpop || scheme.eq_ignore_ascii_case("bearer")) {
+        return None;
+    }
+    Some(Presented {
+        token,
+        dpop,
+        proofs: headers
+            .get_all("dpop")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect(),
+        method,
+        path,
+    })
 }
 
 /// A refused bearer token: 401 `invalid_token` or 403 `insufficient_scope`, said in
@@ -26,6 +53,13 @@ pub fn bearer_error(e: BearerError, scope: Option<&str>) -> Response {
             format!(
                 "Bearer error=\"insufficient_scope\", scope=\"{}\"",
                 scope.unwrap_or("openid")
+            ),
+        ),
+        BearerError::InvalidDpopProof => (
+            StatusCode::UNAUTHORIZED,
+            format!(
+                "DPoP error=\"invalid_dpop_proof\", error_description=\"the DPoP proof is missing, invalid or not for this request\", algs=\"{}\"",
+                crate::crypto::assertions::algorithm_names().join(" ")
             ),
         ),
         BearerError::Internal => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),

@@ -65,6 +65,7 @@ impl AppState {
             ring,
             url: &self.settings.issuer,
             resource: None,
+            dpop_jkt: None,
         }
     }
 

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+pub mod dpop;
 pub mod webauthn;
 
 use std::net::SocketAddr;

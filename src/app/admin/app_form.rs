@@ -108,6 +108,11 @@ pub fn AppFields(
     } else {
         app.as_ref().is_some_and(|a| a.require_par)
     };
+    let require_dpop = if sent {
+        kept("app[require_dpop]").is_some()
+    } else {
+        app.as_ref().is_some_and(|a| a.require_dpop)
+    };
     let is_new = app.is_none();
     let alg_options = ID_TOKEN_ALGS
         .iter()
@@ -219,6 +224,12 @@ pub fn AppFields(
             <input type="url" name="app[website_url]" aria-invalid=invalid(error, "website_url") value=website maxlength="2000" placeholder="https://app.example.com"/>
             <FieldError error field="website_url"/>
         </label>
+        <label class="check">
+            <input type="checkbox" name="app[require_dpop]" value="true" checked=require_dpop
+                aria-describedby="require-dpop-hint"/>
+            "Require DPoP: sender-constrained tokens"
+        </label>
+        <p class="hint" id="require-dpop-hint">"Every token request must carry a DPoP proof (RFC 9449); the tokens are bound to the app's key, so a stolen token is useless without it."</p>
         <fieldset>
             <legend>"Scopes it may be granted"</legend>
             <p class="hint"><a href="/admin/scopes" target="_blank" rel="noopener">"What do these scopes mean?"</a> " (opens in a new tab)"</p>

@@ -53,6 +53,15 @@ struct AccessClaims<'a> {
     org_id: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     gid: Option<&'a str>,
+    /// The key the token is bound to (RFC 9449 §6.1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cnf: Option<Cnf>,
+}
+
+/// A confirmation claim (RFC 7800): the thumbprint of the DPoP key a token is bound to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Cnf {
+    pub jkt: String,
 }
 
 /// Who a token is for: the app itself (client credentials) or a user under a grant.
@@ -88,6 +97,7 @@ pub(super) async fn access_token(
         scope: &scopes,
         org_id: subject.org_id,
         gid: subject.gid,
+        cnf: ctx.dpop_jkt.clone().map(|jkt| Cnf { jkt }),
     };
     Ok(TokenResponse {
         access_token: sign(
@@ -97,7 +107,11 @@ pub(super) async fn access_token(
             jsonwebtoken::Algorithm::ES256,
             &claims,
         )?,
-        token_type: "Bearer",
+        token_type: if ctx.dpop_jkt.is_some() {
+            "DPoP"
+        } else {
+            "Bearer"
+        },
         expires_in: app.access_token_ttl,
         scope: scopes,
         refresh_token: None,
@@ -140,6 +154,8 @@ pub struct VerifiedAccess {
     pub org_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Cnf>,
 }
 
 /// Verifies an access token of ours: ES256 by a published key, our issuer, an audience, not
@@ -212,11 +228,17 @@ pub async fn active(
 
 /// `active`, for this server's own resources (the REST API, userinfo): the token must name
 /// this server in its audience; a token for another API is refused here.
+/// The token must also be presented as its binding asks (a DPoP-bound one with a proof).
 pub async fn active_here(
     ctx: &Issuer<'_>,
-    token: &str,
-) -> Result<Option<(VerifiedAccess, App)>, OAuthError> {
-    Ok(active(ctx, token)
-        .await?
-        .filter(|(c, _)| c.aud.contains(ctx.url)))
+    presented: &super::Presented<'_>,
+) -> Result<(VerifiedAccess, App), super::BearerError> {
+    use super::BearerError;
+    let (c, app) = active(ctx, presented.token)
+        .await
+        .map_err(|_| BearerError::Internal)?
+        .filter(|(c, _)| c.aud.contains(ctx.url))
+        .ok_or(BearerError::InvalidToken)?;
+    super::check_presentation(ctx, &c, presented).await?;
+    Ok((c, app))
 }

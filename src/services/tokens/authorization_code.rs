@@ -54,6 +54,7 @@ pub async fn authorization_code(
             "the code_verifier does not match the code_challenge",
         ));
     }
+    super::dpop::same_key(row.dpop_jkt.as_deref(), ctx, "code")?;
     // The rightful client with the right verifier: a spent code now is a replay.
     if !store::authz::use_code(&db.pool, &digest, t)
         .await

@@ -168,6 +168,8 @@ pub(super) async fn issue_for_grant(
             created_at: t,
             expires_at: (t + app.refresh_token_ttl).min(grant_expiry(app, grant)),
             used_at: None,
+            // A public client has no secret to bind its refresh token to: its DPoP key does.
+            jkt: ctx.dpop_jkt.clone().filter(|_| app.public_client),
         };
         store::grants::insert_refresh(&ctx.db.pool, &row)
             .await

@@ -124,7 +124,8 @@ async fn access_token(
     let mut answer = serde_json::to_value(&c).map_err(internal)?;
     answer["active"] = true.into();
     answer["scope"] = scope.into();
-    answer["token_type"] = "Bearer".into();
+    // A DPoP-bound token says so, with its key's thumbprint in `cnf` (RFC 9449 §6.2).
+    answer["token_type"] = if c.cnf.is_some() { "DPoP" } else { "Bearer" }.into();
     answer["token_use"] = "access_token".into();
     if let Some(place) = context {
         let Some(reach) = reach_of(ctx, &c, &app).await? else {

@@ -9,6 +9,7 @@ mod authorization_code;
 mod client_auth;
 mod client_credentials;
 mod device_code;
+mod dpop;
 mod grant;
 mod id_token;
 mod introspect;
@@ -23,6 +24,7 @@ pub use authorization_code::authorization_code;
 pub use client_auth::{ClientProof, ClientRefusal, authenticate, claimed};
 pub use client_credentials::client_credentials;
 pub use device_code::{DeviceAuthorization, device_code, start_device};
+pub use dpop::{Presented, check_presentation, token_request_proof};
 pub use grant::current_scopes;
 pub use id_token::{IdTokenHint, UserClaims, id_token_hint};
 pub use introspect::{Decision, JWT_INTROSPECTION, evaluate, introspect, signed_answer};
@@ -46,6 +48,9 @@ pub struct Issuer<'a> {
     pub url: &'a str,
     /// The API a token request targets (RFC 8707 `resource`), if it names one.
     pub resource: Option<&'a str>,
+    /// The thumbprint of the key a token request proved it holds (RFC 9449), if it sent a
+    /// DPoP proof: its tokens are bound to that key.
+    pub dpop_jkt: Option<String>,
 }
 
 /// A token response (RFC 6749 §5.1).

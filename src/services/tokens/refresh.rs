@@ -35,6 +35,7 @@ pub async fn refresh(
     if grant.client_id != app.client_id {
         return Err(invalid());
     }
+    super::dpop::same_key(row.jkt.as_deref(), ctx, "refresh token")?;
     // Connected apps turned off (in the app's organization or the user's) refuse the
     // request without spending the token: nothing is lost, it works again once they are on.
     for org in [app.org_id.as_str(), grant.org_id.as_str()] {

@@ -9,15 +9,17 @@ use super::id_token::user_claims;
 #[derive(Debug, PartialEq, Eq)]
 pub enum BearerError {
     InvalidToken,
+    /// A DPoP-bound token with a missing or wrong proof (RFC 9449 §7.1).
+    InvalidDpopProof,
     InsufficientScope,
     Internal,
 }
 
-pub async fn userinfo(ctx: &Issuer<'_>, token: &str) -> Result<serde_json::Value, BearerError> {
-    let (c, _) = active_here(ctx, token)
-        .await
-        .map_err(|_| BearerError::Internal)?
-        .ok_or(BearerError::InvalidToken)?;
+pub async fn userinfo(
+    ctx: &Issuer<'_>,
+    presented: &super::Presented<'_>,
+) -> Result<serde_json::Value, BearerError> {
+    let (c, _) = active_here(ctx, presented).await?;
     if c.gid.is_none() || !c.scope.split(' ').any(|s| s == "openid") {
         return Err(BearerError::InsufficientScope);
     }

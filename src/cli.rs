@@ -254,6 +254,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 skip_consent,
                 require_par: false,
                 require_dpop: false,
+                exchange_audiences: Vec::new(),
             };
             let (app, secret) =
                 services::apps::create(&db, &Principal::operator_in(&org), &input, &keys)

@@ -114,8 +114,29 @@ async fn metadata_and_jwks(b: Backend) {
             "refresh_token",
             "client_credentials",
             "password",
-            "urn:ietf:params:oauth:grant-type:jwt-bearer"
+            "urn:ietf:params:oauth:grant-type:jwt-bearer",
+            "urn:ietf:params:oauth:grant-type:device_code",
+            "urn:ietf:params:oauth:grant-type:token-exchange"
         ])
+    );
+    // Issue 13's additions, each at its endpoint.
+    for (field, path) in [
+        (
+            "device_authorization_endpoint",
+            "/oauth2/device_authorization",
+        ),
+        ("pushed_authorization_request_endpoint", "/oauth2/par"),
+    ] {
+        assert_eq!(meta[field], format!("{}{path}", app.base), "{field}");
+    }
+    assert_eq!(meta["require_pushed_authorization_requests"], false);
+    assert_eq!(
+        meta["introspection_signing_alg_values_supported"],
+        serde_json::json!(["ES256"])
+    );
+    assert_eq!(
+        meta["dpop_signing_alg_values_supported"],
+        meta["token_endpoint_auth_signing_alg_values_supported"]
     );
     assert_eq!(
         meta["introspection_endpoint"],

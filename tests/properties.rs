@@ -558,6 +558,7 @@ fn app_input() -> BoxedStrategy<AppInput> {
                 skip_consent,
                 require_par: false,
                 require_dpop: false,
+                exchange_audiences: Vec::new(),
             }
         })
         .boxed()
@@ -607,6 +608,7 @@ fn plausible_app_input() -> BoxedStrategy<AppInput> {
                 skip_consent,
                 require_par: false,
                 require_dpop: false,
+                exchange_audiences: Vec::new(),
             }
             .only_fields_of_kind()
         })
@@ -637,6 +639,7 @@ fn canonical_app_input(spec: &AppSpec) -> AppInput {
         skip_consent: spec.skip_consent,
         require_par: spec.require_par,
         require_dpop: spec.require_dpop,
+        exchange_audiences: spec.exchange_audiences.clone(),
         id_token_alg: spec.id_token_alg.to_string(),
         post_logout_redirect_uris: uris(spec.post_logout_redirect_uris.as_slice()),
     }

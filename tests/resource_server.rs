@@ -15,7 +15,11 @@ use latchkey::domain::api::ApiInput;
 use latchkey::services;
 use serde_json::Value;
 
-on_both!(tokens_for_a_custom_api, custom_api_registration_rules);
+on_both!(
+    tokens_for_a_custom_api,
+    custom_api_registration_rules,
+    a_users_token_is_exchanged_for_a_downstream_api,
+);
 
 const ORDERS: &str = "https://orders.example.com/api";
 
@@ -294,4 +298,278 @@ async fn custom_api_registration_rules(b: Backend) {
     .await;
     assert_eq!((s, bad["error"].as_str()), (422, Some("invalid")));
     assert_eq!(api(&app, "DELETE", &path, Some(&t), None).await.0, 200);
+}
+
+const BILLING: &str = "https://billing.example.com/api";
+
+/// A token exchange request of client `id` for `subject` (extra parameters in `form`).
+async fn exchange_for(
+    app: &TestApp,
+    id: &str,
+    secret: &str,
+    subject: &str,
+    form: &[(&str, &str)],
+) -> (u16, Value) {
+    let mut all = vec![
+        (
+            "grant_type",
+            "urn:ietf:params:oauth:grant-type:token-exchange",
+        ),
+        ("subject_token", subject),
+        (
+            "subject_token_type",
+            "urn:ietf:params:oauth:token-type:access_token",
+        ),
+    ];
+    all.extend_from_slice(form);
+    let res = reqwest::Client::new()
+        .post(format!("{}/oauth2/token", app.base))
+        .basic_auth(id, Some(secret))
+        .form(&all)
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res.json().await.unwrap())
+}
+
+async fn a_users_token_is_exchanged_for_a_downstream_api(b: Backend) {
+    use secrecy::ExposeSecret;
+    let app = spawn_app(b).await;
+    let org = app.org_with_admin("Acme").await;
+    let rival = app.org_with_admin("Rival").await;
+    register_orders(&app, &org).await;
+    services::apis::create(
+        &app.state.db,
+        &latchkey::services::Principal::operator_in(&org.id),
+        &app.base,
+        &ApiInput {
+            name: "Billing".into(),
+            identifier: BILLING.into(),
+            scopes: "billing:read Read your invoices".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let user = app.add_user(&org, "member").await;
+
+    // The front end the user signs in to; the orders backend that calls billing for them.
+    let (web, web_secret) = app
+        .register_app(
+            &org.id,
+            &for_users("Shop", "openid email orders:read billing:read"),
+            "",
+        )
+        .await;
+    let web = Rp {
+        id: web.client_id,
+        secret: web_secret.map(|s| s.expose_secret().to_string()),
+    };
+    let backend_input = AppInput {
+        name: "Orders backend".into(),
+        kind: "on-behalf-of-user".into(),
+        grant_types: vec!["urn:ietf:params:oauth:grant-type:token-exchange".into()],
+        scopes: vec!["billing:read orders:read".into()],
+        exchange_audiences: vec![BILLING.into()],
+        ..Default::default()
+    };
+    let (backend, secret) = app.register_app(&org.id, &backend_input, "").await;
+    assert_eq!(backend.exchange_audiences, vec![BILLING.to_string()]);
+    let (be, be_secret) = (
+        backend.client_id.clone(),
+        secret.unwrap().expose_secret().to_string(),
+    );
+
+    let browser = app.client();
+    let asks = with(
+        &good(&web.id),
+        "scope",
+        Some("openid email orders:read billing:read"),
+    );
+    let back = browser
+        .authorize(
+            &format!("{}{}", app.base, authorize_url(&asks)),
+            &user,
+            "allow",
+        )
+        .await;
+    let (_, tokens) = redeem(&app, &web, &query_of(&back)["code"]).await;
+    let subject = tokens["access_token"].as_str().unwrap().to_string();
+    let subject_claims = claims(&subject);
+
+    // Exchanged: the user stays the subject, the backend is the actor, billing alone.
+    let (s, got) = exchange_for(&app, &be, &be_secret, &subject, &[("audience", BILLING)]).await;
+    assert_eq!(s, 200, "{got}");
+    assert_eq!(
+        got["issued_token_type"],
+        "urn:ietf:params:oauth:token-type:access_token"
+    );
+    assert_eq!(got["token_type"], "Bearer");
+    assert!(got["refresh_token"].is_null());
+    let exchanged = got["access_token"].as_str().unwrap().to_string();
+    let c = claims(&exchanged);
+    assert_eq!(c["sub"], subject_claims["sub"]);
+    assert_eq!(c["aud"], BILLING);
+    assert_eq!(c["scope"], "billing:read");
+    assert_eq!(c["client_id"], be.as_str());
+    assert_eq!(c["act"]["sub"], be.as_str());
+    assert_eq!(
+        c["gid"], subject_claims["gid"],
+        "under the user's own grant"
+    );
+    // Exchanged again (the backend passing it on): the actors nest.
+    let (s, again) =
+        exchange_for(&app, &be, &be_secret, &exchanged, &[("resource", BILLING)]).await;
+    assert_eq!(s, 200, "{again}");
+    assert_eq!(
+        claims(again["access_token"].as_str().unwrap())["act"]["act"]["sub"],
+        be.as_str()
+    );
+
+    // Never wider, never elsewhere, never for another organization, never without the grant.
+    let refused = [
+        (
+            vec![("audience", BILLING), ("scope", "orders:read")],
+            "invalid_scope",
+        ),
+        (vec![("audience", ORDERS)], "invalid_target"),
+        (vec![], "invalid_target"),
+        (
+            vec![("audience", BILLING), ("resource", ORDERS)],
+            "invalid_request",
+        ),
+        (
+            vec![("audience", BILLING), ("actor_token", "x")],
+            "invalid_request",
+        ),
+        (
+            vec![
+                ("audience", BILLING),
+                (
+                    "requested_token_type",
+                    "urn:ietf:params:oauth:token-type:id_token",
+                ),
+            ],
+            "invalid_request",
+        ),
+    ];
+    for (form, error) in refused {
+        let (s, e) = exchange_for(&app, &be, &be_secret, &subject, &form).await;
+        assert_eq!(
+            (s, e["error"].as_str()),
+            (400, Some(error)),
+            "{form:?}: {e}"
+        );
+    }
+    let (s, e) = exchange_for(
+        &app,
+        &be,
+        &be_secret,
+        "not-a-token",
+        &[("audience", BILLING)],
+    )
+    .await;
+    assert_eq!((s, e["error"].as_str()), (400, Some("invalid_grant")));
+    let (_, _, own_token) = app_token(&app, &org, "read:apps").await;
+    let (s, e) = exchange_for(&app, &be, &be_secret, &own_token, &[("audience", BILLING)]).await;
+    assert_eq!(
+        (s, e["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "an app's own token"
+    );
+    let (s, e) = exchange_for(
+        &app,
+        web.id.as_str(),
+        web.secret.as_deref().unwrap(),
+        &subject,
+        &[("audience", BILLING)],
+    )
+    .await;
+    assert_eq!((s, e["error"].as_str()), (400, Some("unauthorized_client")));
+    // A token of another organization's user and app.
+    let outsider = app.add_user(&rival, "member").await;
+    let (rweb, rsecret) = app
+        .register_app(&rival.id, &for_users("Rival shop", "openid email"), "")
+        .await;
+    let rweb = Rp {
+        id: rweb.client_id,
+        secret: rsecret.map(|s| s.expose_secret().to_string()),
+    };
+    let code = code_for(&app, &app.client(), &rweb.id, &outsider).await;
+    let (_, rtokens) = redeem(&app, &rweb, &code).await;
+    let (s, e) = exchange_for(
+        &app,
+        &be,
+        &be_secret,
+        rtokens["access_token"].as_str().unwrap(),
+        &[("audience", BILLING)],
+    )
+    .await;
+    assert_eq!(
+        (s, e["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "another organization's token"
+    );
+
+    // Audited with the token it came from.
+    assert!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'token.issued' AND detail LIKE '%{}%'",
+            subject_claims["jti"].as_str().unwrap()
+        ))
+        .await
+            >= 1
+    );
+
+    // The user withdraws the front end's access: the exchanged token ends with it.
+    let introspect = |token: String| {
+        let (app, be, be_secret) = (&app, be.clone(), be_secret.clone());
+        async move {
+            let (_, body) = post_as_client(
+                &app.base,
+                "/oauth2/introspect",
+                &be,
+                &be_secret,
+                &[("token", &token)],
+            )
+            .await;
+            body["active"].as_bool().unwrap()
+        }
+    };
+    assert!(introspect(exchanged.clone()).await);
+    let (s, _) = browser
+        .act("revoke_my_authorization", &[("client_id", &web.id)])
+        .await;
+    assert_eq!(s, 200);
+    assert!(
+        !introspect(exchanged).await,
+        "revoking the grant ends exchanged tokens"
+    );
+    let (s, e) = exchange_for(&app, &be, &be_secret, &subject, &[("audience", BILLING)]).await;
+    assert_eq!((s, e["error"].as_str()), (400, Some("invalid_grant")));
+
+    // The registration rules: the grant needs audiences, and they must be the
+    // organization's APIs.
+    let p = latchkey::services::Principal::operator_in(&org.id);
+    for (audiences, grant) in [
+        (vec![], "urn:ietf:params:oauth:grant-type:token-exchange"),
+        (
+            vec!["https://unknown.example.com".to_string()],
+            "urn:ietf:params:oauth:grant-type:token-exchange",
+        ),
+        (vec![BILLING.to_string()], "authorization_code"),
+    ] {
+        let input = AppInput {
+            grant_types: vec![grant.into()],
+            exchange_audiences: audiences,
+            redirect_uris: vec![CB.into()],
+            ..backend_input.clone()
+        };
+        let e = services::apps::create(&app.state.db, &p, &input, "")
+            .await
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("exchange") || format!("{e:?}").contains("exchange_audiences"),
+            "{e:?}"
+        );
+    }
 }

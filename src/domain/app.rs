@@ -45,6 +45,7 @@ impl AppKind {
                 GrantType::Password,
                 GrantType::JwtBearer,
                 GrantType::DeviceCode,
+                GrantType::TokenExchange,
             ],
             AppKind::OwnBehalf => &[GrantType::ClientCredentials],
         }
@@ -79,17 +80,20 @@ pub enum GrantType {
     ClientCredentials,
     /// The device authorization grant (RFC 8628).
     DeviceCode,
+    /// Token exchange (RFC 8693): a user's access token for a narrower one for an API.
+    TokenExchange,
 }
 
 impl GrantType {
     /// Every grant type, in the order discovery lists them.
-    pub const ALL: [GrantType; 6] = [
+    pub const ALL: [GrantType; 7] = [
         GrantType::AuthorizationCode,
         GrantType::RefreshToken,
         GrantType::ClientCredentials,
         GrantType::Password,
         GrantType::JwtBearer,
         GrantType::DeviceCode,
+        GrantType::TokenExchange,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -100,6 +104,7 @@ impl GrantType {
             GrantType::JwtBearer => "urn:ietf:params:oauth:grant-type:jwt-bearer",
             GrantType::ClientCredentials => "client_credentials",
             GrantType::DeviceCode => "urn:ietf:params:oauth:grant-type:device_code",
+            GrantType::TokenExchange => "urn:ietf:params:oauth:grant-type:token-exchange",
         }
     }
 
@@ -125,6 +130,7 @@ impl GrantType {
             GrantType::JwtBearer => "JWT bearer (RFC 7523)",
             GrantType::ClientCredentials => "Client credentials",
             GrantType::DeviceCode => "Device authorization (RFC 8628)",
+            GrantType::TokenExchange => "Token exchange (RFC 8693)",
         }
     }
 }
@@ -401,6 +407,8 @@ pub struct AppInput {
     pub require_par: bool,
     /// Tokens only with a DPoP proof, bound to the app's key (RFC 9449).
     pub require_dpop: bool,
+    /// The APIs (identifiers, one per line) the app may exchange users' tokens for.
+    pub exchange_audiences: Vec<String>,
 }
 
 /// A connected app's settings, valid by construction.
@@ -424,6 +432,8 @@ pub struct AppSpec {
     pub require_par: bool,
     /// Every token request must carry a DPoP proof (RFC 9449).
     pub require_dpop: bool,
+    /// The APIs the app may exchange users' tokens for (RFC 8693), by identifier.
+    pub exchange_audiences: Vec<String>,
 }
 
 impl AppSpec {
@@ -471,6 +481,13 @@ impl AppSpec {
         grant_types.sort();
 
         let redirect_uris = parse_uri_list("redirect_uris", &input.redirect_uris, &mut errors);
+        let exchange_audiences = parse_audiences(&input.exchange_audiences, &mut errors);
+        if grant_types.contains(&GrantType::TokenExchange) != !exchange_audiences.is_empty() {
+            errors.push(
+                "exchange_audiences",
+                "name the APIs an app with the token exchange grant may exchange tokens for (and only then)",
+            );
+        }
         let post_logout_redirect_uris = parse_uri_list(
             "post_logout_redirect_uris",
             &input.post_logout_redirect_uris,
@@ -526,6 +543,7 @@ impl AppSpec {
                     skip_consent: input.skip_consent,
                     require_par: input.require_par && kind == AppKind::OnBehalfOfUser,
                     require_dpop: input.require_dpop,
+                    exchange_audiences,
                 })
             }
             _ => Err(errors),
@@ -538,6 +556,27 @@ impl AppSpec {
 }
 
 /// A list of URIs typed one per line (or one per entry), each checked, without repeats.
+/// The API identifiers an app may exchange tokens for: one per line (or space), each a
+/// short printable string; whether each names one of the organization's APIs is the
+/// service's to check.
+fn parse_audiences(input: &[String], errors: &mut FieldErrors) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for raw in input.iter().flat_map(|a| a.split_whitespace()) {
+        if raw.len() > 200 || raw.chars().any(char::is_control) {
+            errors.push(
+                "exchange_audiences",
+                "an API identifier is too long or not valid",
+            );
+        } else if !out.iter().any(|a| a == raw) {
+            out.push(raw.to_string());
+        }
+    }
+    if out.len() > 20 {
+        errors.push("exchange_audiences", "at most 20 APIs");
+    }
+    out
+}
+
 fn parse_uri_list(
     field: &'static str,
     input: &[String],
@@ -595,6 +634,7 @@ impl AppInput {
             self.public_client = false;
             self.skip_consent = false;
             self.require_par = false;
+            self.exchange_audiences.clear();
             self.audience = Audience::Internal.as_str().to_string();
             self.scopes.retain(
                 |s| !matches!(super::Scope::parse(s), Ok(s) if !AppKind::OwnBehalf.may_hold(&s)),
@@ -652,6 +692,12 @@ fn check_kind_rules(
                 ),
             );
         }
+    }
+    if public_client && grants.contains(&GrantType::TokenExchange) {
+        errors.push(
+            "grant_types",
+            "a public client cannot exchange tokens (it has no secret to prove it is the app)",
+        );
     }
     if public_client && grants.contains(&GrantType::Password) {
         errors.push(

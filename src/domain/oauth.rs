@@ -181,6 +181,17 @@ pub fn narrowed_scopes(
     })
 }
 
+/// The scopes of an exchanged token (RFC 8693): the requested ones when the subject token
+/// may use each now and the app may have it (all of those when none are requested).
+pub fn exchanged_scopes(
+    requested: Option<&str>,
+    within: &ScopeSet,
+) -> Result<ScopeSet, OAuthError> {
+    scopes_within(requested, within, |s| {
+        format!("{s} is beyond what the subject token and this app may use")
+    })
+}
+
 /// The scopes granted to a user grant: requested ∩ allowed (all allowed when none are
 /// requested); unknown scopes, or nothing left, are `invalid_scope`.
 pub fn user_grant_scopes(

@@ -129,6 +129,7 @@ mod tests {
             skip_consent: false,
             require_par: false,
             require_dpop: false,
+            exchange_audiences: Vec::new(),
             public_keys: None,
             created_at: 0,
             updated_at: 0,

@@ -84,6 +84,9 @@ pub struct AppView {
     /// Tokens only with a DPoP proof (RFC 9449).
     #[serde(default)]
     pub require_dpop: bool,
+    /// The APIs the app may exchange users' tokens for (RFC 8693).
+    #[serde(default)]
+    pub exchange_audiences: Vec<String>,
     pub public_keys: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,

@@ -72,6 +72,9 @@ fn grant_type(g: GrantType) -> CoreGrantType {
         GrantType::Password => CoreGrantType::Password,
         GrantType::JwtBearer => CoreGrantType::JwtBearer,
         GrantType::DeviceCode => CoreGrantType::DeviceCode,
+        GrantType::TokenExchange => {
+            CoreGrantType::Extension(GrantType::TokenExchange.as_str().to_string())
+        }
     }
 }
 

@@ -150,7 +150,8 @@ async fn serve(
             success: true,
             detail: json!({ "grant_type": grant_type, "scope": t.scope, "sub": t.sub, "jti": t.jti,
                             "user_id": (t.sub != client_id).then_some(&t.sub),
-                            "refresh_token": t.refresh_token.is_some() }),
+                            "refresh_token": t.refresh_token.is_some(),
+                            "exchanged": t.exchanged }),
         },
         Ok(Answer::Device(d)) => Event {
             org_id: Some(&org_id),
@@ -333,6 +334,18 @@ async fn issue(
         Ok(GrantType::DeviceCode) => {
             tokens::device_code(&ctx, &app, params.require("device_code")?).await
         }
+        Ok(GrantType::TokenExchange) => {
+            let req = tokens::ExchangeRequest {
+                subject_token: params.require("subject_token")?,
+                subject_token_type: params.require("subject_token_type")?,
+                requested_token_type: params.get("requested_token_type"),
+                resource: params.get("resource"),
+                audience: params.get("audience"),
+                scope,
+                actor_token: params.get("actor_token"),
+            };
+            tokens::token_exchange(&mut ctx, &app, req).await
+        }
         _ => Err(OAuthError::UnsupportedGrantType(format!(
             "{} is not supported here",
             grant.chars().take(60).collect::<String>()
@@ -359,6 +372,7 @@ fn grant_label(grant_type: &str) -> &'static str {
         Ok(GrantType::Password) => "password",
         Ok(GrantType::JwtBearer) => "jwt_bearer",
         Ok(GrantType::DeviceCode) => "device_code",
+        Ok(GrantType::TokenExchange) => "token_exchange",
         _ => "other",
     }
 }

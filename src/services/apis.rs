@@ -171,6 +171,30 @@ pub async fn check_scopes<'c>(
     Ok(())
 }
 
+/// Every API an app may exchange tokens for (RFC 8693) must be one of the organization's.
+pub async fn check_audiences<'c>(
+    e: impl sqlx::AnyExecutor<'c>,
+    org_id: &str,
+    audiences: &[String],
+) -> Result<()> {
+    if audiences.is_empty() {
+        return Ok(());
+    }
+    let apis = store::apis::list(e, org_id).await?;
+    if let Some(unknown) = audiences
+        .iter()
+        .find(|a| !apis.iter().any(|api| &api.identifier == *a))
+    {
+        let shown: String = unknown.chars().take(100).collect();
+        return Err(FieldError::new(
+            "exchange_audiences",
+            format!("{shown} is not the identifier of an API of this organization"),
+        )
+        .into());
+    }
+    Ok(())
+}
+
 /// The plain words of each of `scopes`: the catalogue's, or the API's that defines it.
 pub async fn describe(db: &Db, org_id: &str, scopes: &ScopeSet) -> Result<Vec<(String, String)>> {
     let apis = if scopes.iter().any(|s| s.is_custom()) {

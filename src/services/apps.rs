@@ -59,6 +59,7 @@ pub(crate) fn view(r: App) -> AppView {
         skip_consent: r.skip_consent,
         require_par: r.require_par,
         require_dpop: r.require_dpop,
+        exchange_audiences: r.exchange_audiences,
         public_keys: r.public_keys,
         created_at: r.created_at,
         updated_at: r.updated_at,
@@ -133,6 +134,7 @@ fn row_from_spec(spec: &AppSpec, keys: Option<String>, base: App) -> App {
         skip_consent: spec.skip_consent,
         require_par: spec.require_par,
         require_dpop: spec.require_dpop,
+        exchange_audiences: spec.exchange_audiences.clone(),
         ..base
     }
 }
@@ -258,6 +260,7 @@ async fn insert_app(
         skip_consent: false,
         require_par: false,
         require_dpop: false,
+        exchange_audiences: Vec::new(),
     };
     let row = row_from_spec(&spec, keys, base);
     let mut tx = db.begin().await?;
@@ -270,6 +273,7 @@ async fn insert_app(
         )));
     }
     super::apis::check_scopes(&mut *tx, org_id, &spec.scopes).await?;
+    super::apis::check_audiences(&mut *tx, org_id, &spec.exchange_audiences).await?;
     store::apps::insert(&mut *tx, &row)
         .await
         .map_err(conflict_on(
@@ -499,6 +503,7 @@ pub async fn update(
     let (spec, keys) = validate(&input, public_keys_text)?;
     may_skip_consent(p, spec.skip_consent, before.skip_consent)?;
     super::apis::check_scopes(&mut *tx, org_id, &spec.scopes).await?;
+    super::apis::check_audiences(&mut *tx, org_id, &spec.exchange_audiences).await?;
     let row = row_from_spec(
         &spec,
         keys,

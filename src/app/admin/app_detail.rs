@@ -393,6 +393,7 @@ fn AppDetailView(
                                 } else {
                                     "asked of each user"
                                 }}</dd> })}
+                                {(!app.exchange_audiences.is_empty()).then(|| view! { <dt>"Token exchange"</dt><dd data-testid="exchange-fact">{format!("users' tokens for {}", app.exchange_audiences.join(", "))}</dd> })}
                                 {app.require_dpop.then(|| view! { <dt>"Tokens"</dt><dd data-testid="dpop-fact">"sender-constrained (DPoP required)"</dd> })}
                                 {(user_kind && app.require_par).then(|| view! { <dt>"Authorization requests"</dt><dd data-testid="par-fact">"pushed first (PAR required)"</dd> })}
                                 <dt>"Token lifetimes"</dt><dd>{if user_kind {

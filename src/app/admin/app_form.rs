@@ -113,6 +113,15 @@ pub fn AppFields(
     } else {
         app.as_ref().is_some_and(|a| a.require_dpop)
     };
+    let exchange_text = if sent {
+        kept_all("app[exchange_audiences][]")
+            .unwrap_or_default()
+            .join("\n")
+    } else {
+        app.as_ref()
+            .map(|a| a.exchange_audiences.join("\n"))
+            .unwrap_or_default()
+    };
     let is_new = app.is_none();
     let alg_options = ID_TOKEN_ALGS
         .iter()
@@ -214,6 +223,10 @@ pub fn AppFields(
                 "Require pushed authorization requests (PAR)"
             </label>
             <p class="hint only-user" id="require-par-hint">"The app must post each authorization request to the PAR endpoint first (RFC 9126): its parameters never travel through the browser. FAPI 2.0 requires it."</p>
+            <label class="only-user">"APIs it may exchange users' tokens for (identifiers, one per line; with the token exchange grant)"
+                <textarea name="app[exchange_audiences][]" aria-invalid=invalid(error, "exchange_audiences") rows="2" placeholder="https://orders.example.com">{exchange_text}</textarea>
+                <FieldError error field="exchange_audiences"/>
+            </label>
             <label class="only-user">"ID-token signing algorithm"
                 <select name="app[id_token_alg]">{alg_options}</select>
                 <FieldError error field="id_token_alg"/>

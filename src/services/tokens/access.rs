@@ -56,6 +56,9 @@ struct AccessClaims<'a> {
     /// The key the token is bound to (RFC 9449 §6.1).
     #[serde(skip_serializing_if = "Option::is_none")]
     cnf: Option<Cnf>,
+    /// The actor of an exchanged token (RFC 8693 §4.1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    act: Option<serde_json::Value>,
 }
 
 /// A confirmation claim (RFC 7800): the thumbprint of the DPoP key a token is bound to.
@@ -69,6 +72,8 @@ pub(super) struct Subject<'a> {
     pub sub: &'a str,
     pub org_id: &'a str,
     pub gid: Option<&'a str>,
+    /// Who acts for the subject (RFC 8693 §4.1): a token exchanged by an app.
+    pub act: Option<serde_json::Value>,
 }
 
 /// Signs an access token for `subject` and wraps it in a token response. Its audience is
@@ -98,6 +103,7 @@ pub(super) async fn access_token(
         org_id: subject.org_id,
         gid: subject.gid,
         cnf: ctx.dpop_jkt.clone().map(|jkt| Cnf { jkt }),
+        act: subject.act,
     };
     Ok(TokenResponse {
         access_token: sign(
@@ -116,8 +122,10 @@ pub(super) async fn access_token(
         scope: scopes,
         refresh_token: None,
         id_token: None,
+        issued_token_type: None,
         sub: subject.sub.to_string(),
         jti,
+        exchanged: None,
     })
 }
 
@@ -156,6 +164,8 @@ pub struct VerifiedAccess {
     pub gid: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cnf: Option<Cnf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub act: Option<serde_json::Value>,
 }
 
 /// Verifies an access token of ours: ES256 by a published key, our issuer, an audience, not

@@ -27,6 +27,7 @@ pub async fn client_credentials(
             sub: &app.client_id,
             org_id: &app.org_id,
             gid: None,
+            act: None,
         },
         scopes,
     )

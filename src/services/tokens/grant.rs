@@ -151,6 +151,7 @@ pub(super) async fn issue_for_grant(
         sub: &grant.user_id,
         org_id: &grant.org_id,
         gid: Some(&grant.id),
+        act: None,
     };
     let refresh = offline && app.uses(GrantType::RefreshToken);
     let openid = scopes.contains("openid");

@@ -17,6 +17,7 @@ mod jwt_bearer;
 mod password;
 mod refresh;
 mod revoke;
+mod token_exchange;
 mod userinfo;
 
 pub use access::{Aud, VerifiedAccess, active, active_here, verify_access};
@@ -32,6 +33,7 @@ pub use jwt_bearer::jwt_bearer;
 pub use password::password;
 pub use refresh::refresh;
 pub use revoke::revoke;
+pub use token_exchange::{ExchangeRequest, token_exchange};
 pub use userinfo::{BearerError, userinfo};
 
 use serde::Serialize;
@@ -65,12 +67,18 @@ pub struct TokenResponse {
     pub refresh_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
+    /// What a token exchange issued (RFC 8693 §2.2.1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issued_token_type: Option<&'static str>,
     /// The token's subject (for the audit record), not sent.
     #[serde(skip)]
     pub sub: String,
     /// The access token's id (for the audit record), not sent.
     #[serde(skip)]
     pub jti: String,
+    /// The token a token exchange started from, for the audit record (not sent).
+    #[serde(skip)]
+    pub exchanged: Option<serde_json::Value>,
 }
 
 /// Logs an internal failure with its cause and answers `server_error`, which says nothing.

@@ -255,6 +255,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 require_par: false,
                 require_dpop: false,
                 exchange_audiences: Vec::new(),
+                backchannel_logout_uri: String::new(),
             };
             let (app, secret) =
                 services::apps::create(&db, &Principal::operator_in(&org), &input, &keys)

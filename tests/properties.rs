@@ -559,6 +559,7 @@ fn app_input() -> BoxedStrategy<AppInput> {
                 require_par: false,
                 require_dpop: false,
                 exchange_audiences: Vec::new(),
+                backchannel_logout_uri: String::new(),
             }
         })
         .boxed()
@@ -609,6 +610,7 @@ fn plausible_app_input() -> BoxedStrategy<AppInput> {
                 require_par: false,
                 require_dpop: false,
                 exchange_audiences: Vec::new(),
+                backchannel_logout_uri: String::new(),
             }
             .only_fields_of_kind()
         })
@@ -640,6 +642,7 @@ fn canonical_app_input(spec: &AppSpec) -> AppInput {
         require_par: spec.require_par,
         require_dpop: spec.require_dpop,
         exchange_audiences: spec.exchange_audiences.clone(),
+        backchannel_logout_uri: spec.backchannel_logout_uri.clone().unwrap_or_default(),
         id_token_alg: spec.id_token_alg.to_string(),
         post_logout_redirect_uris: uris(spec.post_logout_redirect_uris.as_slice()),
     }

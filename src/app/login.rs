@@ -91,7 +91,7 @@ pub async fn logout(csrf: String, #[server(default)] next: String) -> Result<(),
     let result = async {
         let session = portal::session().await?;
         portal::check_csrf(&session, &csrf).await?;
-        portal::end_session(&session).await?;
+        portal::end_session(&portal::state()?, &session).await?;
         // "Not you?" on the consent page signs out and back in, then resumes the request.
         let to = if next.is_empty() {
             "/login".to_string()

@@ -103,7 +103,7 @@ pub async fn choose_password(
         .await
         .map_err(portal::service_error)?;
         // Whoever was signed in here signs in again, with the new password.
-        portal::end_session(&session).await?;
+        portal::end_session(&portal::state()?, &session).await?;
         leptos_axum::redirect(&format!(
             "/login?password_set=1&login_hint={}",
             super::components::url_encode(&email)

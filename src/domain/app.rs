@@ -409,6 +409,8 @@ pub struct AppInput {
     pub require_dpop: bool,
     /// The APIs (identifiers, one per line) the app may exchange users' tokens for.
     pub exchange_audiences: Vec<String>,
+    /// Where a signed logout token is posted when a user's session ends (empty: none).
+    pub backchannel_logout_uri: String,
 }
 
 /// A connected app's settings, valid by construction.
@@ -434,6 +436,8 @@ pub struct AppSpec {
     pub require_dpop: bool,
     /// The APIs the app may exchange users' tokens for (RFC 8693), by identifier.
     pub exchange_audiences: Vec<String>,
+    /// OpenID Connect Back-Channel Logout: where logout tokens are posted.
+    pub backchannel_logout_uri: Option<String>,
 }
 
 impl AppSpec {
@@ -482,6 +486,9 @@ impl AppSpec {
 
         let redirect_uris = parse_uri_list("redirect_uris", &input.redirect_uris, &mut errors);
         let exchange_audiences = parse_audiences(&input.exchange_audiences, &mut errors);
+        let backchannel_logout_uri = errors
+            .check(parse_backchannel_uri(&input.backchannel_logout_uri))
+            .flatten();
         if grant_types.contains(&GrantType::TokenExchange) != !exchange_audiences.is_empty() {
             errors.push(
                 "exchange_audiences",
@@ -544,6 +551,7 @@ impl AppSpec {
                     require_par: input.require_par && kind == AppKind::OnBehalfOfUser,
                     require_dpop: input.require_dpop,
                     exchange_audiences,
+                    backchannel_logout_uri,
                 })
             }
             _ => Err(errors),
@@ -556,6 +564,25 @@ impl AppSpec {
 }
 
 /// A list of URIs typed one per line (or one per entry), each checked, without repeats.
+/// A back-channel logout URI: https (or loopback http, used only while this server itself
+/// runs on http), no fragment; empty for none.
+fn parse_backchannel_uri(raw: &str) -> Result<Option<String>, FieldError> {
+    if raw.trim().is_empty() {
+        return Ok(None);
+    }
+    let uri = RedirectUri::parse(raw).map_err(|mut e| {
+        e.field = "backchannel_logout_uri".into();
+        e
+    })?;
+    if !(uri.as_str().starts_with("https://") || uri.as_str().starts_with("http://")) {
+        return Err(FieldError::new(
+            "backchannel_logout_uri",
+            "must be an https URI (or loopback http)",
+        ));
+    }
+    Ok(Some(uri.as_str().to_string()))
+}
+
 /// The API identifiers an app may exchange tokens for: one per line (or space), each a
 /// short printable string; whether each names one of the organization's APIs is the
 /// service's to check.
@@ -635,6 +662,7 @@ impl AppInput {
             self.skip_consent = false;
             self.require_par = false;
             self.exchange_audiences.clear();
+            self.backchannel_logout_uri.clear();
             self.audience = Audience::Internal.as_str().to_string();
             self.scopes.retain(
                 |s| !matches!(super::Scope::parse(s), Ok(s) if !AppKind::OwnBehalf.may_hold(&s)),

@@ -130,6 +130,7 @@ mod tests {
             require_par: false,
             require_dpop: false,
             exchange_audiences: Vec::new(),
+            backchannel_logout_uri: None,
             public_keys: None,
             created_at: 0,
             updated_at: 0,

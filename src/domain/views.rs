@@ -87,6 +87,9 @@ pub struct AppView {
     /// The APIs the app may exchange users' tokens for (RFC 8693).
     #[serde(default)]
     pub exchange_audiences: Vec<String>,
+    /// Where logout tokens are posted (OpenID Connect Back-Channel Logout).
+    #[serde(default)]
+    pub backchannel_logout_uri: Option<String>,
     pub public_keys: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,

@@ -73,7 +73,7 @@ async fn answer(state: &AppState, session: &Session, posted: bool, params: &Para
     if me.is_some() && !hinted_user && !confirmed {
         return confirm_page(session, params).await;
     }
-    if let Err(e) = session.flush().await {
+    if let Err(e) = portal::end_session(state, session).await {
         tracing::error!(error = %e, "logout");
     }
     Redirect::to(&target.unwrap_or_else(|| format!("{LOGIN_PATH}?signed_out=1"))).into_response()

@@ -43,6 +43,7 @@ pub async fn serve(
     state.limiter.spawn_sync();
     spawn_purge(state.db.clone());
     spawn_key_reload(state.clone());
+    spawn_logout_deliveries(state.clone());
     let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let (stopping_tx, stopping) = tokio::sync::oneshot::channel::<()>();
     let drain = state.settings.drain;
@@ -86,6 +87,31 @@ fn spawn_purge(db: Db) {
             tick.tick().await;
             crate::services::maintenance::hourly(&db).await;
             db.cache.load_revoked(&db).await;
+        }
+    });
+}
+
+/// Sends back-channel logout tokens as they fall due (every second; each instance takes
+/// its own by compare-and-set).
+fn spawn_logout_deliveries(state: AppState) {
+    tokio::spawn(async move {
+        let http = match crate::services::backchannel::http_client() {
+            Ok(h) => h,
+            Err(e) => {
+                tracing::error!(error = %e, "back-channel logout deliveries cannot start");
+                return;
+            }
+        };
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            let ring = state.key_ring();
+            let issuer = &state.settings.issuer;
+            if let Err(e) =
+                crate::services::backchannel::deliver_due(&state.db, &ring, issuer, &http).await
+            {
+                tracing::warn!(error = %e, "back-channel logout deliveries");
+            }
         }
     });
 }

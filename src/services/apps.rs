@@ -60,6 +60,7 @@ pub(crate) fn view(r: App) -> AppView {
         require_par: r.require_par,
         require_dpop: r.require_dpop,
         exchange_audiences: r.exchange_audiences,
+        backchannel_logout_uri: r.backchannel_logout_uri,
         public_keys: r.public_keys,
         created_at: r.created_at,
         updated_at: r.updated_at,
@@ -135,6 +136,7 @@ fn row_from_spec(spec: &AppSpec, keys: Option<String>, base: App) -> App {
         require_par: spec.require_par,
         require_dpop: spec.require_dpop,
         exchange_audiences: spec.exchange_audiences.clone(),
+        backchannel_logout_uri: spec.backchannel_logout_uri.clone(),
         ..base
     }
 }
@@ -261,6 +263,7 @@ async fn insert_app(
         require_par: false,
         require_dpop: false,
         exchange_audiences: Vec::new(),
+        backchannel_logout_uri: None,
     };
     let row = row_from_spec(&spec, keys, base);
     let mut tx = db.begin().await?;

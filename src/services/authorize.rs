@@ -39,6 +39,8 @@ pub struct Visitor {
     pub auth_time: Option<i64>,
     /// How they signed in (`amr`, space-separated).
     pub amr: String,
+    /// The browser session's public id (OIDC `sid`).
+    pub sid: Option<String>,
     /// The signed-in user as the audit names them, with where the request came from.
     pub caller: Caller,
 }
@@ -420,6 +422,7 @@ pub(super) fn new_grant(
         revoked_at: None,
         auth_time: visitor.auth_time,
         amr: Some(visitor.amr.clone()).filter(|a| !a.is_empty()),
+        sid: visitor.sid.clone(),
     })
 }
 

@@ -29,6 +29,9 @@ pub async fn hourly(db: &Db) {
     if let Err(e) = store::authz::purge_expired(pool, t).await {
         tracing::warn!(error = %e, "authorization request purge failed");
     }
+    if let Err(e) = store::logout::purge_finished(pool, t).await {
+        tracing::warn!(error = %e, "logout delivery purge failed");
+    }
     if let Err(e) = store::device::purge_expired(pool, t).await {
         tracing::warn!(error = %e, "device code purge failed");
     }

@@ -277,7 +277,7 @@ pub async fn reset_for_member(db: &Db, p: &Principal, user_id: &str) -> Result<(
     }
     store::factors::delete_recovery_codes(&mut *tx, user_id).await?;
     store::users::end_sessions(&mut *tx, user_id).await?;
-    store::sessions::delete_of_user(&mut *tx, user_id, None).await?;
+    let ended = store::sessions::delete_of_user(&mut *tx, user_id, None).await?;
     audit::record(
         &mut tx,
         at.caller,
@@ -291,6 +291,7 @@ pub async fn reset_for_member(db: &Db, p: &Principal, user_id: &str) -> Result<(
     )
     .await?;
     db.commit(tx, &[Change::User(user_id.to_string())]).await?;
+    super::backchannel::sessions_ended(db, user_id, &ended).await?;
     Ok(())
 }
 

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod authorizations;
 pub mod authorize;
+pub mod backchannel;
 pub mod bootstrap;
 pub mod contexts;
 pub mod device;

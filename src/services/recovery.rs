@@ -197,7 +197,7 @@ pub async fn set_password(
     store::users::set_password(&mut *tx, &user.id, &hash).await?;
     store::users::verify_email(&mut *tx, &user.id, &user.email, t).await?;
     store::users::end_sessions(&mut *tx, &user.id).await?;
-    store::sessions::delete_of_user(&mut *tx, &user.id, None).await?;
+    let ended = store::sessions::delete_of_user(&mut *tx, &user.id, None).await?;
     store::factors::end_links(&mut *tx, &user.id, LinkPurpose::Reset, t).await?;
     let memberships = store::users::memberships_of(&mut *tx, &user.id).await?;
     let caller = Caller {
@@ -223,6 +223,7 @@ pub async fn set_password(
     )
     .await?;
     db.commit(tx, &[Change::User(user.id.clone())]).await?;
+    super::backchannel::sessions_ended(db, &user.id, &ended).await?;
     Ok(user.email)
 }
 

@@ -44,6 +44,7 @@ pub async fn end_mine(db: &Db, p: &Principal, which: &str) -> Result<()> {
     if !store::sessions::delete_one(&mut *tx, own.user_id, &target.id).await? {
         return Err(Error::NotFound);
     }
+    let ended = vec![target.facts.sid.clone()];
     audit::record(
         &mut tx,
         own.caller,
@@ -57,6 +58,7 @@ pub async fn end_mine(db: &Db, p: &Principal, which: &str) -> Result<()> {
     )
     .await?;
     tx.commit().await?;
+    super::backchannel::sessions_ended(db, own.user_id, &ended).await?;
     Ok(())
 }
 
@@ -64,7 +66,8 @@ pub async fn end_mine(db: &Db, p: &Principal, which: &str) -> Result<()> {
 pub async fn end_others(db: &Db, p: &Principal, current: &str) -> Result<u64> {
     let own = p.own_account()?;
     let mut tx = db.begin().await?;
-    let n = store::sessions::delete_of_user(&mut *tx, own.user_id, Some(current)).await?;
+    let ended = store::sessions::delete_of_user(&mut *tx, own.user_id, Some(current)).await?;
+    let n = ended.len() as u64;
     audit::record(
         &mut tx,
         own.caller,
@@ -78,6 +81,7 @@ pub async fn end_others(db: &Db, p: &Principal, current: &str) -> Result<u64> {
     )
     .await?;
     tx.commit().await?;
+    super::backchannel::sessions_ended(db, own.user_id, &ended).await?;
     Ok(n)
 }
 
@@ -89,7 +93,8 @@ pub async fn end_user_sessions(db: &Db, p: &Principal, user_id: &str) -> Result<
         return Err(Error::NotFound);
     }
     let mut tx = db.begin().await?;
-    let n = store::sessions::delete_of_user(&mut *tx, user_id, None).await?;
+    let ended = store::sessions::delete_of_user(&mut *tx, user_id, None).await?;
+    let n = ended.len() as u64;
     // Sessions saved before they carried their user are ended by the epoch.
     store::users::end_sessions(&mut *tx, user_id).await?;
     audit::record(
@@ -105,5 +110,6 @@ pub async fn end_user_sessions(db: &Db, p: &Principal, user_id: &str) -> Result<
     )
     .await?;
     db.commit(tx, &[Change::User(user_id.to_string())]).await?;
+    super::backchannel::sessions_ended(db, user_id, &ended).await?;
     Ok(n)
 }

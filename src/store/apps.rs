@@ -40,6 +40,8 @@ pub struct App {
     pub require_dpop: bool,
     /// The APIs (identifiers) the app may exchange users' tokens for (RFC 8693).
     pub exchange_audiences: Vec<String>,
+    /// Where logout tokens are posted (OpenID Connect Back-Channel Logout).
+    pub backchannel_logout_uri: Option<String>,
 }
 
 impl App {
@@ -85,7 +87,7 @@ pub struct SecretRow {
 
 const APP_COLS: &str = "client_id, org_id, name, kind, grant_types, redirect_uris, website_url, audience, scopes, \
     access_token_ttl, refresh_token_ttl, enabled, owner_id, public_client, public_keys, created_at, updated_at, id_token_alg, \
-    post_logout_redirect_uris, grant_ttl, group_id, env_id, skip_consent, require_par, require_dpop, exchange_audiences";
+    post_logout_redirect_uris, grant_ttl, group_id, env_id, skip_consent, require_par, require_dpop, exchange_audiences, backchannel_logout_uri";
 
 /// A stored value that no longer parses: the row is refused, never half-read.
 fn corrupt(column: &str, message: impl std::fmt::Display) -> sqlx::Error {
@@ -141,6 +143,7 @@ fn app_from_row(r: &sqlx::any::AnyRow) -> Result<App, sqlx::Error> {
             .split_whitespace()
             .map(str::to_string)
             .collect(),
+        backchannel_logout_uri: r.try_get("backchannel_logout_uri")?,
     })
 }
 
@@ -188,7 +191,7 @@ fn secret_from_row(r: &sqlx::any::AnyRow) -> Result<SecretRow, sqlx::Error> {
 pub async fn insert<'c>(e: impl AnyExecutor<'c>, a: &App) -> Result<(), sqlx::Error> {
     let t = stored(a);
     sqlx::query(&format!(
-        "INSERT INTO apps ({APP_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)"
+        "INSERT INTO apps ({APP_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)"
     ))
     .bind(a.client_id.as_str())
     .bind(a.org_id.as_str())
@@ -216,6 +219,7 @@ pub async fn insert<'c>(e: impl AnyExecutor<'c>, a: &App) -> Result<(), sqlx::Er
     .bind(i64::from(a.require_par))
     .bind(i64::from(a.require_dpop))
     .bind(a.exchange_audiences.join(" "))
+    .bind(a.backchannel_logout_uri.as_deref())
     .execute(e)
     .await?;
     Ok(())
@@ -228,7 +232,8 @@ pub async fn update<'c>(e: impl AnyExecutor<'c>, a: &App) -> Result<bool, sqlx::
         "UPDATE apps SET name = $1, grant_types = $2, redirect_uris = $3, website_url = $4, audience = $5, scopes = $6, \
          access_token_ttl = $7, refresh_token_ttl = $8, public_keys = $9, updated_at = $10, \
          id_token_alg = $11, post_logout_redirect_uris = $12, grant_ttl = $13, skip_consent = $14, \
-         require_par = $15, require_dpop = $16, exchange_audiences = $17 WHERE org_id = $18 AND client_id = $19",
+         require_par = $15, require_dpop = $16, exchange_audiences = $17, backchannel_logout_uri = $18 \
+         WHERE org_id = $19 AND client_id = $20",
     )
     .bind(&a.name)
     .bind(&t.grant_types)
@@ -247,6 +252,7 @@ pub async fn update<'c>(e: impl AnyExecutor<'c>, a: &App) -> Result<bool, sqlx::
     .bind(i64::from(a.require_par))
     .bind(i64::from(a.require_dpop))
     .bind(a.exchange_audiences.join(" "))
+    .bind(a.backchannel_logout_uri.as_deref())
     .bind(a.org_id.as_str())
     .bind(a.client_id.as_str())
     .execute(e)

@@ -19,6 +19,8 @@ pub struct Grant {
     pub auth_time: Option<i64>,
     /// How the user signed in for this grant (`amr`, space-separated), if they did.
     pub amr: Option<String>,
+    /// The browser session that started it (OIDC `sid`), for back-channel logout.
+    pub sid: Option<String>,
 }
 
 /// A refresh token of a grant (its digest only), with the scopes it may refresh.
@@ -45,8 +47,8 @@ fn scopes(r: &sqlx::any::AnyRow) -> Result<ScopeSet, sqlx::Error> {
 
 pub async fn insert<'c>(e: impl AnyExecutor<'c>, g: &Grant) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO grants (id, org_id, client_id, user_id, scopes, grant_type, created_at, revoked_at, auth_time, amr) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        "INSERT INTO grants (id, org_id, client_id, user_id, scopes, grant_type, created_at, revoked_at, auth_time, amr, sid) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(g.id.as_str())
     .bind(g.org_id.as_str())
@@ -58,6 +60,7 @@ pub async fn insert<'c>(e: impl AnyExecutor<'c>, g: &Grant) -> Result<(), sqlx::
     .bind(g.revoked_at)
     .bind(g.auth_time)
     .bind(g.amr.as_deref())
+    .bind(g.sid.as_deref())
     .execute(e)
     .await?;
     Ok(())
@@ -65,7 +68,7 @@ pub async fn insert<'c>(e: impl AnyExecutor<'c>, g: &Grant) -> Result<(), sqlx::
 
 pub async fn get<'c>(e: impl AnyExecutor<'c>, id: &str) -> Result<Option<Grant>, sqlx::Error> {
     let row = sqlx::query(
-        "SELECT id, org_id, client_id, user_id, scopes, grant_type, created_at, revoked_at, auth_time, amr FROM grants WHERE id = $1",
+        "SELECT id, org_id, client_id, user_id, scopes, grant_type, created_at, revoked_at, auth_time, amr, sid FROM grants WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(e)
@@ -84,9 +87,26 @@ pub async fn get<'c>(e: impl AnyExecutor<'c>, id: &str) -> Result<Option<Grant>,
             revoked_at: r.try_get("revoked_at")?,
             auth_time: r.try_get("auth_time")?,
             amr: r.try_get("amr")?,
+            sid: r.try_get("sid")?,
         })
     })
     .transpose()
+}
+
+/// The apps a browser session signed into for `user_id` (their grants' `sid`), once each.
+pub async fn clients_of_session<'c>(
+    e: impl AnyExecutor<'c>,
+    sid: &str,
+    user_id: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query("SELECT DISTINCT client_id FROM grants WHERE sid = $1 AND user_id = $2")
+        .bind(sid)
+        .bind(user_id)
+        .fetch_all(e)
+        .await?
+        .iter()
+        .map(|r| r.try_get("client_id"))
+        .collect()
 }
 
 pub async fn revoke<'c>(e: impl AnyExecutor<'c>, id: &str, now: i64) -> Result<(), sqlx::Error> {

@@ -11,6 +11,7 @@ pub mod device;
 pub mod factors;
 pub mod grants;
 pub mod keys;
+pub mod logout;
 pub mod orgs;
 pub mod passkeys;
 pub mod policy;

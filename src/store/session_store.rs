@@ -38,6 +38,7 @@ fn facts(record: &Record) -> store::sessions::Facts {
         user_agent: text("user_agent"),
         signed_in_at: number("auth_time"),
         last_seen_at: number("last_seen"),
+        sid: text("sid"),
     }
 }
 

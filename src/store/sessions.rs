@@ -9,10 +9,12 @@ pub struct Facts {
     pub user_agent: Option<String>,
     pub signed_in_at: Option<i64>,
     pub last_seen_at: Option<i64>,
+    /// The session's public id (OIDC `sid`), set at sign-in.
+    pub sid: Option<String>,
 }
 
-const INSERT: &str = "INSERT INTO sessions (id, data, expires_at, user_id, ip, user_agent, signed_in_at, last_seen_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING";
+const INSERT: &str = "INSERT INTO sessions (id, data, expires_at, user_id, ip, user_agent, signed_in_at, last_seen_at, sid) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING";
 
 /// Writes back a session that exists. A session ended meanwhile (its row deleted: signed
 /// out, ended elsewhere, by an admin) stays ended: a request still in flight cannot bring
@@ -26,7 +28,7 @@ pub async fn save<'c>(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE sessions SET data = $2, expires_at = $3, user_id = $4, ip = $5, user_agent = $6, \
-         signed_in_at = $7, last_seen_at = $8 WHERE id = $1",
+         signed_in_at = $7, last_seen_at = $8, sid = $9 WHERE id = $1",
     )
     .bind(id)
     .bind(data)
@@ -36,6 +38,7 @@ pub async fn save<'c>(
     .bind(f.user_agent.as_deref())
     .bind(f.signed_in_at)
     .bind(f.last_seen_at)
+    .bind(f.sid.as_deref())
     .execute(e)
     .await?;
     Ok(())
@@ -58,6 +61,7 @@ pub async fn create<'c>(
         .bind(f.user_agent.as_deref())
         .bind(f.signed_in_at)
         .bind(f.last_seen_at)
+        .bind(f.sid.as_deref())
         .execute(e)
         .await?;
     Ok(done.rows_affected() == 1)
@@ -77,7 +81,7 @@ pub async fn of_user<'c>(
     now: i64,
 ) -> Result<Vec<UserSession>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT id, ip, user_agent, signed_in_at, last_seen_at FROM sessions \
+        "SELECT id, ip, user_agent, signed_in_at, last_seen_at, sid FROM sessions \
          WHERE user_id = $1 AND expires_at > $2 ORDER BY last_seen_at DESC, signed_in_at DESC LIMIT 100",
     )
     .bind(user_id)
@@ -94,26 +98,28 @@ pub async fn of_user<'c>(
                     user_agent: r.try_get("user_agent")?,
                     signed_in_at: r.try_get("signed_in_at")?,
                     last_seen_at: r.try_get("last_seen_at")?,
+                    sid: r.try_get("sid")?,
                 },
             })
         })
         .collect()
 }
 
-/// Ends the user's sessions, all or all but `except`; how many ended.
+/// Ends the user's sessions, all or all but `except`: the public ids (`sid`) of those that
+/// ended (None for one that had none).
 pub async fn delete_of_user<'c>(
     e: impl AnyExecutor<'c>,
     user_id: &str,
     except: Option<&str>,
-) -> Result<u64, sqlx::Error> {
-    Ok(
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
-            .bind(user_id)
-            .bind(except.unwrap_or(""))
-            .execute(e)
-            .await?
-            .rows_affected(),
-    )
+) -> Result<Vec<Option<String>>, sqlx::Error> {
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2 RETURNING sid")
+        .bind(user_id)
+        .bind(except.unwrap_or(""))
+        .fetch_all(e)
+        .await?
+        .iter()
+        .map(|r| r.try_get("sid"))
+        .collect()
 }
 
 pub async fn load<'c>(

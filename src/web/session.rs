@@ -18,6 +18,10 @@ pub const ORG_ID: &str = "org_id";
 pub const AUTH_TIME: &str = "auth_time";
 /// How the session's user signed in (`amr`, space-separated).
 pub const AMR: &str = "amr";
+/// The session's public id (OIDC `sid`), and whose sign-in it belongs to: kept across a
+/// fresh sign-in of the same user (`prompt=login`, a second factor), new for anyone else.
+const SID: &str = "sid";
+const SID_USER: &str = "sid_user";
 /// A sign-in halfway: the password was right, a second factor is still to come.
 const PENDING: &str = "pending_sign_in";
 /// The user's session epoch at sign-in.
@@ -235,6 +239,11 @@ pub async fn start_session(
     session.cycle_id().await?;
     session.remove::<String>(CSRF).await?;
     session.remove::<Pending>(PENDING).await?;
+    let same_user = session.get::<String>(SID_USER).await?.as_deref() == Some(user_id);
+    if !same_user || session.get::<String>(SID).await?.is_none() {
+        session.insert(SID, crate::crypto::random_token(16)).await?;
+        session.insert(SID_USER, user_id).await?;
+    }
     session.insert(USER_ID, user_id).await?;
     session.insert(AUTH_TIME, services::now()).await?;
     session
@@ -457,11 +466,20 @@ pub async fn visitor_of(me: &SignedIn, session: &Session) -> services::authorize
             .flatten()
             .unwrap_or_default(),
         caller: me.principal.caller().clone(),
+        sid: session.get::<String>(SID).await.ok().flatten(),
     }
 }
 
-/// Ends the session (sign-out).
-pub async fn end_session(session: &Session) -> Result<(), SessionError> {
+/// Ends the session (sign-out); the apps it signed into hear of it (back-channel logout).
+pub async fn end_session(state: &AppState, session: &Session) -> Result<(), SessionError> {
+    let user = session.get::<String>(USER_ID).await?;
+    let sid = session.get::<String>(SID).await?;
     session.flush().await?;
+    if let (Some(user), Some(sid)) = (user, sid)
+        && let Err(e) = services::backchannel::session_ended(&state.db, &user, &sid).await
+    {
+        // The sign-out stands; the apps are not told (logged, never silently).
+        tracing::error!(error = %e, "back-channel logout could not be queued");
+    }
     Ok(())
 }

@@ -122,6 +122,12 @@ pub fn AppFields(
             .map(|a| a.exchange_audiences.join("\n"))
             .unwrap_or_default()
     };
+    let backchannel_text = text(
+        "app[backchannel_logout_uri]",
+        app.as_ref()
+            .and_then(|a| a.backchannel_logout_uri.clone())
+            .unwrap_or_default(),
+    );
     let is_new = app.is_none();
     let alg_options = ID_TOKEN_ALGS
         .iter()
@@ -223,6 +229,10 @@ pub fn AppFields(
                 "Require pushed authorization requests (PAR)"
             </label>
             <p class="hint only-user" id="require-par-hint">"The app must post each authorization request to the PAR endpoint first (RFC 9126): its parameters never travel through the browser. FAPI 2.0 requires it."</p>
+            <label class="only-user">"Back-channel logout URI (signed logout tokens are posted here when a user's session ends)"
+                <input type="url" name="app[backchannel_logout_uri]" aria-invalid=invalid(error, "backchannel_logout_uri") value=backchannel_text maxlength="2000" placeholder="https://app.example.com/backchannel-logout"/>
+                <FieldError error field="backchannel_logout_uri"/>
+            </label>
             <label class="only-user">"APIs it may exchange users' tokens for (identifiers, one per line; with the token exchange grant)"
                 <textarea name="app[exchange_audiences][]" aria-invalid=invalid(error, "exchange_audiences") rows="2" placeholder="https://orders.example.com">{exchange_text}</textarea>
                 <FieldError error field="exchange_audiences"/>

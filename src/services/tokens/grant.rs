@@ -101,6 +101,7 @@ pub(super) async fn start_direct(
         revoked_at: None,
         auth_time: None,
         amr: (grant_type == GrantType::Password).then(|| "pwd".to_string()),
+        sid: None,
     };
     store::grants::insert(&db.pool, &grant)
         .await

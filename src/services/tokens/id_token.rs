@@ -43,6 +43,65 @@ pub(super) async fn user_claims(
     })
 }
 
+/// The session an ID token's sign-in belongs to (`sid`, OpenID Connect Back-Channel Logout
+/// §2.1), when the grant was started in a browser session.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+struct SessionClaim {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sid: Option<String>,
+}
+
+impl openidconnect::AdditionalClaims for SessionClaim {}
+
+/// The app's ID-token algorithm, as jsonwebtoken and openidconnect name it.
+fn algorithms(
+    app: &App,
+) -> (
+    jsonwebtoken::Algorithm,
+    openidconnect::core::CoreJwsSigningAlgorithm,
+) {
+    use openidconnect::core::CoreJwsSigningAlgorithm;
+    if app.id_token_alg == crate::crypto::signing::RS256 {
+        (
+            jsonwebtoken::Algorithm::RS256,
+            CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+        )
+    } else {
+        (
+            jsonwebtoken::Algorithm::ES256,
+            CoreJwsSigningAlgorithm::EcdsaP256Sha256,
+        )
+    }
+}
+
+/// The `typ` of a logout token (Back-Channel Logout §2.4, recommended explicit typing).
+const LOGOUT_TOKEN_TYP: &str = "logout+jwt";
+/// The event a logout token carries.
+pub const BACKCHANNEL_LOGOUT_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
+
+/// A logout token (Back-Channel Logout §2.4) for `app`: the user `sub` and the session
+/// `sid` that ended, signed like the app's ID tokens, valid two minutes, never a nonce.
+pub fn logout_token(
+    ring: &KeyRing,
+    issuer: &str,
+    app: &App,
+    sub: &str,
+    sid: &str,
+) -> Result<String, OAuthError> {
+    let t = now();
+    let claims = serde_json::json!({
+        "iss": issuer,
+        "aud": app.client_id.as_str(),
+        "iat": t,
+        "exp": t + 120,
+        "jti": crate::crypto::random_token(16),
+        "sub": sub,
+        "sid": sid,
+        "events": { BACKCHANNEL_LOGOUT_EVENT: {} },
+    });
+    sign(ring, t, LOGOUT_TOKEN_TYP, algorithms(app).0, &claims)
+}
+
 /// An ID token for the grant's user, as `openidconnect`'s typed claims (the model its
 /// clients parse), `at_hash` computed by it from the key that signs, signed with the app's
 /// ID-token algorithm by the key ring.
@@ -53,24 +112,14 @@ pub(super) async fn id_token(
     answer: &TokenResponse,
     nonce: Option<&str>,
 ) -> Result<String, OAuthError> {
-    use openidconnect::core::{CoreIdTokenClaims, CoreJwsSigningAlgorithm};
+    use openidconnect::core::CoreGenderClaim;
     use openidconnect::{
         AccessToken, AccessTokenHash, Audience, AuthenticationContextClass,
-        AuthenticationMethodReference, ClientId, EmptyAdditionalClaims, EndUserEmail, EndUserName,
+        AuthenticationMethodReference, ClientId, EndUserEmail, EndUserName, IdTokenClaims,
         IssuerUrl, LocalizedClaim, Nonce, StandardClaims, SubjectIdentifier,
     };
     let t = now();
-    let (alg, oidc_alg) = if app.id_token_alg == crate::crypto::signing::RS256 {
-        (
-            jsonwebtoken::Algorithm::RS256,
-            CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
-        )
-    } else {
-        (
-            jsonwebtoken::Algorithm::ES256,
-            CoreJwsSigningAlgorithm::EcdsaP256Sha256,
-        )
-    };
+    let (alg, oidc_alg) = algorithms(app);
     let key = ctx
         .ring
         .signing_key(t, alg)
@@ -99,13 +148,15 @@ pub(super) async fn id_token(
         chrono::DateTime::from_timestamp(secs, 0).ok_or_else(|| internal("time out of range"))
     };
     let issuer = IssuerUrl::new(ctx.url.to_string()).map_err(internal)?;
-    let claims = CoreIdTokenClaims::new(
+    let claims = IdTokenClaims::<SessionClaim, CoreGenderClaim>::new(
         issuer,
         vec![Audience::new(app.client_id.to_string())],
         at(t + app.access_token_ttl)?,
         at(t)?,
         standard,
-        EmptyAdditionalClaims {},
+        SessionClaim {
+            sid: grant.sid.clone(),
+        },
     )
     .set_authorized_party(Some(ClientId::new(app.client_id.to_string())))
     .set_auth_time(grant.auth_time.map(at).transpose()?)

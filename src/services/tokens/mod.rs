@@ -27,7 +27,9 @@ pub use client_credentials::client_credentials;
 pub use device_code::{DeviceAuthorization, device_code, start_device};
 pub use dpop::{Presented, check_presentation, token_request_proof};
 pub use grant::current_scopes;
-pub use id_token::{IdTokenHint, UserClaims, id_token_hint};
+pub use id_token::{
+    BACKCHANNEL_LOGOUT_EVENT, IdTokenHint, UserClaims, id_token_hint, logout_token,
+};
 pub use introspect::{Decision, JWT_INTROSPECTION, evaluate, introspect, signed_answer};
 pub use jwt_bearer::jwt_bearer;
 pub use password::password;

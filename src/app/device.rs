@@ -112,6 +112,7 @@ fn DeviceForm(code: String, result: String) -> impl IntoView {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::outcome;
 

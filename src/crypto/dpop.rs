@@ -168,6 +168,7 @@ pub fn nonce_ok(key: &[u8; 32], nonce: &str, now: i64) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
     use serde_json::json;

@@ -489,7 +489,7 @@ impl AppSpec {
         let backchannel_logout_uri = errors
             .check(parse_backchannel_uri(&input.backchannel_logout_uri))
             .flatten();
-        if grant_types.contains(&GrantType::TokenExchange) != !exchange_audiences.is_empty() {
+        if grant_types.contains(&GrantType::TokenExchange) == exchange_audiences.is_empty() {
             errors.push(
                 "exchange_audiences",
                 "name the APIs an app with the token exchange grant may exchange tokens for (and only then)",

@@ -99,6 +99,7 @@ pub fn poll_answer(last_polled_at: Option<i64>, interval: i64, now: i64) -> Resu
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
 

@@ -96,11 +96,13 @@ async fn serve(
     body: Bytes,
     endpoint: Endpoint,
 ) -> Response {
-    let mut attempt = Attempt::default();
-    attempt.grant_type = match endpoint {
-        Endpoint::Token => String::new(),
-        Endpoint::DeviceAuthorization => GrantType::DeviceCode.as_str().to_string(),
-        Endpoint::PushedAuthorization => GrantType::AuthorizationCode.as_str().to_string(),
+    let mut attempt = Attempt {
+        grant_type: match endpoint {
+            Endpoint::Token => String::new(),
+            Endpoint::DeviceAuthorization => GrantType::DeviceCode.as_str().to_string(),
+            Endpoint::PushedAuthorization => GrantType::AuthorizationCode.as_str().to_string(),
+        },
+        ..Attempt::default()
     };
     let meta = client_meta(&headers, Some(peer), state.settings.trusted_proxies);
     let result = issue(&state, &meta, &headers, &body, &mut attempt, endpoint).await;

@@ -179,6 +179,7 @@ pub fn http_client() -> Result<openidconnect::reqwest::Client> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::retry_delay;
 

@@ -89,9 +89,9 @@ pub async fn take_pushed<'c>(
         return Ok(None);
     };
     let expires_at: i64 = row.try_get("expires_at")?;
-    Ok((expires_at > now)
+    (expires_at > now)
         .then(|| row.try_get("params"))
-        .transpose()?)
+        .transpose()
 }
 
 /// The scopes `user_id` granted `client_id`, if any.

@@ -95,6 +95,9 @@ const TABLE: &[&str] = &[
     "passkeys::finish_registration",
     "passkeys::rename",
     "passkeys::remove",
+    "registration::issue_initial_token",
+    "registration::list_initial_tokens",
+    "registration::revoke_initial_token",
     "recovery::send_verification",
     "recovery::invite",
     "sessions::mine",
@@ -124,6 +127,10 @@ fn the_table_lists_every_operation_that_takes_a_principal() {
         ("mfa", include_str!("../src/services/mfa.rs")),
         ("passkeys", include_str!("../src/services/passkeys.rs")),
         ("recovery", include_str!("../src/services/recovery.rs")),
+        (
+            "registration",
+            include_str!("../src/services/registration.rs"),
+        ),
         ("sessions", include_str!("../src/services/sessions.rs")),
         ("upstream", include_str!("../src/services/upstream.rs")),
     ];
@@ -617,6 +624,50 @@ async fn a_principal_of_another_organization_reaches_none_of_its_objects(b: Back
     refused(
         "passkeys::mine",
         services::passkeys::mine(db, &Principal::operator_in(&org_a.id)).await,
+    );
+    // Initial access tokens: B's admin sees none of A's, revokes none, and issues none into
+    // A's organization or one of its business groups.
+    let a_admin = Principal::operator_in(&org_a.id);
+    let token_input = latchkey::domain::registration::InitialTokenInput {
+        name: "A's partner".into(),
+        uses: "1".into(),
+        days: "1".into(),
+        scopes: vec!["openid".into()],
+        grant_types: vec!["authorization_code".into()],
+        business_group: String::new(),
+    };
+    let (a_token, _) = services::registration::issue_initial_token(db, &a_admin, &token_input)
+        .await
+        .unwrap();
+    assert!(
+        services::registration::list_initial_tokens(db, &bee)
+            .await
+            .unwrap()
+            .tokens
+            .is_empty()
+    );
+    refused(
+        "registration::revoke_initial_token",
+        services::registration::revoke_initial_token(db, &bee, &a_token.id).await,
+    );
+    refused(
+        "registration::issue_initial_token",
+        services::registration::issue_initial_token(
+            db,
+            &bee,
+            &latchkey::domain::registration::InitialTokenInput {
+                business_group: org_a.id.clone(),
+                ..token_input.clone()
+            },
+        )
+        .await,
+    );
+    assert!(
+        services::registration::list_initial_tokens(db, &a_admin)
+            .await
+            .unwrap()
+            .tokens[0]
+            .live
     );
     // finish_registration checks the same fresh sign-in first, before any answer is read.
     assert!(

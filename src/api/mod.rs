@@ -169,6 +169,24 @@ const DELETE_API: Op = Op {
     scope: Some("manage:apps"),
     summary: "Delete an API no app is allowed any scope of",
 };
+const INITIAL_TOKENS: Op = Op {
+    method: "get",
+    path: "/initial-access-tokens",
+    scope: Some("read:apps"),
+    summary: "The initial access tokens apps register themselves with (RFC 7591), never their values",
+};
+const ISSUE_INITIAL_TOKEN: Op = Op {
+    method: "post",
+    path: "/initial-access-tokens",
+    scope: Some("manage:apps"),
+    summary: "Issue an initial access token: name, uses, days, scopes, grant_types, business_group; its value is answered once",
+};
+const REVOKE_INITIAL_TOKEN: Op = Op {
+    method: "delete",
+    path: "/initial-access-tokens/{token_id}",
+    scope: Some("manage:apps"),
+    summary: "Revoke an initial access token (apps it registered stay)",
+};
 const SCOPES: Op = Op {
     method: "get",
     path: "/scopes",
@@ -320,6 +338,9 @@ pub const OPS: &[&Op] = &[
     &LIST_APIS,
     &CREATE_API,
     &DELETE_API,
+    &INITIAL_TOKENS,
+    &ISSUE_INITIAL_TOKEN,
+    &REVOKE_INITIAL_TOKEN,
     &SCOPES,
     &EXTERNAL_APPS,
     &APPROVE_APP,
@@ -357,6 +378,11 @@ pub fn routes() -> Router<AppState> {
         .route(&r(APP.path), get(app).put(update_app).delete(delete_app))
         .route(&r(LIST_APIS.path), get(list_apis).post(create_api))
         .route(&r(DELETE_API.path), delete(delete_api))
+        .route(
+            &r(INITIAL_TOKENS.path),
+            get(initial_tokens).post(issue_initial_token),
+        )
+        .route(&r(REVOKE_INITIAL_TOKEN.path), delete(revoke_initial_token))
         .route(&r(SCOPES.path), get(scopes))
         .route(&r(EXTERNAL_APPS.path), get(external_apps))
         .route(
@@ -765,6 +791,37 @@ async fn delete_api(State(s): State<AppState>, h: Req, Path(id): Path<String>) -
     call(&s, &h, &DELETE_API, async |c| {
         services::apis::delete(&s.db, c, &id).await?;
         Ok(json!({ "deleted": id }))
+    })
+    .await
+}
+
+async fn initial_tokens(State(s): State<AppState>, h: Req) -> Response {
+    call(&s, &h, &INITIAL_TOKENS, async |c| {
+        Ok(services::registration::list_initial_tokens(&s.db, c)
+            .await?
+            .tokens)
+    })
+    .await
+}
+
+async fn issue_initial_token(State(s): State<AppState>, h: Req, body: Bytes) -> Response {
+    call(&s, &h, &ISSUE_INITIAL_TOKEN, async |c| {
+        use secrecy::ExposeSecret;
+        let input: crate::domain::registration::InitialTokenInput = parse_body(&body)?;
+        let (token, value) = services::registration::issue_initial_token(&s.db, c, &input).await?;
+        Ok(json!({ "token": token, "value": value.expose_secret() }))
+    })
+    .await
+}
+
+async fn revoke_initial_token(
+    State(s): State<AppState>,
+    h: Req,
+    Path(id): Path<String>,
+) -> Response {
+    call(&s, &h, &REVOKE_INITIAL_TOKEN, async |c| {
+        services::registration::revoke_initial_token(&s.db, c, &id).await?;
+        Ok(json!({ "revoked": id }))
     })
     .await
 }

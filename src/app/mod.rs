@@ -87,6 +87,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin/users") view=admin::users::UsersPage ssr=ssr.clone()/>
                 <Route path=path!("/admin/org") view=admin::org::OrgPage ssr=ssr.clone()/>
                 <Route path=path!("/admin/apis") view=admin::apis::ApisPage ssr=ssr.clone()/>
+                <Route path=path!("/admin/registration") view=admin::registration::RegistrationPage ssr=ssr.clone()/>
                 <Route path=path!("/admin/scopes") view=admin::scopes::ScopesPage ssr=ssr.clone()/>
                 <Route path=path!("/admin/groups") view=admin::groups::GroupsPage ssr=ssr.clone()/>
                 <Route path=path!("/admin/groups/:id") view=admin::groups::GroupPage ssr=ssr.clone()/>

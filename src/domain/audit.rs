@@ -238,6 +238,12 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("logout.failed", "Back-channel logout failed"),
     ("logout.dropped", "Back-channel logout dropped (queue full)"),
     ("authorization.pushed", "Authorization request pushed (PAR)"),
+    (
+        "app.registered",
+        "App registered itself (dynamic registration)",
+    ),
+    ("registration.token_issued", "Initial access token issued"),
+    ("registration.token_revoked", "Initial access token revoked"),
     ("device.code_entered", "Device code entered"),
     ("device.code_refused", "Device code refused"),
     ("device.approved", "Device connected"),

@@ -19,6 +19,7 @@ pub mod oauth;
 pub mod paths;
 pub mod policy;
 pub mod quick_start;
+pub mod registration;
 pub mod role;
 pub mod scope;
 pub mod scope_catalogue;

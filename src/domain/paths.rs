@@ -15,6 +15,9 @@ pub const REVOKE_PATH: &str = "/oauth2/revoke";
 pub const LOGOUT_PATH: &str = "/oauth2/logout";
 /// The device authorization endpoint (RFC 8628 §3.1).
 pub const DEVICE_AUTHORIZATION_PATH: &str = "/oauth2/device_authorization";
+/// The dynamic client registration endpoint (RFC 7591); a registration is managed at
+/// `{REGISTRATION_PATH}/{client_id}` (RFC 7592).
+pub const REGISTRATION_PATH: &str = "/oauth2/register";
 /// The pushed authorization request endpoint (RFC 9126).
 pub const PAR_PATH: &str = "/oauth2/par";
 /// Decisions in a context: may this token use a scope in this business group or

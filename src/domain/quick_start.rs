@@ -131,6 +131,7 @@ mod tests {
             require_dpop: false,
             exchange_audiences: Vec::new(),
             backchannel_logout_uri: None,
+            registered_dynamically: false,
             public_keys: None,
             created_at: 0,
             updated_at: 0,

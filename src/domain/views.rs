@@ -90,6 +90,9 @@ pub struct AppView {
     /// Where logout tokens are posted (OpenID Connect Back-Channel Logout).
     #[serde(default)]
     pub backchannel_logout_uri: Option<String>,
+    /// Registered by the app itself with an initial access token (RFC 7591).
+    #[serde(default)]
+    pub registered_dynamically: bool,
     pub public_keys: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -443,6 +446,33 @@ pub struct TotpEnrolment {
     pub qr_svg: String,
     pub secret: String,
     pub uri: String,
+}
+
+/// An initial access token (RFC 7591) as the portal lists it: never its value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InitialTokenView {
+    pub id: String,
+    pub name: String,
+    /// The business group registered apps go to (its name), or None: the organization.
+    pub business_group: Option<String>,
+    pub scopes: Vec<String>,
+    pub grant_types: Vec<String>,
+    pub uses_left: i64,
+    pub expires_at: i64,
+    pub created_at: i64,
+    pub revoked: bool,
+    /// Usable now: not revoked, not expired, uses left.
+    pub live: bool,
+}
+
+/// The registration page: the tokens, the business groups a new one may target, and a
+/// token's value right after it was issued (shown once).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InitialTokensView {
+    pub tokens: Vec<InitialTokenView>,
+    /// (id, name) of each business group.
+    pub groups: Vec<(String, String)>,
+    pub new_value: Option<String>,
 }
 
 /// One of the signed-in user's sessions, as their Security page lists it.

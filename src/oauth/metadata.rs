@@ -156,6 +156,10 @@ fn provider_metadata(issuer: &str) -> Result<Metadata, String> {
     )
     .set_token_endpoint(Some(TokenUrl::new(url(TOKEN_PATH)).map_err(bad)?))
     .set_userinfo_endpoint(Some(UserInfoUrl::new(url(USERINFO_PATH)).map_err(bad)?))
+    .set_registration_endpoint(Some(
+        openidconnect::RegistrationUrl::new(url(crate::domain::paths::REGISTRATION_PATH))
+            .map_err(bad)?,
+    ))
     .set_grant_types_supported(Some(
         GrantType::ALL.iter().map(|g| grant_type(*g)).collect(),
     ))

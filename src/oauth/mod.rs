@@ -7,6 +7,7 @@ pub mod introspect;
 pub mod logout;
 pub mod metadata;
 pub mod params;
+pub mod register;
 pub mod token;
 pub mod upstream;
 pub mod userinfo;
@@ -48,7 +49,7 @@ pub fn routes() -> Router<AppState> {
 fn cross_origin_routes() -> Router<AppState> {
     let cors = CorsLayer::new()
         .allow_origin(Any)
-        .allow_methods([Method::GET, Method::POST])
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
         .allow_headers([
             http::header::AUTHORIZATION,
             http::header::CONTENT_TYPE,
@@ -76,6 +77,16 @@ fn cross_origin_routes() -> Router<AppState> {
         .route(
             crate::domain::paths::PAR_PATH,
             post(token::pushed_authorization),
+        )
+        .route(
+            crate::domain::paths::REGISTRATION_PATH,
+            post(register::register),
+        )
+        .route(
+            &format!("{}/{{client_id}}", crate::domain::paths::REGISTRATION_PATH),
+            get(register::read)
+                .put(register::update)
+                .delete(register::delete),
         )
         .route(INTROSPECT_PATH, post(introspect::introspect))
         .route(EVALUATION_PATH, post(introspect::evaluation))

@@ -61,6 +61,7 @@ pub(crate) fn view(r: App) -> AppView {
         require_dpop: r.require_dpop,
         exchange_audiences: r.exchange_audiences,
         backchannel_logout_uri: r.backchannel_logout_uri,
+        registered_dynamically: r.registered_by.is_some(),
         public_keys: r.public_keys,
         created_at: r.created_at,
         updated_at: r.updated_at,
@@ -264,6 +265,7 @@ async fn insert_app(
         require_dpop: false,
         exchange_audiences: Vec::new(),
         backchannel_logout_uri: None,
+        registered_by: None,
     };
     let row = row_from_spec(&spec, keys, base);
     let mut tx = db.begin().await?;

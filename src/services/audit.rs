@@ -25,6 +25,9 @@ pub enum Actor {
     System,
     /// A connected app, by its client id (token requests).
     App { client_id: String },
+    /// An app registering itself, or managing its registration (RFC 7591/7592), by the
+    /// initial access token that allowed it.
+    Registration { token_id: String },
 }
 
 impl Actor {
@@ -35,6 +38,11 @@ impl Actor {
             Actor::Cli => ("cli", None, Some("cli".into())),
             Actor::System => ("system", None, Some("system".into())),
             Actor::App { client_id } => ("app", Some(client_id.clone()), Some(client_id.clone())),
+            Actor::Registration { token_id } => (
+                "registration",
+                Some(token_id.clone()),
+                Some("dynamic registration".into()),
+            ),
         }
     }
 }

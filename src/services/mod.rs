@@ -22,6 +22,7 @@ pub mod passkeys;
 pub mod policy;
 pub mod principal;
 pub mod recovery;
+pub mod registration;
 pub mod scopes;
 pub mod sessions;
 pub mod tokens;

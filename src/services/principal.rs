@@ -164,6 +164,23 @@ impl Principal {
         p
     }
 
+    /// An app registering itself with an initial access token of `org_id` (RFC 7591), or
+    /// managing its registration (RFC 7592): trusted like the operator in that organization
+    /// for exactly what the registration service lets it do, which checked the token first
+    /// (only that service builds one); recorded as the registration.
+    pub(super) fn registration(org_id: &str, token_id: &str, meta: RequestMeta) -> Self {
+        let mut p = Self::new(
+            Who::Operator {
+                org_id: Some(org_id.to_string()),
+            },
+            meta,
+        );
+        p.caller.actor = Actor::Registration {
+            token_id: token_id.to_string(),
+        };
+        p
+    }
+
     pub fn anonymous(meta: RequestMeta) -> Self {
         Self::new(Who::Anonymous, meta)
     }

@@ -42,6 +42,8 @@ pub struct App {
     pub exchange_audiences: Vec<String>,
     /// Where logout tokens are posted (OpenID Connect Back-Channel Logout).
     pub backchannel_logout_uri: Option<String>,
+    /// The initial access token it was registered with (RFC 7591), if it registered itself.
+    pub registered_by: Option<String>,
 }
 
 impl App {
@@ -87,7 +89,7 @@ pub struct SecretRow {
 
 const APP_COLS: &str = "client_id, org_id, name, kind, grant_types, redirect_uris, website_url, audience, scopes, \
     access_token_ttl, refresh_token_ttl, enabled, owner_id, public_client, public_keys, created_at, updated_at, id_token_alg, \
-    post_logout_redirect_uris, grant_ttl, group_id, env_id, skip_consent, require_par, require_dpop, exchange_audiences, backchannel_logout_uri";
+    post_logout_redirect_uris, grant_ttl, group_id, env_id, skip_consent, require_par, require_dpop, exchange_audiences, backchannel_logout_uri, registered_by";
 
 /// A stored value that no longer parses: the row is refused, never half-read.
 fn corrupt(column: &str, message: impl std::fmt::Display) -> sqlx::Error {
@@ -144,6 +146,7 @@ fn app_from_row(r: &sqlx::any::AnyRow) -> Result<App, sqlx::Error> {
             .map(str::to_string)
             .collect(),
         backchannel_logout_uri: r.try_get("backchannel_logout_uri")?,
+        registered_by: r.try_get("registered_by")?,
     })
 }
 
@@ -191,7 +194,7 @@ fn secret_from_row(r: &sqlx::any::AnyRow) -> Result<SecretRow, sqlx::Error> {
 pub async fn insert<'c>(e: impl AnyExecutor<'c>, a: &App) -> Result<(), sqlx::Error> {
     let t = stored(a);
     sqlx::query(&format!(
-        "INSERT INTO apps ({APP_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)"
+        "INSERT INTO apps ({APP_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)"
     ))
     .bind(a.client_id.as_str())
     .bind(a.org_id.as_str())
@@ -220,6 +223,7 @@ pub async fn insert<'c>(e: impl AnyExecutor<'c>, a: &App) -> Result<(), sqlx::Er
     .bind(i64::from(a.require_dpop))
     .bind(a.exchange_audiences.join(" "))
     .bind(a.backchannel_logout_uri.as_deref())
+    .bind(a.registered_by.as_deref())
     .execute(e)
     .await?;
     Ok(())

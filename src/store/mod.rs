@@ -15,6 +15,7 @@ pub mod logout;
 pub mod orgs;
 pub mod passkeys;
 pub mod policy;
+pub mod registration;
 pub mod session_store;
 pub mod sessions;
 pub mod throttle;

@@ -393,6 +393,7 @@ fn AppDetailView(
                                 } else {
                                     "asked of each user"
                                 }}</dd> })}
+                                {app.registered_dynamically.then(|| view! { <dt>"Registration"</dt><dd data-testid="dynamic-fact"><span class="badge">"Registered dynamically"</span> " with an initial access token (RFC 7591)"</dd> })}
                                 {(!app.exchange_audiences.is_empty()).then(|| view! { <dt>"Token exchange"</dt><dd data-testid="exchange-fact">{format!("users' tokens for {}", app.exchange_audiences.join(", "))}</dd> })}
                                 {app.require_dpop.then(|| view! { <dt>"Tokens"</dt><dd data-testid="dpop-fact">"sender-constrained (DPoP required)"</dd> })}
                                 {(user_kind && app.require_par).then(|| view! { <dt>"Authorization requests"</dt><dd data-testid="par-fact">"pushed first (PAR required)"</dd> })}

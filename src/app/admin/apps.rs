@@ -156,6 +156,8 @@ fn AppList(
             <h1>"Connected apps"</h1>
             <a class="button primary" href="/admin/apps/new">"Create app"</a>
         </div>
+        <p class="hint">"Apps can also register themselves with an initial access token: "
+            <a href="/admin/registration">"Dynamic registration"</a> "."</p>
         <ListSearch base=BASE label="Search by name or client id"/>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {

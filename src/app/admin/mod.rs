@@ -11,5 +11,6 @@ pub mod external_apps;
 pub mod groups;
 pub mod org;
 pub mod overview;
+pub mod registration;
 pub mod scopes;
 pub mod users;

@@ -150,10 +150,16 @@ async fn serve(
             action: "token.issued",
             object: ("app", &client_id),
             success: true,
-            detail: json!({ "grant_type": grant_type, "scope": t.scope, "sub": t.sub, "jti": t.jti,
-                            "user_id": (t.sub != client_id).then_some(&t.sub),
-                            "refresh_token": t.refresh_token.is_some(),
-                            "exchanged": t.exchanged }),
+            detail: {
+                let mut d = json!({ "grant_type": grant_type, "scope": t.scope, "sub": t.sub, "jti": t.jti,
+                                    "user_id": (t.sub != client_id).then_some(&t.sub),
+                                    "refresh_token": t.refresh_token.is_some() });
+                // A token exchange names the token it started from.
+                if let Some(from) = &t.exchanged {
+                    d["exchanged"] = from.clone();
+                }
+                d
+            },
         },
         Ok(Answer::Device(d)) => Event {
             org_id: Some(&org_id),

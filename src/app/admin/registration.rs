@@ -86,7 +86,7 @@ fn Registration(
     let issue_form = NodeRef::new();
     clear_on_success(succeeded(issue.value()), issue_form);
     let revoke_error = form_error(revoke.value());
-    let registration = format!("{}", crate::domain::paths::REGISTRATION_PATH);
+    let registration = crate::domain::paths::REGISTRATION_PATH;
     view! {
         <h1>"Dynamic registration"</h1>
         <p class="hint">"Platforms that provision apps on their own register them at " <code>{registration}</code>

@@ -379,6 +379,38 @@ async fn codes_and_refresh_tokens_bound_to_a_key(b: Backend) {
         .await;
     assert_eq!(query_of(&loc.unwrap())["error"], "invalid_request");
 
+    // A pushed request with a proof binds its code to that key (RFC 9449 §10.1).
+    let par = format!("{}/oauth2/par", app.base);
+    let pushed = reqwest::Client::new()
+        .post(&par)
+        .header("DPoP", key.proof("POST", &par, &n))
+        .form(&with(&good(&c.id), "client_id", Some(&c.id)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pushed.status(), 201);
+    let request_uri = pushed.json::<Value>().await.unwrap()["request_uri"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, _, loc) = browser
+        .get(&authorize_url(&[
+            ("client_id", &c.id),
+            ("request_uri", &request_uri),
+        ]))
+        .await;
+    let code = query_of(&loc.unwrap())["code"].clone();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", CB),
+        ("code_verifier", VERIFIER),
+    ];
+    let stolen = token(&app, &c, &form, &[&thief.proof("POST", &htu, &n)]).await;
+    assert_eq!(error(&stolen), (400, "invalid_grant"));
+    let got = token(&app, &c, &form, &[&key.proof("POST", &htu, &n)]).await;
+    assert_eq!(got.status, 200, "{}", got.body);
+
     // Userinfo: the bound token with a proof of its key, never as a bearer token.
     let info = format!("{}/oauth2/userinfo", app.base);
     let with_ath = Claims {

@@ -313,6 +313,8 @@ async fn registrations_that_are_refused(b: Backend) {
     // A public client gets no secret.
     let mut public = base();
     public["token_endpoint_auth_method"] = "none".into();
+    public["require_pushed_authorization_requests"] = true.into();
+    public["dpop_bound_access_tokens"] = true.into();
     let (s, reg, _) = send(
         &app,
         reqwest::Method::POST,
@@ -324,6 +326,8 @@ async fn registrations_that_are_refused(b: Backend) {
     assert_eq!(s, 201, "{reg}");
     assert!(reg["client_secret"].is_null());
     assert_eq!(reg["token_endpoint_auth_method"], "none");
+    assert_eq!(reg["require_pushed_authorization_requests"], true);
+    assert_eq!(reg["dpop_bound_access_tokens"], true);
     assert_eq!(uses_left().await, 4);
 
     // Revoked, or expired: refused.

@@ -43,6 +43,10 @@ pub struct ClientMetadata {
     pub backchannel_logout_uri: Option<String>,
     pub jwks: Option<Value>,
     pub jwks_uri: Option<String>,
+    /// RFC 9126 §6.
+    pub require_pushed_authorization_requests: Option<bool>,
+    /// RFC 9449 §5.2.
+    pub dpop_bound_access_tokens: Option<bool>,
 }
 
 /// A registration refused (RFC 7591 §3.2.2).
@@ -184,6 +188,8 @@ pub fn to_input(
             .unwrap_or_default(),
         post_logout_redirect_uris: vec![meta.post_logout_redirect_uris.join("\n")],
         backchannel_logout_uri: meta.backchannel_logout_uri.clone().unwrap_or_default(),
+        require_par: meta.require_pushed_authorization_requests.unwrap_or(false),
+        require_dpop: meta.dpop_bound_access_tokens.unwrap_or(false),
         ..AppInput::default()
     };
     Ok((input, public_keys))
@@ -207,6 +213,8 @@ pub struct MetadataView {
     pub backchannel_logout_uri: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backchannel_logout_session_required: Option<bool>,
+    pub require_pushed_authorization_requests: bool,
+    pub dpop_bound_access_tokens: bool,
 }
 
 impl MetadataView {
@@ -239,6 +247,8 @@ impl MetadataView {
             id_token_signed_response_alg: app.id_token_alg.clone(),
             backchannel_logout_session_required: app.backchannel_logout_uri.as_ref().map(|_| true),
             backchannel_logout_uri: app.backchannel_logout_uri.clone(),
+            require_pushed_authorization_requests: app.require_par,
+            dpop_bound_access_tokens: app.require_dpop,
         }
     }
 }

@@ -286,21 +286,17 @@ async fn issue(
     let scope = params.get("scope");
     match endpoint {
         Endpoint::Token => {
-            let proofs: Vec<&str> = headers
-                .get_all("dpop")
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .collect();
-            ctx.dpop_jkt = match tokens::token_request_proof(&ctx, &app, &proofs).await {
-                Ok(jkt) => jkt,
-                // The first request of every DPoP client learns our nonce: a step of the
-                // protocol, not a refusal to record.
-                Err(e @ OAuthError::UseDpopNonce(_)) => {
-                    attempt.refusal = None;
-                    return Err(e);
-                }
-                Err(e) => return Err(e),
-            };
+            ctx.dpop_jkt =
+                match tokens::token_request_proof(&ctx, &app, &dpop_proofs(headers)).await {
+                    Ok(jkt) => jkt,
+                    // The first request of every DPoP client learns our nonce: a step of the
+                    // protocol, not a refusal to record.
+                    Err(e @ OAuthError::UseDpopNonce(_)) => {
+                        attempt.refusal = None;
+                        return Err(e);
+                    }
+                    Err(e) => return Err(e),
+                };
         }
         Endpoint::DeviceAuthorization => {
             return tokens::start_device(&ctx, &app, scope)
@@ -308,8 +304,18 @@ async fn issue(
                 .map(Answer::Device);
         }
         Endpoint::PushedAuthorization => {
-            let (uri, ttl) =
-                crate::services::authorize::push(&state.db, &app, params.into_map()).await?;
+            // A DPoP proof here binds the code to its key (RFC 9449 §10.1), as dpop_jkt does.
+            let proven = tokens::par_proof(&ctx, &app, &dpop_proofs(headers)).await?;
+            let mut pushed = params.into_map();
+            if let Some(jkt) = proven {
+                if pushed.get("dpop_jkt").is_some_and(|named| *named != jkt) {
+                    return Err(OAuthError::InvalidDpopProof(
+                        "dpop_jkt names another key than the DPoP proof's".into(),
+                    ));
+                }
+                pushed.insert("dpop_jkt".into(), jkt);
+            }
+            let (uri, ttl) = crate::services::authorize::push(&state.db, &app, pushed).await?;
             return Ok(Answer::Pushed(uri, ttl));
         }
     }
@@ -368,6 +374,15 @@ async fn issue(
         attempt.refusal = None;
     }
     issued.map(Answer::Token)
+}
+
+/// The request's `DPoP` headers (RFC 9449 §4.1).
+fn dpop_proofs(headers: &HeaderMap) -> Vec<&str> {
+    headers
+        .get_all("dpop")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect()
 }
 
 /// The grant types counted by name in metrics; anything else is `other`, so the label stays

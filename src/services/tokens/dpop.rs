@@ -43,6 +43,28 @@ pub async fn token_request_proof(
     app: &App,
     proofs: &[&str],
 ) -> Result<Option<String>, OAuthError> {
+    request_proof(ctx, app, proofs, TOKEN_PATH).await
+}
+
+/// The key a pushed authorization request proved it holds (RFC 9449 §10.1): its code will
+/// be redeemable with that key only. Optional there, whatever the app requires.
+pub async fn par_proof(
+    ctx: &Issuer<'_>,
+    app: &App,
+    proofs: &[&str],
+) -> Result<Option<String>, OAuthError> {
+    if proofs.is_empty() {
+        return Ok(None);
+    }
+    request_proof(ctx, app, proofs, crate::domain::paths::PAR_PATH).await
+}
+
+async fn request_proof(
+    ctx: &Issuer<'_>,
+    app: &App,
+    proofs: &[&str],
+    path: &str,
+) -> Result<Option<String>, OAuthError> {
     let invalid = |m: &str| OAuthError::InvalidDpopProof(m.into());
     let proof = match proofs {
         [] if app.require_dpop => {
@@ -55,7 +77,7 @@ pub async fn token_request_proof(
         _ => return Err(invalid("send one DPoP proof, not several")),
     };
     let t = now();
-    let htu = format!("{}{TOKEN_PATH}", ctx.url);
+    let htu = format!("{}{path}", ctx.url);
     let expected = Expected {
         htm: "POST",
         htu: &htu,

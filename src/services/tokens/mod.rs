@@ -25,7 +25,7 @@ pub use authorization_code::authorization_code;
 pub use client_auth::{ClientProof, ClientRefusal, authenticate, claimed};
 pub use client_credentials::client_credentials;
 pub use device_code::{DeviceAuthorization, device_code, start_device};
-pub use dpop::{Presented, check_presentation, token_request_proof};
+pub use dpop::{Presented, check_presentation, par_proof, token_request_proof};
 pub use grant::current_scopes;
 pub use id_token::{
     BACKCHANNEL_LOGOUT_EVENT, IdTokenHint, UserClaims, id_token_hint, logout_token,

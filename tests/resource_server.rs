@@ -405,6 +405,18 @@ async fn a_users_token_is_exchanged_for_a_downstream_api(b: Backend) {
     );
     assert_eq!(got["token_type"], "Bearer");
     assert!(got["refresh_token"].is_null());
+    // The answer reads as a standard token response in a client library (openidconnect's
+    // typed model), RFC 8693's extra field beside it.
+    let typed: openidconnect::core::CoreTokenResponse =
+        serde_json::from_value(got.clone()).expect("a standard token response");
+    {
+        use openidconnect::OAuth2TokenResponse;
+        assert_eq!(
+            typed.token_type(),
+            &openidconnect::core::CoreTokenType::Bearer
+        );
+        assert!(typed.refresh_token().is_none());
+    }
     let exchanged = got["access_token"].as_str().unwrap().to_string();
     let c = claims(&exchanged);
     assert_eq!(c["sub"], subject_claims["sub"]);

@@ -5,7 +5,7 @@
 //! presenting a spent code with its verifier (a replay) revokes the grant and so every
 //! token issued from it.
 
-use super::grant::{current_scopes, issue_for_grant, revoke_on_reuse};
+use super::grant::{redeem_approved, revoke_on_reuse};
 use super::{Issuer, TokenResponse, internal, may_use};
 use crate::crypto::secrets;
 use crate::domain::oauth::OAuthError;
@@ -66,21 +66,5 @@ pub async fn authorization_code(
     if row.expires_at <= t {
         return Err(expired());
     }
-    let grant = store::grants::get(&db.pool, &row.grant_id)
-        .await
-        .map_err(internal)?
-        .filter(|g| g.revoked_at.is_none())
-        .ok_or_else(expired)?;
-    if store::users::member(&db.pool, &grant.org_id, &grant.user_id)
-        .await
-        .map_err(internal)?
-        .is_none()
-    {
-        return Err(expired());
-    }
-    let scopes = current_scopes(db, app, &grant.org_id, &grant.user_id, &grant.scopes)
-        .await?
-        .ok_or_else(expired)?;
-    let offline = scopes.contains("offline_access");
-    issue_for_grant(ctx, app, &grant, scopes, offline, row.nonce.as_deref()).await
+    redeem_approved(ctx, app, &row.grant_id, row.nonce.as_deref(), expired).await
 }

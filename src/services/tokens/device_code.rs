@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use super::grant::{current_scopes, issue_for_grant, revoke_on_reuse};
+use super::grant::{redeem_approved, revoke_on_reuse};
 use super::{Issuer, TokenResponse, internal, may_use};
 use crate::crypto::{random_token, secrets};
 use crate::domain::device::{
@@ -140,23 +140,7 @@ pub async fn device_code(
     {
         return Err(invalid());
     }
-    let expired = || OAuthError::InvalidGrant("the authorization has ended".into());
-    let grant_id = row.grant_id.as_deref().ok_or_else(expired)?;
-    let grant = store::grants::get(&db.pool, grant_id)
-        .await
-        .map_err(internal)?
-        .filter(|g| g.revoked_at.is_none())
-        .ok_or_else(expired)?;
-    if store::users::member(&db.pool, &grant.org_id, &grant.user_id)
-        .await
-        .map_err(internal)?
-        .is_none()
-    {
-        return Err(expired());
-    }
-    let scopes = current_scopes(db, app, &grant.org_id, &grant.user_id, &grant.scopes)
-        .await?
-        .ok_or_else(expired)?;
-    let offline = scopes.contains("offline_access");
-    issue_for_grant(ctx, app, &grant, scopes, offline, None).await
+    let ended = || OAuthError::InvalidGrant("the authorization has ended".into());
+    let grant_id = row.grant_id.as_deref().ok_or_else(ended)?;
+    redeem_approved(ctx, app, grant_id, None, ended).await
 }

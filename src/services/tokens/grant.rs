@@ -132,6 +132,36 @@ pub async fn current_scopes(
     Ok((!scopes.is_empty()).then_some(scopes))
 }
 
+/// The tokens of a grant a user just approved in the browser (a code, a device's code):
+/// if it is still live and its user still a member, with the scopes it carries now; `ended`
+/// otherwise.
+pub(super) async fn redeem_approved(
+    ctx: &Issuer<'_>,
+    app: &App,
+    grant_id: &str,
+    nonce: Option<&str>,
+    ended: impl Fn() -> OAuthError,
+) -> Result<TokenResponse, OAuthError> {
+    let db = ctx.db;
+    let grant = store::grants::get(&db.pool, grant_id)
+        .await
+        .map_err(internal)?
+        .filter(|g| g.revoked_at.is_none())
+        .ok_or_else(&ended)?;
+    if store::users::member(&db.pool, &grant.org_id, &grant.user_id)
+        .await
+        .map_err(internal)?
+        .is_none()
+    {
+        return Err(ended());
+    }
+    let scopes = current_scopes(db, app, &grant.org_id, &grant.user_id, &grant.scopes)
+        .await?
+        .ok_or_else(&ended)?;
+    let offline = scopes.contains("offline_access");
+    issue_for_grant(ctx, app, &grant, scopes, offline, nonce).await
+}
+
 /// When a grant ends however often it is refreshed: its start plus the app's grant lifetime.
 pub(super) fn grant_expiry(app: &App, grant: &Grant) -> i64 {
     grant.created_at.saturating_add(app.grant_ttl)
